@@ -1,0 +1,108 @@
+/// How one value of a field's type moves between Swift and protobuf-c: its Swift type, its C
+/// element type, and the code that converts it each way.
+struct ValueCoding {
+    enum Shape {
+        /// Numbers, identical in Swift and C.
+        case direct
+        case bool, string, bytes
+        case enumeration(cType: String)
+        case message(cStruct: String, cInit: String)
+    }
+
+    let shape: Shape
+    let swiftType: String
+
+    init(kind: FieldKind, typeName: String, context: GeneratorContext) {
+        switch kind {
+        case .double: (shape, swiftType) = (.direct, "Double")
+        case .float: (shape, swiftType) = (.direct, "Float")
+        case .int32, .sint32, .sfixed32: (shape, swiftType) = (.direct, "Int32")
+        case .int64, .sint64, .sfixed64: (shape, swiftType) = (.direct, "Int64")
+        case .uint32, .fixed32: (shape, swiftType) = (.direct, "UInt32")
+        case .uint64, .fixed64: (shape, swiftType) = (.direct, "UInt64")
+        case .bool: (shape, swiftType) = (.bool, "Bool")
+        case .string: (shape, swiftType) = (.string, "String")
+        case .bytes: (shape, swiftType) = (.bytes, "Data")
+        case .enumeration:
+            let full = String(typeName.dropFirst())
+            shape = .enumeration(cType: Naming.cStructName(fullName: full))
+            swiftType = context.swiftName(typeName)
+        case .message, .group:
+            let full = String(typeName.dropFirst())
+            shape = .message(
+                cStruct: Naming.cStructName(fullName: full),
+                cInit: Naming.cFunctionPrefix(fullName: full) + "__init")
+            swiftType = context.swiftName(typeName)
+        }
+    }
+
+    /// The C type of one element of a repeated field.
+    var cElementType: String {
+        switch shape {
+        case .direct: swiftType
+        case .bool: "protobuf_c_boolean"
+        case .string: "UnsafeMutablePointer<CChar>?"
+        case .bytes: "ProtobufCBinaryData"
+        case .enumeration(let cType): cType
+        case .message(let cStruct, _): "UnsafeMutablePointer<\(cStruct)>?"
+        }
+    }
+
+    /// The Swift default value of a singular field.
+    func defaultValue(context: GeneratorContext, typeName: String) -> String {
+        switch shape {
+        case .direct: "0"
+        case .bool: "false"
+        case .string: "\"\""
+        case .bytes: "Data()"
+        case .enumeration: context.enumDefault(typeName)
+        case .message: "nil"
+        }
+    }
+
+    var isMessage: Bool {
+        if case .message = shape { return true }
+        return false
+    }
+
+    /// Writes `let <into> = <Swift value decoded from the C value c>`.
+    func decode(_ c: String, into: String, field: String, _ w: inout CodeWriter) {
+        switch shape {
+        case .direct: w.line("let \(into) = \(c)")
+        case .bool: w.line("let \(into) = \(c) != 0")
+        case .string:
+            w.line("let \(into) = try ProtoCodec.string(\(c), field: \"\(field)\", in: Self.protoMessageName)")
+        case .bytes: w.line("let \(into) = ProtoCodec.data(\(c))")
+        case .enumeration: w.line("let \(into) = \(swiftType)(rawValue: Int32(truncatingIfNeeded: \(c).rawValue))")
+        case .message:
+            w.line("let \(into): \(swiftType)")
+            w.line(
+                "if let pointer = \(c) { \(into) = try \(swiftType)(_protobufC: pointer) } else { \(into) = \(swiftType)() }"
+            )
+        }
+    }
+
+    /// Writes code that stores the Swift value `value` into the C lvalue `target`.
+    /// `skipEmpty` leaves protoc-c's default in place for an empty string.
+    func encode(_ value: String, into target: String, skipEmpty: Bool, _ w: inout CodeWriter) {
+        switch shape {
+        case .direct: w.line("\(target) = \(value)")
+        case .bool: w.line("\(target) = \(value) ? 1 : 0")
+        case .string:
+            if skipEmpty {
+                w.line("if !\(value).isEmpty { \(target) = arena.cString(\(value)) }")
+            } else {
+                w.line("\(target) = arena.cString(\(value))")
+            }
+        case .bytes: w.line("\(target) = ProtoCodec.binary(\(value), arena)")
+        case .enumeration: w.line("\(target) = .init(rawValue: .init(truncatingIfNeeded: \(value).rawValue))")
+        case .message(let cStruct, let cInit):
+            w.block("do") { w in
+                w.line("let pointer = arena.allocate(\(cStruct).self)")
+                w.line("\(cInit)(pointer)")
+                w.line("\(value)._fill(pointer, arena)")
+                w.line("\(target) = pointer")
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package import CProtobufC
+package import FoundationEssentials
+
+/// The protobuf-c message descriptor of a generated type, as a sendable handle.
+package struct ProtoCDescriptor: @unchecked Sendable {
+    package let pointer: UnsafePointer<ProtobufCMessageDescriptor>
+
+    /// Takes the descriptor from a message initialised by its protoc-c `__init` function.
+    package init(initialized base: ProtobufCMessage) {
+        pointer = base.descriptor
+    }
+}
+
+/// The bridge between generated Swift types and protobuf-c: packing, unpacking and the
+/// conversions of strings and bytes. Generated code calls these; nothing else should.
+package enum ProtoCodec {
+    /// Deepest nesting of messages accepted when decoding, as in Google's implementations.
+    package static let maximumDepth = 100
+
+    /// Packs a protobuf-c message (the pointer is to its `ProtobufCMessage` base).
+    package static func pack(_ message: UnsafeRawPointer) -> [UInt8] {
+        let base = message.assumingMemoryBound(to: ProtobufCMessage.self)
+        let size = protobuf_c_message_get_packed_size(base)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = size == 0 ? 0 : protobuf_c_message_pack(base, buffer.baseAddress!)
+        }
+    }
+
+    /// Unpacks bytes into a protobuf-c message that the caller frees with `free`.
+    ///
+    /// `recursive` says the type can nest itself; only then is the nesting depth checked
+    /// first, because protobuf-c recurses without a limit.
+    package static func unpack(
+        _ descriptor: ProtoCDescriptor, _ bytes: UnsafeRawBufferPointer, name: String,
+        recursive: Bool
+    ) throws(ProtoDecodingError) -> UnsafeMutableRawPointer {
+        var empty: UInt8 = 0
+        return try withUnsafePointer(to: &empty) { (emptyPointer) throws(ProtoDecodingError) in
+            let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyPointer
+            if recursive {
+                var scanner = DepthScanner(limit: maximumDepth)
+                if !scanner.scan(data, bytes.count, descriptor.pointer, depth: 1) {
+                    throw ProtoDecodingError(
+                        code: .tooDeep, messageName: name,
+                        message: "messages nest deeper than \(maximumDepth) levels")
+                }
+            }
+            guard let message = protobuf_c_message_unpack(descriptor.pointer, nil, bytes.count, data)
+            else {
+                throw ProtoDecodingError(
+                    code: .malformed, messageName: name,
+                    message: "\(bytes.count) bytes are not a valid encoding")
+            }
+            return UnsafeMutableRawPointer(message)
+        }
+    }
+
+    /// Frees a message returned by `unpack`.
+    package static func free(_ message: UnsafeMutableRawPointer) {
+        protobuf_c_message_free_unpacked(message.assumingMemoryBound(to: ProtobufCMessage.self), nil)
+    }
+
+    /// A Swift string from a protobuf-c string field, which must be valid UTF-8.
+    package static func string(
+        _ pointer: UnsafePointer<CChar>?, field: String, in messageName: String
+    ) throws(ProtoDecodingError) -> String {
+        guard let pointer, pointer.pointee != 0 else { return "" }
+        guard let string = String(validatingCString: pointer) else {
+            throw ProtoDecodingError(
+                code: .invalidUTF8, messageName: messageName,
+                message: "string field '\(field)' is not valid UTF-8")
+        }
+        return string
+    }
+
+    /// `Data` from a protobuf-c bytes field.
+    package static func data(_ binary: ProtobufCBinaryData) -> Data {
+        guard binary.len > 0, let bytes = binary.data else { return Data() }
+        return Data(bytes: bytes, count: binary.len)
+    }
+
+    /// A protobuf-c bytes field holding a copy of `data` in the arena.
+    package static func binary(_ data: Data, _ arena: ProtoArena) -> ProtobufCBinaryData {
+        guard !data.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
+        return data.withUnsafeBytes { raw in
+            ProtobufCBinaryData(len: raw.count, data: arena.bytes(raw))
+        }
+    }
+}
+
+/// Walks the wire format along the message descriptors to measure how deep messages nest,
+/// without decoding anything. Malformed input stops the walk early; protobuf-c rejects it.
+private struct DepthScanner {
+    let limit: Int
+
+    /// False when nesting exceeds the limit.
+    mutating func scan(
+        _ data: UnsafePointer<UInt8>, _ count: Int,
+        _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>, depth: Int
+    ) -> Bool {
+        if depth > limit { return false }
+        var offset = 0
+        while offset < count {
+            guard let tag = readVarint(data, count, &offset) else { return true }
+            let fieldNumber = UInt32(truncatingIfNeeded: tag >> 3)
+            switch tag & 7 {
+            case 0:
+                guard readVarint(data, count, &offset) != nil else { return true }
+            case 1:
+                offset += 8
+            case 5:
+                offset += 4
+            case 2:
+                guard let length = readVarint(data, count, &offset), length <= UInt64(count - offset)
+                else { return true }
+                let end = offset + Int(length)
+                if let sub = messageField(fieldNumber, descriptor),
+                    !scan(data + offset, end - offset, sub, depth: depth + 1)
+                {
+                    return false
+                }
+                offset = end
+            default:
+                return true
+            }
+        }
+        return true
+    }
+
+    private func messageField(
+        _ number: UInt32, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>
+    ) -> UnsafePointer<ProtobufCMessageDescriptor>? {
+        let fields = descriptor.pointee.fields!
+        for index in 0..<Int(descriptor.pointee.n_fields) where fields[index].id == number {
+            guard fields[index].type == PROTOBUF_C_TYPE_MESSAGE, let sub = fields[index].descriptor
+            else { return nil }
+            return sub.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
+        }
+        return nil
+    }
+
+    private func readVarint(_ data: UnsafePointer<UInt8>, _ count: Int, _ offset: inout Int) -> UInt64? {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < count, shift < 64 {
+            let byte = data[offset]
+            offset += 1
+            result |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+        return nil
+    }
+}

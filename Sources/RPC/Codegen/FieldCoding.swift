@@ -65,20 +65,17 @@ struct ValueCoding {
         return false
     }
 
-    /// Writes `let <into> = <Swift value decoded from the C value c>`.
-    func decode(_ c: String, into: String, field: String, _ w: inout CodeWriter) {
+    /// The Swift value decoded from the C value `c`; for a message `c` is an optional pointer
+    /// and an absent message decodes to its defaults (map values and repeated elements).
+    func decoded(_ c: String, field: String) -> String {
         switch shape {
-        case .direct: w.line("let \(into) = \(c)")
-        case .bool: w.line("let \(into) = \(c) != 0")
-        case .string:
-            w.line("let \(into) = try ProtoCodec.string(\(c), field: \"\(field)\", in: Self.protoMessageName)")
-        case .bytes: w.line("let \(into) = ProtoCodec.data(\(c))")
-        case .enumeration: w.line("let \(into) = \(swiftType)(rawValue: Int32(truncatingIfNeeded: \(c).rawValue))")
+        case .direct: c
+        case .bool: "\(c) != 0"
+        case .string: "try ProtoCodec.string(\(c), field: \"\(field)\", in: Self.protoMessageName)"
+        case .bytes: "ProtoCodec.data(\(c))"
+        case .enumeration: "\(swiftType)(rawValue: Int32(truncatingIfNeeded: \(c).rawValue))"
         case .message:
-            w.line("let \(into): \(swiftType)")
-            w.line(
-                "if let pointer = \(c) { \(into) = try \(swiftType)(_protobufC: pointer) } else { \(into) = \(swiftType)() }"
-            )
+            "try \(c).map { (pointer) throws(ProtoDecodingError) in try \(swiftType)(_protobufC: pointer) } ?? \(swiftType)()"
         }
     }
 

@@ -9,12 +9,7 @@ struct FileGenerator {
     }
 
     /// The enum holding the file's descriptor: `Agentplane_V1_Control_ProtoFile`.
-    var descriptorHolder: String {
-        String(file.name.dropLast(file.name.hasSuffix(".proto") ? 6 : 0))
-            .split(separator: "/")
-            .map { Naming.swiftUpperCamel(String($0)) }
-            .joined(separator: "_") + "_ProtoFile"
-    }
+    var descriptorHolder: String { Naming.fileDescriptorHolder(file.name) }
 
     func generate() -> String {
         var w = CodeWriter()

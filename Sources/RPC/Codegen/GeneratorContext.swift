@@ -5,6 +5,7 @@ struct GeneratorContext {
     let graph: TypeGraph
     let options: GeneratorOptions
     private var packages: [String: String] = [:]
+    private var declaringFile: [String: String] = [:]
 
     init(files: [ProtoFile], options: GeneratorOptions) {
         types = TypeTable(files: files)
@@ -13,6 +14,7 @@ struct GeneratorContext {
         for file in files {
             func record(_ message: MessageType) {
                 packages["." + message.fullName] = file.package
+                declaringFile[message.fullName] = file.name
                 message.nestedEnums.forEach { packages["." + $0.fullName] = file.package }
                 message.nestedMessages.forEach(record)
             }
@@ -24,6 +26,11 @@ struct GeneratorContext {
     /// The Swift name of a message or enum given as `.package.Name`.
     func swiftName(_ typeName: String) -> String {
         Naming.swiftTypeName(fullName: String(typeName.dropFirst()), package: packages[typeName] ?? "")
+    }
+
+    /// The enum holding the descriptor of the file that declares a message.
+    func fileDescriptorHolder(_ messageFullName: String) -> String {
+        Naming.fileDescriptorHolder(declaringFile[messageFullName] ?? "")
     }
 
     /// The Swift case of an enum's zero value.

@@ -13,6 +13,9 @@ struct MessageGenerator {
         let shortName = typeName.split(separator: ".").last.map(String.init) ?? typeName
         w.block("public struct \(shortName): ProtoMessage") { w in
             w.line("public static let protoMessageName = \"\(message.fullName)\"")
+            w.line(
+                "public static var protoFile: ProtoFileDescriptor { \(context.fileDescriptorHolder(message.fullName)).descriptor }"
+            )
             for field in message.plainFields {
                 w.line()
                 writeProperty(field, &w)
@@ -230,8 +233,7 @@ struct MessageGenerator {
                     w.line("var values: [\(coding.swiftType)] = []")
                     w.line("values.reserveCapacity(count)")
                     w.block("for index in 0..<count") { w in
-                        coding.decode("array[index]", into: "value", field: field.name, &w)
-                        w.line("values.append(value)")
+                        w.line("values.append(\(coding.decoded("array[index]", field: field.name)))")
                     }
                     w.line("\(property) = values")
                 }
@@ -244,10 +246,7 @@ struct MessageGenerator {
                 : "try \(coding.swiftType)(_protobufC: pointer)"
             w.line("if let pointer = \(source) { \(target) = \(wrap) }")
         } else {
-            w.block("do") { w in
-                coding.decode(source, into: "value", field: field.name, &w)
-                w.line("\(property) = value")
-            }
+            w.line("\(property) = \(coding.decoded(source, field: field.name))")
         }
     }
 
@@ -260,9 +259,8 @@ struct MessageGenerator {
         w.line("values.reserveCapacity(count)")
         w.block("for index in 0..<count") { w in
             w.line("guard let entry = array[index] else { continue }")
-            key.decode("entry.pointee.key", into: "key", field: field, &w)
-            value.decode("entry.pointee.value", into: "value", field: field, &w)
-            w.line("values[key] = value")
+            w.line("values[\(key.decoded("entry.pointee.key", field: field))] =")
+            w.line("    \(value.decoded("entry.pointee.value", field: field))")
         }
         w.line("\(property) = values")
     }
@@ -335,8 +333,7 @@ struct MessageGenerator {
                         w.line("    \(property) = .\(caseName)(try \(coding.swiftType)(_protobufC: pointer))")
                         w.line("}")
                     } else {
-                        coding.decode(cField(member), into: "value", field: member.name, &w)
-                        w.line("\(property) = .\(caseName)(value)")
+                        w.line("\(property) = .\(caseName)(\(coding.decoded(cField(member), field: member.name)))")
                     }
                 }
             }

@@ -51,6 +51,14 @@ enum Naming {
         return swiftPropertyName(stripped.lowercased())
     }
 
+    /// The enum holding a file's descriptor: `agentplane/v1/control.proto` → `Agentplane_V1_Control_ProtoFile`.
+    static func fileDescriptorHolder(_ fileName: String) -> String {
+        String(fileName.dropLast(fileName.hasSuffix(".proto") ? 6 : 0))
+            .split(separator: "/")
+            .map { swiftUpperCamel(String($0)) }
+            .joined(separator: "_") + "_ProtoFile"
+    }
+
     /// A Swift identifier, back-quoted when it is a keyword.
     static func escaped(_ identifier: String) -> String {
         swiftKeywords.contains(identifier) ? "`\(identifier)`" : identifier

@@ -7,6 +7,9 @@ public protocol ProtoMessage: Sendable, Hashable {
     /// The message's fully qualified protobuf name, e.g. `agentplane.v1.Agent`.
     static var protoMessageName: String { get }
 
+    /// The .proto file that declares the message, as server reflection serves it.
+    static var protoFile: ProtoFileDescriptor { get }
+
     /// A message with every field at its default value.
     init()
 

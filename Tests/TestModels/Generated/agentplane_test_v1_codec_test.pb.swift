@@ -53,6 +53,7 @@ public enum Agentplane_Test_V1_Color: ProtoEnum, CaseIterable {
 /// One field of every scalar kind.
 public struct Agentplane_Test_V1_Scalars: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.Scalars"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     public var fDouble: Double = 0
 
@@ -130,6 +131,7 @@ public struct Agentplane_Test_V1_Scalars: ProtoMessage {
 /// Repeated fields of every kind (scalars are packed, as proto3 does by default).
 public struct Agentplane_Test_V1_Repeated: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.Repeated"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     public var rDouble: [Double] = []
 
@@ -215,6 +217,7 @@ public struct Agentplane_Test_V1_Repeated: ProtoMessage {
 /// Maps with every kind of key and several kinds of value.
 public struct Agentplane_Test_V1_Maps: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.Maps"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     public var stringToString: [String: String] = [:]
 
@@ -260,6 +263,7 @@ public struct Agentplane_Test_V1_Maps: ProtoMessage {
 /// A oneof of every kind of member, and plain fields around it.
 public struct Agentplane_Test_V1_Choice: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.Choice"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     public var before: String = ""
 
@@ -332,6 +336,7 @@ public struct Agentplane_Test_V1_Choice: ProtoMessage {
 /// A message that contains itself, for nesting depth.
 public struct Agentplane_Test_V1_Node: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.Node"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     public var child: Agentplane_Test_V1_Node? {
         get { _child?.value }
@@ -365,6 +370,7 @@ public struct Agentplane_Test_V1_Node: ProtoMessage {
 /// The well-known types the contract uses.
 public struct Agentplane_Test_V1_WellKnown: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.WellKnown"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     public var at: Google_Protobuf_Timestamp? = nil
 
@@ -398,6 +404,7 @@ public struct Agentplane_Test_V1_WellKnown: ProtoMessage {
 /// Nested types and names that are keywords in C or Swift.
 public struct Agentplane_Test_V1_Outer: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.Outer"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     public var inner: Agentplane_Test_V1_Outer.Inner? = nil
 
@@ -415,6 +422,7 @@ public struct Agentplane_Test_V1_Outer: ProtoMessage {
 
     public struct Inner: ProtoMessage {
         public static let protoMessageName = "agentplane.test.v1.Outer.Inner"
+        public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
         public var level: Agentplane_Test_V1_Outer.Inner.Level = .unspecified
 
@@ -492,6 +500,7 @@ public struct Agentplane_Test_V1_Outer: ProtoMessage {
 /// A message with no fields.
 public struct Agentplane_Test_V1_Nothing: ProtoMessage {
     public static let protoMessageName = "agentplane.test.v1.Nothing"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_Test_V1_CodecTest_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -520,70 +529,22 @@ extension Agentplane_Test_V1_Scalars {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__Test__V1__Scalars>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.f_double
-            self.fDouble = value
-        }
-        do {
-            let value = c.pointee.f_float
-            self.fFloat = value
-        }
-        do {
-            let value = c.pointee.f_int32
-            self.fInt32 = value
-        }
-        do {
-            let value = c.pointee.f_int64
-            self.fInt64 = value
-        }
-        do {
-            let value = c.pointee.f_uint32
-            self.fUint32 = value
-        }
-        do {
-            let value = c.pointee.f_uint64
-            self.fUint64 = value
-        }
-        do {
-            let value = c.pointee.f_sint32
-            self.fSint32 = value
-        }
-        do {
-            let value = c.pointee.f_sint64
-            self.fSint64 = value
-        }
-        do {
-            let value = c.pointee.f_fixed32
-            self.fFixed32 = value
-        }
-        do {
-            let value = c.pointee.f_fixed64
-            self.fFixed64 = value
-        }
-        do {
-            let value = c.pointee.f_sfixed32
-            self.fSfixed32 = value
-        }
-        do {
-            let value = c.pointee.f_sfixed64
-            self.fSfixed64 = value
-        }
-        do {
-            let value = c.pointee.f_bool != 0
-            self.fBool = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.f_string, field: "f_string", in: Self.protoMessageName)
-            self.fString = value
-        }
-        do {
-            let value = ProtoCodec.data(c.pointee.f_bytes)
-            self.fBytes = value
-        }
-        do {
-            let value = Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: c.pointee.f_color.rawValue))
-            self.fColor = value
-        }
+        self.fDouble = c.pointee.f_double
+        self.fFloat = c.pointee.f_float
+        self.fInt32 = c.pointee.f_int32
+        self.fInt64 = c.pointee.f_int64
+        self.fUint32 = c.pointee.f_uint32
+        self.fUint64 = c.pointee.f_uint64
+        self.fSint32 = c.pointee.f_sint32
+        self.fSint64 = c.pointee.f_sint64
+        self.fFixed32 = c.pointee.f_fixed32
+        self.fFixed64 = c.pointee.f_fixed64
+        self.fSfixed32 = c.pointee.f_sfixed32
+        self.fSfixed64 = c.pointee.f_sfixed64
+        self.fBool = c.pointee.f_bool != 0
+        self.fString = try ProtoCodec.string(c.pointee.f_string, field: "f_string", in: Self.protoMessageName)
+        self.fBytes = ProtoCodec.data(c.pointee.f_bytes)
+        self.fColor = Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: c.pointee.f_color.rawValue))
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -683,8 +644,7 @@ extension Agentplane_Test_V1_Repeated {
             var values: [Bool] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = array[index] != 0
-                values.append(value)
+                values.append(array[index] != 0)
             }
             self.rBool = values
         }
@@ -693,8 +653,7 @@ extension Agentplane_Test_V1_Repeated {
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "r_string", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "r_string", in: Self.protoMessageName))
             }
             self.rString = values
         }
@@ -703,8 +662,7 @@ extension Agentplane_Test_V1_Repeated {
             var values: [Data] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = ProtoCodec.data(array[index])
-                values.append(value)
+                values.append(ProtoCodec.data(array[index]))
             }
             self.rBytes = values
         }
@@ -713,8 +671,7 @@ extension Agentplane_Test_V1_Repeated {
             var values: [Agentplane_Test_V1_Color] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.rColor = values
         }
@@ -723,9 +680,7 @@ extension Agentplane_Test_V1_Repeated {
             var values: [Agentplane_Test_V1_Scalars] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_Test_V1_Scalars
-                if let pointer = array[index] { value = try Agentplane_Test_V1_Scalars(_protobufC: pointer) } else { value = Agentplane_Test_V1_Scalars() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_Test_V1_Scalars(_protobufC: pointer) } ?? Agentplane_Test_V1_Scalars())
             }
             self.rMessage = values
         }
@@ -910,9 +865,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "string_to_string", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "string_to_string", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "string_to_string", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "string_to_string", in: Self.protoMessageName)
             }
             self.stringToString = values
         }
@@ -922,9 +876,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = entry.pointee.key
-                let value = entry.pointee.value
-                values[key] = value
+                values[entry.pointee.key] =
+                    entry.pointee.value
             }
             self.int32ToInt64 = values
         }
@@ -934,9 +887,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = entry.pointee.key
-                let value = ProtoCodec.data(entry.pointee.value)
-                values[key] = value
+                values[entry.pointee.key] =
+                    ProtoCodec.data(entry.pointee.value)
             }
             self.uint64ToBytes = values
         }
@@ -946,10 +898,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = entry.pointee.key != 0
-                let value: Agentplane_Test_V1_Scalars
-                if let pointer = entry.pointee.value { value = try Agentplane_Test_V1_Scalars(_protobufC: pointer) } else { value = Agentplane_Test_V1_Scalars() }
-                values[key] = value
+                values[entry.pointee.key != 0] =
+                    try entry.pointee.value.map { (pointer) throws(ProtoDecodingError) in try Agentplane_Test_V1_Scalars(_protobufC: pointer) } ?? Agentplane_Test_V1_Scalars()
             }
             self.boolToMessage = values
         }
@@ -959,9 +909,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = entry.pointee.key
-                let value = Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: entry.pointee.value.rawValue))
-                values[key] = value
+                values[entry.pointee.key] =
+                    Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: entry.pointee.value.rawValue))
             }
             self.sint32ToColor = values
         }
@@ -971,10 +920,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "string_to_message", in: Self.protoMessageName)
-                let value: Agentplane_Test_V1_Scalars
-                if let pointer = entry.pointee.value { value = try Agentplane_Test_V1_Scalars(_protobufC: pointer) } else { value = Agentplane_Test_V1_Scalars() }
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "string_to_message", in: Self.protoMessageName)] =
+                    try entry.pointee.value.map { (pointer) throws(ProtoDecodingError) in try Agentplane_Test_V1_Scalars(_protobufC: pointer) } ?? Agentplane_Test_V1_Scalars()
             }
             self.stringToMessage = values
         }
@@ -984,9 +931,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = entry.pointee.key
-                let value = entry.pointee.value
-                values[key] = value
+                values[entry.pointee.key] =
+                    entry.pointee.value
             }
             self.fixed64ToDouble = values
         }
@@ -996,9 +942,8 @@ extension Agentplane_Test_V1_Maps {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = entry.pointee.key
-                let value = entry.pointee.value != 0
-                values[key] = value
+                values[entry.pointee.key] =
+                    entry.pointee.value != 0
             }
             self.sfixed32ToBool = values
         }
@@ -1162,38 +1107,27 @@ extension Agentplane_Test_V1_Choice {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__Test__V1__Choice>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.before, field: "before", in: Self.protoMessageName)
-            self.before = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.after, field: "after", in: Self.protoMessageName)
-            self.after = value
-        }
+        self.before = try ProtoCodec.string(c.pointee.before, field: "before", in: Self.protoMessageName)
+        self.after = try ProtoCodec.string(c.pointee.after, field: "after", in: Self.protoMessageName)
         switch c.pointee.pick_case.rawValue {
         case 2:
-            let value = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
-            self.pick = .text(value)
+            self.pick = .text(try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName))
         case 3:
-            let value = c.pointee.number
-            self.pick = .number(value)
+            self.pick = .number(c.pointee.number)
         case 4:
             if let pointer = c.pointee.scalars {
                 self.pick = .scalars(try Agentplane_Test_V1_Scalars(_protobufC: pointer))
             }
         case 5:
-            let value = ProtoCodec.data(c.pointee.blob)
-            self.pick = .blob(value)
+            self.pick = .blob(ProtoCodec.data(c.pointee.blob))
         case 6:
-            let value = Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: c.pointee.color.rawValue))
-            self.pick = .color(value)
+            self.pick = .color(Agentplane_Test_V1_Color(rawValue: Int32(truncatingIfNeeded: c.pointee.color.rawValue)))
         case 7:
             if let pointer = c.pointee.nested {
                 self.pick = .nested(try Agentplane_Test_V1_Choice(_protobufC: pointer))
             }
         case 8:
-            let value = c.pointee.flag != 0
-            self.pick = .flag(value)
+            self.pick = .flag(c.pointee.flag != 0)
         default:
             break
         }
@@ -1265,25 +1199,17 @@ extension Agentplane_Test_V1_Node {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__Test__V1__Node>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.child { self._child = ProtoBox(try Agentplane_Test_V1_Node(_protobufC: pointer)) }
-        do {
-            let value = c.pointee.depth
-            self.depth = value
-        }
+        self.depth = c.pointee.depth
         if c.pointee.n_children > 0, let array = c.pointee.children {
             let count = c.pointee.n_children
             var values: [Agentplane_Test_V1_Node] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_Test_V1_Node
-                if let pointer = array[index] { value = try Agentplane_Test_V1_Node(_protobufC: pointer) } else { value = Agentplane_Test_V1_Node() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_Test_V1_Node(_protobufC: pointer) } ?? Agentplane_Test_V1_Node())
             }
             self.children = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.label, field: "label", in: Self.protoMessageName)
-            self.label = value
-        }
+        self.label = try ProtoCodec.string(c.pointee.label, field: "label", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1419,41 +1345,25 @@ extension Agentplane_Test_V1_Outer {
             var values: [Agentplane_Test_V1_Outer.Inner] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_Test_V1_Outer.Inner
-                if let pointer = array[index] { value = try Agentplane_Test_V1_Outer.Inner(_protobufC: pointer) } else { value = Agentplane_Test_V1_Outer.Inner() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_Test_V1_Outer.Inner(_protobufC: pointer) } ?? Agentplane_Test_V1_Outer.Inner())
             }
             self.inners = values
         }
-        do {
-            let value = Agentplane_Test_V1_Outer.Inner.Level(rawValue: Int32(truncatingIfNeeded: c.pointee.level.rawValue))
-            self.level = value
-        }
+        self.level = Agentplane_Test_V1_Outer.Inner.Level(rawValue: Int32(truncatingIfNeeded: c.pointee.level.rawValue))
         if c.pointee.n_by_name > 0, let array = c.pointee.by_name {
             let count = c.pointee.n_by_name
             var values: [String: Agentplane_Test_V1_Outer.Inner] = [:]
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "by_name", in: Self.protoMessageName)
-                let value: Agentplane_Test_V1_Outer.Inner
-                if let pointer = entry.pointee.value { value = try Agentplane_Test_V1_Outer.Inner(_protobufC: pointer) } else { value = Agentplane_Test_V1_Outer.Inner() }
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "by_name", in: Self.protoMessageName)] =
+                    try entry.pointee.value.map { (pointer) throws(ProtoDecodingError) in try Agentplane_Test_V1_Outer.Inner(_protobufC: pointer) } ?? Agentplane_Test_V1_Outer.Inner()
             }
             self.byName = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.default_, field: "default", in: Self.protoMessageName)
-            self.`default` = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.`protocol`, field: "protocol", in: Self.protoMessageName)
-            self.`protocol` = value
-        }
-        do {
-            let value = c.pointee.self_id
-            self.selfID = value
-        }
+        self.`default` = try ProtoCodec.string(c.pointee.default_, field: "default", in: Self.protoMessageName)
+        self.`protocol` = try ProtoCodec.string(c.pointee.`protocol`, field: "protocol", in: Self.protoMessageName)
+        self.selfID = c.pointee.self_id
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1530,14 +1440,8 @@ extension Agentplane_Test_V1_Outer.Inner {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__Test__V1__Outer__Inner>) throws(ProtoDecodingError) {
-        do {
-            let value = Agentplane_Test_V1_Outer.Inner.Level(rawValue: Int32(truncatingIfNeeded: c.pointee.level.rawValue))
-            self.level = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
+        self.level = Agentplane_Test_V1_Outer.Inner.Level(rawValue: Int32(truncatingIfNeeded: c.pointee.level.rawValue))
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.

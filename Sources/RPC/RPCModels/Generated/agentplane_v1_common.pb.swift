@@ -154,6 +154,7 @@ public enum Agentplane_V1_ToolKind: ProtoEnum, CaseIterable {
 /// trailer. See [Errors].
 public struct Agentplane_V1_ErrorDetails: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ErrorDetails"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// Stable machine-readable reason, UPPER_SNAKE_CASE (e.g. "FLOW_INVALID",
     /// "RATE_LIMITED", "IDEMPOTENCY_KEY_REUSED").
@@ -189,6 +190,7 @@ public struct Agentplane_V1_ErrorDetails: ProtoMessage {
 /// One invalid field of a request, or one error inside a JSON document.
 public struct Agentplane_V1_FieldViolation: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.FieldViolation"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// Request field path ("agent.name") or JSON path into a document
     /// ("$.nodes[2].config.tool_id").
@@ -218,6 +220,7 @@ public struct Agentplane_V1_FieldViolation: ProtoMessage {
 /// Token counts of one model call or of a whole run.
 public struct Agentplane_V1_TokenUsage: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.TokenUsage"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var promptTokens: Int64 = 0
 
@@ -245,6 +248,7 @@ public struct Agentplane_V1_TokenUsage: ProtoMessage {
 /// HumanInput carrying the same interrupt_id.
 public struct Agentplane_V1_Interrupt: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Interrupt"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// Unique per pause; resuming with another id: ABORTED (stale).
     public var interruptID: String = ""
@@ -287,6 +291,7 @@ public struct Agentplane_V1_Interrupt: ProtoMessage {
 /// A human's answer to an Interrupt.
 public struct Agentplane_V1_HumanInput: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.HumanInput"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// Must equal the pending Interrupt.interrupt_id.
     public var interruptID: String = ""
@@ -315,6 +320,7 @@ public struct Agentplane_V1_HumanInput: ProtoMessage {
 /// Why a run failed.
 public struct Agentplane_V1_RunError: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunError"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// Stable machine-readable code, e.g. "TOOL_FAILED", "LLM_UNAVAILABLE",
     /// "MAX_STEPS_EXCEEDED", "TIMEOUT", "FLOW_INVALID".
@@ -350,6 +356,7 @@ public struct Agentplane_V1_RunError: ProtoMessage {
 /// WatchRun / ReplayRun and relayed by ConversationService. See [Streaming].
 public struct Agentplane_V1_ExecutionEvent: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ExecutionEvent"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// The run this event belongs to.
     public var runID: String = ""
@@ -459,6 +466,7 @@ public struct Agentplane_V1_ExecutionEvent: ProtoMessage {
 /// First event of a run.
 public struct Agentplane_V1_RunStarted: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunStarted"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -495,6 +503,7 @@ public struct Agentplane_V1_RunStarted: ProtoMessage {
 /// A node began executing.
 public struct Agentplane_V1_NodeStarted: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.NodeStarted"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var nodeID: String = ""
 
@@ -523,6 +532,7 @@ public struct Agentplane_V1_NodeStarted: ProtoMessage {
 /// A node completed; its state changes were checkpointed.
 public struct Agentplane_V1_NodeFinished: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.NodeFinished"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var nodeID: String = ""
 
@@ -560,6 +570,7 @@ public struct Agentplane_V1_NodeFinished: ProtoMessage {
 /// deltas of a node gives its full answer.
 public struct Agentplane_V1_AnswerDelta: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.AnswerDelta"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var nodeID: String = ""
 
@@ -581,6 +592,7 @@ public struct Agentplane_V1_AnswerDelta: ProtoMessage {
 /// A node called a tool.
 public struct Agentplane_V1_ToolCall: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ToolCall"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// Pairs this call with its ToolResult.
     public var callID: String = ""
@@ -619,6 +631,7 @@ public struct Agentplane_V1_ToolCall: ProtoMessage {
 /// The outcome of a ToolCall.
 public struct Agentplane_V1_ToolResult: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ToolResult"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var callID: String = ""
 
@@ -662,6 +675,7 @@ public struct Agentplane_V1_ToolResult: ProtoMessage {
 /// A paused run was resumed with human input.
 public struct Agentplane_V1_RunResumed: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunResumed"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var interruptID: String = ""
 
@@ -684,6 +698,7 @@ public struct Agentplane_V1_RunResumed: ProtoMessage {
 /// The run completed successfully.
 public struct Agentplane_V1_RunFinished: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunFinished"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     /// The final answer shown to the user.
     public var answer: String = ""
@@ -723,6 +738,7 @@ public struct Agentplane_V1_RunFinished: ProtoMessage {
 /// The run failed; no answer was produced.
 public struct Agentplane_V1_RunFailed: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunFailed"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var error: Agentplane_V1_RunError? = nil
 
@@ -741,6 +757,7 @@ public struct Agentplane_V1_RunFailed: ProtoMessage {
 /// its timeout fails instead (RunFailed, code "TIMEOUT").
 public struct Agentplane_V1_RunCancelled: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunCancelled"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Common_ProtoFile.descriptor }
 
     public var reason: String = ""
 
@@ -783,26 +800,18 @@ extension Agentplane_V1_ErrorDetails {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ErrorDetails>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.reason, field: "reason", in: Self.protoMessageName)
-            self.reason = value
-        }
+        self.reason = try ProtoCodec.string(c.pointee.reason, field: "reason", in: Self.protoMessageName)
         if c.pointee.n_violations > 0, let array = c.pointee.violations {
             let count = c.pointee.n_violations
             var values: [Agentplane_V1_FieldViolation] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_FieldViolation
-                if let pointer = array[index] { value = try Agentplane_V1_FieldViolation(_protobufC: pointer) } else { value = Agentplane_V1_FieldViolation() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_FieldViolation(_protobufC: pointer) } ?? Agentplane_V1_FieldViolation())
             }
             self.violations = values
         }
         if let pointer = c.pointee.retry_after { self.retryAfter = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.request_id, field: "request_id", in: Self.protoMessageName)
-            self.requestID = value
-        }
+        self.requestID = try ProtoCodec.string(c.pointee.request_id, field: "request_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -857,18 +866,9 @@ extension Agentplane_V1_FieldViolation {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__FieldViolation>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.field, field: "field", in: Self.protoMessageName)
-            self.field = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.code, field: "code", in: Self.protoMessageName)
-            self.code = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.explanation, field: "explanation", in: Self.protoMessageName)
-            self.explanation = value
-        }
+        self.field = try ProtoCodec.string(c.pointee.field, field: "field", in: Self.protoMessageName)
+        self.code = try ProtoCodec.string(c.pointee.code, field: "code", in: Self.protoMessageName)
+        self.explanation = try ProtoCodec.string(c.pointee.explanation, field: "explanation", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -902,18 +902,9 @@ extension Agentplane_V1_TokenUsage {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__TokenUsage>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.prompt_tokens
-            self.promptTokens = value
-        }
-        do {
-            let value = c.pointee.completion_tokens
-            self.completionTokens = value
-        }
-        do {
-            let value = c.pointee.total_tokens
-            self.totalTokens = value
-        }
+        self.promptTokens = c.pointee.prompt_tokens
+        self.completionTokens = c.pointee.completion_tokens
+        self.totalTokens = c.pointee.total_tokens
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -947,25 +938,15 @@ extension Agentplane_V1_Interrupt {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Interrupt>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.interrupt_id, field: "interrupt_id", in: Self.protoMessageName)
-            self.interruptID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.prompt, field: "prompt", in: Self.protoMessageName)
-            self.prompt = value
-        }
+        self.interruptID = try ProtoCodec.string(c.pointee.interrupt_id, field: "interrupt_id", in: Self.protoMessageName)
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
+        self.prompt = try ProtoCodec.string(c.pointee.prompt, field: "prompt", in: Self.protoMessageName)
         if c.pointee.n_choices > 0, let array = c.pointee.choices {
             let count = c.pointee.n_choices
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "choices", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "choices", in: Self.protoMessageName))
             }
             self.choices = values
         }
@@ -1029,14 +1010,8 @@ extension Agentplane_V1_HumanInput {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__HumanInput>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.interrupt_id, field: "interrupt_id", in: Self.protoMessageName)
-            self.interruptID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
-            self.text = value
-        }
+        self.interruptID = try ProtoCodec.string(c.pointee.interrupt_id, field: "interrupt_id", in: Self.protoMessageName)
+        self.text = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
         if let pointer = c.pointee.data { self.data = try Google_Protobuf_Struct(_protobufC: pointer) }
     }
 
@@ -1078,22 +1053,10 @@ extension Agentplane_V1_RunError {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RunError>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.code, field: "code", in: Self.protoMessageName)
-            self.code = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.message, field: "message", in: Self.protoMessageName)
-            self.message = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
-        do {
-            let value = c.pointee.retryable != 0
-            self.retryable = value
-        }
+        self.code = try ProtoCodec.string(c.pointee.code, field: "code", in: Self.protoMessageName)
+        self.message = try ProtoCodec.string(c.pointee.message, field: "message", in: Self.protoMessageName)
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
+        self.retryable = c.pointee.retryable != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1128,14 +1091,8 @@ extension Agentplane_V1_ExecutionEvent {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ExecutionEvent>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = c.pointee.sequence
-            self.sequence = value
-        }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.sequence = c.pointee.sequence
         if let pointer = c.pointee.emitted_at { self.emittedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         switch c.pointee.payload_case.rawValue {
         case 10:
@@ -1317,26 +1274,11 @@ extension Agentplane_V1_RunStarted {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RunStarted>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.agent_version
-            self.agentVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.replayed_from_run_id, field: "replayed_from_run_id", in: Self.protoMessageName)
-            self.replayedFromRunID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.replayed_from_checkpoint_id, field: "replayed_from_checkpoint_id", in: Self.protoMessageName)
-            self.replayedFromCheckpointID = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.agentVersion = c.pointee.agent_version
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.replayedFromRunID = try ProtoCodec.string(c.pointee.replayed_from_run_id, field: "replayed_from_run_id", in: Self.protoMessageName)
+        self.replayedFromCheckpointID = try ProtoCodec.string(c.pointee.replayed_from_checkpoint_id, field: "replayed_from_checkpoint_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1372,18 +1314,9 @@ extension Agentplane_V1_NodeStarted {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__NodeStarted>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_kind, field: "node_kind", in: Self.protoMessageName)
-            self.nodeKind = value
-        }
-        do {
-            let value = c.pointee.step
-            self.step = value
-        }
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
+        self.nodeKind = try ProtoCodec.string(c.pointee.node_kind, field: "node_kind", in: Self.protoMessageName)
+        self.step = c.pointee.step
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1417,19 +1350,10 @@ extension Agentplane_V1_NodeFinished {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__NodeFinished>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
-        do {
-            let value = c.pointee.step
-            self.step = value
-        }
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
+        self.step = c.pointee.step
         if let pointer = c.pointee.state_update { self.stateUpdate = try Google_Protobuf_Struct(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.checkpoint_id, field: "checkpoint_id", in: Self.protoMessageName)
-            self.checkpointID = value
-        }
+        self.checkpointID = try ProtoCodec.string(c.pointee.checkpoint_id, field: "checkpoint_id", in: Self.protoMessageName)
         if let pointer = c.pointee.elapsed { self.elapsed = try Google_Protobuf_Duration(_protobufC: pointer) }
     }
 
@@ -1480,14 +1404,8 @@ extension Agentplane_V1_AnswerDelta {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__AnswerDelta>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
-            self.text = value
-        }
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
+        self.text = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1520,26 +1438,11 @@ extension Agentplane_V1_ToolCall {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ToolCall>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.call_id, field: "call_id", in: Self.protoMessageName)
-            self.callID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
-            self.toolID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_name, field: "tool_name", in: Self.protoMessageName)
-            self.toolName = value
-        }
-        do {
-            let value = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.tool_kind.rawValue))
-            self.toolKind = value
-        }
+        self.callID = try ProtoCodec.string(c.pointee.call_id, field: "call_id", in: Self.protoMessageName)
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
+        self.toolID = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
+        self.toolName = try ProtoCodec.string(c.pointee.tool_name, field: "tool_name", in: Self.protoMessageName)
+        self.toolKind = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.tool_kind.rawValue))
         if let pointer = c.pointee.arguments { self.arguments = try Google_Protobuf_Struct(_protobufC: pointer) }
     }
 
@@ -1584,27 +1487,12 @@ extension Agentplane_V1_ToolResult {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ToolResult>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.call_id, field: "call_id", in: Self.protoMessageName)
-            self.callID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
-            self.toolID = value
-        }
+        self.callID = try ProtoCodec.string(c.pointee.call_id, field: "call_id", in: Self.protoMessageName)
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
+        self.toolID = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
         if let pointer = c.pointee.result { self.result = try Google_Protobuf_Struct(_protobufC: pointer) }
-        do {
-            let value = c.pointee.is_error != 0
-            self.isError = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.error_message, field: "error_message", in: Self.protoMessageName)
-            self.errorMessage = value
-        }
+        self.isError = c.pointee.is_error != 0
+        self.errorMessage = try ProtoCodec.string(c.pointee.error_message, field: "error_message", in: Self.protoMessageName)
         if let pointer = c.pointee.elapsed { self.elapsed = try Google_Protobuf_Duration(_protobufC: pointer) }
     }
 
@@ -1657,14 +1545,8 @@ extension Agentplane_V1_RunResumed {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RunResumed>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.interrupt_id, field: "interrupt_id", in: Self.protoMessageName)
-            self.interruptID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.resumed_by, field: "resumed_by", in: Self.protoMessageName)
-            self.resumedBy = value
-        }
+        self.interruptID = try ProtoCodec.string(c.pointee.interrupt_id, field: "interrupt_id", in: Self.protoMessageName)
+        self.resumedBy = try ProtoCodec.string(c.pointee.resumed_by, field: "resumed_by", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1697,16 +1579,10 @@ extension Agentplane_V1_RunFinished {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RunFinished>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.answer, field: "answer", in: Self.protoMessageName)
-            self.answer = value
-        }
+        self.answer = try ProtoCodec.string(c.pointee.answer, field: "answer", in: Self.protoMessageName)
         if let pointer = c.pointee.final_state { self.finalState = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.usage { self.usage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.message_id, field: "message_id", in: Self.protoMessageName)
-            self.messageID = value
-        }
+        self.messageID = try ProtoCodec.string(c.pointee.message_id, field: "message_id", in: Self.protoMessageName)
         if let pointer = c.pointee.elapsed { self.elapsed = try Google_Protobuf_Duration(_protobufC: pointer) }
     }
 
@@ -1803,14 +1679,8 @@ extension Agentplane_V1_RunCancelled {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RunCancelled>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.reason, field: "reason", in: Self.protoMessageName)
-            self.reason = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.cancelled_by, field: "cancelled_by", in: Self.protoMessageName)
-            self.cancelledBy = value
-        }
+        self.reason = try ProtoCodec.string(c.pointee.reason, field: "reason", in: Self.protoMessageName)
+        self.cancelledBy = try ProtoCodec.string(c.pointee.cancelled_by, field: "cancelled_by", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.

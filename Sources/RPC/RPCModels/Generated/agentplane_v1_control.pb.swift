@@ -141,6 +141,7 @@ public enum Agentplane_V1_DocumentStatus: ProtoEnum, CaseIterable {
 /// An access token and a refresh token with their expiry times.
 public struct Agentplane_V1_TokenPair: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.TokenPair"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Send as `authorization: Bearer <access_token>`.
     public var accessToken: String = ""
@@ -172,6 +173,7 @@ public struct Agentplane_V1_TokenPair: ProtoMessage {
 /// Request of AuthService.Login.
 public struct Agentplane_V1_LoginRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.LoginRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// The tenant's slug, e.g. "acme".
     public var tenantSlug: String = ""
@@ -199,6 +201,7 @@ public struct Agentplane_V1_LoginRequest: ProtoMessage {
 /// Response of AuthService.Login.
 public struct Agentplane_V1_LoginResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.LoginResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tokens: Agentplane_V1_TokenPair? = nil
 
@@ -224,6 +227,7 @@ public struct Agentplane_V1_LoginResponse: ProtoMessage {
 /// Request of AuthService.Refresh.
 public struct Agentplane_V1_RefreshRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RefreshRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var refreshToken: String = ""
 
@@ -241,6 +245,7 @@ public struct Agentplane_V1_RefreshRequest: ProtoMessage {
 /// Response of AuthService.Refresh.
 public struct Agentplane_V1_RefreshResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RefreshResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tokens: Agentplane_V1_TokenPair? = nil
 
@@ -258,6 +263,7 @@ public struct Agentplane_V1_RefreshResponse: ProtoMessage {
 /// Request of AuthService.Logout.
 public struct Agentplane_V1_LogoutRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.LogoutRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Also end every other session of the same user.
     public var allSessions: Bool = false
@@ -276,6 +282,7 @@ public struct Agentplane_V1_LogoutRequest: ProtoMessage {
 /// Response of AuthService.Logout.
 public struct Agentplane_V1_LogoutResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.LogoutResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -284,6 +291,7 @@ public struct Agentplane_V1_LogoutResponse: ProtoMessage {
 /// Request of AuthService.WhoAmI.
 public struct Agentplane_V1_WhoAmIRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.WhoAmIRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -292,6 +300,7 @@ public struct Agentplane_V1_WhoAmIRequest: ProtoMessage {
 /// Response of AuthService.WhoAmI.
 public struct Agentplane_V1_WhoAmIResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.WhoAmIResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var principalKind: Agentplane_V1_PrincipalKind = .unspecified
 
@@ -334,6 +343,7 @@ public struct Agentplane_V1_WhoAmIResponse: ProtoMessage {
 /// A tenant.
 public struct Agentplane_V1_Tenant: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Tenant"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -377,6 +387,7 @@ public struct Agentplane_V1_Tenant: ProtoMessage {
 /// Tenant-wide settings. Zero values mean "platform default".
 public struct Agentplane_V1_TenantSettings: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.TenantSettings"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Model used by flows that name none (a model id from
     /// LLMGatewayService.ListModels).
@@ -426,6 +437,7 @@ public struct Agentplane_V1_TenantSettings: ProtoMessage {
 /// Request of TenantService.CreateTenant.
 public struct Agentplane_V1_CreateTenantRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateTenantRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var slug: String = ""
 
@@ -465,6 +477,7 @@ public struct Agentplane_V1_CreateTenantRequest: ProtoMessage {
 /// Response of TenantService.CreateTenant.
 public struct Agentplane_V1_CreateTenantResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateTenantResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tenant: Agentplane_V1_Tenant? = nil
 
@@ -486,6 +499,7 @@ public struct Agentplane_V1_CreateTenantResponse: ProtoMessage {
 /// Request of TenantService.GetTenant: the tenant is the caller's.
 public struct Agentplane_V1_GetTenantRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetTenantRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -494,6 +508,7 @@ public struct Agentplane_V1_GetTenantRequest: ProtoMessage {
 /// Response of TenantService.GetTenant.
 public struct Agentplane_V1_GetTenantResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetTenantResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tenant: Agentplane_V1_Tenant? = nil
 
@@ -511,6 +526,7 @@ public struct Agentplane_V1_GetTenantResponse: ProtoMessage {
 /// Request of TenantService.UpdateTenantSettings.
 public struct Agentplane_V1_UpdateTenantSettingsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateTenantSettingsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Replaces all settings.
     public var settings: Agentplane_V1_TenantSettings? = nil
@@ -539,6 +555,7 @@ public struct Agentplane_V1_UpdateTenantSettingsRequest: ProtoMessage {
 /// Response of TenantService.UpdateTenantSettings.
 public struct Agentplane_V1_UpdateTenantSettingsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateTenantSettingsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tenant: Agentplane_V1_Tenant? = nil
 
@@ -556,6 +573,7 @@ public struct Agentplane_V1_UpdateTenantSettingsResponse: ProtoMessage {
 /// A user of a tenant.
 public struct Agentplane_V1_User: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.User"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -599,6 +617,7 @@ public struct Agentplane_V1_User: ProtoMessage {
 /// Request of UserService.CreateUser.
 public struct Agentplane_V1_CreateUserRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateUserRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var email: String = ""
 
@@ -629,6 +648,7 @@ public struct Agentplane_V1_CreateUserRequest: ProtoMessage {
 /// Response of UserService.CreateUser.
 public struct Agentplane_V1_CreateUserResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateUserResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var user: Agentplane_V1_User? = nil
 
@@ -646,6 +666,7 @@ public struct Agentplane_V1_CreateUserResponse: ProtoMessage {
 /// Request of UserService.GetUser.
 public struct Agentplane_V1_GetUserRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetUserRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var userID: String = ""
 
@@ -663,6 +684,7 @@ public struct Agentplane_V1_GetUserRequest: ProtoMessage {
 /// Response of UserService.GetUser.
 public struct Agentplane_V1_GetUserResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetUserResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var user: Agentplane_V1_User? = nil
 
@@ -680,6 +702,7 @@ public struct Agentplane_V1_GetUserResponse: ProtoMessage {
 /// Request of UserService.ListUsers.
 public struct Agentplane_V1_ListUsersRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListUsersRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -711,6 +734,7 @@ public struct Agentplane_V1_ListUsersRequest: ProtoMessage {
 /// Response of UserService.ListUsers.
 public struct Agentplane_V1_ListUsersResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListUsersResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var users: [Agentplane_V1_User] = []
 
@@ -732,6 +756,7 @@ public struct Agentplane_V1_ListUsersResponse: ProtoMessage {
 /// Request of UserService.UpdateUserRoles.
 public struct Agentplane_V1_UpdateUserRolesRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateUserRolesRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var userID: String = ""
 
@@ -754,6 +779,7 @@ public struct Agentplane_V1_UpdateUserRolesRequest: ProtoMessage {
 /// Response of UserService.UpdateUserRoles.
 public struct Agentplane_V1_UpdateUserRolesResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateUserRolesResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var user: Agentplane_V1_User? = nil
 
@@ -771,6 +797,7 @@ public struct Agentplane_V1_UpdateUserRolesResponse: ProtoMessage {
 /// Request of UserService.DeleteUser.
 public struct Agentplane_V1_DeleteUserRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteUserRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var userID: String = ""
 
@@ -788,6 +815,7 @@ public struct Agentplane_V1_DeleteUserRequest: ProtoMessage {
 /// Response of UserService.DeleteUser.
 public struct Agentplane_V1_DeleteUserResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteUserResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -796,6 +824,7 @@ public struct Agentplane_V1_DeleteUserResponse: ProtoMessage {
 /// An API key, without its secret.
 public struct Agentplane_V1_ApiKey: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ApiKey"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -852,6 +881,7 @@ public struct Agentplane_V1_ApiKey: ProtoMessage {
 /// Request of UserService.CreateApiKey.
 public struct Agentplane_V1_CreateApiKeyRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateApiKeyRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var name: String = ""
 
@@ -878,6 +908,7 @@ public struct Agentplane_V1_CreateApiKeyRequest: ProtoMessage {
 /// Response of UserService.CreateApiKey.
 public struct Agentplane_V1_CreateApiKeyResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateApiKeyResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var apiKey: Agentplane_V1_ApiKey? = nil
 
@@ -900,6 +931,7 @@ public struct Agentplane_V1_CreateApiKeyResponse: ProtoMessage {
 /// Request of UserService.ListApiKeys.
 public struct Agentplane_V1_ListApiKeysRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListApiKeysRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -931,6 +963,7 @@ public struct Agentplane_V1_ListApiKeysRequest: ProtoMessage {
 /// Response of UserService.ListApiKeys.
 public struct Agentplane_V1_ListApiKeysResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListApiKeysResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var apiKeys: [Agentplane_V1_ApiKey] = []
 
@@ -952,6 +985,7 @@ public struct Agentplane_V1_ListApiKeysResponse: ProtoMessage {
 /// Request of UserService.RevokeApiKey.
 public struct Agentplane_V1_RevokeApiKeyRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RevokeApiKeyRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var apiKeyID: String = ""
 
@@ -969,6 +1003,7 @@ public struct Agentplane_V1_RevokeApiKeyRequest: ProtoMessage {
 /// Response of UserService.RevokeApiKey.
 public struct Agentplane_V1_RevokeApiKeyResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RevokeApiKeyResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var apiKey: Agentplane_V1_ApiKey? = nil
 
@@ -986,6 +1021,7 @@ public struct Agentplane_V1_RevokeApiKeyResponse: ProtoMessage {
 /// One version of an agent.
 public struct Agentplane_V1_Agent: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Agent"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -1067,6 +1103,7 @@ public struct Agentplane_V1_Agent: ProtoMessage {
 /// A version in an agent's history, without its flow.
 public struct Agentplane_V1_AgentVersion: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.AgentVersion"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var version: Int32 = 0
 
@@ -1100,6 +1137,7 @@ public struct Agentplane_V1_AgentVersion: ProtoMessage {
 /// Request of AgentService.CreateAgent.
 public struct Agentplane_V1_CreateAgentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateAgentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var name: String = ""
 
@@ -1138,6 +1176,7 @@ public struct Agentplane_V1_CreateAgentRequest: ProtoMessage {
 /// Response of AgentService.CreateAgent.
 public struct Agentplane_V1_CreateAgentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateAgentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agent: Agentplane_V1_Agent? = nil
 
@@ -1155,6 +1194,7 @@ public struct Agentplane_V1_CreateAgentResponse: ProtoMessage {
 /// Request of AgentService.GetAgent.
 public struct Agentplane_V1_GetAgentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetAgentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -1177,6 +1217,7 @@ public struct Agentplane_V1_GetAgentRequest: ProtoMessage {
 /// Response of AgentService.GetAgent.
 public struct Agentplane_V1_GetAgentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetAgentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agent: Agentplane_V1_Agent? = nil
 
@@ -1194,6 +1235,7 @@ public struct Agentplane_V1_GetAgentResponse: ProtoMessage {
 /// Request of AgentService.ListAgents.
 public struct Agentplane_V1_ListAgentsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListAgentsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -1225,6 +1267,7 @@ public struct Agentplane_V1_ListAgentsRequest: ProtoMessage {
 /// Response of AgentService.ListAgents.
 public struct Agentplane_V1_ListAgentsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListAgentsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agents: [Agentplane_V1_Agent] = []
 
@@ -1246,6 +1289,7 @@ public struct Agentplane_V1_ListAgentsResponse: ProtoMessage {
 /// Request of AgentService.UpdateAgent: the complete new definition.
 public struct Agentplane_V1_UpdateAgentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateAgentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -1293,6 +1337,7 @@ public struct Agentplane_V1_UpdateAgentRequest: ProtoMessage {
 /// Response of AgentService.UpdateAgent.
 public struct Agentplane_V1_UpdateAgentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateAgentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// The new latest version.
     public var agent: Agentplane_V1_Agent? = nil
@@ -1311,6 +1356,7 @@ public struct Agentplane_V1_UpdateAgentResponse: ProtoMessage {
 /// Request of AgentService.ListAgentVersions.
 public struct Agentplane_V1_ListAgentVersionsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListAgentVersionsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -1336,6 +1382,7 @@ public struct Agentplane_V1_ListAgentVersionsRequest: ProtoMessage {
 /// Response of AgentService.ListAgentVersions.
 public struct Agentplane_V1_ListAgentVersionsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListAgentVersionsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var versions: [Agentplane_V1_AgentVersion] = []
 
@@ -1357,6 +1404,7 @@ public struct Agentplane_V1_ListAgentVersionsResponse: ProtoMessage {
 /// Request of AgentService.RollbackAgent.
 public struct Agentplane_V1_RollbackAgentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RollbackAgentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -1389,6 +1437,7 @@ public struct Agentplane_V1_RollbackAgentRequest: ProtoMessage {
 /// Response of AgentService.RollbackAgent.
 public struct Agentplane_V1_RollbackAgentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RollbackAgentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// The new latest version.
     public var agent: Agentplane_V1_Agent? = nil
@@ -1407,6 +1456,7 @@ public struct Agentplane_V1_RollbackAgentResponse: ProtoMessage {
 /// Request of AgentService.DeleteAgent.
 public struct Agentplane_V1_DeleteAgentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteAgentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -1424,6 +1474,7 @@ public struct Agentplane_V1_DeleteAgentRequest: ProtoMessage {
 /// Response of AgentService.DeleteAgent.
 public struct Agentplane_V1_DeleteAgentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteAgentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -1432,6 +1483,7 @@ public struct Agentplane_V1_DeleteAgentResponse: ProtoMessage {
 /// Request of AgentService.ValidateFlow.
 public struct Agentplane_V1_ValidateFlowRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ValidateFlowRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var flowJSON: String = ""
 
@@ -1449,6 +1501,7 @@ public struct Agentplane_V1_ValidateFlowRequest: ProtoMessage {
 /// Response of AgentService.ValidateFlow.
 public struct Agentplane_V1_ValidateFlowResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ValidateFlowResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// True when errors is empty.
     public var valid: Bool = false
@@ -1478,6 +1531,7 @@ public struct Agentplane_V1_ValidateFlowResponse: ProtoMessage {
 /// A configured tool; secrets never included.
 public struct Agentplane_V1_Tool: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Tool"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -1551,6 +1605,7 @@ public struct Agentplane_V1_Tool: ProtoMessage {
 /// Request of ToolService.CreateTool.
 public struct Agentplane_V1_CreateToolRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateToolRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var name: String = ""
 
@@ -1597,6 +1652,7 @@ public struct Agentplane_V1_CreateToolRequest: ProtoMessage {
 /// Response of ToolService.CreateTool.
 public struct Agentplane_V1_CreateToolResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateToolResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tool: Agentplane_V1_Tool? = nil
 
@@ -1614,6 +1670,7 @@ public struct Agentplane_V1_CreateToolResponse: ProtoMessage {
 /// Request of ToolService.GetTool.
 public struct Agentplane_V1_GetToolRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetToolRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var toolID: String = ""
 
@@ -1631,6 +1688,7 @@ public struct Agentplane_V1_GetToolRequest: ProtoMessage {
 /// Response of ToolService.GetTool.
 public struct Agentplane_V1_GetToolResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetToolResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tool: Agentplane_V1_Tool? = nil
 
@@ -1648,6 +1706,7 @@ public struct Agentplane_V1_GetToolResponse: ProtoMessage {
 /// Request of ToolService.ListTools.
 public struct Agentplane_V1_ListToolsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListToolsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -1674,6 +1733,7 @@ public struct Agentplane_V1_ListToolsRequest: ProtoMessage {
 /// Response of ToolService.ListTools.
 public struct Agentplane_V1_ListToolsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListToolsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tools: [Agentplane_V1_Tool] = []
 
@@ -1695,6 +1755,7 @@ public struct Agentplane_V1_ListToolsResponse: ProtoMessage {
 /// Request of ToolService.UpdateTool.
 public struct Agentplane_V1_UpdateToolRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateToolRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var toolID: String = ""
 
@@ -1747,6 +1808,7 @@ public struct Agentplane_V1_UpdateToolRequest: ProtoMessage {
 /// Response of ToolService.UpdateTool.
 public struct Agentplane_V1_UpdateToolResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateToolResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var tool: Agentplane_V1_Tool? = nil
 
@@ -1764,6 +1826,7 @@ public struct Agentplane_V1_UpdateToolResponse: ProtoMessage {
 /// Request of ToolService.DeleteTool.
 public struct Agentplane_V1_DeleteToolRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteToolRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var toolID: String = ""
 
@@ -1781,6 +1844,7 @@ public struct Agentplane_V1_DeleteToolRequest: ProtoMessage {
 /// Response of ToolService.DeleteTool.
 public struct Agentplane_V1_DeleteToolResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteToolResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -1789,6 +1853,7 @@ public struct Agentplane_V1_DeleteToolResponse: ProtoMessage {
 /// Request of ToolService.ExecuteTool.
 public struct Agentplane_V1_ExecuteToolRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ExecuteToolRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var toolID: String = ""
 
@@ -1826,6 +1891,7 @@ public struct Agentplane_V1_ExecuteToolRequest: ProtoMessage {
 /// Response of ToolService.ExecuteTool.
 public struct Agentplane_V1_ExecuteToolResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ExecuteToolResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// The tool's result as a JSON object.
     public var result: Google_Protobuf_Struct? = nil
@@ -1854,6 +1920,7 @@ public struct Agentplane_V1_ExecuteToolResponse: ProtoMessage {
 /// A conversation with an agent.
 public struct Agentplane_V1_Conversation: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Conversation"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -1919,6 +1986,7 @@ public struct Agentplane_V1_Conversation: ProtoMessage {
 /// A message of a conversation. Messages are immutable.
 public struct Agentplane_V1_Message: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Message"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -1967,6 +2035,7 @@ public struct Agentplane_V1_Message: ProtoMessage {
 /// Request of ConversationService.CreateConversation.
 public struct Agentplane_V1_CreateConversationRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateConversationRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -1998,6 +2067,7 @@ public struct Agentplane_V1_CreateConversationRequest: ProtoMessage {
 /// Response of ConversationService.CreateConversation.
 public struct Agentplane_V1_CreateConversationResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateConversationResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversation: Agentplane_V1_Conversation? = nil
 
@@ -2015,6 +2085,7 @@ public struct Agentplane_V1_CreateConversationResponse: ProtoMessage {
 /// Request of ConversationService.GetConversation.
 public struct Agentplane_V1_GetConversationRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetConversationRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversationID: String = ""
 
@@ -2032,6 +2103,7 @@ public struct Agentplane_V1_GetConversationRequest: ProtoMessage {
 /// Response of ConversationService.GetConversation.
 public struct Agentplane_V1_GetConversationResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetConversationResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversation: Agentplane_V1_Conversation? = nil
 
@@ -2049,6 +2121,7 @@ public struct Agentplane_V1_GetConversationResponse: ProtoMessage {
 /// Request of ConversationService.ListConversations.
 public struct Agentplane_V1_ListConversationsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListConversationsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -2085,6 +2158,7 @@ public struct Agentplane_V1_ListConversationsRequest: ProtoMessage {
 /// Response of ConversationService.ListConversations.
 public struct Agentplane_V1_ListConversationsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListConversationsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversations: [Agentplane_V1_Conversation] = []
 
@@ -2106,6 +2180,7 @@ public struct Agentplane_V1_ListConversationsResponse: ProtoMessage {
 /// Request of ConversationService.ListMessages.
 public struct Agentplane_V1_ListMessagesRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListMessagesRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversationID: String = ""
 
@@ -2131,6 +2206,7 @@ public struct Agentplane_V1_ListMessagesRequest: ProtoMessage {
 /// Response of ConversationService.ListMessages.
 public struct Agentplane_V1_ListMessagesResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListMessagesResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var messages: [Agentplane_V1_Message] = []
 
@@ -2152,6 +2228,7 @@ public struct Agentplane_V1_ListMessagesResponse: ProtoMessage {
 /// Request of ConversationService.SendMessage.
 public struct Agentplane_V1_SendMessageRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.SendMessageRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversationID: String = ""
 
@@ -2179,6 +2256,7 @@ public struct Agentplane_V1_SendMessageRequest: ProtoMessage {
 /// One item of the SendMessage stream.
 public struct Agentplane_V1_SendMessageResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.SendMessageResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Which of the `item` fields is set, if any.
     public var item: OneOf_Item? = nil
@@ -2225,6 +2303,7 @@ public struct Agentplane_V1_SendMessageResponse: ProtoMessage {
 /// Request of ConversationService.AppendMessage.
 public struct Agentplane_V1_AppendMessageRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.AppendMessageRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversationID: String = ""
 
@@ -2263,6 +2342,7 @@ public struct Agentplane_V1_AppendMessageRequest: ProtoMessage {
 /// Response of ConversationService.AppendMessage.
 public struct Agentplane_V1_AppendMessageResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.AppendMessageResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var message: Agentplane_V1_Message? = nil
 
@@ -2285,6 +2365,7 @@ public struct Agentplane_V1_AppendMessageResponse: ProtoMessage {
 /// Request of ConversationService.ResumeConversation.
 public struct Agentplane_V1_ResumeConversationRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ResumeConversationRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var conversationID: String = ""
 
@@ -2306,6 +2387,7 @@ public struct Agentplane_V1_ResumeConversationRequest: ProtoMessage {
 /// One item of the ResumeConversation stream.
 public struct Agentplane_V1_ResumeConversationResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ResumeConversationResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Which of the `item` fields is set, if any.
     public var item: OneOf_Item? = nil
@@ -2352,6 +2434,7 @@ public struct Agentplane_V1_ResumeConversationResponse: ProtoMessage {
 /// A stored document.
 public struct Agentplane_V1_Document: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Document"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -2419,6 +2502,7 @@ public struct Agentplane_V1_Document: ProtoMessage {
 /// First message of an upload.
 public struct Agentplane_V1_UploadDocumentMetadata: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UploadDocumentMetadata"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var name: String = ""
 
@@ -2450,6 +2534,7 @@ public struct Agentplane_V1_UploadDocumentMetadata: ProtoMessage {
 /// One message of the UploadDocument client stream.
 public struct Agentplane_V1_UploadDocumentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UploadDocumentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Which of the `part` fields is set, if any.
     public var part: OneOf_Part? = nil
@@ -2488,6 +2573,7 @@ public struct Agentplane_V1_UploadDocumentRequest: ProtoMessage {
 /// Response of DocumentService.UploadDocument.
 public struct Agentplane_V1_UploadDocumentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UploadDocumentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var document: Agentplane_V1_Document? = nil
 
@@ -2505,6 +2591,7 @@ public struct Agentplane_V1_UploadDocumentResponse: ProtoMessage {
 /// Request of DocumentService.GetDocument.
 public struct Agentplane_V1_GetDocumentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetDocumentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var documentID: String = ""
 
@@ -2522,6 +2609,7 @@ public struct Agentplane_V1_GetDocumentRequest: ProtoMessage {
 /// Response of DocumentService.GetDocument.
 public struct Agentplane_V1_GetDocumentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetDocumentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var document: Agentplane_V1_Document? = nil
 
@@ -2539,6 +2627,7 @@ public struct Agentplane_V1_GetDocumentResponse: ProtoMessage {
 /// Request of DocumentService.ListDocuments.
 public struct Agentplane_V1_ListDocumentsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListDocumentsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -2575,6 +2664,7 @@ public struct Agentplane_V1_ListDocumentsRequest: ProtoMessage {
 /// Response of DocumentService.ListDocuments.
 public struct Agentplane_V1_ListDocumentsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListDocumentsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var documents: [Agentplane_V1_Document] = []
 
@@ -2596,6 +2686,7 @@ public struct Agentplane_V1_ListDocumentsResponse: ProtoMessage {
 /// Request of DocumentService.DeleteDocument.
 public struct Agentplane_V1_DeleteDocumentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteDocumentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var documentID: String = ""
 
@@ -2613,6 +2704,7 @@ public struct Agentplane_V1_DeleteDocumentRequest: ProtoMessage {
 /// Response of DocumentService.DeleteDocument.
 public struct Agentplane_V1_DeleteDocumentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteDocumentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -2621,6 +2713,7 @@ public struct Agentplane_V1_DeleteDocumentResponse: ProtoMessage {
 /// Request of DocumentService.DownloadDocument.
 public struct Agentplane_V1_DownloadDocumentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DownloadDocumentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     public var documentID: String = ""
 
@@ -2638,6 +2731,7 @@ public struct Agentplane_V1_DownloadDocumentRequest: ProtoMessage {
 /// One message of the DownloadDocument server stream.
 public struct Agentplane_V1_DownloadDocumentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DownloadDocumentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
 
     /// Which of the `part` fields is set, if any.
     public var part: OneOf_Part? = nil
@@ -3322,15 +3416,9 @@ extension Agentplane_V1_TokenPair {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__TokenPair>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.access_token, field: "access_token", in: Self.protoMessageName)
-            self.accessToken = value
-        }
+        self.accessToken = try ProtoCodec.string(c.pointee.access_token, field: "access_token", in: Self.protoMessageName)
         if let pointer = c.pointee.access_token_expires_at { self.accessTokenExpiresAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.refresh_token, field: "refresh_token", in: Self.protoMessageName)
-            self.refreshToken = value
-        }
+        self.refreshToken = try ProtoCodec.string(c.pointee.refresh_token, field: "refresh_token", in: Self.protoMessageName)
         if let pointer = c.pointee.refresh_token_expires_at { self.refreshTokenExpiresAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 
@@ -3380,18 +3468,9 @@ extension Agentplane_V1_LoginRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__LoginRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.tenant_slug, field: "tenant_slug", in: Self.protoMessageName)
-            self.tenantSlug = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.email, field: "email", in: Self.protoMessageName)
-            self.email = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.password, field: "password", in: Self.protoMessageName)
-            self.password = value
-        }
+        self.tenantSlug = try ProtoCodec.string(c.pointee.tenant_slug, field: "tenant_slug", in: Self.protoMessageName)
+        self.email = try ProtoCodec.string(c.pointee.email, field: "email", in: Self.protoMessageName)
+        self.password = try ProtoCodec.string(c.pointee.password, field: "password", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -3482,10 +3561,7 @@ extension Agentplane_V1_RefreshRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RefreshRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.refresh_token, field: "refresh_token", in: Self.protoMessageName)
-            self.refreshToken = value
-        }
+        self.refreshToken = try ProtoCodec.string(c.pointee.refresh_token, field: "refresh_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -3556,10 +3632,7 @@ extension Agentplane_V1_LogoutRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__LogoutRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.all_sessions != 0
-            self.allSessions = value
-        }
+        self.allSessions = c.pointee.all_sessions != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -3651,10 +3724,7 @@ extension Agentplane_V1_WhoAmIResponse {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__WhoAmIResponse>) throws(ProtoDecodingError) {
-        do {
-            let value = Agentplane_V1_PrincipalKind(rawValue: Int32(truncatingIfNeeded: c.pointee.principal_kind.rawValue))
-            self.principalKind = value
-        }
+        self.principalKind = Agentplane_V1_PrincipalKind(rawValue: Int32(truncatingIfNeeded: c.pointee.principal_kind.rawValue))
         if let pointer = c.pointee.user { self.user = try Agentplane_V1_User(_protobufC: pointer) }
         if let pointer = c.pointee.api_key { self.apiKey = try Agentplane_V1_ApiKey(_protobufC: pointer) }
         if let pointer = c.pointee.tenant { self.tenant = try Agentplane_V1_Tenant(_protobufC: pointer) }
@@ -3663,8 +3733,7 @@ extension Agentplane_V1_WhoAmIResponse {
             var values: [Agentplane_V1_Role] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.roles = values
         }
@@ -3741,23 +3810,11 @@ extension Agentplane_V1_Tenant {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Tenant>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.slug, field: "slug", in: Self.protoMessageName)
-            self.slug = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
-            self.displayName = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.slug = try ProtoCodec.string(c.pointee.slug, field: "slug", in: Self.protoMessageName)
+        self.displayName = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
         if let pointer = c.pointee.settings { self.settings = try Agentplane_V1_TenantSettings(_protobufC: pointer) }
-        do {
-            let value = c.pointee.revision
-            self.revision = value
-        }
+        self.revision = c.pointee.revision
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.updated_at { self.updatedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
@@ -3818,24 +3875,12 @@ extension Agentplane_V1_TenantSettings {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__TenantSettings>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.default_chat_model, field: "default_chat_model", in: Self.protoMessageName)
-            self.defaultChatModel = value
-        }
+        self.defaultChatModel = try ProtoCodec.string(c.pointee.default_chat_model, field: "default_chat_model", in: Self.protoMessageName)
         if let pointer = c.pointee.conversation_retention { self.conversationRetention = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = c.pointee.max_document_bytes
-            self.maxDocumentBytes = value
-        }
-        do {
-            let value = c.pointee.max_run_steps
-            self.maxRunSteps = value
-        }
+        self.maxDocumentBytes = c.pointee.max_document_bytes
+        self.maxRunSteps = c.pointee.max_run_steps
         if let pointer = c.pointee.max_run_duration { self.maxRunDuration = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.time_zone, field: "time_zone", in: Self.protoMessageName)
-            self.timeZone = value
-        }
+        self.timeZone = try ProtoCodec.string(c.pointee.time_zone, field: "time_zone", in: Self.protoMessageName)
         if let pointer = c.pointee.extra { self.extra = try Google_Protobuf_Struct(_protobufC: pointer) }
     }
 
@@ -3895,26 +3940,11 @@ extension Agentplane_V1_CreateTenantRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateTenantRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.slug, field: "slug", in: Self.protoMessageName)
-            self.slug = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
-            self.displayName = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.owner_email, field: "owner_email", in: Self.protoMessageName)
-            self.ownerEmail = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.owner_display_name, field: "owner_display_name", in: Self.protoMessageName)
-            self.ownerDisplayName = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.owner_password, field: "owner_password", in: Self.protoMessageName)
-            self.ownerPassword = value
-        }
+        self.slug = try ProtoCodec.string(c.pointee.slug, field: "slug", in: Self.protoMessageName)
+        self.displayName = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
+        self.ownerEmail = try ProtoCodec.string(c.pointee.owner_email, field: "owner_email", in: Self.protoMessageName)
+        self.ownerDisplayName = try ProtoCodec.string(c.pointee.owner_display_name, field: "owner_display_name", in: Self.protoMessageName)
+        self.ownerPassword = try ProtoCodec.string(c.pointee.owner_password, field: "owner_password", in: Self.protoMessageName)
         if let pointer = c.pointee.settings { self.settings = try Agentplane_V1_TenantSettings(_protobufC: pointer) }
     }
 
@@ -4077,14 +4107,8 @@ extension Agentplane_V1_UpdateTenantSettingsRequest {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__UpdateTenantSettingsRequest>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.settings { self.settings = try Agentplane_V1_TenantSettings(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
-            self.displayName = value
-        }
-        do {
-            let value = c.pointee.expected_revision
-            self.expectedRevision = value
-        }
+        self.displayName = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
+        self.expectedRevision = c.pointee.expected_revision
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -4164,25 +4188,15 @@ extension Agentplane_V1_User {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__User>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.email, field: "email", in: Self.protoMessageName)
-            self.email = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
-            self.displayName = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.email = try ProtoCodec.string(c.pointee.email, field: "email", in: Self.protoMessageName)
+        self.displayName = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
         if c.pointee.n_roles > 0, let array = c.pointee.roles {
             let count = c.pointee.n_roles
             var values: [Agentplane_V1_Role] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.roles = values
         }
@@ -4255,25 +4269,15 @@ extension Agentplane_V1_CreateUserRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateUserRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.email, field: "email", in: Self.protoMessageName)
-            self.email = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
-            self.displayName = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.password, field: "password", in: Self.protoMessageName)
-            self.password = value
-        }
+        self.email = try ProtoCodec.string(c.pointee.email, field: "email", in: Self.protoMessageName)
+        self.displayName = try ProtoCodec.string(c.pointee.display_name, field: "display_name", in: Self.protoMessageName)
+        self.password = try ProtoCodec.string(c.pointee.password, field: "password", in: Self.protoMessageName)
         if c.pointee.n_roles > 0, let array = c.pointee.roles {
             let count = c.pointee.n_roles
             var values: [Agentplane_V1_Role] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.roles = values
         }
@@ -4358,10 +4362,7 @@ extension Agentplane_V1_GetUserRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetUserRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.user_id, field: "user_id", in: Self.protoMessageName)
-            self.userID = value
-        }
+        self.userID = try ProtoCodec.string(c.pointee.user_id, field: "user_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -4432,22 +4433,10 @@ extension Agentplane_V1_ListUsersRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListUsersRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
-            self.role = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.query, field: "query", in: Self.protoMessageName)
-            self.query = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.role = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
+        self.query = try ProtoCodec.string(c.pointee.query, field: "query", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -4487,16 +4476,11 @@ extension Agentplane_V1_ListUsersResponse {
             var values: [Agentplane_V1_User] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_User
-                if let pointer = array[index] { value = try Agentplane_V1_User(_protobufC: pointer) } else { value = Agentplane_V1_User() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_User(_protobufC: pointer) } ?? Agentplane_V1_User())
             }
             self.users = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -4542,17 +4526,13 @@ extension Agentplane_V1_UpdateUserRolesRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__UpdateUserRolesRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.user_id, field: "user_id", in: Self.protoMessageName)
-            self.userID = value
-        }
+        self.userID = try ProtoCodec.string(c.pointee.user_id, field: "user_id", in: Self.protoMessageName)
         if c.pointee.n_roles > 0, let array = c.pointee.roles {
             let count = c.pointee.n_roles
             var values: [Agentplane_V1_Role] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.roles = values
         }
@@ -4635,10 +4615,7 @@ extension Agentplane_V1_DeleteUserRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteUserRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.user_id, field: "user_id", in: Self.protoMessageName)
-            self.userID = value
-        }
+        self.userID = try ProtoCodec.string(c.pointee.user_id, field: "user_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -4700,32 +4677,19 @@ extension Agentplane_V1_ApiKey {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ApiKey>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.prefix, field: "prefix", in: Self.protoMessageName)
-            self.prefix = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.prefix = try ProtoCodec.string(c.pointee.prefix, field: "prefix", in: Self.protoMessageName)
         if c.pointee.n_roles > 0, let array = c.pointee.roles {
             let count = c.pointee.n_roles
             var values: [Agentplane_V1_Role] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.roles = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.owner_user_id, field: "owner_user_id", in: Self.protoMessageName)
-            self.ownerUserID = value
-        }
+        self.ownerUserID = try ProtoCodec.string(c.pointee.owner_user_id, field: "owner_user_id", in: Self.protoMessageName)
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.expires_at { self.expiresAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.last_used_at { self.lastUsedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
@@ -4805,17 +4769,13 @@ extension Agentplane_V1_CreateApiKeyRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateApiKeyRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
         if c.pointee.n_roles > 0, let array = c.pointee.roles {
             let count = c.pointee.n_roles
             var values: [Agentplane_V1_Role] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_Role(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.roles = values
         }
@@ -4869,10 +4829,7 @@ extension Agentplane_V1_CreateApiKeyResponse {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateApiKeyResponse>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.api_key { self.apiKey = try Agentplane_V1_ApiKey(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.secret, field: "secret", in: Self.protoMessageName)
-            self.secret = value
-        }
+        self.secret = try ProtoCodec.string(c.pointee.secret, field: "secret", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -4912,22 +4869,10 @@ extension Agentplane_V1_ListApiKeysRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListApiKeysRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = c.pointee.all_users != 0
-            self.allUsers = value
-        }
-        do {
-            let value = c.pointee.include_revoked != 0
-            self.includeRevoked = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.allUsers = c.pointee.all_users != 0
+        self.includeRevoked = c.pointee.include_revoked != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -4967,16 +4912,11 @@ extension Agentplane_V1_ListApiKeysResponse {
             var values: [Agentplane_V1_ApiKey] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_ApiKey
-                if let pointer = array[index] { value = try Agentplane_V1_ApiKey(_protobufC: pointer) } else { value = Agentplane_V1_ApiKey() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_ApiKey(_protobufC: pointer) } ?? Agentplane_V1_ApiKey())
             }
             self.apiKeys = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5022,10 +4962,7 @@ extension Agentplane_V1_RevokeApiKeyRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RevokeApiKeyRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.api_key_id, field: "api_key_id", in: Self.protoMessageName)
-            self.apiKeyID = value
-        }
+        self.apiKeyID = try ProtoCodec.string(c.pointee.api_key_id, field: "api_key_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5096,29 +5033,16 @@ extension Agentplane_V1_Agent {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Agent>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
-            self.description = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
-            self.flowJSON = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
+        self.flowJSON = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
@@ -5128,36 +5052,17 @@ extension Agentplane_V1_Agent {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
             }
             self.metadata = values
         }
-        do {
-            let value = c.pointee.version
-            self.version = value
-        }
-        do {
-            let value = c.pointee.latest_version
-            self.latestVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.author_id, field: "author_id", in: Self.protoMessageName)
-            self.authorID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
-            self.changeMessage = value
-        }
-        do {
-            let value = c.pointee.restored_from_version
-            self.restoredFromVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.created_by, field: "created_by", in: Self.protoMessageName)
-            self.createdBy = value
-        }
+        self.version = c.pointee.version
+        self.latestVersion = c.pointee.latest_version
+        self.authorID = try ProtoCodec.string(c.pointee.author_id, field: "author_id", in: Self.protoMessageName)
+        self.changeMessage = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
+        self.restoredFromVersion = c.pointee.restored_from_version
+        self.createdBy = try ProtoCodec.string(c.pointee.created_by, field: "created_by", in: Self.protoMessageName)
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.updated_at { self.updatedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
@@ -5240,22 +5145,10 @@ extension Agentplane_V1_AgentVersion {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__AgentVersion>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.version
-            self.version = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.author_id, field: "author_id", in: Self.protoMessageName)
-            self.authorID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
-            self.changeMessage = value
-        }
-        do {
-            let value = c.pointee.restored_from_version
-            self.restoredFromVersion = value
-        }
+        self.version = c.pointee.version
+        self.authorID = try ProtoCodec.string(c.pointee.author_id, field: "author_id", in: Self.protoMessageName)
+        self.changeMessage = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
+        self.restoredFromVersion = c.pointee.restored_from_version
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 
@@ -5299,25 +5192,15 @@ extension Agentplane_V1_CreateAgentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateAgentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
-            self.description = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
-            self.flowJSON = value
-        }
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
+        self.flowJSON = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
@@ -5327,16 +5210,12 @@ extension Agentplane_V1_CreateAgentRequest {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
             }
             self.metadata = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
-            self.changeMessage = value
-        }
+        self.changeMessage = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5434,14 +5313,8 @@ extension Agentplane_V1_GetAgentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetAgentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.version
-            self.version = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.version = c.pointee.version
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5513,28 +5386,18 @@ extension Agentplane_V1_ListAgentsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListAgentsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name_contains, field: "name_contains", in: Self.protoMessageName)
-            self.nameContains = value
-        }
+        self.nameContains = try ProtoCodec.string(c.pointee.name_contains, field: "name_contains", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5582,16 +5445,11 @@ extension Agentplane_V1_ListAgentsResponse {
             var values: [Agentplane_V1_Agent] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Agent
-                if let pointer = array[index] { value = try Agentplane_V1_Agent(_protobufC: pointer) } else { value = Agentplane_V1_Agent() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Agent(_protobufC: pointer) } ?? Agentplane_V1_Agent())
             }
             self.agents = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5637,33 +5495,17 @@ extension Agentplane_V1_UpdateAgentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__UpdateAgentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.expected_version
-            self.expectedVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
-            self.description = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
-            self.flowJSON = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.expectedVersion = c.pointee.expected_version
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
+        self.flowJSON = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
@@ -5673,16 +5515,12 @@ extension Agentplane_V1_UpdateAgentRequest {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
             }
             self.metadata = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
-            self.changeMessage = value
-        }
+        self.changeMessage = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5782,18 +5620,9 @@ extension Agentplane_V1_ListAgentVersionsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListAgentVersionsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5832,16 +5661,11 @@ extension Agentplane_V1_ListAgentVersionsResponse {
             var values: [Agentplane_V1_AgentVersion] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_AgentVersion
-                if let pointer = array[index] { value = try Agentplane_V1_AgentVersion(_protobufC: pointer) } else { value = Agentplane_V1_AgentVersion() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_AgentVersion(_protobufC: pointer) } ?? Agentplane_V1_AgentVersion())
             }
             self.versions = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5887,22 +5711,10 @@ extension Agentplane_V1_RollbackAgentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RollbackAgentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.to_version
-            self.toVersion = value
-        }
-        do {
-            let value = c.pointee.expected_version
-            self.expectedVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
-            self.changeMessage = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.toVersion = c.pointee.to_version
+        self.expectedVersion = c.pointee.expected_version
+        self.changeMessage = try ProtoCodec.string(c.pointee.change_message, field: "change_message", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -5976,10 +5788,7 @@ extension Agentplane_V1_DeleteAgentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteAgentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6041,10 +5850,7 @@ extension Agentplane_V1_ValidateFlowRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ValidateFlowRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
-            self.flowJSON = value
-        }
+        self.flowJSON = try ProtoCodec.string(c.pointee.flow_json, field: "flow_json", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6076,18 +5882,13 @@ extension Agentplane_V1_ValidateFlowResponse {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ValidateFlowResponse>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.valid != 0
-            self.valid = value
-        }
+        self.valid = c.pointee.valid != 0
         if c.pointee.n_errors > 0, let array = c.pointee.errors {
             let count = c.pointee.n_errors
             var values: [Agentplane_V1_FieldViolation] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_FieldViolation
-                if let pointer = array[index] { value = try Agentplane_V1_FieldViolation(_protobufC: pointer) } else { value = Agentplane_V1_FieldViolation() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_FieldViolation(_protobufC: pointer) } ?? Agentplane_V1_FieldViolation())
             }
             self.errors = values
         }
@@ -6096,9 +5897,7 @@ extension Agentplane_V1_ValidateFlowResponse {
             var values: [Agentplane_V1_FieldViolation] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_FieldViolation
-                if let pointer = array[index] { value = try Agentplane_V1_FieldViolation(_protobufC: pointer) } else { value = Agentplane_V1_FieldViolation() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_FieldViolation(_protobufC: pointer) } ?? Agentplane_V1_FieldViolation())
             }
             self.warnings = values
         }
@@ -6161,47 +5960,25 @@ extension Agentplane_V1_Tool {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Tool>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
-            self.description = value
-        }
-        do {
-            let value = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
-            self.kind = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
+        self.kind = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
         if let pointer = c.pointee.config { self.config = try Google_Protobuf_Struct(_protobufC: pointer) }
         if c.pointee.n_secret_names > 0, let array = c.pointee.secret_names {
             let count = c.pointee.n_secret_names
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "secret_names", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "secret_names", in: Self.protoMessageName))
             }
             self.secretNames = values
         }
         if let pointer = c.pointee.input_schema { self.inputSchema = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.timeout { self.timeout = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = c.pointee.enabled != 0
-            self.enabled = value
-        }
-        do {
-            let value = c.pointee.revision
-            self.revision = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.created_by, field: "created_by", in: Self.protoMessageName)
-            self.createdBy = value
-        }
+        self.enabled = c.pointee.enabled != 0
+        self.revision = c.pointee.revision
+        self.createdBy = try ProtoCodec.string(c.pointee.created_by, field: "created_by", in: Self.protoMessageName)
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.updated_at { self.updatedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
@@ -6290,18 +6067,9 @@ extension Agentplane_V1_CreateToolRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateToolRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
-            self.description = value
-        }
-        do {
-            let value = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
-            self.kind = value
-        }
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
+        self.kind = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
         if let pointer = c.pointee.config { self.config = try Google_Protobuf_Struct(_protobufC: pointer) }
         if c.pointee.n_secrets > 0, let array = c.pointee.secrets {
             let count = c.pointee.n_secrets
@@ -6309,18 +6077,14 @@ extension Agentplane_V1_CreateToolRequest {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "secrets", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "secrets", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "secrets", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "secrets", in: Self.protoMessageName)
             }
             self.secrets = values
         }
         if let pointer = c.pointee.input_schema { self.inputSchema = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.timeout { self.timeout = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = c.pointee.enabled != 0
-            self.enabled = value
-        }
+        self.enabled = c.pointee.enabled != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6433,10 +6197,7 @@ extension Agentplane_V1_GetToolRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetToolRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
-            self.toolID = value
-        }
+        self.toolID = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6507,18 +6268,9 @@ extension Agentplane_V1_ListToolsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListToolsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
-            self.kind = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.kind = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6557,16 +6309,11 @@ extension Agentplane_V1_ListToolsResponse {
             var values: [Agentplane_V1_Tool] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Tool
-                if let pointer = array[index] { value = try Agentplane_V1_Tool(_protobufC: pointer) } else { value = Agentplane_V1_Tool() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Tool(_protobufC: pointer) } ?? Agentplane_V1_Tool())
             }
             self.tools = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6612,22 +6359,10 @@ extension Agentplane_V1_UpdateToolRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__UpdateToolRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
-            self.toolID = value
-        }
-        do {
-            let value = c.pointee.expected_revision
-            self.expectedRevision = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
-            self.description = value
-        }
+        self.toolID = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
+        self.expectedRevision = c.pointee.expected_revision
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
         if let pointer = c.pointee.config { self.config = try Google_Protobuf_Struct(_protobufC: pointer) }
         if c.pointee.n_secrets > 0, let array = c.pointee.secrets {
             let count = c.pointee.n_secrets
@@ -6635,18 +6370,14 @@ extension Agentplane_V1_UpdateToolRequest {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "secrets", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "secrets", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "secrets", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "secrets", in: Self.protoMessageName)
             }
             self.secrets = values
         }
         if let pointer = c.pointee.input_schema { self.inputSchema = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.timeout { self.timeout = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = c.pointee.enabled != 0
-            self.enabled = value
-        }
+        self.enabled = c.pointee.enabled != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6760,10 +6491,7 @@ extension Agentplane_V1_DeleteToolRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteToolRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
-            self.toolID = value
-        }
+        self.toolID = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6825,23 +6553,11 @@ extension Agentplane_V1_ExecuteToolRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ExecuteToolRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
-            self.toolID = value
-        }
+        self.toolID = try ProtoCodec.string(c.pointee.tool_id, field: "tool_id", in: Self.protoMessageName)
         if let pointer = c.pointee.arguments { self.arguments = try Google_Protobuf_Struct(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
-            self.idempotencyKey = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
+        self.idempotencyKey = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -6885,10 +6601,7 @@ extension Agentplane_V1_ExecuteToolResponse {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ExecuteToolResponse>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.result { self.result = try Google_Protobuf_Struct(_protobufC: pointer) }
-        do {
-            let value = c.pointee.replayed != 0
-            self.replayed = value
-        }
+        self.replayed = c.pointee.replayed != 0
         if let pointer = c.pointee.elapsed { self.elapsed = try Google_Protobuf_Duration(_protobufC: pointer) }
     }
 
@@ -6937,44 +6650,22 @@ extension Agentplane_V1_Conversation {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Conversation>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.agent_version
-            self.agentVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
-        do {
-            let value = Agentplane_V1_ConversationStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.active_run_id, field: "active_run_id", in: Self.protoMessageName)
-            self.activeRunID = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.agentVersion = c.pointee.agent_version
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.status = Agentplane_V1_ConversationStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.activeRunID = try ProtoCodec.string(c.pointee.active_run_id, field: "active_run_id", in: Self.protoMessageName)
         if let pointer = c.pointee.pending_interrupt { self.pendingInterrupt = try Agentplane_V1_Interrupt(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.created_by, field: "created_by", in: Self.protoMessageName)
-            self.createdBy = value
-        }
+        self.createdBy = try ProtoCodec.string(c.pointee.created_by, field: "created_by", in: Self.protoMessageName)
         if c.pointee.n_metadata > 0, let array = c.pointee.metadata {
             let count = c.pointee.n_metadata
             var values: [String: String] = [:]
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
             }
             self.metadata = values
         }
@@ -7065,39 +6756,20 @@ extension Agentplane_V1_Message {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Message>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = Agentplane_V1_MessageRole(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
-            self.role = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
-            self.content = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.author_id, field: "author_id", in: Self.protoMessageName)
-            self.authorID = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.role = Agentplane_V1_MessageRole(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
+        self.content = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.authorID = try ProtoCodec.string(c.pointee.author_id, field: "author_id", in: Self.protoMessageName)
         if c.pointee.n_metadata > 0, let array = c.pointee.metadata {
             let count = c.pointee.n_metadata
             var values: [String: String] = [:]
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
             }
             self.metadata = values
         }
@@ -7161,27 +6833,17 @@ extension Agentplane_V1_CreateConversationRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateConversationRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.agent_version
-            self.agentVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.agentVersion = c.pointee.agent_version
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
         if c.pointee.n_metadata > 0, let array = c.pointee.metadata {
             let count = c.pointee.n_metadata
             var values: [String: String] = [:]
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
             }
             self.metadata = values
         }
@@ -7272,10 +6934,7 @@ extension Agentplane_V1_GetConversationRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetConversationRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -7346,26 +7005,11 @@ extension Agentplane_V1_ListConversationsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListConversationsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = Agentplane_V1_ConversationStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = c.pointee.all_users != 0
-            self.allUsers = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.status = Agentplane_V1_ConversationStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.allUsers = c.pointee.all_users != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -7406,16 +7050,11 @@ extension Agentplane_V1_ListConversationsResponse {
             var values: [Agentplane_V1_Conversation] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Conversation
-                if let pointer = array[index] { value = try Agentplane_V1_Conversation(_protobufC: pointer) } else { value = Agentplane_V1_Conversation() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Conversation(_protobufC: pointer) } ?? Agentplane_V1_Conversation())
             }
             self.conversations = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -7461,18 +7100,9 @@ extension Agentplane_V1_ListMessagesRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListMessagesRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -7511,16 +7141,11 @@ extension Agentplane_V1_ListMessagesResponse {
             var values: [Agentplane_V1_Message] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Message
-                if let pointer = array[index] { value = try Agentplane_V1_Message(_protobufC: pointer) } else { value = Agentplane_V1_Message() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Message(_protobufC: pointer) } ?? Agentplane_V1_Message())
             }
             self.messages = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -7566,14 +7191,8 @@ extension Agentplane_V1_SendMessageRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__SendMessageRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
-            self.content = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.content = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
         if let pointer = c.pointee.inputs { self.inputs = try Google_Protobuf_Struct(_protobufC: pointer) }
     }
 
@@ -7689,38 +7308,22 @@ extension Agentplane_V1_AppendMessageRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__AppendMessageRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = Agentplane_V1_MessageRole(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
-            self.role = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
-            self.content = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.role = Agentplane_V1_MessageRole(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
+        self.content = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
         if c.pointee.n_metadata > 0, let array = c.pointee.metadata {
             let count = c.pointee.n_metadata
             var values: [String: String] = [:]
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "metadata", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "metadata", in: Self.protoMessageName)
             }
             self.metadata = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
-            self.idempotencyKey = value
-        }
+        self.idempotencyKey = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -7772,10 +7375,7 @@ extension Agentplane_V1_AppendMessageResponse {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__AppendMessageResponse>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.message { self.message = try Agentplane_V1_Message(_protobufC: pointer) }
-        do {
-            let value = c.pointee.replayed != 0
-            self.replayed = value
-        }
+        self.replayed = c.pointee.replayed != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -7815,10 +7415,7 @@ extension Agentplane_V1_ResumeConversationRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ResumeConversationRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
         if let pointer = c.pointee.input { self.input = try Agentplane_V1_HumanInput(_protobufC: pointer) }
     }
 
@@ -7933,52 +7530,24 @@ extension Agentplane_V1_Document {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Document>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.content_type, field: "content_type", in: Self.protoMessageName)
-            self.contentType = value
-        }
-        do {
-            let value = c.pointee.size_bytes
-            self.sizeBytes = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.sha256, field: "sha256", in: Self.protoMessageName)
-            self.sha256 = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.contentType = try ProtoCodec.string(c.pointee.content_type, field: "content_type", in: Self.protoMessageName)
+        self.sizeBytes = c.pointee.size_bytes
+        self.sha256 = try ProtoCodec.string(c.pointee.sha256, field: "sha256", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = Agentplane_V1_DocumentStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.status_message, field: "status_message", in: Self.protoMessageName)
-            self.statusMessage = value
-        }
-        do {
-            let value = c.pointee.chunk_count
-            self.chunkCount = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.uploaded_by, field: "uploaded_by", in: Self.protoMessageName)
-            self.uploadedBy = value
-        }
+        self.status = Agentplane_V1_DocumentStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.statusMessage = try ProtoCodec.string(c.pointee.status_message, field: "status_message", in: Self.protoMessageName)
+        self.chunkCount = c.pointee.chunk_count
+        self.uploadedBy = try ProtoCodec.string(c.pointee.uploaded_by, field: "uploaded_by", in: Self.protoMessageName)
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.indexed_at { self.indexedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
@@ -8045,28 +7614,18 @@ extension Agentplane_V1_UploadDocumentMetadata {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__UploadDocumentMetadata>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.content_type, field: "content_type", in: Self.protoMessageName)
-            self.contentType = value
-        }
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.contentType = try ProtoCodec.string(c.pointee.content_type, field: "content_type", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = c.pointee.skip_indexing != 0
-            self.skipIndexing = value
-        }
+        self.skipIndexing = c.pointee.skip_indexing != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -8115,8 +7674,7 @@ extension Agentplane_V1_UploadDocumentRequest {
                 self.part = .metadata(try Agentplane_V1_UploadDocumentMetadata(_protobufC: pointer))
             }
         case 2:
-            let value = ProtoCodec.data(c.pointee.chunk)
-            self.part = .chunk(value)
+            self.part = .chunk(ProtoCodec.data(c.pointee.chunk))
         default:
             break
         }
@@ -8204,10 +7762,7 @@ extension Agentplane_V1_GetDocumentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetDocumentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
-            self.documentID = value
-        }
+        self.documentID = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -8278,32 +7833,19 @@ extension Agentplane_V1_ListDocumentsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListDocumentsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = Agentplane_V1_DocumentStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name_contains, field: "name_contains", in: Self.protoMessageName)
-            self.nameContains = value
-        }
+        self.status = Agentplane_V1_DocumentStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.nameContains = try ProtoCodec.string(c.pointee.name_contains, field: "name_contains", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -8352,16 +7894,11 @@ extension Agentplane_V1_ListDocumentsResponse {
             var values: [Agentplane_V1_Document] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Document
-                if let pointer = array[index] { value = try Agentplane_V1_Document(_protobufC: pointer) } else { value = Agentplane_V1_Document() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Document(_protobufC: pointer) } ?? Agentplane_V1_Document())
             }
             self.documents = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -8407,10 +7944,7 @@ extension Agentplane_V1_DeleteDocumentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteDocumentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
-            self.documentID = value
-        }
+        self.documentID = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -8472,10 +8006,7 @@ extension Agentplane_V1_DownloadDocumentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__DownloadDocumentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
-            self.documentID = value
-        }
+        self.documentID = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -8513,8 +8044,7 @@ extension Agentplane_V1_DownloadDocumentResponse {
                 self.part = .document(try Agentplane_V1_Document(_protobufC: pointer))
             }
         case 2:
-            let value = ProtoCodec.data(c.pointee.chunk)
-            self.part = .chunk(value)
+            self.part = .chunk(ProtoCodec.data(c.pointee.chunk))
         default:
             break
         }

@@ -59,6 +59,7 @@ public enum Agentplane_V1_RunStatus: ProtoEnum, CaseIterable {
 /// A stored agent version to run.
 public struct Agentplane_V1_AgentRef: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.AgentRef"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var agentID: String = ""
 
@@ -81,6 +82,7 @@ public struct Agentplane_V1_AgentRef: ProtoMessage {
 /// Per-run limits and options. Zero values mean the tenant's settings.
 public struct Agentplane_V1_RunOptions: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunOptions"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     /// Maximum running time, excluding time paused for input.
     public var timeout: Google_Protobuf_Duration? = nil
@@ -109,6 +111,7 @@ public struct Agentplane_V1_RunOptions: ProtoMessage {
 /// A run of a flow.
 public struct Agentplane_V1_Run: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Run"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -210,6 +213,7 @@ public struct Agentplane_V1_Run: ProtoMessage {
 /// State saved after a node finished.
 public struct Agentplane_V1_Checkpoint: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Checkpoint"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -259,6 +263,7 @@ public struct Agentplane_V1_Checkpoint: ProtoMessage {
 /// Request of ExecutionService.Execute.
 public struct Agentplane_V1_ExecuteRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ExecuteRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     /// Conversation whose history the flow sees and where the assistant's
     /// answer is saved; empty: a standalone run.
@@ -320,6 +325,7 @@ public struct Agentplane_V1_ExecuteRequest: ProtoMessage {
 /// Request of ExecutionService.Resume.
 public struct Agentplane_V1_ResumeRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ResumeRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var runID: String = ""
 
@@ -341,6 +347,7 @@ public struct Agentplane_V1_ResumeRequest: ProtoMessage {
 /// Request of ExecutionService.GetRun.
 public struct Agentplane_V1_GetRunRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetRunRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var runID: String = ""
 
@@ -363,6 +370,7 @@ public struct Agentplane_V1_GetRunRequest: ProtoMessage {
 /// Response of ExecutionService.GetRun.
 public struct Agentplane_V1_GetRunResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetRunResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var run: Agentplane_V1_Run? = nil
 
@@ -380,6 +388,7 @@ public struct Agentplane_V1_GetRunResponse: ProtoMessage {
 /// Request of ExecutionService.ListRuns.
 public struct Agentplane_V1_ListRunsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListRunsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -414,6 +423,7 @@ public struct Agentplane_V1_ListRunsRequest: ProtoMessage {
 /// Response of ExecutionService.ListRuns.
 public struct Agentplane_V1_ListRunsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListRunsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var runs: [Agentplane_V1_Run] = []
 
@@ -435,6 +445,7 @@ public struct Agentplane_V1_ListRunsResponse: ProtoMessage {
 /// Request of ExecutionService.CancelRun.
 public struct Agentplane_V1_CancelRunRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CancelRunRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var runID: String = ""
 
@@ -457,6 +468,7 @@ public struct Agentplane_V1_CancelRunRequest: ProtoMessage {
 /// Response of ExecutionService.CancelRun.
 public struct Agentplane_V1_CancelRunResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CancelRunResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var run: Agentplane_V1_Run? = nil
 
@@ -474,6 +486,7 @@ public struct Agentplane_V1_CancelRunResponse: ProtoMessage {
 /// Request of ExecutionService.ListCheckpoints.
 public struct Agentplane_V1_ListCheckpointsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListCheckpointsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var runID: String = ""
 
@@ -504,6 +517,7 @@ public struct Agentplane_V1_ListCheckpointsRequest: ProtoMessage {
 /// Response of ExecutionService.ListCheckpoints.
 public struct Agentplane_V1_ListCheckpointsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListCheckpointsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var checkpoints: [Agentplane_V1_Checkpoint] = []
 
@@ -525,6 +539,7 @@ public struct Agentplane_V1_ListCheckpointsResponse: ProtoMessage {
 /// Request of ExecutionService.WatchRun.
 public struct Agentplane_V1_WatchRunRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.WatchRunRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     public var runID: String = ""
 
@@ -547,6 +562,7 @@ public struct Agentplane_V1_WatchRunRequest: ProtoMessage {
 /// Request of ExecutionService.ReplayRun.
 public struct Agentplane_V1_ReplayRunRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ReplayRunRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     /// The earlier run.
     public var runID: String = ""
@@ -721,14 +737,8 @@ extension Agentplane_V1_AgentRef {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__AgentRef>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.version
-            self.version = value
-        }
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.version = c.pointee.version
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -762,14 +772,8 @@ extension Agentplane_V1_RunOptions {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RunOptions>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.timeout { self.timeout = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = c.pointee.max_steps
-            self.maxSteps = value
-        }
-        do {
-            let value = c.pointee.omit_state_updates != 0
-            self.omitStateUpdates = value
-        }
+        self.maxSteps = c.pointee.max_steps
+        self.omitStateUpdates = c.pointee.omit_state_updates != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -810,58 +814,22 @@ extension Agentplane_V1_Run {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Run>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = c.pointee.agent_version
-            self.agentVersion = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = Agentplane_V1_RunStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.started_by, field: "started_by", in: Self.protoMessageName)
-            self.startedBy = value
-        }
-        do {
-            let value = c.pointee.last_sequence
-            self.lastSequence = value
-        }
-        do {
-            let value = c.pointee.step_count
-            self.stepCount = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.current_node_id, field: "current_node_id", in: Self.protoMessageName)
-            self.currentNodeID = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.agentVersion = c.pointee.agent_version
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.status = Agentplane_V1_RunStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.startedBy = try ProtoCodec.string(c.pointee.started_by, field: "started_by", in: Self.protoMessageName)
+        self.lastSequence = c.pointee.last_sequence
+        self.stepCount = c.pointee.step_count
+        self.currentNodeID = try ProtoCodec.string(c.pointee.current_node_id, field: "current_node_id", in: Self.protoMessageName)
         if let pointer = c.pointee.pending_interrupt { self.pendingInterrupt = try Agentplane_V1_Interrupt(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.answer, field: "answer", in: Self.protoMessageName)
-            self.answer = value
-        }
+        self.answer = try ProtoCodec.string(c.pointee.answer, field: "answer", in: Self.protoMessageName)
         if let pointer = c.pointee.error { self.error = try Agentplane_V1_RunError(_protobufC: pointer) }
         if let pointer = c.pointee.usage { self.usage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
         if let pointer = c.pointee.state { self.state = try Google_Protobuf_Struct(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.replayed_from_run_id, field: "replayed_from_run_id", in: Self.protoMessageName)
-            self.replayedFromRunID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.replayed_from_checkpoint_id, field: "replayed_from_checkpoint_id", in: Self.protoMessageName)
-            self.replayedFromCheckpointID = value
-        }
+        self.replayedFromRunID = try ProtoCodec.string(c.pointee.replayed_from_run_id, field: "replayed_from_run_id", in: Self.protoMessageName)
+        self.replayedFromCheckpointID = try ProtoCodec.string(c.pointee.replayed_from_checkpoint_id, field: "replayed_from_checkpoint_id", in: Self.protoMessageName)
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.updated_at { self.updatedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.finished_at { self.finishedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
@@ -963,36 +931,20 @@ extension Agentplane_V1_Checkpoint {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Checkpoint>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = c.pointee.step
-            self.step = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
-            self.nodeID = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.step = c.pointee.step
+        self.nodeID = try ProtoCodec.string(c.pointee.node_id, field: "node_id", in: Self.protoMessageName)
         if c.pointee.n_next_node_ids > 0, let array = c.pointee.next_node_ids {
             let count = c.pointee.n_next_node_ids
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "next_node_ids", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "next_node_ids", in: Self.protoMessageName))
             }
             self.nextNodeIDS = values
         }
-        do {
-            let value = c.pointee.sequence
-            self.sequence = value
-        }
+        self.sequence = c.pointee.sequence
         if let pointer = c.pointee.state { self.state = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
@@ -1055,18 +1007,9 @@ extension Agentplane_V1_ExecuteRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ExecuteRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.input_message_id, field: "input_message_id", in: Self.protoMessageName)
-            self.inputMessageID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.input, field: "input", in: Self.protoMessageName)
-            self.input = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.inputMessageID = try ProtoCodec.string(c.pointee.input_message_id, field: "input_message_id", in: Self.protoMessageName)
+        self.input = try ProtoCodec.string(c.pointee.input, field: "input", in: Self.protoMessageName)
         if let pointer = c.pointee.inputs { self.inputs = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.options { self.options = try Agentplane_V1_RunOptions(_protobufC: pointer) }
         switch c.pointee.source_case.rawValue {
@@ -1075,8 +1018,7 @@ extension Agentplane_V1_ExecuteRequest {
                 self.source = .agent(try Agentplane_V1_AgentRef(_protobufC: pointer))
             }
         case 2:
-            let value = try ProtoCodec.string(c.pointee.draft_flow_json, field: "draft_flow_json", in: Self.protoMessageName)
-            self.source = .draftFlowJSON(value)
+            self.source = .draftFlowJSON(try ProtoCodec.string(c.pointee.draft_flow_json, field: "draft_flow_json", in: Self.protoMessageName))
         default:
             break
         }
@@ -1144,10 +1086,7 @@ extension Agentplane_V1_ResumeRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ResumeRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
         if let pointer = c.pointee.input { self.input = try Agentplane_V1_HumanInput(_protobufC: pointer) }
     }
 
@@ -1188,14 +1127,8 @@ extension Agentplane_V1_GetRunRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetRunRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = c.pointee.include_state != 0
-            self.includeState = value
-        }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.includeState = c.pointee.include_state != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1267,26 +1200,11 @@ extension Agentplane_V1_ListRunsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListRunsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
-            self.agentID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = Agentplane_V1_RunStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.status = Agentplane_V1_RunStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1327,16 +1245,11 @@ extension Agentplane_V1_ListRunsResponse {
             var values: [Agentplane_V1_Run] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Run
-                if let pointer = array[index] { value = try Agentplane_V1_Run(_protobufC: pointer) } else { value = Agentplane_V1_Run() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Run(_protobufC: pointer) } ?? Agentplane_V1_Run())
             }
             self.runs = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1382,14 +1295,8 @@ extension Agentplane_V1_CancelRunRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CancelRunRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.reason, field: "reason", in: Self.protoMessageName)
-            self.reason = value
-        }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.reason = try ProtoCodec.string(c.pointee.reason, field: "reason", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1461,22 +1368,10 @@ extension Agentplane_V1_ListCheckpointsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListCheckpointsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = c.pointee.include_state != 0
-            self.includeState = value
-        }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.includeState = c.pointee.include_state != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1516,16 +1411,11 @@ extension Agentplane_V1_ListCheckpointsResponse {
             var values: [Agentplane_V1_Checkpoint] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Checkpoint
-                if let pointer = array[index] { value = try Agentplane_V1_Checkpoint(_protobufC: pointer) } else { value = Agentplane_V1_Checkpoint() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Checkpoint(_protobufC: pointer) } ?? Agentplane_V1_Checkpoint())
             }
             self.checkpoints = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1571,14 +1461,8 @@ extension Agentplane_V1_WatchRunRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__WatchRunRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = c.pointee.after_sequence
-            self.afterSequence = value
-        }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.afterSequence = c.pointee.after_sequence
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1611,14 +1495,8 @@ extension Agentplane_V1_ReplayRunRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ReplayRunRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.checkpoint_id, field: "checkpoint_id", in: Self.protoMessageName)
-            self.checkpointID = value
-        }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.checkpointID = try ProtoCodec.string(c.pointee.checkpoint_id, field: "checkpoint_id", in: Self.protoMessageName)
         if let pointer = c.pointee.state_patch { self.statePatch = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.options { self.options = try Agentplane_V1_RunOptions(_protobufC: pointer) }
     }

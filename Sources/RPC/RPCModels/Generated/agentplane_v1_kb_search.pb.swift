@@ -50,6 +50,7 @@ public enum Agentplane_V1_SearchMode: ProtoEnum, CaseIterable {
 /// First message of an IndexDocument stream.
 public struct Agentplane_V1_IndexDocumentHeader: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.IndexDocumentHeader"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     /// The control plane's Document.id.
     public var documentID: String = ""
@@ -82,6 +83,7 @@ public struct Agentplane_V1_IndexDocumentHeader: ProtoMessage {
 /// One message of the IndexDocument client stream.
 public struct Agentplane_V1_IndexDocumentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.IndexDocumentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     /// Which of the `part` fields is set, if any.
     public var part: OneOf_Part? = nil
@@ -120,6 +122,7 @@ public struct Agentplane_V1_IndexDocumentRequest: ProtoMessage {
 /// Response of KnowledgeBaseService.IndexDocument.
 public struct Agentplane_V1_IndexDocumentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.IndexDocumentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     public var documentID: String = ""
 
@@ -151,6 +154,7 @@ public struct Agentplane_V1_IndexDocumentResponse: ProtoMessage {
 /// control plane's DeleteDocumentRequest in the same package).
 public struct Agentplane_V1_DeleteIndexedDocumentRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteIndexedDocumentRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     public var documentID: String = ""
 
@@ -168,6 +172,7 @@ public struct Agentplane_V1_DeleteIndexedDocumentRequest: ProtoMessage {
 /// Response of KnowledgeBaseService.DeleteDocument.
 public struct Agentplane_V1_DeleteIndexedDocumentResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.DeleteIndexedDocumentResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     public var deletedChunks: Int32 = 0
 
@@ -185,6 +190,7 @@ public struct Agentplane_V1_DeleteIndexedDocumentResponse: ProtoMessage {
 /// Request of KnowledgeBaseService.Search.
 public struct Agentplane_V1_SearchRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.SearchRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     public var query: String = ""
 
@@ -227,6 +233,7 @@ public struct Agentplane_V1_SearchRequest: ProtoMessage {
 /// One matching chunk.
 public struct Agentplane_V1_SearchResult: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.SearchResult"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     /// Higher is better; comparable only within one response.
     public var score: Double = 0
@@ -273,6 +280,7 @@ public struct Agentplane_V1_SearchResult: ProtoMessage {
 /// Response of KnowledgeBaseService.Search.
 public struct Agentplane_V1_SearchResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.SearchResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     public var results: [Agentplane_V1_SearchResult] = []
 
@@ -295,6 +303,7 @@ public struct Agentplane_V1_SearchResponse: ProtoMessage {
 /// Request of KnowledgeBaseService.Stats.
 public struct Agentplane_V1_StatsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.StatsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -303,6 +312,7 @@ public struct Agentplane_V1_StatsRequest: ProtoMessage {
 /// Response of KnowledgeBaseService.Stats.
 public struct Agentplane_V1_StatsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.StatsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_KbSearch_ProtoFile.descriptor }
 
     public var documentCount: Int64 = 0
 
@@ -428,28 +438,18 @@ extension Agentplane_V1_IndexDocumentHeader {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__IndexDocumentHeader>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
-            self.documentID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
+        self.documentID = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.content_type, field: "content_type", in: Self.protoMessageName)
-            self.contentType = value
-        }
+        self.contentType = try ProtoCodec.string(c.pointee.content_type, field: "content_type", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -498,8 +498,7 @@ extension Agentplane_V1_IndexDocumentRequest {
                 self.part = .header(try Agentplane_V1_IndexDocumentHeader(_protobufC: pointer))
             }
         case 2:
-            let value = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
-            self.part = .text(value)
+            self.part = .text(try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName))
         default:
             break
         }
@@ -548,18 +547,9 @@ extension Agentplane_V1_IndexDocumentResponse {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__IndexDocumentResponse>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
-            self.documentID = value
-        }
-        do {
-            let value = c.pointee.chunk_count
-            self.chunkCount = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.embedding_model, field: "embedding_model", in: Self.protoMessageName)
-            self.embeddingModel = value
-        }
+        self.documentID = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
+        self.chunkCount = c.pointee.chunk_count
+        self.embeddingModel = try ProtoCodec.string(c.pointee.embedding_model, field: "embedding_model", in: Self.protoMessageName)
         if let pointer = c.pointee.indexed_at { self.indexedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 
@@ -602,10 +592,7 @@ extension Agentplane_V1_DeleteIndexedDocumentRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteIndexedDocumentRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
-            self.documentID = value
-        }
+        self.documentID = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -637,10 +624,7 @@ extension Agentplane_V1_DeleteIndexedDocumentResponse {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteIndexedDocumentResponse>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.deleted_chunks
-            self.deletedChunks = value
-        }
+        self.deletedChunks = c.pointee.deleted_chunks
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -672,25 +656,15 @@ extension Agentplane_V1_SearchRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__SearchRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.query, field: "query", in: Self.protoMessageName)
-            self.query = value
-        }
-        do {
-            let value = Agentplane_V1_SearchMode(rawValue: Int32(truncatingIfNeeded: c.pointee.mode.rawValue))
-            self.mode = value
-        }
-        do {
-            let value = c.pointee.top_k
-            self.topK = value
-        }
+        self.query = try ProtoCodec.string(c.pointee.query, field: "query", in: Self.protoMessageName)
+        self.mode = Agentplane_V1_SearchMode(rawValue: Int32(truncatingIfNeeded: c.pointee.mode.rawValue))
+        self.topK = c.pointee.top_k
         if c.pointee.n_document_ids > 0, let array = c.pointee.document_ids {
             let count = c.pointee.n_document_ids
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "document_ids", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "document_ids", in: Self.protoMessageName))
             }
             self.documentIDS = values
         }
@@ -699,15 +673,11 @@ extension Agentplane_V1_SearchRequest {
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = c.pointee.min_score
-            self.minScore = value
-        }
+        self.minScore = c.pointee.min_score
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -760,37 +730,18 @@ extension Agentplane_V1_SearchResult {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__SearchResult>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.score
-            self.score = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
-            self.documentID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.chunk_id, field: "chunk_id", in: Self.protoMessageName)
-            self.chunkID = value
-        }
-        do {
-            let value = c.pointee.chunk_index
-            self.chunkIndex = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
-            self.text = value
-        }
+        self.score = c.pointee.score
+        self.documentID = try ProtoCodec.string(c.pointee.document_id, field: "document_id", in: Self.protoMessageName)
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.chunkID = try ProtoCodec.string(c.pointee.chunk_id, field: "chunk_id", in: Self.protoMessageName)
+        self.chunkIndex = c.pointee.chunk_index
+        self.text = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
         if c.pointee.n_heading_path > 0, let array = c.pointee.heading_path {
             let count = c.pointee.n_heading_path
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "heading_path", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "heading_path", in: Self.protoMessageName))
             }
             self.headingPath = values
         }
@@ -844,16 +795,11 @@ extension Agentplane_V1_SearchResponse {
             var values: [Agentplane_V1_SearchResult] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_SearchResult
-                if let pointer = array[index] { value = try Agentplane_V1_SearchResult(_protobufC: pointer) } else { value = Agentplane_V1_SearchResult() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_SearchResult(_protobufC: pointer) } ?? Agentplane_V1_SearchResult())
             }
             self.results = values
         }
-        do {
-            let value = Agentplane_V1_SearchMode(rawValue: Int32(truncatingIfNeeded: c.pointee.mode.rawValue))
-            self.mode = value
-        }
+        self.mode = Agentplane_V1_SearchMode(rawValue: Int32(truncatingIfNeeded: c.pointee.mode.rawValue))
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -929,26 +875,11 @@ extension Agentplane_V1_StatsResponse {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__StatsResponse>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.document_count
-            self.documentCount = value
-        }
-        do {
-            let value = c.pointee.chunk_count
-            self.chunkCount = value
-        }
-        do {
-            let value = c.pointee.text_bytes
-            self.textBytes = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.embedding_model, field: "embedding_model", in: Self.protoMessageName)
-            self.embeddingModel = value
-        }
-        do {
-            let value = c.pointee.embedding_dimensions
-            self.embeddingDimensions = value
-        }
+        self.documentCount = c.pointee.document_count
+        self.chunkCount = c.pointee.chunk_count
+        self.textBytes = c.pointee.text_bytes
+        self.embeddingModel = try ProtoCodec.string(c.pointee.embedding_model, field: "embedding_model", in: Self.protoMessageName)
+        self.embeddingDimensions = c.pointee.embedding_dimensions
         if let pointer = c.pointee.last_indexed_at { self.lastIndexedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 

@@ -177,6 +177,7 @@ public enum Agentplane_V1_UsageGranularity: ProtoEnum, CaseIterable {
 /// One message of a chat prompt or reply.
 public struct Agentplane_V1_ChatMessage: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ChatMessage"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var role: Agentplane_V1_MessageRole = .unspecified
 
@@ -208,6 +209,7 @@ public struct Agentplane_V1_ChatMessage: ProtoMessage {
 /// A tool the model may call.
 public struct Agentplane_V1_ModelToolSpec: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ModelToolSpec"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var name: String = ""
 
@@ -234,6 +236,7 @@ public struct Agentplane_V1_ModelToolSpec: ProtoMessage {
 /// A model's request to call a tool.
 public struct Agentplane_V1_ModelToolCall: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ModelToolCall"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -259,6 +262,7 @@ public struct Agentplane_V1_ModelToolCall: ProtoMessage {
 /// Sampling parameters; when absent, the provider's defaults apply.
 public struct Agentplane_V1_Sampling: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Sampling"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var temperature: Double = 0
 
@@ -285,6 +289,7 @@ public struct Agentplane_V1_Sampling: ProtoMessage {
 /// Request of LLMGatewayService.Chat.
 public struct Agentplane_V1_ChatRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ChatRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// A model id from ListModels; empty: the tenant's default chat model.
     public var model: String = ""
@@ -334,6 +339,7 @@ public struct Agentplane_V1_ChatRequest: ProtoMessage {
 /// Response of LLMGatewayService.Chat.
 public struct Agentplane_V1_ChatResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ChatResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// The model id that served the request, and its provider-side name.
     public var model: String = ""
@@ -377,6 +383,7 @@ public struct Agentplane_V1_ChatResponse: ProtoMessage {
 /// Request of LLMGatewayService.ChatStream.
 public struct Agentplane_V1_ChatStreamRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ChatStreamRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// Same parameters as Chat.
     public var chat: Agentplane_V1_ChatRequest? = nil
@@ -395,6 +402,7 @@ public struct Agentplane_V1_ChatStreamRequest: ProtoMessage {
 /// First item of a ChatStream.
 public struct Agentplane_V1_ChatStreamStart: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ChatStreamStart"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var model: String = ""
 
@@ -420,6 +428,7 @@ public struct Agentplane_V1_ChatStreamStart: ProtoMessage {
 /// Last item of a ChatStream.
 public struct Agentplane_V1_ChatStreamEnd: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ChatStreamEnd"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var finishReason: Agentplane_V1_FinishReason = .unspecified
 
@@ -445,6 +454,7 @@ public struct Agentplane_V1_ChatStreamEnd: ProtoMessage {
 /// One item of a ChatStream.
 public struct Agentplane_V1_ChatStreamResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ChatStreamResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// Which of the `event` fields is set, if any.
     public var event: OneOf_Event? = nil
@@ -495,6 +505,7 @@ public struct Agentplane_V1_ChatStreamResponse: ProtoMessage {
 /// Request of LLMGatewayService.Embed.
 public struct Agentplane_V1_EmbedRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.EmbedRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// A model id with MODEL_CAPABILITY_EMBEDDING; empty: the tenant's
     /// default embedding model.
@@ -518,6 +529,7 @@ public struct Agentplane_V1_EmbedRequest: ProtoMessage {
 /// One embedding vector.
 public struct Agentplane_V1_Embedding: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Embedding"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var values: [Float] = []
 
@@ -535,6 +547,7 @@ public struct Agentplane_V1_Embedding: ProtoMessage {
 /// Response of LLMGatewayService.Embed.
 public struct Agentplane_V1_EmbedResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.EmbedResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// One per input, in order.
     public var embeddings: [Agentplane_V1_Embedding] = []
@@ -565,6 +578,7 @@ public struct Agentplane_V1_EmbedResponse: ProtoMessage {
 /// A model available to the tenant.
 public struct Agentplane_V1_Model: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Model"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// The id clients pass as `model`.
     public var id: String = ""
@@ -614,6 +628,7 @@ public struct Agentplane_V1_Model: ProtoMessage {
 /// Request of LLMGatewayService.ListModels.
 public struct Agentplane_V1_ListModelsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListModelsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -640,6 +655,7 @@ public struct Agentplane_V1_ListModelsRequest: ProtoMessage {
 /// Response of LLMGatewayService.ListModels.
 public struct Agentplane_V1_ListModelsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListModelsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var models: [Agentplane_V1_Model] = []
 
@@ -661,6 +677,7 @@ public struct Agentplane_V1_ListModelsResponse: ProtoMessage {
 /// Request of LLMGatewayService.GetUsage.
 public struct Agentplane_V1_GetUsageRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetUsageRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// Inclusive start; absent: 30 days ago.
     public var startTime: Google_Protobuf_Timestamp? = nil
@@ -693,6 +710,7 @@ public struct Agentplane_V1_GetUsageRequest: ProtoMessage {
 /// Usage of one model in one period.
 public struct Agentplane_V1_UsageBucket: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UsageBucket"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var startTime: Google_Protobuf_Timestamp? = nil
 
@@ -727,6 +745,7 @@ public struct Agentplane_V1_UsageBucket: ProtoMessage {
 /// Per-tenant limits. Zero: the platform default.
 public struct Agentplane_V1_RateLimits: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RateLimits"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var requestsPerMinute: Int32 = 0
 
@@ -752,6 +771,7 @@ public struct Agentplane_V1_RateLimits: ProtoMessage {
 /// Response of LLMGatewayService.GetUsage.
 public struct Agentplane_V1_GetUsageResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetUsageResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// Oldest first.
     public var buckets: [Agentplane_V1_UsageBucket] = []
@@ -788,6 +808,7 @@ public struct Agentplane_V1_GetUsageResponse: ProtoMessage {
 /// How a model id maps to the provider.
 public struct Agentplane_V1_ModelRoute: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ModelRoute"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// The id clients use, e.g. "default" or "gpt-4o-mini".
     public var model: String = ""
@@ -823,6 +844,7 @@ public struct Agentplane_V1_ModelRoute: ProtoMessage {
 /// A tenant's provider configuration as returned (never the API key).
 public struct Agentplane_V1_ProviderConfig: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ProviderConfig"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var provider: Agentplane_V1_ProviderKind = .unspecified
 
@@ -890,6 +912,7 @@ public struct Agentplane_V1_ProviderConfig: ProtoMessage {
 /// configuration, except the API key.
 public struct Agentplane_V1_SetProviderConfigRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.SetProviderConfigRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var provider: Agentplane_V1_ProviderKind = .unspecified
 
@@ -950,6 +973,7 @@ public struct Agentplane_V1_SetProviderConfigRequest: ProtoMessage {
 /// Response of LLMGatewayService.SetProviderConfig.
 public struct Agentplane_V1_SetProviderConfigResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.SetProviderConfigResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var config: Agentplane_V1_ProviderConfig? = nil
 
@@ -967,6 +991,7 @@ public struct Agentplane_V1_SetProviderConfigResponse: ProtoMessage {
 /// Request of LLMGatewayService.GetProviderConfig.
 public struct Agentplane_V1_GetProviderConfigRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetProviderConfigRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     /// A message with every field at its default value.
     public init() {}
@@ -975,6 +1000,7 @@ public struct Agentplane_V1_GetProviderConfigRequest: ProtoMessage {
 /// Response of LLMGatewayService.GetProviderConfig.
 public struct Agentplane_V1_GetProviderConfigResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetProviderConfigResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Llm_ProtoFile.descriptor }
 
     public var config: Agentplane_V1_ProviderConfig? = nil
 
@@ -1120,29 +1146,18 @@ extension Agentplane_V1_ChatMessage {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ChatMessage>) throws(ProtoDecodingError) {
-        do {
-            let value = Agentplane_V1_MessageRole(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
-            self.role = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
-            self.content = value
-        }
+        self.role = Agentplane_V1_MessageRole(rawValue: Int32(truncatingIfNeeded: c.pointee.role.rawValue))
+        self.content = try ProtoCodec.string(c.pointee.content, field: "content", in: Self.protoMessageName)
         if c.pointee.n_tool_calls > 0, let array = c.pointee.tool_calls {
             let count = c.pointee.n_tool_calls
             var values: [Agentplane_V1_ModelToolCall] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_ModelToolCall
-                if let pointer = array[index] { value = try Agentplane_V1_ModelToolCall(_protobufC: pointer) } else { value = Agentplane_V1_ModelToolCall() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_ModelToolCall(_protobufC: pointer) } ?? Agentplane_V1_ModelToolCall())
             }
             self.toolCalls = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.tool_call_id, field: "tool_call_id", in: Self.protoMessageName)
-            self.toolCallID = value
-        }
+        self.toolCallID = try ProtoCodec.string(c.pointee.tool_call_id, field: "tool_call_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1190,14 +1205,8 @@ extension Agentplane_V1_ModelToolSpec {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ModelToolSpec>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
-            self.description = value
-        }
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
         if let pointer = c.pointee.parameters { self.parameters = try Google_Protobuf_Struct(_protobufC: pointer) }
     }
 
@@ -1239,14 +1248,8 @@ extension Agentplane_V1_ModelToolCall {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ModelToolCall>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
-            self.name = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.name = try ProtoCodec.string(c.pointee.name, field: "name", in: Self.protoMessageName)
         if let pointer = c.pointee.arguments { self.arguments = try Google_Protobuf_Struct(_protobufC: pointer) }
     }
 
@@ -1288,18 +1291,9 @@ extension Agentplane_V1_Sampling {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Sampling>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.temperature
-            self.temperature = value
-        }
-        do {
-            let value = c.pointee.top_p
-            self.topP = value
-        }
-        do {
-            let value = c.pointee.seed
-            self.seed = value
-        }
+        self.temperature = c.pointee.temperature
+        self.topP = c.pointee.top_p
+        self.seed = c.pointee.seed
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1333,33 +1327,24 @@ extension Agentplane_V1_ChatRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ChatRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
         if c.pointee.n_messages > 0, let array = c.pointee.messages {
             let count = c.pointee.n_messages
             var values: [Agentplane_V1_ChatMessage] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_ChatMessage
-                if let pointer = array[index] { value = try Agentplane_V1_ChatMessage(_protobufC: pointer) } else { value = Agentplane_V1_ChatMessage() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_ChatMessage(_protobufC: pointer) } ?? Agentplane_V1_ChatMessage())
             }
             self.messages = values
         }
-        do {
-            let value = c.pointee.max_tokens
-            self.maxTokens = value
-        }
+        self.maxTokens = c.pointee.max_tokens
         if let pointer = c.pointee.sampling { self.sampling = try Agentplane_V1_Sampling(_protobufC: pointer) }
         if c.pointee.n_stop > 0, let array = c.pointee.stop {
             let count = c.pointee.n_stop
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "stop", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "stop", in: Self.protoMessageName))
             }
             self.stop = values
         }
@@ -1368,20 +1353,12 @@ extension Agentplane_V1_ChatRequest {
             var values: [Agentplane_V1_ModelToolSpec] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_ModelToolSpec
-                if let pointer = array[index] { value = try Agentplane_V1_ModelToolSpec(_protobufC: pointer) } else { value = Agentplane_V1_ModelToolSpec() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_ModelToolSpec(_protobufC: pointer) } ?? Agentplane_V1_ModelToolSpec())
             }
             self.tools = values
         }
-        do {
-            let value = c.pointee.json_output != 0
-            self.jsonOutput = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
+        self.jsonOutput = c.pointee.json_output != 0
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1461,23 +1438,11 @@ extension Agentplane_V1_ChatResponse {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ChatResponse>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
-            self.upstreamModel = value
-        }
-        do {
-            let value = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
-            self.provider = value
-        }
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
+        self.upstreamModel = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
+        self.provider = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
         if let pointer = c.pointee.message { self.message = try Agentplane_V1_ChatMessage(_protobufC: pointer) }
-        do {
-            let value = Agentplane_V1_FinishReason(rawValue: Int32(truncatingIfNeeded: c.pointee.finish_reason.rawValue))
-            self.finishReason = value
-        }
+        self.finishReason = Agentplane_V1_FinishReason(rawValue: Int32(truncatingIfNeeded: c.pointee.finish_reason.rawValue))
         if let pointer = c.pointee.usage { self.usage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
         if let pointer = c.pointee.latency { self.latency = try Google_Protobuf_Duration(_protobufC: pointer) }
     }
@@ -1577,18 +1542,9 @@ extension Agentplane_V1_ChatStreamStart {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ChatStreamStart>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
-            self.upstreamModel = value
-        }
-        do {
-            let value = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
-            self.provider = value
-        }
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
+        self.upstreamModel = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
+        self.provider = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1622,10 +1578,7 @@ extension Agentplane_V1_ChatStreamEnd {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ChatStreamEnd>) throws(ProtoDecodingError) {
-        do {
-            let value = Agentplane_V1_FinishReason(rawValue: Int32(truncatingIfNeeded: c.pointee.finish_reason.rawValue))
-            self.finishReason = value
-        }
+        self.finishReason = Agentplane_V1_FinishReason(rawValue: Int32(truncatingIfNeeded: c.pointee.finish_reason.rawValue))
         if let pointer = c.pointee.usage { self.usage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
         if let pointer = c.pointee.latency { self.latency = try Google_Protobuf_Duration(_protobufC: pointer) }
     }
@@ -1681,8 +1634,7 @@ extension Agentplane_V1_ChatStreamResponse {
                 self.event = .start(try Agentplane_V1_ChatStreamStart(_protobufC: pointer))
             }
         case 2:
-            let value = try ProtoCodec.string(c.pointee.content_delta, field: "content_delta", in: Self.protoMessageName)
-            self.event = .contentDelta(value)
+            self.event = .contentDelta(try ProtoCodec.string(c.pointee.content_delta, field: "content_delta", in: Self.protoMessageName))
         case 3:
             if let pointer = c.pointee.tool_call {
                 self.event = .toolCall(try Agentplane_V1_ModelToolCall(_protobufC: pointer))
@@ -1755,17 +1707,13 @@ extension Agentplane_V1_EmbedRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__EmbedRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
         if c.pointee.n_inputs > 0, let array = c.pointee.inputs {
             let count = c.pointee.n_inputs
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "inputs", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "inputs", in: Self.protoMessageName))
             }
             self.inputs = values
         }
@@ -1855,20 +1803,12 @@ extension Agentplane_V1_EmbedResponse {
             var values: [Agentplane_V1_Embedding] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Embedding
-                if let pointer = array[index] { value = try Agentplane_V1_Embedding(_protobufC: pointer) } else { value = Agentplane_V1_Embedding() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Embedding(_protobufC: pointer) } ?? Agentplane_V1_Embedding())
             }
             self.embeddings = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
-        do {
-            let value = c.pointee.dimensions
-            self.dimensions = value
-        }
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
+        self.dimensions = c.pointee.dimensions
         if let pointer = c.pointee.usage { self.usage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
     }
 
@@ -1924,44 +1864,22 @@ extension Agentplane_V1_Model {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Model>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
-            self.provider = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
-            self.upstreamModel = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.provider = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
+        self.upstreamModel = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
         if c.pointee.n_capabilities > 0, let array = c.pointee.capabilities {
             let count = c.pointee.n_capabilities
             var values: [Agentplane_V1_ModelCapability] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_ModelCapability(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_ModelCapability(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.capabilities = values
         }
-        do {
-            let value = c.pointee.context_window
-            self.contextWindow = value
-        }
-        do {
-            let value = c.pointee.embedding_dimensions
-            self.embeddingDimensions = value
-        }
-        do {
-            let value = c.pointee.is_default_chat != 0
-            self.isDefaultChat = value
-        }
-        do {
-            let value = c.pointee.is_default_embedding != 0
-            self.isDefaultEmbedding = value
-        }
+        self.contextWindow = c.pointee.context_window
+        self.embeddingDimensions = c.pointee.embedding_dimensions
+        self.isDefaultChat = c.pointee.is_default_chat != 0
+        self.isDefaultEmbedding = c.pointee.is_default_embedding != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -2008,18 +1926,9 @@ extension Agentplane_V1_ListModelsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListModelsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = Agentplane_V1_ModelCapability(rawValue: Int32(truncatingIfNeeded: c.pointee.capability.rawValue))
-            self.capability = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.capability = Agentplane_V1_ModelCapability(rawValue: Int32(truncatingIfNeeded: c.pointee.capability.rawValue))
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -2058,16 +1967,11 @@ extension Agentplane_V1_ListModelsResponse {
             var values: [Agentplane_V1_Model] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Model
-                if let pointer = array[index] { value = try Agentplane_V1_Model(_protobufC: pointer) } else { value = Agentplane_V1_Model() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Model(_protobufC: pointer) } ?? Agentplane_V1_Model())
             }
             self.models = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -2115,14 +2019,8 @@ extension Agentplane_V1_GetUsageRequest {
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetUsageRequest>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.start_time { self.startTime = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.end_time { self.endTime = try Google_Protobuf_Timestamp(_protobufC: pointer) }
-        do {
-            let value = Agentplane_V1_UsageGranularity(rawValue: Int32(truncatingIfNeeded: c.pointee.granularity.rawValue))
-            self.granularity = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
+        self.granularity = Agentplane_V1_UsageGranularity(rawValue: Int32(truncatingIfNeeded: c.pointee.granularity.rawValue))
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -2172,18 +2070,9 @@ extension Agentplane_V1_UsageBucket {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__UsageBucket>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.start_time { self.startTime = try Google_Protobuf_Timestamp(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
-        do {
-            let value = c.pointee.requests
-            self.requests = value
-        }
-        do {
-            let value = c.pointee.failed_requests
-            self.failedRequests = value
-        }
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
+        self.requests = c.pointee.requests
+        self.failedRequests = c.pointee.failed_requests
         if let pointer = c.pointee.usage { self.usage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
     }
 
@@ -2234,18 +2123,9 @@ extension Agentplane_V1_RateLimits {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__RateLimits>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.requests_per_minute
-            self.requestsPerMinute = value
-        }
-        do {
-            let value = c.pointee.tokens_per_minute
-            self.tokensPerMinute = value
-        }
-        do {
-            let value = c.pointee.tokens_per_day
-            self.tokensPerDay = value
-        }
+        self.requestsPerMinute = c.pointee.requests_per_minute
+        self.tokensPerMinute = c.pointee.tokens_per_minute
+        self.tokensPerDay = c.pointee.tokens_per_day
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -2284,22 +2164,14 @@ extension Agentplane_V1_GetUsageResponse {
             var values: [Agentplane_V1_UsageBucket] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_UsageBucket
-                if let pointer = array[index] { value = try Agentplane_V1_UsageBucket(_protobufC: pointer) } else { value = Agentplane_V1_UsageBucket() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_UsageBucket(_protobufC: pointer) } ?? Agentplane_V1_UsageBucket())
             }
             self.buckets = values
         }
-        do {
-            let value = c.pointee.total_requests
-            self.totalRequests = value
-        }
+        self.totalRequests = c.pointee.total_requests
         if let pointer = c.pointee.total_usage { self.totalUsage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
         if let pointer = c.pointee.limits { self.limits = try Agentplane_V1_RateLimits(_protobufC: pointer) }
-        do {
-            let value = c.pointee.tokens_used_today
-            self.tokensUsedToday = value
-        }
+        self.tokensUsedToday = c.pointee.tokens_used_today
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -2362,32 +2234,19 @@ extension Agentplane_V1_ModelRoute {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ModelRoute>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
-            self.model = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
-            self.upstreamModel = value
-        }
+        self.model = try ProtoCodec.string(c.pointee.model, field: "model", in: Self.protoMessageName)
+        self.upstreamModel = try ProtoCodec.string(c.pointee.upstream_model, field: "upstream_model", in: Self.protoMessageName)
         if c.pointee.n_capabilities > 0, let array = c.pointee.capabilities {
             let count = c.pointee.n_capabilities
             var values: [Agentplane_V1_ModelCapability] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_ModelCapability(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_ModelCapability(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.capabilities = values
         }
-        do {
-            let value = c.pointee.context_window
-            self.contextWindow = value
-        }
-        do {
-            let value = c.pointee.embedding_dimensions
-            self.embeddingDimensions = value
-        }
+        self.contextWindow = c.pointee.context_window
+        self.embeddingDimensions = c.pointee.embedding_dimensions
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -2431,26 +2290,15 @@ extension Agentplane_V1_ProviderConfig {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ProviderConfig>) throws(ProtoDecodingError) {
-        do {
-            let value = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
-            self.provider = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.base_url, field: "base_url", in: Self.protoMessageName)
-            self.baseURL = value
-        }
-        do {
-            let value = c.pointee.api_key_set != 0
-            self.apiKeySet = value
-        }
+        self.provider = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
+        self.baseURL = try ProtoCodec.string(c.pointee.base_url, field: "base_url", in: Self.protoMessageName)
+        self.apiKeySet = c.pointee.api_key_set != 0
         if c.pointee.n_routes > 0, let array = c.pointee.routes {
             let count = c.pointee.n_routes
             var values: [Agentplane_V1_ModelRoute] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_ModelRoute
-                if let pointer = array[index] { value = try Agentplane_V1_ModelRoute(_protobufC: pointer) } else { value = Agentplane_V1_ModelRoute() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_ModelRoute(_protobufC: pointer) } ?? Agentplane_V1_ModelRoute())
             }
             self.routes = values
         }
@@ -2459,29 +2307,16 @@ extension Agentplane_V1_ProviderConfig {
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "allowed_models", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "allowed_models", in: Self.protoMessageName))
             }
             self.allowedModels = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.default_chat_model, field: "default_chat_model", in: Self.protoMessageName)
-            self.defaultChatModel = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.default_embedding_model, field: "default_embedding_model", in: Self.protoMessageName)
-            self.defaultEmbeddingModel = value
-        }
+        self.defaultChatModel = try ProtoCodec.string(c.pointee.default_chat_model, field: "default_chat_model", in: Self.protoMessageName)
+        self.defaultEmbeddingModel = try ProtoCodec.string(c.pointee.default_embedding_model, field: "default_embedding_model", in: Self.protoMessageName)
         if let pointer = c.pointee.limits { self.limits = try Agentplane_V1_RateLimits(_protobufC: pointer) }
         if let pointer = c.pointee.request_timeout { self.requestTimeout = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = c.pointee.revision
-            self.revision = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.updated_by, field: "updated_by", in: Self.protoMessageName)
-            self.updatedBy = value
-        }
+        self.revision = c.pointee.revision
+        self.updatedBy = try ProtoCodec.string(c.pointee.updated_by, field: "updated_by", in: Self.protoMessageName)
         if let pointer = c.pointee.updated_at { self.updatedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 
@@ -2567,30 +2402,16 @@ extension Agentplane_V1_SetProviderConfigRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__SetProviderConfigRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
-            self.provider = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.base_url, field: "base_url", in: Self.protoMessageName)
-            self.baseURL = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.api_key, field: "api_key", in: Self.protoMessageName)
-            self.apiKey = value
-        }
-        do {
-            let value = c.pointee.clear_api_key != 0
-            self.clearAPIKey = value
-        }
+        self.provider = Agentplane_V1_ProviderKind(rawValue: Int32(truncatingIfNeeded: c.pointee.provider.rawValue))
+        self.baseURL = try ProtoCodec.string(c.pointee.base_url, field: "base_url", in: Self.protoMessageName)
+        self.apiKey = try ProtoCodec.string(c.pointee.api_key, field: "api_key", in: Self.protoMessageName)
+        self.clearAPIKey = c.pointee.clear_api_key != 0
         if c.pointee.n_routes > 0, let array = c.pointee.routes {
             let count = c.pointee.n_routes
             var values: [Agentplane_V1_ModelRoute] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_ModelRoute
-                if let pointer = array[index] { value = try Agentplane_V1_ModelRoute(_protobufC: pointer) } else { value = Agentplane_V1_ModelRoute() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_ModelRoute(_protobufC: pointer) } ?? Agentplane_V1_ModelRoute())
             }
             self.routes = values
         }
@@ -2599,25 +2420,15 @@ extension Agentplane_V1_SetProviderConfigRequest {
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "allowed_models", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "allowed_models", in: Self.protoMessageName))
             }
             self.allowedModels = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.default_chat_model, field: "default_chat_model", in: Self.protoMessageName)
-            self.defaultChatModel = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.default_embedding_model, field: "default_embedding_model", in: Self.protoMessageName)
-            self.defaultEmbeddingModel = value
-        }
+        self.defaultChatModel = try ProtoCodec.string(c.pointee.default_chat_model, field: "default_chat_model", in: Self.protoMessageName)
+        self.defaultEmbeddingModel = try ProtoCodec.string(c.pointee.default_embedding_model, field: "default_embedding_model", in: Self.protoMessageName)
         if let pointer = c.pointee.limits { self.limits = try Agentplane_V1_RateLimits(_protobufC: pointer) }
         if let pointer = c.pointee.request_timeout { self.requestTimeout = try Google_Protobuf_Duration(_protobufC: pointer) }
-        do {
-            let value = c.pointee.expected_revision
-            self.expectedRevision = value
-        }
+        self.expectedRevision = c.pointee.expected_revision
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.

@@ -139,6 +139,7 @@ public enum Agentplane_V1_NotificationSeverity: ProtoEnum, CaseIterable {
 /// [Secrets]): deliveries show only a redacted form.
 public struct Agentplane_V1_NotificationTarget: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.NotificationTarget"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     /// Slack / Teams incoming-webhook URL, or the webhook endpoint.
     public var url: String = ""
@@ -173,6 +174,7 @@ public struct Agentplane_V1_NotificationTarget: ProtoMessage {
 /// A notification and its delivery state.
 public struct Agentplane_V1_Delivery: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Delivery"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -260,6 +262,7 @@ public struct Agentplane_V1_Delivery: ProtoMessage {
 /// Request of NotificationService.Notify.
 public struct Agentplane_V1_NotifyRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.NotifyRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     /// See [Idempotency].
     public var idempotencyKey: String = ""
@@ -321,6 +324,7 @@ public struct Agentplane_V1_NotifyRequest: ProtoMessage {
 /// Response of NotificationService.Notify.
 public struct Agentplane_V1_NotifyResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.NotifyResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     public var delivery: Agentplane_V1_Delivery? = nil
 
@@ -343,6 +347,7 @@ public struct Agentplane_V1_NotifyResponse: ProtoMessage {
 /// Request of NotificationService.GetDelivery.
 public struct Agentplane_V1_GetDeliveryRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetDeliveryRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     public var deliveryID: String = ""
 
@@ -360,6 +365,7 @@ public struct Agentplane_V1_GetDeliveryRequest: ProtoMessage {
 /// Response of NotificationService.GetDelivery.
 public struct Agentplane_V1_GetDeliveryResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetDeliveryResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     public var delivery: Agentplane_V1_Delivery? = nil
 
@@ -378,6 +384,7 @@ public struct Agentplane_V1_GetDeliveryResponse: ProtoMessage {
 /// all.
 public struct Agentplane_V1_ListDeliveriesRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListDeliveriesRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -411,6 +418,7 @@ public struct Agentplane_V1_ListDeliveriesRequest: ProtoMessage {
 /// Response of NotificationService.ListDeliveries.
 public struct Agentplane_V1_ListDeliveriesResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListDeliveriesResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Notification_ProtoFile.descriptor }
 
     public var deliveries: [Agentplane_V1_Delivery] = []
 
@@ -504,27 +512,17 @@ extension Agentplane_V1_NotificationTarget {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__NotificationTarget>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.url, field: "url", in: Self.protoMessageName)
-            self.url = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.signing_secret, field: "signing_secret", in: Self.protoMessageName)
-            self.signingSecret = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.channel_name, field: "channel_name", in: Self.protoMessageName)
-            self.channelName = value
-        }
+        self.url = try ProtoCodec.string(c.pointee.url, field: "url", in: Self.protoMessageName)
+        self.signingSecret = try ProtoCodec.string(c.pointee.signing_secret, field: "signing_secret", in: Self.protoMessageName)
+        self.channelName = try ProtoCodec.string(c.pointee.channel_name, field: "channel_name", in: Self.protoMessageName)
         if c.pointee.n_headers > 0, let array = c.pointee.headers {
             let count = c.pointee.n_headers
             var values: [String: String] = [:]
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "headers", in: Self.protoMessageName)
-                let value = try ProtoCodec.string(entry.pointee.value, field: "headers", in: Self.protoMessageName)
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "headers", in: Self.protoMessageName)] =
+                    try ProtoCodec.string(entry.pointee.value, field: "headers", in: Self.protoMessageName)
             }
             self.headers = values
         }
@@ -576,58 +574,19 @@ extension Agentplane_V1_Delivery {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Delivery>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = Agentplane_V1_ChannelKind(rawValue: Int32(truncatingIfNeeded: c.pointee.channel.rawValue))
-            self.channel = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.target_display, field: "target_display", in: Self.protoMessageName)
-            self.targetDisplay = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
-        do {
-            let value = Agentplane_V1_NotificationSeverity(rawValue: Int32(truncatingIfNeeded: c.pointee.severity.rawValue))
-            self.severity = value
-        }
-        do {
-            let value = Agentplane_V1_DeliveryStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = c.pointee.attempts
-            self.attempts = value
-        }
-        do {
-            let value = c.pointee.max_attempts
-            self.maxAttempts = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.last_error, field: "last_error", in: Self.protoMessageName)
-            self.lastError = value
-        }
-        do {
-            let value = c.pointee.last_response_code
-            self.lastResponseCode = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
-            self.idempotencyKey = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.channel = Agentplane_V1_ChannelKind(rawValue: Int32(truncatingIfNeeded: c.pointee.channel.rawValue))
+        self.targetDisplay = try ProtoCodec.string(c.pointee.target_display, field: "target_display", in: Self.protoMessageName)
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.severity = Agentplane_V1_NotificationSeverity(rawValue: Int32(truncatingIfNeeded: c.pointee.severity.rawValue))
+        self.status = Agentplane_V1_DeliveryStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.attempts = c.pointee.attempts
+        self.maxAttempts = c.pointee.max_attempts
+        self.lastError = try ProtoCodec.string(c.pointee.last_error, field: "last_error", in: Self.protoMessageName)
+        self.lastResponseCode = c.pointee.last_response_code
+        self.idempotencyKey = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.last_attempt_at { self.lastAttemptAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.next_attempt_at { self.nextAttemptAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
@@ -707,40 +666,16 @@ extension Agentplane_V1_NotifyRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__NotifyRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
-            self.idempotencyKey = value
-        }
-        do {
-            let value = Agentplane_V1_ChannelKind(rawValue: Int32(truncatingIfNeeded: c.pointee.channel.rawValue))
-            self.channel = value
-        }
+        self.idempotencyKey = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
+        self.channel = Agentplane_V1_ChannelKind(rawValue: Int32(truncatingIfNeeded: c.pointee.channel.rawValue))
         if let pointer = c.pointee.target { self.target = try Agentplane_V1_NotificationTarget(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
-            self.text = value
-        }
-        do {
-            let value = Agentplane_V1_NotificationSeverity(rawValue: Int32(truncatingIfNeeded: c.pointee.severity.rawValue))
-            self.severity = value
-        }
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.text = try ProtoCodec.string(c.pointee.text, field: "text", in: Self.protoMessageName)
+        self.severity = Agentplane_V1_NotificationSeverity(rawValue: Int32(truncatingIfNeeded: c.pointee.severity.rawValue))
         if let pointer = c.pointee.payload { self.payload = try Google_Protobuf_Struct(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = c.pointee.wait_for_first_attempt != 0
-            self.waitForFirstAttempt = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.waitForFirstAttempt = c.pointee.wait_for_first_attempt != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -796,10 +731,7 @@ extension Agentplane_V1_NotifyResponse {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__NotifyResponse>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.delivery { self.delivery = try Agentplane_V1_Delivery(_protobufC: pointer) }
-        do {
-            let value = c.pointee.replayed != 0
-            self.replayed = value
-        }
+        self.replayed = c.pointee.replayed != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -839,10 +771,7 @@ extension Agentplane_V1_GetDeliveryRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetDeliveryRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.delivery_id, field: "delivery_id", in: Self.protoMessageName)
-            self.deliveryID = value
-        }
+        self.deliveryID = try ProtoCodec.string(c.pointee.delivery_id, field: "delivery_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -913,26 +842,11 @@ extension Agentplane_V1_ListDeliveriesRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListDeliveriesRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
-        do {
-            let value = Agentplane_V1_DeliveryStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = Agentplane_V1_ChannelKind(rawValue: Int32(truncatingIfNeeded: c.pointee.channel.rawValue))
-            self.channel = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
+        self.status = Agentplane_V1_DeliveryStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.channel = Agentplane_V1_ChannelKind(rawValue: Int32(truncatingIfNeeded: c.pointee.channel.rawValue))
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -973,16 +887,11 @@ extension Agentplane_V1_ListDeliveriesResponse {
             var values: [Agentplane_V1_Delivery] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Delivery
-                if let pointer = array[index] { value = try Agentplane_V1_Delivery(_protobufC: pointer) } else { value = Agentplane_V1_Delivery() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Delivery(_protobufC: pointer) } ?? Agentplane_V1_Delivery())
             }
             self.deliveries = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.

@@ -135,6 +135,7 @@ public enum Agentplane_V1_TicketPriority: ProtoEnum, CaseIterable {
 /// TICKET_BACKEND_BUILTIN: the built-in store (other fields ignored).
 public struct Agentplane_V1_TicketBackendConfig: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.TicketBackendConfig"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var backend: Agentplane_V1_TicketBackend = .unspecified
 
@@ -167,6 +168,7 @@ public struct Agentplane_V1_TicketBackendConfig: ProtoMessage {
 /// A comment on a ticket.
 public struct Agentplane_V1_TicketComment: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.TicketComment"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -202,6 +204,7 @@ public struct Agentplane_V1_TicketComment: ProtoMessage {
 /// A support ticket.
 public struct Agentplane_V1_Ticket: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Ticket"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var id: String = ""
 
@@ -306,6 +309,7 @@ public struct Agentplane_V1_Ticket: ProtoMessage {
 /// Request of TicketingService.CreateTicket.
 public struct Agentplane_V1_CreateTicketRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateTicketRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var backendConfig: Agentplane_V1_TicketBackendConfig? = nil
 
@@ -357,6 +361,7 @@ public struct Agentplane_V1_CreateTicketRequest: ProtoMessage {
 /// Response of TicketingService.CreateTicket.
 public struct Agentplane_V1_CreateTicketResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.CreateTicketResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var ticket: Agentplane_V1_Ticket? = nil
 
@@ -379,6 +384,7 @@ public struct Agentplane_V1_CreateTicketResponse: ProtoMessage {
 /// Request of TicketingService.GetTicket.
 public struct Agentplane_V1_GetTicketRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetTicketRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     /// The ticket's id, or its number as decimal text (e.g. "12345").
     public var ticketID: String = ""
@@ -401,6 +407,7 @@ public struct Agentplane_V1_GetTicketRequest: ProtoMessage {
 /// Response of TicketingService.GetTicket.
 public struct Agentplane_V1_GetTicketResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.GetTicketResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var ticket: Agentplane_V1_Ticket? = nil
 
@@ -418,6 +425,7 @@ public struct Agentplane_V1_GetTicketResponse: ProtoMessage {
 /// Request of TicketingService.ListTickets. Filters left empty match all.
 public struct Agentplane_V1_ListTicketsRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListTicketsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var pageSize: Int32 = 0
 
@@ -470,6 +478,7 @@ public struct Agentplane_V1_ListTicketsRequest: ProtoMessage {
 /// Response of TicketingService.ListTickets.
 public struct Agentplane_V1_ListTicketsResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ListTicketsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var tickets: [Agentplane_V1_Ticket] = []
 
@@ -491,6 +500,7 @@ public struct Agentplane_V1_ListTicketsResponse: ProtoMessage {
 /// Request of TicketingService.UpdateTicket.
 public struct Agentplane_V1_UpdateTicketRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateTicketRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var ticketID: String = ""
 
@@ -555,6 +565,7 @@ public struct Agentplane_V1_UpdateTicketRequest: ProtoMessage {
 /// Response of TicketingService.UpdateTicket.
 public struct Agentplane_V1_UpdateTicketResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.UpdateTicketResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Ticketing_ProtoFile.descriptor }
 
     public var ticket: Agentplane_V1_Ticket? = nil
 
@@ -661,22 +672,10 @@ extension Agentplane_V1_TicketBackendConfig {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__TicketBackendConfig>) throws(ProtoDecodingError) {
-        do {
-            let value = Agentplane_V1_TicketBackend(rawValue: Int32(truncatingIfNeeded: c.pointee.backend.rawValue))
-            self.backend = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.base_url, field: "base_url", in: Self.protoMessageName)
-            self.baseURL = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.api_token, field: "api_token", in: Self.protoMessageName)
-            self.apiToken = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.group_name, field: "group_name", in: Self.protoMessageName)
-            self.groupName = value
-        }
+        self.backend = Agentplane_V1_TicketBackend(rawValue: Int32(truncatingIfNeeded: c.pointee.backend.rawValue))
+        self.baseURL = try ProtoCodec.string(c.pointee.base_url, field: "base_url", in: Self.protoMessageName)
+        self.apiToken = try ProtoCodec.string(c.pointee.api_token, field: "api_token", in: Self.protoMessageName)
+        self.groupName = try ProtoCodec.string(c.pointee.group_name, field: "group_name", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -711,22 +710,10 @@ extension Agentplane_V1_TicketComment {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__TicketComment>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.author, field: "author", in: Self.protoMessageName)
-            self.author = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.body, field: "body", in: Self.protoMessageName)
-            self.body = value
-        }
-        do {
-            let value = c.pointee.agent_only != 0
-            self.agentOnly = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.author = try ProtoCodec.string(c.pointee.author, field: "author", in: Self.protoMessageName)
+        self.body = try ProtoCodec.string(c.pointee.body, field: "body", in: Self.protoMessageName)
+        self.agentOnly = c.pointee.agent_only != 0
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 
@@ -770,61 +757,24 @@ extension Agentplane_V1_Ticket {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__Ticket>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
-            self.id = value
-        }
-        do {
-            let value = c.pointee.number
-            self.number = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.url, field: "url", in: Self.protoMessageName)
-            self.url = value
-        }
-        do {
-            let value = Agentplane_V1_TicketBackend(rawValue: Int32(truncatingIfNeeded: c.pointee.backend.rawValue))
-            self.backend = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.external_id, field: "external_id", in: Self.protoMessageName)
-            self.externalID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.body, field: "body", in: Self.protoMessageName)
-            self.body = value
-        }
-        do {
-            let value = Agentplane_V1_TicketStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
-            self.priority = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.requester, field: "requester", in: Self.protoMessageName)
-            self.requester = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.assignee, field: "assignee", in: Self.protoMessageName)
-            self.assignee = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.group_name, field: "group_name", in: Self.protoMessageName)
-            self.groupName = value
-        }
+        self.id = try ProtoCodec.string(c.pointee.id, field: "id", in: Self.protoMessageName)
+        self.number = c.pointee.number
+        self.url = try ProtoCodec.string(c.pointee.url, field: "url", in: Self.protoMessageName)
+        self.backend = Agentplane_V1_TicketBackend(rawValue: Int32(truncatingIfNeeded: c.pointee.backend.rawValue))
+        self.externalID = try ProtoCodec.string(c.pointee.external_id, field: "external_id", in: Self.protoMessageName)
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.body = try ProtoCodec.string(c.pointee.body, field: "body", in: Self.protoMessageName)
+        self.status = Agentplane_V1_TicketStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.priority = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
+        self.requester = try ProtoCodec.string(c.pointee.requester, field: "requester", in: Self.protoMessageName)
+        self.assignee = try ProtoCodec.string(c.pointee.assignee, field: "assignee", in: Self.protoMessageName)
+        self.groupName = try ProtoCodec.string(c.pointee.group_name, field: "group_name", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
@@ -833,24 +783,13 @@ extension Agentplane_V1_Ticket {
             var values: [Agentplane_V1_TicketComment] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_TicketComment
-                if let pointer = array[index] { value = try Agentplane_V1_TicketComment(_protobufC: pointer) } else { value = Agentplane_V1_TicketComment() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_TicketComment(_protobufC: pointer) } ?? Agentplane_V1_TicketComment())
             }
             self.comments = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
-        do {
-            let value = c.pointee.revision
-            self.revision = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        self.revision = c.pointee.revision
         if let pointer = c.pointee.created_at { self.createdAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.updated_at { self.updatedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
         if let pointer = c.pointee.closed_at { self.closedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
@@ -947,44 +886,22 @@ extension Agentplane_V1_CreateTicketRequest {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateTicketRequest>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.backend_config { self.backendConfig = try Agentplane_V1_TicketBackendConfig(_protobufC: pointer) }
-        do {
-            let value = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
-            self.idempotencyKey = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.body, field: "body", in: Self.protoMessageName)
-            self.body = value
-        }
-        do {
-            let value = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
-            self.priority = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.requester, field: "requester", in: Self.protoMessageName)
-            self.requester = value
-        }
+        self.idempotencyKey = try ProtoCodec.string(c.pointee.idempotency_key, field: "idempotency_key", in: Self.protoMessageName)
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.body = try ProtoCodec.string(c.pointee.body, field: "body", in: Self.protoMessageName)
+        self.priority = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
+        self.requester = try ProtoCodec.string(c.pointee.requester, field: "requester", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
-            self.runID = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1040,10 +957,7 @@ extension Agentplane_V1_CreateTicketResponse {
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__CreateTicketResponse>) throws(ProtoDecodingError) {
         if let pointer = c.pointee.ticket { self.ticket = try Agentplane_V1_Ticket(_protobufC: pointer) }
-        do {
-            let value = c.pointee.replayed != 0
-            self.replayed = value
-        }
+        self.replayed = c.pointee.replayed != 0
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1083,10 +997,7 @@ extension Agentplane_V1_GetTicketRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__GetTicketRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.ticket_id, field: "ticket_id", in: Self.protoMessageName)
-            self.ticketID = value
-        }
+        self.ticketID = try ProtoCodec.string(c.pointee.ticket_id, field: "ticket_id", in: Self.protoMessageName)
         if let pointer = c.pointee.backend_config { self.backendConfig = try Agentplane_V1_TicketBackendConfig(_protobufC: pointer) }
     }
 
@@ -1166,54 +1077,31 @@ extension Agentplane_V1_ListTicketsRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__ListTicketsRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.page_size
-            self.pageSize = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
-            self.pageToken = value
-        }
+        self.pageSize = c.pointee.page_size
+        self.pageToken = try ProtoCodec.string(c.pointee.page_token, field: "page_token", in: Self.protoMessageName)
         if c.pointee.n_statuses > 0, let array = c.pointee.statuses {
             let count = c.pointee.n_statuses
             var values: [Agentplane_V1_TicketStatus] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = Agentplane_V1_TicketStatus(rawValue: Int32(truncatingIfNeeded: array[index].rawValue))
-                values.append(value)
+                values.append(Agentplane_V1_TicketStatus(rawValue: Int32(truncatingIfNeeded: array[index].rawValue)))
             }
             self.statuses = values
         }
-        do {
-            let value = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
-            self.priority = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.requester, field: "requester", in: Self.protoMessageName)
-            self.requester = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.assignee, field: "assignee", in: Self.protoMessageName)
-            self.assignee = value
-        }
+        self.priority = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
+        self.requester = try ProtoCodec.string(c.pointee.requester, field: "requester", in: Self.protoMessageName)
+        self.assignee = try ProtoCodec.string(c.pointee.assignee, field: "assignee", in: Self.protoMessageName)
         if c.pointee.n_tags > 0, let array = c.pointee.tags {
             let count = c.pointee.n_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "tags", in: Self.protoMessageName))
             }
             self.tags = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
-            self.conversationID = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.query, field: "query", in: Self.protoMessageName)
-            self.query = value
-        }
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.query = try ProtoCodec.string(c.pointee.query, field: "query", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1274,16 +1162,11 @@ extension Agentplane_V1_ListTicketsResponse {
             var values: [Agentplane_V1_Ticket] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Agentplane_V1_Ticket
-                if let pointer = array[index] { value = try Agentplane_V1_Ticket(_protobufC: pointer) } else { value = Agentplane_V1_Ticket() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_Ticket(_protobufC: pointer) } ?? Agentplane_V1_Ticket())
             }
             self.tickets = values
         }
-        do {
-            let value = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
-            self.nextPageToken = value
-        }
+        self.nextPageToken = try ProtoCodec.string(c.pointee.next_page_token, field: "next_page_token", in: Self.protoMessageName)
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1329,42 +1212,20 @@ extension Agentplane_V1_UpdateTicketRequest {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Agentplane__V1__UpdateTicketRequest>) throws(ProtoDecodingError) {
-        do {
-            let value = try ProtoCodec.string(c.pointee.ticket_id, field: "ticket_id", in: Self.protoMessageName)
-            self.ticketID = value
-        }
+        self.ticketID = try ProtoCodec.string(c.pointee.ticket_id, field: "ticket_id", in: Self.protoMessageName)
         if let pointer = c.pointee.backend_config { self.backendConfig = try Agentplane_V1_TicketBackendConfig(_protobufC: pointer) }
-        do {
-            let value = c.pointee.expected_revision
-            self.expectedRevision = value
-        }
-        do {
-            let value = Agentplane_V1_TicketStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
-            self.status = value
-        }
-        do {
-            let value = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
-            self.priority = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
-            self.title = value
-        }
-        do {
-            let value = try ProtoCodec.string(c.pointee.assignee, field: "assignee", in: Self.protoMessageName)
-            self.assignee = value
-        }
-        do {
-            let value = c.pointee.clear_assignee != 0
-            self.clearAssignee = value
-        }
+        self.expectedRevision = c.pointee.expected_revision
+        self.status = Agentplane_V1_TicketStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        self.priority = Agentplane_V1_TicketPriority(rawValue: Int32(truncatingIfNeeded: c.pointee.priority.rawValue))
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.assignee = try ProtoCodec.string(c.pointee.assignee, field: "assignee", in: Self.protoMessageName)
+        self.clearAssignee = c.pointee.clear_assignee != 0
         if c.pointee.n_add_tags > 0, let array = c.pointee.add_tags {
             let count = c.pointee.n_add_tags
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "add_tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "add_tags", in: Self.protoMessageName))
             }
             self.addTags = values
         }
@@ -1373,8 +1234,7 @@ extension Agentplane_V1_UpdateTicketRequest {
             var values: [String] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value = try ProtoCodec.string(array[index], field: "remove_tags", in: Self.protoMessageName)
-                values.append(value)
+                values.append(try ProtoCodec.string(array[index], field: "remove_tags", in: Self.protoMessageName))
             }
             self.removeTags = values
         }

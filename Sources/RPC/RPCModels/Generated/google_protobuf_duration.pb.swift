@@ -64,6 +64,7 @@ import CProtobufC
 /// microsecond should be expressed in JSON format as "3.000001s".
 public struct Google_Protobuf_Duration: ProtoMessage {
     public static let protoMessageName = "google.protobuf.Duration"
+    public static var protoFile: ProtoFileDescriptor { Google_Protobuf_Duration_ProtoFile.descriptor }
 
     /// Signed seconds of the span of time. Must be from -315,576,000,000
     /// to +315,576,000,000 inclusive. Note: these bounds are computed from:
@@ -114,14 +115,8 @@ extension Google_Protobuf_Duration {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Google__Protobuf__Duration>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.seconds
-            self.seconds = value
-        }
-        do {
-            let value = c.pointee.nanos
-            self.nanos = value
-        }
+        self.seconds = c.pointee.seconds
+        self.nanos = c.pointee.nanos
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.

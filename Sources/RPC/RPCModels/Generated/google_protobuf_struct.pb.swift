@@ -49,6 +49,7 @@ public enum Google_Protobuf_NullValue: ProtoEnum, CaseIterable {
 /// The JSON representation for `Struct` is JSON object.
 public struct Google_Protobuf_Struct: ProtoMessage {
     public static let protoMessageName = "google.protobuf.Struct"
+    public static var protoFile: ProtoFileDescriptor { Google_Protobuf_Struct_ProtoFile.descriptor }
 
     /// Unordered map of dynamically typed values.
     public var fields: [String: Google_Protobuf_Value] = [:]
@@ -72,6 +73,7 @@ public struct Google_Protobuf_Struct: ProtoMessage {
 /// The JSON representation for `Value` is JSON value.
 public struct Google_Protobuf_Value: ProtoMessage {
     public static let protoMessageName = "google.protobuf.Value"
+    public static var protoFile: ProtoFileDescriptor { Google_Protobuf_Struct_ProtoFile.descriptor }
 
     /// Which of the `kind` fields is set, if any.
     public var kind: OneOf_Kind? = nil
@@ -144,6 +146,7 @@ public struct Google_Protobuf_Value: ProtoMessage {
 /// The JSON representation for `ListValue` is JSON array.
 public struct Google_Protobuf_ListValue: ProtoMessage {
     public static let protoMessageName = "google.protobuf.ListValue"
+    public static var protoFile: ProtoFileDescriptor { Google_Protobuf_Struct_ProtoFile.descriptor }
 
     /// Repeated field of dynamically typed values.
     public var values: [Google_Protobuf_Value] = []
@@ -188,10 +191,8 @@ extension Google_Protobuf_Struct {
             values.reserveCapacity(count)
             for index in 0..<count {
                 guard let entry = array[index] else { continue }
-                let key = try ProtoCodec.string(entry.pointee.key, field: "fields", in: Self.protoMessageName)
-                let value: Google_Protobuf_Value
-                if let pointer = entry.pointee.value { value = try Google_Protobuf_Value(_protobufC: pointer) } else { value = Google_Protobuf_Value() }
-                values[key] = value
+                values[try ProtoCodec.string(entry.pointee.key, field: "fields", in: Self.protoMessageName)] =
+                    try entry.pointee.value.map { (pointer) throws(ProtoDecodingError) in try Google_Protobuf_Value(_protobufC: pointer) } ?? Google_Protobuf_Value()
             }
             self.fields = values
         }
@@ -247,17 +248,13 @@ extension Google_Protobuf_Value {
     package init(_protobufC c: UnsafePointer<Google__Protobuf__Value>) throws(ProtoDecodingError) {
         switch c.pointee.kind_case.rawValue {
         case 1:
-            let value = Google_Protobuf_NullValue(rawValue: Int32(truncatingIfNeeded: c.pointee.null_value.rawValue))
-            self.kind = .nullValue(value)
+            self.kind = .nullValue(Google_Protobuf_NullValue(rawValue: Int32(truncatingIfNeeded: c.pointee.null_value.rawValue)))
         case 2:
-            let value = c.pointee.number_value
-            self.kind = .numberValue(value)
+            self.kind = .numberValue(c.pointee.number_value)
         case 3:
-            let value = try ProtoCodec.string(c.pointee.string_value, field: "string_value", in: Self.protoMessageName)
-            self.kind = .stringValue(value)
+            self.kind = .stringValue(try ProtoCodec.string(c.pointee.string_value, field: "string_value", in: Self.protoMessageName))
         case 4:
-            let value = c.pointee.bool_value != 0
-            self.kind = .boolValue(value)
+            self.kind = .boolValue(c.pointee.bool_value != 0)
         case 5:
             if let pointer = c.pointee.struct_value {
                 self.kind = .structValue(try Google_Protobuf_Struct(_protobufC: pointer))
@@ -336,9 +333,7 @@ extension Google_Protobuf_ListValue {
             var values: [Google_Protobuf_Value] = []
             values.reserveCapacity(count)
             for index in 0..<count {
-                let value: Google_Protobuf_Value
-                if let pointer = array[index] { value = try Google_Protobuf_Value(_protobufC: pointer) } else { value = Google_Protobuf_Value() }
-                values.append(value)
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Google_Protobuf_Value(_protobufC: pointer) } ?? Google_Protobuf_Value())
             }
             self.values = values
         }

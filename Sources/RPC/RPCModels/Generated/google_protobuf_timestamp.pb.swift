@@ -97,6 +97,7 @@ import CProtobufC
 /// ) to obtain a formatter capable of generating timestamps in this format.
 public struct Google_Protobuf_Timestamp: ProtoMessage {
     public static let protoMessageName = "google.protobuf.Timestamp"
+    public static var protoFile: ProtoFileDescriptor { Google_Protobuf_Timestamp_ProtoFile.descriptor }
 
     /// Represents seconds of UTC time since Unix epoch
     /// 1970-01-01T00:00:00Z. Must be from 0001-01-01T00:00:00Z to
@@ -145,14 +146,8 @@ extension Google_Protobuf_Timestamp {
 
     /// Copies the values out of a protobuf-c struct.
     package init(_protobufC c: UnsafePointer<Google__Protobuf__Timestamp>) throws(ProtoDecodingError) {
-        do {
-            let value = c.pointee.seconds
-            self.seconds = value
-        }
-        do {
-            let value = c.pointee.nanos
-            self.nanos = value
-        }
+        self.seconds = c.pointee.seconds
+        self.nanos = c.pointee.nanos
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.

@@ -39,12 +39,15 @@ let targets: [Target] = [
         name: "CModels", dependencies: ["CProtobufC"], path: "Sources/RPC/CModels",
         publicHeadersPath: "include"),
 
+    // The gRPC core: statuses, metadata, descriptors, contexts, interceptors, client. Pure Swift.
+    .target(name: "RPCCore", path: "Sources/RPC/RPCCore", swiftSettings: swiftSettings),
+
     // Message coding: the Swift side of protobuf-c, and the generated model types.
     .target(
         name: "ProtoCoding", dependencies: ["CProtobufC"], path: "Sources/RPC/ProtoCoding",
         swiftSettings: swiftSettings),
     .target(
-        name: "RPCModels", dependencies: ["ProtoCoding", "CModels", "CProtobufC"],
+        name: "RPCModels", dependencies: ["RPCCore", "ProtoCoding", "CModels", "CProtobufC"],
         path: "Sources/RPC/RPCModels", swiftSettings: swiftSettings),
 
     // The protoc plugin that writes RPCModels (and the test models).

@@ -130,6 +130,7 @@ struct RoundTripTests {
         #expect(control?.symbols.contains("agentplane.v1.AgentService") == true)
         // A FileDescriptorProto starts with field 1 (name): tag 0x0A, then the length.
         #expect(control?.serializedDescriptor.first == 0x0A)
-        #expect(Agentplane_V1_AgentService.Method.CreateAgent.path == "/agentplane.v1.AgentService/CreateAgent")
+        #expect(
+            Agentplane_V1_AgentService.Method.CreateAgent.descriptor.path == "/agentplane.v1.AgentService/CreateAgent")
     }
 }

@@ -91,15 +91,22 @@ struct ValueCoding {
             } else {
                 w.line("\(target) = arena.cString(\(value))")
             }
-        case .bytes: w.line("\(target) = ProtoCodec.binary(\(value), arena)")
+        case .bytes: w.line("\(target) = ProtoCodec.binary(\(value), &arena)")
         case .enumeration: w.line("\(target) = .init(rawValue: .init(truncatingIfNeeded: \(value).rawValue))")
         case .message(let cStruct, let cInit):
             w.block("do") { w in
-                w.line("let pointer = arena.allocate(\(cStruct).self)")
+                w.line("let pointer = \(allocation(cStruct, count: "1"))")
                 w.line("\(cInit)(pointer)")
-                w.line("\(value)._fill(pointer, arena)")
+                w.line("\(value)._fill(pointer, &arena)")
                 w.line("\(target) = pointer")
             }
         }
     }
+
+}
+
+/// Code that takes `count` uninitialised values of the C type `type` from `arena`.
+func allocation(_ type: String, count: String) -> String {
+    "arena.allocate(byteCount: MemoryLayout<\(type)>.stride &* \(count), alignment: MemoryLayout<\(type)>.alignment)"
+        + ".bindMemory(to: \(type).self, capacity: \(count))"
 }

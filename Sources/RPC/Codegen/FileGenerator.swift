@@ -17,6 +17,7 @@ struct FileGenerator {
         w.line()
         if usesBytes { w.line("public import FoundationEssentials") }
         w.line("public import ProtoCoding")
+        if !file.services.isEmpty { w.line("public import RPCCore") }
         for module in context.options.swiftImports { w.line("public import \(module)") }
         let cAccess = hasMessages ? "package " : ""
         w.line("\(cAccess)import \(context.options.cModule)")

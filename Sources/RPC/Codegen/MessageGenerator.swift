@@ -178,19 +178,32 @@ struct MessageGenerator {
         w.line()
         w.line("/// Decodes a message from its wire format.")
         w.block("public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError)") { w in
-            w.line("let message = try ProtoCodec.unpack(")
-            w.line("    Self._protobufC, bytes, name: Self.protoMessageName, recursive: \(recursive))")
-            w.line("defer { ProtoCodec.free(message) }")
-            w.line("try self.init(_protobufC: message.assumingMemoryBound(to: \(cStruct).self))")
+            if recursive {
+                w.line("try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)")
+            }
+            w.line("self = try withUnsafeTemporaryAllocation(")
+            w.line("    byteCount: ProtoArena.scratchSize, alignment: 16")
+            w.line(") { (scratch) throws(ProtoDecodingError) in")
+            w.indent { w in
+                w.line("var arena = ProtoArena(scratch: scratch)")
+                w.line("let message = try ProtoCodec.unpack(")
+                w.line("    Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)")
+                w.line("return try Self(_protobufC: message.assumingMemoryBound(to: \(cStruct).self))")
+            }
+            w.line("}")
         }
         w.line()
         w.line("/// Encodes the message to its wire format.")
         w.block("public func serializedBytes() -> [UInt8]") { w in
-            w.line("let arena = ProtoArena()")
-            w.line("let message = arena.allocate(\(cStruct).self)")
-            w.line("\(cInit)(message)")
-            w.line("_fill(message, arena)")
-            w.line("return withExtendedLifetime(arena) { ProtoCodec.pack(message) }")
+            w.line("withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in")
+            w.indent { w in
+                w.line("var arena = ProtoArena(scratch: scratch)")
+                w.line("let message = \(allocation(cStruct, count: "1"))")
+                w.line("\(cInit)(message)")
+                w.line("_fill(message, &arena)")
+                w.line("return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)")
+            }
+            w.line("}")
         }
         w.line()
         w.line("/// Copies the values out of a protobuf-c struct.")
@@ -202,7 +215,7 @@ struct MessageGenerator {
         }
         w.line()
         w.line("/// Fills an initialised protobuf-c struct, allocating what it points to in the arena.")
-        w.block("package func _fill(_ c: UnsafeMutablePointer<\(cStruct)>, _ arena: ProtoArena)") { w in
+        w.block("package func _fill(_ c: UnsafeMutablePointer<\(cStruct)>, _ arena: inout ProtoArena)") { w in
             for field in message.plainFields { writeEncode(field, &w) }
             for (index, name) in message.oneofNames.enumerated() where !message.oneofMembers(index).isEmpty {
                 writeOneofEncode(index: index, name: name, &w)
@@ -275,7 +288,7 @@ struct MessageGenerator {
                 if let entry = mapEntry(field) {
                     writeMapEncode(entry, field: field, property: property, &w)
                 } else {
-                    w.line("let array = arena.allocate(\(coding.cElementType).self, count: count)")
+                    w.line("let array = \(allocation(coding.cElementType, count: "count"))")
                     if case .direct = coding.shape {
                         w.line(
                             "\(property).withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }"
@@ -306,10 +319,10 @@ struct MessageGenerator {
         let entryInit = Naming.cFunctionPrefix(fullName: entryType.fullName) + "__init"
         let key = ValueCoding(kind: entry.key.kind, typeName: entry.key.typeName, context: context)
         let value = ValueCoding(kind: entry.value.kind, typeName: entry.value.typeName, context: context)
-        w.line("let array = arena.allocate(UnsafeMutablePointer<\(entryStruct)>?.self, count: count)")
+        w.line("let array = \(allocation("UnsafeMutablePointer<\(entryStruct)>?", count: "count"))")
         w.line("var index = 0")
         w.block("for (key, value) in \(property)") { w in
-            w.line("let entry = arena.allocate(\(entryStruct).self)")
+            w.line("let entry = \(allocation(entryStruct, count: "1"))")
             w.line("\(entryInit)(entry)")
             key.encode("key", into: "entry.pointee.key", skipEmpty: true, &w)
             value.encode("value", into: "entry.pointee.value", skipEmpty: true, &w)

@@ -1,70 +1,101 @@
-/// Memory for one encode: the protobuf-c structs, strings and arrays built from Swift values.
+/// Memory for one encode or decode: protobuf-c structs, strings and arrays.
 ///
-/// Everything is freed at once when the arena goes away, so building a C message tree costs
-/// a few large allocations instead of one per field.
-package final class ProtoArena {
-    private var chunks: [UnsafeMutableRawPointer] = []
-    private var cursor: UnsafeMutableRawPointer?
-    private var remaining = 0
-    private var nextChunkSize = 8 * 1024
+/// It starts in a scratch buffer the caller provides (on the stack, via
+/// `withUnsafeTemporaryAllocation`) and only then mallocs, in large chunks that are all freed
+/// together when the arena goes away. Decoding hands it to protobuf-c as its allocator, so an
+/// unpack costs no malloc or free per field and no walk to free the message afterwards.
+package struct ProtoArena: ~Copyable {
+    /// The scratch size generated code asks for: at most 1 KiB, because above that
+    /// `withUnsafeTemporaryAllocation` first asks the system how much stack is left, which on
+    /// Linux can read /proc/self/maps.
+    package static let scratchSize = 1024
 
-    package init() {}
+    @usableFromInline package var cursor: UnsafeMutableRawPointer
+    @usableFromInline package var remaining: Int
+    /// Malloc'd chunks, linked through their first word.
+    private var chunks: UnsafeMutableRawPointer?
+    private var nextChunkSize = 16 * 1024
+    private static let header = 16
+    /// Bytes handed out so far, for `encodedSizeBound`.
+    @usableFromInline package var used = 0
+
+    /// An arena that allocates from `scratch` first; the scratch must outlive it.
+    package init(scratch: UnsafeMutableRawBufferPointer) {
+        cursor = scratch.baseAddress!
+        remaining = scratch.count
+        chunks = nil
+    }
 
     deinit {
-        for chunk in chunks { chunk.deallocate() }
+        var next = chunks
+        while let chunk = next {
+            next = chunk.load(as: UnsafeMutableRawPointer?.self)
+            chunk.deallocate()
+        }
     }
 
     /// Uninitialised memory that lives as long as the arena.
-    package func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
-        if let cursor {
-            let padding = (alignment - Int(bitPattern: cursor) % alignment) % alignment
-            if padding + byteCount <= remaining {
-                let start = cursor + padding
-                self.cursor = start + byteCount
-                remaining -= padding + byteCount
-                return start
-            }
+    @inlinable
+    package mutating func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        used &+= byteCount
+        let misalignment = Int(bitPattern: cursor) & (alignment - 1)
+        let padding = misalignment == 0 ? 0 : alignment - misalignment
+        if padding + byteCount <= remaining {
+            let start = cursor + padding
+            cursor = start + byteCount
+            remaining -= padding + byteCount
+            return start
         }
         return allocateSlow(byteCount: byteCount, alignment: alignment)
     }
 
-    private func allocateSlow(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
-        if byteCount > nextChunkSize / 2 {
-            // A large block gets a chunk of its own, so the current chunk stays in use.
-            let block = UnsafeMutableRawPointer.allocate(
-                byteCount: max(byteCount, 1), alignment: max(alignment, 16))
-            chunks.append(block)
-            return block
+    @usableFromInline
+    package mutating func allocateSlow(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        let size = max(byteCount + Self.header + alignment, nextChunkSize)
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        chunk.storeBytes(of: chunks, as: UnsafeMutableRawPointer?.self)
+        chunks = chunk
+        if byteCount > nextChunkSize / 4 {
+            // A large block keeps the current chunk for the small allocations that follow.
+            let start = chunk + Self.header
+            let misalignment = Int(bitPattern: start) & (alignment - 1)
+            return misalignment == 0 ? start : start + (alignment - misalignment)
         }
-        let chunk = UnsafeMutableRawPointer.allocate(byteCount: nextChunkSize, alignment: 16)
-        chunks.append(chunk)
-        cursor = chunk
-        remaining = nextChunkSize
+        cursor = chunk + Self.header
+        remaining = size - Self.header
         nextChunkSize = min(nextChunkSize * 2, 1 << 20)
+        used &-= byteCount  // allocate counts it again
         return allocate(byteCount: byteCount, alignment: alignment)
     }
 
-    /// Uninitialised storage for `count` values of `T`.
+    /// An upper bound on the packed size of a message built entirely in this arena.
+    ///
+    /// Every value that gets encoded occupies arena memory: a scalar at least 4 bytes of its
+    /// struct (encoded: at most a 5-byte tag and a 10-byte varint), a string or bytes its
+    /// pointer plus its contents (encoded: tag, length, contents), a nested message its struct
+    /// (encoded: tag, length, fields). So four times the bytes used always suffices.
     @inlinable
-    package func allocate<T>(_: T.Type, count: Int = 1) -> UnsafeMutablePointer<T> {
-        allocate(byteCount: MemoryLayout<T>.stride * count, alignment: MemoryLayout<T>.alignment)
-            .bindMemory(to: T.self, capacity: count)
-    }
+    package var encodedSizeBound: Int { used &* 4 &+ 16 }
 
     /// A NUL-terminated copy of the string's UTF-8.
-    package func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+    @inlinable
+    package mutating func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+        if let copy = string.utf8.withContiguousStorageIfAvailable({ copyCString($0) }) { return copy }
         var string = string
-        return string.withUTF8 { utf8 in
-            let out = allocate(byteCount: utf8.count + 1, alignment: 1)
-            if let base = utf8.baseAddress { out.copyMemory(from: base, byteCount: utf8.count) }
-            out.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
-            return out.bindMemory(to: CChar.self, capacity: utf8.count + 1)
-        }
+        return string.withUTF8 { copyCString($0) }
+    }
+
+    @inlinable
+    package mutating func copyCString(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar> {
+        let out = allocate(byteCount: utf8.count + 1, alignment: 1)
+        if let base = utf8.baseAddress { out.copyMemory(from: base, byteCount: utf8.count) }
+        out.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
+        return out.bindMemory(to: CChar.self, capacity: utf8.count + 1)
     }
 
     /// A copy of the bytes.
-    package func bytes(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<UInt8> {
-        let out = allocate(byteCount: bytes.count, alignment: 1)
+    package mutating func bytes(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<UInt8> {
+        let out = allocate(byteCount: max(bytes.count, 1), alignment: 1)
         if let base = bytes.baseAddress { out.copyMemory(from: base, byteCount: bytes.count) }
         return out.bindMemory(to: UInt8.self, capacity: bytes.count)
     }

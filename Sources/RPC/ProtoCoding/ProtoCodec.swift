@@ -17,47 +17,57 @@ package enum ProtoCodec {
     /// Deepest nesting of messages accepted when decoding, as in Google's implementations.
     package static let maximumDepth = 100
 
-    /// Packs a protobuf-c message (the pointer is to its `ProtobufCMessage` base).
-    package static func pack(_ message: UnsafeRawPointer) -> [UInt8] {
+    /// Packs a protobuf-c message (the pointer is to its `ProtobufCMessage` base) that was
+    /// built in an arena whose `encodedSizeBound` is `sizeBound`.
+    ///
+    /// Small messages are packed in one pass into a buffer of the bound's size; large ones
+    /// measure first (a second pass), so the buffer is not much larger than the bytes.
+    package static func pack(_ message: UnsafeRawPointer, sizeBound: Int) -> [UInt8] {
         let base = message.assumingMemoryBound(to: ProtobufCMessage.self)
+        if sizeBound <= 32 * 1024 {
+            return [UInt8](unsafeUninitializedCapacity: sizeBound) { buffer, count in
+                count = protobuf_c_message_pack(base, buffer.baseAddress!)
+                precondition(count <= sizeBound, "packed size \(count) exceeds the arena's bound \(sizeBound)")
+            }
+        }
         let size = protobuf_c_message_get_packed_size(base)
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = size == 0 ? 0 : protobuf_c_message_pack(base, buffer.baseAddress!)
         }
     }
 
-    /// Unpacks bytes into a protobuf-c message that the caller frees with `free`.
-    ///
-    /// `recursive` says the type can nest itself; only then is the nesting depth checked
-    /// first, because protobuf-c recurses without a limit.
-    package static func unpack(
-        _ descriptor: ProtoCDescriptor, _ bytes: UnsafeRawBufferPointer, name: String,
-        recursive: Bool
-    ) throws(ProtoDecodingError) -> UnsafeMutableRawPointer {
-        var empty: UInt8 = 0
-        return try withUnsafePointer(to: &empty) { (emptyPointer) throws(ProtoDecodingError) in
-            let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyPointer
-            if recursive {
-                var scanner = DepthScanner(limit: maximumDepth)
-                if !scanner.scan(data, bytes.count, descriptor.pointer, depth: 1) {
-                    throw ProtoDecodingError(
-                        code: .tooDeep, messageName: name,
-                        message: "messages nest deeper than \(maximumDepth) levels")
-                }
-            }
-            guard let message = protobuf_c_message_unpack(descriptor.pointer, nil, bytes.count, data)
-            else {
-                throw ProtoDecodingError(
-                    code: .malformed, messageName: name,
-                    message: "\(bytes.count) bytes are not a valid encoding")
-            }
-            return UnsafeMutableRawPointer(message)
+    /// Refuses input whose messages nest deeper than `maximumDepth`, before protobuf-c (which
+    /// recurses without a limit) sees it. Only types that can nest without bound need this.
+    package static func checkDepth(
+        _ descriptor: ProtoCDescriptor, _ bytes: UnsafeRawBufferPointer, name: String
+    ) throws(ProtoDecodingError) {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        var scanner = DepthScanner(limit: maximumDepth)
+        if !scanner.scan(base, bytes.count, descriptor.pointer, depth: 1) {
+            throw ProtoDecodingError(
+                code: .tooDeep, messageName: name, message: "messages nest deeper than \(maximumDepth) levels")
         }
     }
 
-    /// Frees a message returned by `unpack`.
-    package static func free(_ message: UnsafeMutableRawPointer) {
-        protobuf_c_message_free_unpacked(message.assumingMemoryBound(to: ProtobufCMessage.self), nil)
+    /// Unpacks bytes into a protobuf-c message whose memory all comes from `arena`: it lives
+    /// as long as the arena and needs no freeing.
+    package static func unpack(
+        _ descriptor: ProtoCDescriptor, _ bytes: UnsafeRawBufferPointer, name: String, arena: inout ProtoArena
+    ) throws(ProtoDecodingError) -> UnsafeMutableRawPointer {
+        let message = withUnsafeMutablePointer(to: &arena) { arenaPointer in
+            var allocator = ProtobufCAllocator(
+                alloc: arenaAlloc, free: arenaFree, allocator_data: UnsafeMutableRawPointer(arenaPointer))
+            var empty: UInt8 = 0
+            return withUnsafeMutablePointer(to: &empty) { emptyPointer in
+                let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(emptyPointer)
+                return protobuf_c_message_unpack(descriptor.pointer, &allocator, bytes.count, data)
+            }
+        }
+        guard let message else {
+            throw ProtoDecodingError(
+                code: .malformed, messageName: name, message: "\(bytes.count) bytes are not a valid encoding")
+        }
+        return UnsafeMutableRawPointer(message)
     }
 
     /// A Swift string from a protobuf-c string field, which must be valid UTF-8.
@@ -80,13 +90,21 @@ package enum ProtoCodec {
     }
 
     /// A protobuf-c bytes field holding a copy of `data` in the arena.
-    package static func binary(_ data: Data, _ arena: ProtoArena) -> ProtobufCBinaryData {
+    package static func binary(_ data: Data, _ arena: inout ProtoArena) -> ProtobufCBinaryData {
         guard !data.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
         return data.withUnsafeBytes { raw in
             ProtobufCBinaryData(len: raw.count, data: arena.bytes(raw))
         }
     }
 }
+
+/// protobuf-c's allocator callbacks over a `ProtoArena`: allocation bumps, freeing waits for
+/// the arena to go away.
+private func arenaAlloc(_ data: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    data!.assumingMemoryBound(to: ProtoArena.self).pointee.allocate(byteCount: max(size, 1), alignment: 16)
+}
+
+private func arenaFree(_ data: UnsafeMutableRawPointer?, _ pointer: UnsafeMutableRawPointer?) {}
 
 /// Walks the wire format along the message descriptors to measure how deep messages nest,
 /// without decoding anything. Malformed input stops the walk early; protobuf-c rejects it.

@@ -22,6 +22,7 @@ public protocol ProtoMessage: Sendable, Hashable {
 
 extension ProtoMessage {
     /// Decodes a message from its wire format.
+    @inlinable
     public init(serializedBytes bytes: [UInt8]) throws(ProtoDecodingError) {
         // withUnsafeBytes only rethrows untyped errors, so the typed error travels in a Result.
         self = try bytes.withUnsafeBytes { raw in
@@ -30,6 +31,7 @@ extension ProtoMessage {
     }
 
     /// Decodes a message from its wire format.
+    @inlinable
     public init(serializedData data: Data) throws(ProtoDecodingError) {
         self = try data.withUnsafeBytes { raw in
             Result { () throws(ProtoDecodingError) in try Self(serializedBytes: raw) }
@@ -37,6 +39,7 @@ extension ProtoMessage {
     }
 
     /// Encodes the message to its wire format, as `Data`.
+    @inlinable
     public func serializedData() -> Data {
         Data(serializedBytes())
     }

@@ -512,19 +512,25 @@ extension Agentplane_Test_V1_Scalars {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Scalars.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Scalars.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Scalars.self)
-        agentplane__test__v1__scalars__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Scalars>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Scalars>.alignment).bindMemory(to: Agentplane__Test__V1__Scalars.self, capacity: 1)
+            agentplane__test__v1__scalars__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -548,7 +554,7 @@ extension Agentplane_Test_V1_Scalars {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Scalars>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Scalars>, _ arena: inout ProtoArena) {
         c.pointee.f_double = self.fDouble
         c.pointee.f_float = self.fFloat
         c.pointee.f_int32 = self.fInt32
@@ -563,7 +569,7 @@ extension Agentplane_Test_V1_Scalars {
         c.pointee.f_sfixed64 = self.fSfixed64
         c.pointee.f_bool = self.fBool ? 1 : 0
         if !self.fString.isEmpty { c.pointee.f_string = arena.cString(self.fString) }
-        c.pointee.f_bytes = ProtoCodec.binary(self.fBytes, arena)
+        c.pointee.f_bytes = ProtoCodec.binary(self.fBytes, &arena)
         c.pointee.f_color = .init(rawValue: .init(truncatingIfNeeded: self.fColor.rawValue))
     }
 }
@@ -574,19 +580,25 @@ extension Agentplane_Test_V1_Repeated {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Repeated.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Repeated.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Repeated.self)
-        agentplane__test__v1__repeated__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Repeated>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Repeated>.alignment).bindMemory(to: Agentplane__Test__V1__Repeated.self, capacity: 1)
+            agentplane__test__v1__repeated__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -691,94 +703,94 @@ extension Agentplane_Test_V1_Repeated {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Repeated>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Repeated>, _ arena: inout ProtoArena) {
         if !self.rDouble.isEmpty {
             let count = self.rDouble.count
-            let array = arena.allocate(Double.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Double>.stride &* count, alignment: MemoryLayout<Double>.alignment).bindMemory(to: Double.self, capacity: count)
             self.rDouble.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_double = count
             c.pointee.r_double = array
         }
         if !self.rFloat.isEmpty {
             let count = self.rFloat.count
-            let array = arena.allocate(Float.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Float>.stride &* count, alignment: MemoryLayout<Float>.alignment).bindMemory(to: Float.self, capacity: count)
             self.rFloat.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_float = count
             c.pointee.r_float = array
         }
         if !self.rInt32.isEmpty {
             let count = self.rInt32.count
-            let array = arena.allocate(Int32.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Int32>.stride &* count, alignment: MemoryLayout<Int32>.alignment).bindMemory(to: Int32.self, capacity: count)
             self.rInt32.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_int32 = count
             c.pointee.r_int32 = array
         }
         if !self.rInt64.isEmpty {
             let count = self.rInt64.count
-            let array = arena.allocate(Int64.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Int64>.stride &* count, alignment: MemoryLayout<Int64>.alignment).bindMemory(to: Int64.self, capacity: count)
             self.rInt64.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_int64 = count
             c.pointee.r_int64 = array
         }
         if !self.rUint32.isEmpty {
             let count = self.rUint32.count
-            let array = arena.allocate(UInt32.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UInt32>.stride &* count, alignment: MemoryLayout<UInt32>.alignment).bindMemory(to: UInt32.self, capacity: count)
             self.rUint32.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_uint32 = count
             c.pointee.r_uint32 = array
         }
         if !self.rUint64.isEmpty {
             let count = self.rUint64.count
-            let array = arena.allocate(UInt64.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UInt64>.stride &* count, alignment: MemoryLayout<UInt64>.alignment).bindMemory(to: UInt64.self, capacity: count)
             self.rUint64.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_uint64 = count
             c.pointee.r_uint64 = array
         }
         if !self.rSint32.isEmpty {
             let count = self.rSint32.count
-            let array = arena.allocate(Int32.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Int32>.stride &* count, alignment: MemoryLayout<Int32>.alignment).bindMemory(to: Int32.self, capacity: count)
             self.rSint32.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_sint32 = count
             c.pointee.r_sint32 = array
         }
         if !self.rSint64.isEmpty {
             let count = self.rSint64.count
-            let array = arena.allocate(Int64.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Int64>.stride &* count, alignment: MemoryLayout<Int64>.alignment).bindMemory(to: Int64.self, capacity: count)
             self.rSint64.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_sint64 = count
             c.pointee.r_sint64 = array
         }
         if !self.rFixed32.isEmpty {
             let count = self.rFixed32.count
-            let array = arena.allocate(UInt32.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UInt32>.stride &* count, alignment: MemoryLayout<UInt32>.alignment).bindMemory(to: UInt32.self, capacity: count)
             self.rFixed32.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_fixed32 = count
             c.pointee.r_fixed32 = array
         }
         if !self.rFixed64.isEmpty {
             let count = self.rFixed64.count
-            let array = arena.allocate(UInt64.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UInt64>.stride &* count, alignment: MemoryLayout<UInt64>.alignment).bindMemory(to: UInt64.self, capacity: count)
             self.rFixed64.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_fixed64 = count
             c.pointee.r_fixed64 = array
         }
         if !self.rSfixed32.isEmpty {
             let count = self.rSfixed32.count
-            let array = arena.allocate(Int32.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Int32>.stride &* count, alignment: MemoryLayout<Int32>.alignment).bindMemory(to: Int32.self, capacity: count)
             self.rSfixed32.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_sfixed32 = count
             c.pointee.r_sfixed32 = array
         }
         if !self.rSfixed64.isEmpty {
             let count = self.rSfixed64.count
-            let array = arena.allocate(Int64.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Int64>.stride &* count, alignment: MemoryLayout<Int64>.alignment).bindMemory(to: Int64.self, capacity: count)
             self.rSfixed64.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_sfixed64 = count
             c.pointee.r_sfixed64 = array
         }
         if !self.rBool.isEmpty {
             let count = self.rBool.count
-            let array = arena.allocate(protobuf_c_boolean.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<protobuf_c_boolean>.stride &* count, alignment: MemoryLayout<protobuf_c_boolean>.alignment).bindMemory(to: protobuf_c_boolean.self, capacity: count)
             for (index, value) in self.rBool.enumerated() {
                 array[index] = value ? 1 : 0
             }
@@ -787,7 +799,7 @@ extension Agentplane_Test_V1_Repeated {
         }
         if !self.rString.isEmpty {
             let count = self.rString.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.rString.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -796,16 +808,16 @@ extension Agentplane_Test_V1_Repeated {
         }
         if !self.rBytes.isEmpty {
             let count = self.rBytes.count
-            let array = arena.allocate(ProtobufCBinaryData.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<ProtobufCBinaryData>.stride &* count, alignment: MemoryLayout<ProtobufCBinaryData>.alignment).bindMemory(to: ProtobufCBinaryData.self, capacity: count)
             for (index, value) in self.rBytes.enumerated() {
-                array[index] = ProtoCodec.binary(value, arena)
+                array[index] = ProtoCodec.binary(value, &arena)
             }
             c.pointee.n_r_bytes = count
             c.pointee.r_bytes = array
         }
         if !self.rColor.isEmpty {
             let count = self.rColor.count
-            let array = arena.allocate(Agentplane__Test__V1__Color.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Color>.stride &* count, alignment: MemoryLayout<Agentplane__Test__V1__Color>.alignment).bindMemory(to: Agentplane__Test__V1__Color.self, capacity: count)
             for (index, value) in self.rColor.enumerated() {
                 array[index] = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
             }
@@ -814,12 +826,12 @@ extension Agentplane_Test_V1_Repeated {
         }
         if !self.rMessage.isEmpty {
             let count = self.rMessage.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Scalars>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Scalars>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Scalars>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Scalars>?.self, capacity: count)
             for (index, value) in self.rMessage.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__Test__V1__Scalars.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Scalars>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Scalars>.alignment).bindMemory(to: Agentplane__Test__V1__Scalars.self, capacity: 1)
                     agentplane__test__v1__scalars__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -828,7 +840,7 @@ extension Agentplane_Test_V1_Repeated {
         }
         if !self.rUnpacked.isEmpty {
             let count = self.rUnpacked.count
-            let array = arena.allocate(Int32.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Int32>.stride &* count, alignment: MemoryLayout<Int32>.alignment).bindMemory(to: Int32.self, capacity: count)
             self.rUnpacked.withUnsafeBufferPointer { array.initialize(from: $0.baseAddress!, count: count) }
             c.pointee.n_r_unpacked = count
             c.pointee.r_unpacked = array
@@ -842,19 +854,25 @@ extension Agentplane_Test_V1_Maps {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Maps.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Maps.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Maps.self)
-        agentplane__test__v1__maps__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps>.alignment).bindMemory(to: Agentplane__Test__V1__Maps.self, capacity: 1)
+            agentplane__test__v1__maps__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -950,13 +968,13 @@ extension Agentplane_Test_V1_Maps {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Maps>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Maps>, _ arena: inout ProtoArena) {
         if !self.stringToString.isEmpty {
             let count = self.stringToString.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToStringEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToStringEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToStringEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToStringEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.stringToString {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__StringToStringEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__StringToStringEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__StringToStringEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__StringToStringEntry.self, capacity: 1)
                 agentplane__test__v1__maps__string_to_string_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -968,10 +986,10 @@ extension Agentplane_Test_V1_Maps {
         }
         if !self.int32ToInt64.isEmpty {
             let count = self.int32ToInt64.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__Int32ToInt64Entry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Int32ToInt64Entry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Int32ToInt64Entry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__Int32ToInt64Entry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.int32ToInt64 {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__Int32ToInt64Entry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__Int32ToInt64Entry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__Int32ToInt64Entry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__Int32ToInt64Entry.self, capacity: 1)
                 agentplane__test__v1__maps__int32_to_int64_entry__init(entry)
                 entry.pointee.key = key
                 entry.pointee.value = value
@@ -983,13 +1001,13 @@ extension Agentplane_Test_V1_Maps {
         }
         if !self.uint64ToBytes.isEmpty {
             let count = self.uint64ToBytes.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__Uint64ToBytesEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Uint64ToBytesEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Uint64ToBytesEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__Uint64ToBytesEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.uint64ToBytes {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__Uint64ToBytesEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__Uint64ToBytesEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__Uint64ToBytesEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__Uint64ToBytesEntry.self, capacity: 1)
                 agentplane__test__v1__maps__uint64_to_bytes_entry__init(entry)
                 entry.pointee.key = key
-                entry.pointee.value = ProtoCodec.binary(value, arena)
+                entry.pointee.value = ProtoCodec.binary(value, &arena)
                 array[index] = entry
                 index += 1
             }
@@ -998,16 +1016,16 @@ extension Agentplane_Test_V1_Maps {
         }
         if !self.boolToMessage.isEmpty {
             let count = self.boolToMessage.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__BoolToMessageEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__BoolToMessageEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__BoolToMessageEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__BoolToMessageEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.boolToMessage {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__BoolToMessageEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__BoolToMessageEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__BoolToMessageEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__BoolToMessageEntry.self, capacity: 1)
                 agentplane__test__v1__maps__bool_to_message_entry__init(entry)
                 entry.pointee.key = key ? 1 : 0
                 do {
-                    let pointer = arena.allocate(Agentplane__Test__V1__Scalars.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Scalars>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Scalars>.alignment).bindMemory(to: Agentplane__Test__V1__Scalars.self, capacity: 1)
                     agentplane__test__v1__scalars__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     entry.pointee.value = pointer
                 }
                 array[index] = entry
@@ -1018,10 +1036,10 @@ extension Agentplane_Test_V1_Maps {
         }
         if !self.sint32ToColor.isEmpty {
             let count = self.sint32ToColor.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sint32ToColorEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sint32ToColorEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sint32ToColorEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sint32ToColorEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.sint32ToColor {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__Sint32ToColorEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__Sint32ToColorEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__Sint32ToColorEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__Sint32ToColorEntry.self, capacity: 1)
                 agentplane__test__v1__maps__sint32_to_color_entry__init(entry)
                 entry.pointee.key = key
                 entry.pointee.value = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
@@ -1033,16 +1051,16 @@ extension Agentplane_Test_V1_Maps {
         }
         if !self.stringToMessage.isEmpty {
             let count = self.stringToMessage.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToMessageEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToMessageEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToMessageEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__StringToMessageEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.stringToMessage {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__StringToMessageEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__StringToMessageEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__StringToMessageEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__StringToMessageEntry.self, capacity: 1)
                 agentplane__test__v1__maps__string_to_message_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 do {
-                    let pointer = arena.allocate(Agentplane__Test__V1__Scalars.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Scalars>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Scalars>.alignment).bindMemory(to: Agentplane__Test__V1__Scalars.self, capacity: 1)
                     agentplane__test__v1__scalars__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     entry.pointee.value = pointer
                 }
                 array[index] = entry
@@ -1053,10 +1071,10 @@ extension Agentplane_Test_V1_Maps {
         }
         if !self.fixed64ToDouble.isEmpty {
             let count = self.fixed64ToDouble.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.fixed64ToDouble {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__Fixed64ToDoubleEntry.self, capacity: 1)
                 agentplane__test__v1__maps__fixed64_to_double_entry__init(entry)
                 entry.pointee.key = key
                 entry.pointee.value = value
@@ -1068,10 +1086,10 @@ extension Agentplane_Test_V1_Maps {
         }
         if !self.sfixed32ToBool.isEmpty {
             let count = self.sfixed32ToBool.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.sfixed32ToBool {
-                let entry = arena.allocate(Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Maps__Sfixed32ToBoolEntry.self, capacity: 1)
                 agentplane__test__v1__maps__sfixed32_to_bool_entry__init(entry)
                 entry.pointee.key = key
                 entry.pointee.value = value ? 1 : 0
@@ -1090,19 +1108,26 @@ extension Agentplane_Test_V1_Choice {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Choice.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Choice.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Choice.self)
-        agentplane__test__v1__choice__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Choice>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Choice>.alignment).bindMemory(to: Agentplane__Test__V1__Choice.self, capacity: 1)
+            agentplane__test__v1__choice__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1134,7 +1159,7 @@ extension Agentplane_Test_V1_Choice {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Choice>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Choice>, _ arena: inout ProtoArena) {
         if !self.before.isEmpty { c.pointee.before = arena.cString(self.before) }
         if !self.after.isEmpty { c.pointee.after = arena.cString(self.after) }
         switch self.pick {
@@ -1147,23 +1172,23 @@ extension Agentplane_Test_V1_Choice {
         case .scalars(let value)?:
             c.pointee.pick_case = .init(rawValue: 4)
             do {
-                let pointer = arena.allocate(Agentplane__Test__V1__Scalars.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Scalars>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Scalars>.alignment).bindMemory(to: Agentplane__Test__V1__Scalars.self, capacity: 1)
                 agentplane__test__v1__scalars__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.scalars = pointer
             }
         case .blob(let value)?:
             c.pointee.pick_case = .init(rawValue: 5)
-            c.pointee.blob = ProtoCodec.binary(value, arena)
+            c.pointee.blob = ProtoCodec.binary(value, &arena)
         case .color(let value)?:
             c.pointee.pick_case = .init(rawValue: 6)
             c.pointee.color = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
         case .nested(let value)?:
             c.pointee.pick_case = .init(rawValue: 7)
             do {
-                let pointer = arena.allocate(Agentplane__Test__V1__Choice.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Choice>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Choice>.alignment).bindMemory(to: Agentplane__Test__V1__Choice.self, capacity: 1)
                 agentplane__test__v1__choice__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.nested = pointer
             }
         case .flag(let value)?:
@@ -1181,19 +1206,26 @@ extension Agentplane_Test_V1_Node {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Node.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Node.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Node.self)
-        agentplane__test__v1__node__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Node>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Node>.alignment).bindMemory(to: Agentplane__Test__V1__Node.self, capacity: 1)
+            agentplane__test__v1__node__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1213,24 +1245,24 @@ extension Agentplane_Test_V1_Node {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Node>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Node>, _ arena: inout ProtoArena) {
         if let value = self.child {
             do {
-                let pointer = arena.allocate(Agentplane__Test__V1__Node.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Node>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Node>.alignment).bindMemory(to: Agentplane__Test__V1__Node.self, capacity: 1)
                 agentplane__test__v1__node__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.child = pointer
             }
         }
         c.pointee.depth = self.depth
         if !self.children.isEmpty {
             let count = self.children.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Node>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Node>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Node>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Node>?.self, capacity: count)
             for (index, value) in self.children.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__Test__V1__Node.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Node>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Node>.alignment).bindMemory(to: Agentplane__Test__V1__Node.self, capacity: 1)
                     agentplane__test__v1__node__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -1247,19 +1279,26 @@ extension Agentplane_Test_V1_WellKnown {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__WellKnown.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__WellKnown.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__WellKnown.self)
-        agentplane__test__v1__well_known__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__WellKnown>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__WellKnown>.alignment).bindMemory(to: Agentplane__Test__V1__WellKnown.self, capacity: 1)
+            agentplane__test__v1__well_known__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1272,44 +1311,44 @@ extension Agentplane_Test_V1_WellKnown {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__WellKnown>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__WellKnown>, _ arena: inout ProtoArena) {
         if let value = self.at {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.at = pointer
             }
         }
         if let value = self.took {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.took = pointer
             }
         }
         if let value = self.data {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.data = pointer
             }
         }
         if let value = self.value {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Value.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Value>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Value>.alignment).bindMemory(to: Google__Protobuf__Value.self, capacity: 1)
                 google__protobuf__value__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.value = pointer
             }
         }
         if let value = self.list {
             do {
-                let pointer = arena.allocate(Google__Protobuf__ListValue.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__ListValue>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__ListValue>.alignment).bindMemory(to: Google__Protobuf__ListValue.self, capacity: 1)
                 google__protobuf__list_value__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.list = pointer
             }
         }
@@ -1322,19 +1361,25 @@ extension Agentplane_Test_V1_Outer {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Outer.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Outer.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Outer.self)
-        agentplane__test__v1__outer__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Outer>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Outer>.alignment).bindMemory(to: Agentplane__Test__V1__Outer.self, capacity: 1)
+            agentplane__test__v1__outer__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1367,23 +1412,23 @@ extension Agentplane_Test_V1_Outer {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Outer>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Outer>, _ arena: inout ProtoArena) {
         if let value = self.inner {
             do {
-                let pointer = arena.allocate(Agentplane__Test__V1__Outer__Inner.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.alignment).bindMemory(to: Agentplane__Test__V1__Outer__Inner.self, capacity: 1)
                 agentplane__test__v1__outer__inner__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.inner = pointer
             }
         }
         if !self.inners.isEmpty {
             let count = self.inners.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Outer__Inner>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Outer__Inner>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Outer__Inner>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Outer__Inner>?.self, capacity: count)
             for (index, value) in self.inners.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__Test__V1__Outer__Inner.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.alignment).bindMemory(to: Agentplane__Test__V1__Outer__Inner.self, capacity: 1)
                     agentplane__test__v1__outer__inner__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -1393,16 +1438,16 @@ extension Agentplane_Test_V1_Outer {
         c.pointee.level = .init(rawValue: .init(truncatingIfNeeded: self.level.rawValue))
         if !self.byName.isEmpty {
             let count = self.byName.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__Test__V1__Outer__ByNameEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Outer__ByNameEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__Test__V1__Outer__ByNameEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__Test__V1__Outer__ByNameEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.byName {
-                let entry = arena.allocate(Agentplane__Test__V1__Outer__ByNameEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Outer__ByNameEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Outer__ByNameEntry>.alignment).bindMemory(to: Agentplane__Test__V1__Outer__ByNameEntry.self, capacity: 1)
                 agentplane__test__v1__outer__by_name_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 do {
-                    let pointer = arena.allocate(Agentplane__Test__V1__Outer__Inner.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.alignment).bindMemory(to: Agentplane__Test__V1__Outer__Inner.self, capacity: 1)
                     agentplane__test__v1__outer__inner__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     entry.pointee.value = pointer
                 }
                 array[index] = entry
@@ -1423,19 +1468,25 @@ extension Agentplane_Test_V1_Outer.Inner {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Outer__Inner.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Outer__Inner.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Outer__Inner.self)
-        agentplane__test__v1__outer__inner__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Outer__Inner>.alignment).bindMemory(to: Agentplane__Test__V1__Outer__Inner.self, capacity: 1)
+            agentplane__test__v1__outer__inner__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1445,7 +1496,7 @@ extension Agentplane_Test_V1_Outer.Inner {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Outer__Inner>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Outer__Inner>, _ arena: inout ProtoArena) {
         c.pointee.level = .init(rawValue: .init(truncatingIfNeeded: self.level.rawValue))
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
     }
@@ -1457,19 +1508,25 @@ extension Agentplane_Test_V1_Nothing {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Nothing.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__Test__V1__Nothing.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__Test__V1__Nothing.self)
-        agentplane__test__v1__nothing__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__Test__V1__Nothing>.stride &* 1, alignment: MemoryLayout<Agentplane__Test__V1__Nothing>.alignment).bindMemory(to: Agentplane__Test__V1__Nothing.self, capacity: 1)
+            agentplane__test__v1__nothing__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1477,7 +1534,7 @@ extension Agentplane_Test_V1_Nothing {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Nothing>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__Test__V1__Nothing>, _ arena: inout ProtoArena) {
     }
 }
 

@@ -783,19 +783,25 @@ extension Agentplane_V1_ErrorDetails {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ErrorDetails.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ErrorDetails.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ErrorDetails.self)
-        agentplane__v1__error_details__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ErrorDetails>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ErrorDetails>.alignment).bindMemory(to: Agentplane__V1__ErrorDetails.self, capacity: 1)
+            agentplane__v1__error_details__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -815,16 +821,16 @@ extension Agentplane_V1_ErrorDetails {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ErrorDetails>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ErrorDetails>, _ arena: inout ProtoArena) {
         if !self.reason.isEmpty { c.pointee.reason = arena.cString(self.reason) }
         if !self.violations.isEmpty {
             let count = self.violations.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__FieldViolation>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__FieldViolation>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__FieldViolation>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__FieldViolation>?.self, capacity: count)
             for (index, value) in self.violations.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__FieldViolation.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__FieldViolation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__FieldViolation>.alignment).bindMemory(to: Agentplane__V1__FieldViolation.self, capacity: 1)
                     agentplane__v1__field_violation__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -833,9 +839,9 @@ extension Agentplane_V1_ErrorDetails {
         }
         if let value = self.retryAfter {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.retry_after = pointer
             }
         }
@@ -849,19 +855,25 @@ extension Agentplane_V1_FieldViolation {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__FieldViolation.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__FieldViolation.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__FieldViolation.self)
-        agentplane__v1__field_violation__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__FieldViolation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__FieldViolation>.alignment).bindMemory(to: Agentplane__V1__FieldViolation.self, capacity: 1)
+            agentplane__v1__field_violation__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -872,7 +884,7 @@ extension Agentplane_V1_FieldViolation {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__FieldViolation>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__FieldViolation>, _ arena: inout ProtoArena) {
         if !self.field.isEmpty { c.pointee.field = arena.cString(self.field) }
         if !self.code.isEmpty { c.pointee.code = arena.cString(self.code) }
         if !self.explanation.isEmpty { c.pointee.explanation = arena.cString(self.explanation) }
@@ -885,19 +897,25 @@ extension Agentplane_V1_TokenUsage {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__TokenUsage.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__TokenUsage.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__TokenUsage.self)
-        agentplane__v1__token_usage__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TokenUsage>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TokenUsage>.alignment).bindMemory(to: Agentplane__V1__TokenUsage.self, capacity: 1)
+            agentplane__v1__token_usage__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -908,7 +926,7 @@ extension Agentplane_V1_TokenUsage {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__TokenUsage>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__TokenUsage>, _ arena: inout ProtoArena) {
         c.pointee.prompt_tokens = self.promptTokens
         c.pointee.completion_tokens = self.completionTokens
         c.pointee.total_tokens = self.totalTokens
@@ -921,19 +939,26 @@ extension Agentplane_V1_Interrupt {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Interrupt.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Interrupt.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__Interrupt.self)
-        agentplane__v1__interrupt__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Interrupt>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Interrupt>.alignment).bindMemory(to: Agentplane__V1__Interrupt.self, capacity: 1)
+            agentplane__v1__interrupt__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -955,13 +980,13 @@ extension Agentplane_V1_Interrupt {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Interrupt>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Interrupt>, _ arena: inout ProtoArena) {
         if !self.interruptID.isEmpty { c.pointee.interrupt_id = arena.cString(self.interruptID) }
         if !self.nodeID.isEmpty { c.pointee.node_id = arena.cString(self.nodeID) }
         if !self.prompt.isEmpty { c.pointee.prompt = arena.cString(self.prompt) }
         if !self.choices.isEmpty {
             let count = self.choices.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.choices.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -970,17 +995,17 @@ extension Agentplane_V1_Interrupt {
         }
         if let value = self.inputSchema {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.input_schema = pointer
             }
         }
         if let value = self.raisedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.raised_at = pointer
             }
         }
@@ -993,19 +1018,26 @@ extension Agentplane_V1_HumanInput {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__HumanInput.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__HumanInput.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__HumanInput.self)
-        agentplane__v1__human_input__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__HumanInput>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__HumanInput>.alignment).bindMemory(to: Agentplane__V1__HumanInput.self, capacity: 1)
+            agentplane__v1__human_input__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1016,14 +1048,14 @@ extension Agentplane_V1_HumanInput {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__HumanInput>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__HumanInput>, _ arena: inout ProtoArena) {
         if !self.interruptID.isEmpty { c.pointee.interrupt_id = arena.cString(self.interruptID) }
         if !self.text.isEmpty { c.pointee.text = arena.cString(self.text) }
         if let value = self.data {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.data = pointer
             }
         }
@@ -1036,19 +1068,25 @@ extension Agentplane_V1_RunError {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunError.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunError.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RunError.self)
-        agentplane__v1__run_error__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunError>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunError>.alignment).bindMemory(to: Agentplane__V1__RunError.self, capacity: 1)
+            agentplane__v1__run_error__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1060,7 +1098,7 @@ extension Agentplane_V1_RunError {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunError>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunError>, _ arena: inout ProtoArena) {
         if !self.code.isEmpty { c.pointee.code = arena.cString(self.code) }
         if !self.message.isEmpty { c.pointee.message = arena.cString(self.message) }
         if !self.nodeID.isEmpty { c.pointee.node_id = arena.cString(self.nodeID) }
@@ -1074,19 +1112,26 @@ extension Agentplane_V1_ExecutionEvent {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ExecutionEvent.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ExecutionEvent.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ExecutionEvent.self)
-        agentplane__v1__execution_event__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ExecutionEvent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ExecutionEvent>.alignment).bindMemory(to: Agentplane__V1__ExecutionEvent.self, capacity: 1)
+            agentplane__v1__execution_event__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1145,14 +1190,14 @@ extension Agentplane_V1_ExecutionEvent {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ExecutionEvent>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ExecutionEvent>, _ arena: inout ProtoArena) {
         if !self.runID.isEmpty { c.pointee.run_id = arena.cString(self.runID) }
         c.pointee.sequence = self.sequence
         if let value = self.emittedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.emitted_at = pointer
             }
         }
@@ -1160,89 +1205,89 @@ extension Agentplane_V1_ExecutionEvent {
         case .runStarted(let value)?:
             c.pointee.payload_case = .init(rawValue: 10)
             do {
-                let pointer = arena.allocate(Agentplane__V1__RunStarted.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunStarted>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunStarted>.alignment).bindMemory(to: Agentplane__V1__RunStarted.self, capacity: 1)
                 agentplane__v1__run_started__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.run_started = pointer
             }
         case .nodeStarted(let value)?:
             c.pointee.payload_case = .init(rawValue: 11)
             do {
-                let pointer = arena.allocate(Agentplane__V1__NodeStarted.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__NodeStarted>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__NodeStarted>.alignment).bindMemory(to: Agentplane__V1__NodeStarted.self, capacity: 1)
                 agentplane__v1__node_started__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.node_started = pointer
             }
         case .nodeFinished(let value)?:
             c.pointee.payload_case = .init(rawValue: 12)
             do {
-                let pointer = arena.allocate(Agentplane__V1__NodeFinished.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__NodeFinished>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__NodeFinished>.alignment).bindMemory(to: Agentplane__V1__NodeFinished.self, capacity: 1)
                 agentplane__v1__node_finished__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.node_finished = pointer
             }
         case .answerDelta(let value)?:
             c.pointee.payload_case = .init(rawValue: 13)
             do {
-                let pointer = arena.allocate(Agentplane__V1__AnswerDelta.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__AnswerDelta>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__AnswerDelta>.alignment).bindMemory(to: Agentplane__V1__AnswerDelta.self, capacity: 1)
                 agentplane__v1__answer_delta__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.answer_delta = pointer
             }
         case .toolCall(let value)?:
             c.pointee.payload_case = .init(rawValue: 14)
             do {
-                let pointer = arena.allocate(Agentplane__V1__ToolCall.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ToolCall>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ToolCall>.alignment).bindMemory(to: Agentplane__V1__ToolCall.self, capacity: 1)
                 agentplane__v1__tool_call__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tool_call = pointer
             }
         case .toolResult(let value)?:
             c.pointee.payload_case = .init(rawValue: 15)
             do {
-                let pointer = arena.allocate(Agentplane__V1__ToolResult.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ToolResult>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ToolResult>.alignment).bindMemory(to: Agentplane__V1__ToolResult.self, capacity: 1)
                 agentplane__v1__tool_result__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tool_result = pointer
             }
         case .interrupt(let value)?:
             c.pointee.payload_case = .init(rawValue: 16)
             do {
-                let pointer = arena.allocate(Agentplane__V1__Interrupt.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Interrupt>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Interrupt>.alignment).bindMemory(to: Agentplane__V1__Interrupt.self, capacity: 1)
                 agentplane__v1__interrupt__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.interrupt = pointer
             }
         case .runResumed(let value)?:
             c.pointee.payload_case = .init(rawValue: 17)
             do {
-                let pointer = arena.allocate(Agentplane__V1__RunResumed.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunResumed>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunResumed>.alignment).bindMemory(to: Agentplane__V1__RunResumed.self, capacity: 1)
                 agentplane__v1__run_resumed__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.run_resumed = pointer
             }
         case .runFinished(let value)?:
             c.pointee.payload_case = .init(rawValue: 18)
             do {
-                let pointer = arena.allocate(Agentplane__V1__RunFinished.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunFinished>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunFinished>.alignment).bindMemory(to: Agentplane__V1__RunFinished.self, capacity: 1)
                 agentplane__v1__run_finished__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.run_finished = pointer
             }
         case .runFailed(let value)?:
             c.pointee.payload_case = .init(rawValue: 19)
             do {
-                let pointer = arena.allocate(Agentplane__V1__RunFailed.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunFailed>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunFailed>.alignment).bindMemory(to: Agentplane__V1__RunFailed.self, capacity: 1)
                 agentplane__v1__run_failed__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.run_failed = pointer
             }
         case .runCancelled(let value)?:
             c.pointee.payload_case = .init(rawValue: 20)
             do {
-                let pointer = arena.allocate(Agentplane__V1__RunCancelled.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunCancelled>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunCancelled>.alignment).bindMemory(to: Agentplane__V1__RunCancelled.self, capacity: 1)
                 agentplane__v1__run_cancelled__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.run_cancelled = pointer
             }
         case nil:
@@ -1257,19 +1302,25 @@ extension Agentplane_V1_RunStarted {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunStarted.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunStarted.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RunStarted.self)
-        agentplane__v1__run_started__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunStarted>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunStarted>.alignment).bindMemory(to: Agentplane__V1__RunStarted.self, capacity: 1)
+            agentplane__v1__run_started__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1282,7 +1333,7 @@ extension Agentplane_V1_RunStarted {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunStarted>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunStarted>, _ arena: inout ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         c.pointee.agent_version = self.agentVersion
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
@@ -1297,19 +1348,25 @@ extension Agentplane_V1_NodeStarted {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__NodeStarted.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__NodeStarted.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__NodeStarted.self)
-        agentplane__v1__node_started__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__NodeStarted>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__NodeStarted>.alignment).bindMemory(to: Agentplane__V1__NodeStarted.self, capacity: 1)
+            agentplane__v1__node_started__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1320,7 +1377,7 @@ extension Agentplane_V1_NodeStarted {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__NodeStarted>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__NodeStarted>, _ arena: inout ProtoArena) {
         if !self.nodeID.isEmpty { c.pointee.node_id = arena.cString(self.nodeID) }
         if !self.nodeKind.isEmpty { c.pointee.node_kind = arena.cString(self.nodeKind) }
         c.pointee.step = self.step
@@ -1333,19 +1390,26 @@ extension Agentplane_V1_NodeFinished {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__NodeFinished.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__NodeFinished.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__NodeFinished.self)
-        agentplane__v1__node_finished__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__NodeFinished>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__NodeFinished>.alignment).bindMemory(to: Agentplane__V1__NodeFinished.self, capacity: 1)
+            agentplane__v1__node_finished__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1358,23 +1422,23 @@ extension Agentplane_V1_NodeFinished {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__NodeFinished>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__NodeFinished>, _ arena: inout ProtoArena) {
         if !self.nodeID.isEmpty { c.pointee.node_id = arena.cString(self.nodeID) }
         c.pointee.step = self.step
         if let value = self.stateUpdate {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.state_update = pointer
             }
         }
         if !self.checkpointID.isEmpty { c.pointee.checkpoint_id = arena.cString(self.checkpointID) }
         if let value = self.elapsed {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.elapsed = pointer
             }
         }
@@ -1387,19 +1451,25 @@ extension Agentplane_V1_AnswerDelta {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AnswerDelta.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AnswerDelta.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__AnswerDelta.self)
-        agentplane__v1__answer_delta__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__AnswerDelta>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__AnswerDelta>.alignment).bindMemory(to: Agentplane__V1__AnswerDelta.self, capacity: 1)
+            agentplane__v1__answer_delta__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1409,7 +1479,7 @@ extension Agentplane_V1_AnswerDelta {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AnswerDelta>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AnswerDelta>, _ arena: inout ProtoArena) {
         if !self.nodeID.isEmpty { c.pointee.node_id = arena.cString(self.nodeID) }
         if !self.text.isEmpty { c.pointee.text = arena.cString(self.text) }
     }
@@ -1421,19 +1491,26 @@ extension Agentplane_V1_ToolCall {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ToolCall.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ToolCall.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ToolCall.self)
-        agentplane__v1__tool_call__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ToolCall>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ToolCall>.alignment).bindMemory(to: Agentplane__V1__ToolCall.self, capacity: 1)
+            agentplane__v1__tool_call__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1447,7 +1524,7 @@ extension Agentplane_V1_ToolCall {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ToolCall>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ToolCall>, _ arena: inout ProtoArena) {
         if !self.callID.isEmpty { c.pointee.call_id = arena.cString(self.callID) }
         if !self.nodeID.isEmpty { c.pointee.node_id = arena.cString(self.nodeID) }
         if !self.toolID.isEmpty { c.pointee.tool_id = arena.cString(self.toolID) }
@@ -1455,9 +1532,9 @@ extension Agentplane_V1_ToolCall {
         c.pointee.tool_kind = .init(rawValue: .init(truncatingIfNeeded: self.toolKind.rawValue))
         if let value = self.arguments {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.arguments = pointer
             }
         }
@@ -1470,19 +1547,26 @@ extension Agentplane_V1_ToolResult {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ToolResult.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ToolResult.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ToolResult.self)
-        agentplane__v1__tool_result__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ToolResult>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ToolResult>.alignment).bindMemory(to: Agentplane__V1__ToolResult.self, capacity: 1)
+            agentplane__v1__tool_result__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1497,15 +1581,15 @@ extension Agentplane_V1_ToolResult {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ToolResult>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ToolResult>, _ arena: inout ProtoArena) {
         if !self.callID.isEmpty { c.pointee.call_id = arena.cString(self.callID) }
         if !self.nodeID.isEmpty { c.pointee.node_id = arena.cString(self.nodeID) }
         if !self.toolID.isEmpty { c.pointee.tool_id = arena.cString(self.toolID) }
         if let value = self.result {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.result = pointer
             }
         }
@@ -1513,9 +1597,9 @@ extension Agentplane_V1_ToolResult {
         if !self.errorMessage.isEmpty { c.pointee.error_message = arena.cString(self.errorMessage) }
         if let value = self.elapsed {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.elapsed = pointer
             }
         }
@@ -1528,19 +1612,25 @@ extension Agentplane_V1_RunResumed {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunResumed.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunResumed.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RunResumed.self)
-        agentplane__v1__run_resumed__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunResumed>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunResumed>.alignment).bindMemory(to: Agentplane__V1__RunResumed.self, capacity: 1)
+            agentplane__v1__run_resumed__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1550,7 +1640,7 @@ extension Agentplane_V1_RunResumed {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunResumed>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunResumed>, _ arena: inout ProtoArena) {
         if !self.interruptID.isEmpty { c.pointee.interrupt_id = arena.cString(self.interruptID) }
         if !self.resumedBy.isEmpty { c.pointee.resumed_by = arena.cString(self.resumedBy) }
     }
@@ -1562,19 +1652,26 @@ extension Agentplane_V1_RunFinished {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunFinished.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunFinished.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RunFinished.self)
-        agentplane__v1__run_finished__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunFinished>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunFinished>.alignment).bindMemory(to: Agentplane__V1__RunFinished.self, capacity: 1)
+            agentplane__v1__run_finished__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1587,30 +1684,30 @@ extension Agentplane_V1_RunFinished {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunFinished>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunFinished>, _ arena: inout ProtoArena) {
         if !self.answer.isEmpty { c.pointee.answer = arena.cString(self.answer) }
         if let value = self.finalState {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.final_state = pointer
             }
         }
         if let value = self.usage {
             do {
-                let pointer = arena.allocate(Agentplane__V1__TokenUsage.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TokenUsage>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TokenUsage>.alignment).bindMemory(to: Agentplane__V1__TokenUsage.self, capacity: 1)
                 agentplane__v1__token_usage__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.usage = pointer
             }
         }
         if !self.messageID.isEmpty { c.pointee.message_id = arena.cString(self.messageID) }
         if let value = self.elapsed {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.elapsed = pointer
             }
         }
@@ -1623,19 +1720,25 @@ extension Agentplane_V1_RunFailed {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunFailed.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunFailed.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RunFailed.self)
-        agentplane__v1__run_failed__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunFailed>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunFailed>.alignment).bindMemory(to: Agentplane__V1__RunFailed.self, capacity: 1)
+            agentplane__v1__run_failed__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1644,12 +1747,12 @@ extension Agentplane_V1_RunFailed {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunFailed>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunFailed>, _ arena: inout ProtoArena) {
         if let value = self.error {
             do {
-                let pointer = arena.allocate(Agentplane__V1__RunError.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunError>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunError>.alignment).bindMemory(to: Agentplane__V1__RunError.self, capacity: 1)
                 agentplane__v1__run_error__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.error = pointer
             }
         }
@@ -1662,19 +1765,25 @@ extension Agentplane_V1_RunCancelled {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunCancelled.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RunCancelled.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RunCancelled.self)
-        agentplane__v1__run_cancelled__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RunCancelled>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RunCancelled>.alignment).bindMemory(to: Agentplane__V1__RunCancelled.self, capacity: 1)
+            agentplane__v1__run_cancelled__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -1684,7 +1793,7 @@ extension Agentplane_V1_RunCancelled {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunCancelled>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RunCancelled>, _ arena: inout ProtoArena) {
         if !self.reason.isEmpty { c.pointee.reason = arena.cString(self.reason) }
         if !self.cancelledBy.isEmpty { c.pointee.cancelled_by = arena.cString(self.cancelledBy) }
     }

@@ -2,6 +2,7 @@
 
 public import FoundationEssentials
 public import ProtoCoding
+public import RPCCore
 package import CModels
 import CProtobufC
 
@@ -2782,49 +2783,159 @@ public enum Agentplane_V1_AuthService {
         /// unknown email, wrong password or disabled user (deliberately not told
         /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
         /// (ErrorDetails.retry_after says when to try again).
-        public enum Login {
+        public enum Login: ProtoMethod {
             public typealias Input = Agentplane_V1_LoginRequest
             public typealias Output = Agentplane_V1_LoginResponse
-            public static let name = "Login"
-            public static let path = "/agentplane.v1.AuthService/Login"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AuthService", method: "Login", kind: .unary)
         }
         /// Exchanges a refresh token for a new token pair; the presented refresh
         /// token becomes invalid (rotation). Needs no access token.
         /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
         /// expired or revoked refresh token; or reuse of an already rotated one,
         /// which is treated as theft and revokes every token of that session.
-        public enum Refresh {
+        public enum Refresh: ProtoMethod {
             public typealias Input = Agentplane_V1_RefreshRequest
             public typealias Output = Agentplane_V1_RefreshResponse
-            public static let name = "Refresh"
-            public static let path = "/agentplane.v1.AuthService/Refresh"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AuthService", method: "Refresh", kind: .unary)
         }
         /// Ends the caller's session: revokes its refresh token and access token.
         /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
         /// used an API key or a service token (there is no session to end).
-        public enum Logout {
+        public enum Logout: ProtoMethod {
             public typealias Input = Agentplane_V1_LogoutRequest
             public typealias Output = Agentplane_V1_LogoutResponse
-            public static let name = "Logout"
-            public static let path = "/agentplane.v1.AuthService/Logout"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AuthService", method: "Logout", kind: .unary)
         }
         /// Describes the caller: principal, tenant and effective roles. Any role,
         /// including ROLE_SERVICE.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum WhoAmI {
+        public enum WhoAmI: ProtoMethod {
             public typealias Input = Agentplane_V1_WhoAmIRequest
             public typealias Output = Agentplane_V1_WhoAmIResponse
-            public static let name = "WhoAmI"
-            public static let path = "/agentplane.v1.AuthService/WhoAmI"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AuthService", method: "WhoAmI", kind: .unary)
         }
+
+        /// Every method of the service.
+        public static let all: [MethodDescriptor] = [Login.descriptor, Refresh.descriptor, Logout.descriptor, WhoAmI.descriptor]
+    }
+}
+
+/// What a server of agentplane.v1.AuthService implements; register it with the server.
+public protocol Agentplane_V1_AuthServiceServiceProtocol: RegistrableService {
+    /// Signs a user in with email and password within the tenant named by its
+    /// slug. Needs no token (see [Tenancy]).
+    /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
+    /// unknown email, wrong password or disabled user (deliberately not told
+    /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
+    /// (ErrorDetails.retry_after says when to try again).
+    func login(request: Agentplane_V1_AuthService.Method.Login.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Login.Output
+    /// Exchanges a refresh token for a new token pair; the presented refresh
+    /// token becomes invalid (rotation). Needs no access token.
+    /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
+    /// expired or revoked refresh token; or reuse of an already rotated one,
+    /// which is treated as theft and revokes every token of that session.
+    func refresh(request: Agentplane_V1_AuthService.Method.Refresh.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output
+    /// Ends the caller's session: revokes its refresh token and access token.
+    /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
+    /// used an API key or a service token (there is no session to end).
+    func logout(request: Agentplane_V1_AuthService.Method.Logout.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Logout.Output
+    /// Describes the caller: principal, tenant and effective roles. Any role,
+    /// including ROLE_SERVICE.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func whoAmI(request: Agentplane_V1_AuthService.Method.WhoAmI.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.WhoAmI.Output
+}
+
+extension Agentplane_V1_AuthServiceServiceProtocol {
+    /// The service's methods bound to this implementation, for a server's router.
+    public var serverMethods: [ServerMethod] {
+        [
+            ServerMethod(descriptor: Agentplane_V1_AuthService.Method.Login.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AuthService.Method.Login.decodeRequest(try await source.singleMessage())
+                let response = try await self.login(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AuthService.Method.Refresh.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AuthService.Method.Refresh.decodeRequest(try await source.singleMessage())
+                let response = try await self.refresh(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AuthService.Method.Logout.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AuthService.Method.Logout.decodeRequest(try await source.singleMessage())
+                let response = try await self.logout(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AuthService.Method.WhoAmI.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AuthService.Method.WhoAmI.decodeRequest(try await source.singleMessage())
+                let response = try await self.whoAmI(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+        ]
+    }
+}
+
+/// A typed client of agentplane.v1.AuthService.
+public struct Agentplane_V1_AuthServiceClient: Sendable {
+    /// The client calls go through.
+    public let rpc: RPCClient
+
+    /// A typed client over an `RPCClient`.
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    /// Signs a user in with email and password within the tenant named by its
+    /// slug. Needs no token (see [Tenancy]).
+    /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
+    /// unknown email, wrong password or disabled user (deliberately not told
+    /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
+    /// (ErrorDetails.retry_after says when to try again).
+    public func login(
+        _ request: Agentplane_V1_AuthService.Method.Login.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AuthService.Method.Login.Output {
+        try await rpc.unary(
+            Agentplane_V1_AuthService.Method.Login.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Login.decodeResponse
+        ).message
+    }
+
+    /// Exchanges a refresh token for a new token pair; the presented refresh
+    /// token becomes invalid (rotation). Needs no access token.
+    /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
+    /// expired or revoked refresh token; or reuse of an already rotated one,
+    /// which is treated as theft and revokes every token of that session.
+    public func refresh(
+        _ request: Agentplane_V1_AuthService.Method.Refresh.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output {
+        try await rpc.unary(
+            Agentplane_V1_AuthService.Method.Refresh.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Refresh.decodeResponse
+        ).message
+    }
+
+    /// Ends the caller's session: revokes its refresh token and access token.
+    /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
+    /// used an API key or a service token (there is no session to end).
+    public func logout(
+        _ request: Agentplane_V1_AuthService.Method.Logout.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AuthService.Method.Logout.Output {
+        try await rpc.unary(
+            Agentplane_V1_AuthService.Method.Logout.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Logout.decodeResponse
+        ).message
+    }
+
+    /// Describes the caller: principal, tenant and effective roles. Any role,
+    /// including ROLE_SERVICE.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func whoAmI(
+        _ request: Agentplane_V1_AuthService.Method.WhoAmI.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AuthService.Method.WhoAmI.Output {
+        try await rpc.unary(
+            Agentplane_V1_AuthService.Method.WhoAmI.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.WhoAmI.decodeResponse
+        ).message
     }
 }
 
@@ -2842,36 +2953,125 @@ public enum Agentplane_V1_TenantService {
         /// UNAUTHENTICATED: missing or wrong bootstrap token. INVALID_ARGUMENT: slug
         /// not matching ^[a-z0-9][a-z0-9-]{1,62}$, invalid email, password shorter
         /// than 12 characters. ALREADY_EXISTS: the slug is taken.
-        public enum CreateTenant {
+        public enum CreateTenant: ProtoMethod {
             public typealias Input = Agentplane_V1_CreateTenantRequest
             public typealias Output = Agentplane_V1_CreateTenantResponse
-            public static let name = "CreateTenant"
-            public static let path = "/agentplane.v1.TenantService/CreateTenant"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.TenantService", method: "CreateTenant", kind: .unary)
         }
         /// Returns the caller's tenant. Any role, including ROLE_SERVICE.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum GetTenant {
+        public enum GetTenant: ProtoMethod {
             public typealias Input = Agentplane_V1_GetTenantRequest
             public typealias Output = Agentplane_V1_GetTenantResponse
-            public static let name = "GetTenant"
-            public static let path = "/agentplane.v1.TenantService/GetTenant"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.TenantService", method: "GetTenant", kind: .unary)
         }
         /// Replaces the caller's tenant settings (and display name). Admin or above.
         /// INVALID_ARGUMENT: a setting is out of range. ABORTED: expected_revision
         /// is not the current revision. PERMISSION_DENIED: role below admin.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum UpdateTenantSettings {
+        public enum UpdateTenantSettings: ProtoMethod {
             public typealias Input = Agentplane_V1_UpdateTenantSettingsRequest
             public typealias Output = Agentplane_V1_UpdateTenantSettingsResponse
-            public static let name = "UpdateTenantSettings"
-            public static let path = "/agentplane.v1.TenantService/UpdateTenantSettings"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.TenantService", method: "UpdateTenantSettings", kind: .unary)
         }
+
+        /// Every method of the service.
+        public static let all: [MethodDescriptor] = [CreateTenant.descriptor, GetTenant.descriptor, UpdateTenantSettings.descriptor]
+    }
+}
+
+/// What a server of agentplane.v1.TenantService implements; register it with the server.
+public protocol Agentplane_V1_TenantServiceServiceProtocol: RegistrableService {
+    /// Creates a tenant and its first owner. The one RPC whose request names a
+    /// tenant: it requires the platform bootstrap token configured on the
+    /// control plane (`authorization: Bearer <bootstrap token>`), not a tenant
+    /// token (see [Tenancy]).
+    /// UNAUTHENTICATED: missing or wrong bootstrap token. INVALID_ARGUMENT: slug
+    /// not matching ^[a-z0-9][a-z0-9-]{1,62}$, invalid email, password shorter
+    /// than 12 characters. ALREADY_EXISTS: the slug is taken.
+    func createTenant(request: Agentplane_V1_TenantService.Method.CreateTenant.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.CreateTenant.Output
+    /// Returns the caller's tenant. Any role, including ROLE_SERVICE.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func getTenant(request: Agentplane_V1_TenantService.Method.GetTenant.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.GetTenant.Output
+    /// Replaces the caller's tenant settings (and display name). Admin or above.
+    /// INVALID_ARGUMENT: a setting is out of range. ABORTED: expected_revision
+    /// is not the current revision. PERMISSION_DENIED: role below admin.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func updateTenantSettings(request: Agentplane_V1_TenantService.Method.UpdateTenantSettings.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.UpdateTenantSettings.Output
+}
+
+extension Agentplane_V1_TenantServiceServiceProtocol {
+    /// The service's methods bound to this implementation, for a server's router.
+    public var serverMethods: [ServerMethod] {
+        [
+            ServerMethod(descriptor: Agentplane_V1_TenantService.Method.CreateTenant.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_TenantService.Method.CreateTenant.decodeRequest(try await source.singleMessage())
+                let response = try await self.createTenant(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_TenantService.Method.GetTenant.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_TenantService.Method.GetTenant.decodeRequest(try await source.singleMessage())
+                let response = try await self.getTenant(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_TenantService.Method.UpdateTenantSettings.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_TenantService.Method.UpdateTenantSettings.decodeRequest(try await source.singleMessage())
+                let response = try await self.updateTenantSettings(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+        ]
+    }
+}
+
+/// A typed client of agentplane.v1.TenantService.
+public struct Agentplane_V1_TenantServiceClient: Sendable {
+    /// The client calls go through.
+    public let rpc: RPCClient
+
+    /// A typed client over an `RPCClient`.
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    /// Creates a tenant and its first owner. The one RPC whose request names a
+    /// tenant: it requires the platform bootstrap token configured on the
+    /// control plane (`authorization: Bearer <bootstrap token>`), not a tenant
+    /// token (see [Tenancy]).
+    /// UNAUTHENTICATED: missing or wrong bootstrap token. INVALID_ARGUMENT: slug
+    /// not matching ^[a-z0-9][a-z0-9-]{1,62}$, invalid email, password shorter
+    /// than 12 characters. ALREADY_EXISTS: the slug is taken.
+    public func createTenant(
+        _ request: Agentplane_V1_TenantService.Method.CreateTenant.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_TenantService.Method.CreateTenant.Output {
+        try await rpc.unary(
+            Agentplane_V1_TenantService.Method.CreateTenant.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.CreateTenant.decodeResponse
+        ).message
+    }
+
+    /// Returns the caller's tenant. Any role, including ROLE_SERVICE.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func getTenant(
+        _ request: Agentplane_V1_TenantService.Method.GetTenant.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_TenantService.Method.GetTenant.Output {
+        try await rpc.unary(
+            Agentplane_V1_TenantService.Method.GetTenant.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.GetTenant.decodeResponse
+        ).message
+    }
+
+    /// Replaces the caller's tenant settings (and display name). Admin or above.
+    /// INVALID_ARGUMENT: a setting is out of range. ABORTED: expected_revision
+    /// is not the current revision. PERMISSION_DENIED: role below admin.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func updateTenantSettings(
+        _ request: Agentplane_V1_TenantService.Method.UpdateTenantSettings.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_TenantService.Method.UpdateTenantSettings.Output {
+        try await rpc.unary(
+            Agentplane_V1_TenantService.Method.UpdateTenantSettings.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.UpdateTenantSettings.decodeResponse
+        ).message
     }
 }
 
@@ -2888,48 +3088,40 @@ public enum Agentplane_V1_UserService {
         /// roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
         /// this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or
         /// invalid token.
-        public enum CreateUser {
+        public enum CreateUser: ProtoMethod {
             public typealias Input = Agentplane_V1_CreateUserRequest
             public typealias Output = Agentplane_V1_CreateUserResponse
-            public static let name = "CreateUser"
-            public static let path = "/agentplane.v1.UserService/CreateUser"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "CreateUser", kind: .unary)
         }
         /// Returns a user. Admin or above, or the user themself.
         /// NOT_FOUND: no such user. PERMISSION_DENIED: another user and role below
         /// admin. UNAUTHENTICATED: missing or invalid token.
-        public enum GetUser {
+        public enum GetUser: ProtoMethod {
             public typealias Input = Agentplane_V1_GetUserRequest
             public typealias Output = Agentplane_V1_GetUserResponse
-            public static let name = "GetUser"
-            public static let path = "/agentplane.v1.UserService/GetUser"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "GetUser", kind: .unary)
         }
         /// Lists users, ordered by email. Admin or above. See [Pagination].
         /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
         /// admin. UNAUTHENTICATED: missing or invalid token.
-        public enum ListUsers {
+        public enum ListUsers: ProtoMethod {
             public typealias Input = Agentplane_V1_ListUsersRequest
             public typealias Output = Agentplane_V1_ListUsersResponse
-            public static let name = "ListUsers"
-            public static let path = "/agentplane.v1.UserService/ListUsers"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "ListUsers", kind: .unary)
         }
         /// Replaces a user's roles. Admin or above; adding or removing ROLE_OWNER
         /// requires an owner.
         /// INVALID_ARGUMENT: empty roles or ROLE_SERVICE. NOT_FOUND: no such user.
         /// FAILED_PRECONDITION: the tenant would be left without an owner.
         /// PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or invalid token.
-        public enum UpdateUserRoles {
+        public enum UpdateUserRoles: ProtoMethod {
             public typealias Input = Agentplane_V1_UpdateUserRolesRequest
             public typealias Output = Agentplane_V1_UpdateUserRolesResponse
-            public static let name = "UpdateUserRoles"
-            public static let path = "/agentplane.v1.UserService/UpdateUserRoles"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "UpdateUserRoles", kind: .unary)
         }
         /// Deletes a user and revokes their sessions and API keys. Their agents,
         /// conversations and messages are kept. Admin or above; deleting an owner
@@ -2937,13 +3129,11 @@ public enum Agentplane_V1_UserService {
         /// NOT_FOUND: no such user. FAILED_PRECONDITION: the user is the caller, or
         /// the last owner. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing
         /// or invalid token.
-        public enum DeleteUser {
+        public enum DeleteUser: ProtoMethod {
             public typealias Input = Agentplane_V1_DeleteUserRequest
             public typealias Output = Agentplane_V1_DeleteUserResponse
-            public static let name = "DeleteUser"
-            public static let path = "/agentplane.v1.UserService/DeleteUser"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "DeleteUser", kind: .unary)
         }
         /// Creates an API key for the caller. The secret is returned once, in this
         /// response only; the server stores a hash. Builder or above.
@@ -2951,38 +3141,248 @@ public enum Agentplane_V1_UserService {
         /// PERMISSION_DENIED: a requested role is above the caller's own, the
         /// caller is itself an API key, or role below builder. RESOURCE_EXHAUSTED:
         /// the user has 50 active keys. UNAUTHENTICATED: missing or invalid token.
-        public enum CreateApiKey {
+        public enum CreateApiKey: ProtoMethod {
             public typealias Input = Agentplane_V1_CreateApiKeyRequest
             public typealias Output = Agentplane_V1_CreateApiKeyResponse
-            public static let name = "CreateApiKey"
-            public static let path = "/agentplane.v1.UserService/CreateApiKey"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "CreateApiKey", kind: .unary)
         }
         /// Lists API keys, newest first, never with their secrets. The caller's own
         /// keys; admins may list everyone's. See [Pagination].
         /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
         /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
-        public enum ListApiKeys {
+        public enum ListApiKeys: ProtoMethod {
             public typealias Input = Agentplane_V1_ListApiKeysRequest
             public typealias Output = Agentplane_V1_ListApiKeysResponse
-            public static let name = "ListApiKeys"
-            public static let path = "/agentplane.v1.UserService/ListApiKeys"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "ListApiKeys", kind: .unary)
         }
         /// Revokes an API key at once. Idempotent: revoking a revoked key returns it
         /// unchanged. The key's owner, or admin and above.
         /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
         /// below admin. UNAUTHENTICATED: missing or invalid token.
-        public enum RevokeApiKey {
+        public enum RevokeApiKey: ProtoMethod {
             public typealias Input = Agentplane_V1_RevokeApiKeyRequest
             public typealias Output = Agentplane_V1_RevokeApiKeyResponse
-            public static let name = "RevokeApiKey"
-            public static let path = "/agentplane.v1.UserService/RevokeApiKey"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "RevokeApiKey", kind: .unary)
         }
+
+        /// Every method of the service.
+        public static let all: [MethodDescriptor] = [CreateUser.descriptor, GetUser.descriptor, ListUsers.descriptor, UpdateUserRoles.descriptor, DeleteUser.descriptor, CreateApiKey.descriptor, ListApiKeys.descriptor, RevokeApiKey.descriptor]
+    }
+}
+
+/// What a server of agentplane.v1.UserService implements; register it with the server.
+public protocol Agentplane_V1_UserServiceServiceProtocol: RegistrableService {
+    /// Creates a user. Admin or above; granting ROLE_OWNER requires an owner.
+    /// INVALID_ARGUMENT: invalid email, password shorter than 12 characters, no
+    /// roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
+    /// this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or
+    /// invalid token.
+    func createUser(request: Agentplane_V1_UserService.Method.CreateUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.CreateUser.Output
+    /// Returns a user. Admin or above, or the user themself.
+    /// NOT_FOUND: no such user. PERMISSION_DENIED: another user and role below
+    /// admin. UNAUTHENTICATED: missing or invalid token.
+    func getUser(request: Agentplane_V1_UserService.Method.GetUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.GetUser.Output
+    /// Lists users, ordered by email. Admin or above. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// admin. UNAUTHENTICATED: missing or invalid token.
+    func listUsers(request: Agentplane_V1_UserService.Method.ListUsers.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.ListUsers.Output
+    /// Replaces a user's roles. Admin or above; adding or removing ROLE_OWNER
+    /// requires an owner.
+    /// INVALID_ARGUMENT: empty roles or ROLE_SERVICE. NOT_FOUND: no such user.
+    /// FAILED_PRECONDITION: the tenant would be left without an owner.
+    /// PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or invalid token.
+    func updateUserRoles(request: Agentplane_V1_UserService.Method.UpdateUserRoles.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.UpdateUserRoles.Output
+    /// Deletes a user and revokes their sessions and API keys. Their agents,
+    /// conversations and messages are kept. Admin or above; deleting an owner
+    /// requires an owner.
+    /// NOT_FOUND: no such user. FAILED_PRECONDITION: the user is the caller, or
+    /// the last owner. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing
+    /// or invalid token.
+    func deleteUser(request: Agentplane_V1_UserService.Method.DeleteUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.DeleteUser.Output
+    /// Creates an API key for the caller. The secret is returned once, in this
+    /// response only; the server stores a hash. Builder or above.
+    /// INVALID_ARGUMENT: empty name, no roles, or ROLE_SERVICE.
+    /// PERMISSION_DENIED: a requested role is above the caller's own, the
+    /// caller is itself an API key, or role below builder. RESOURCE_EXHAUSTED:
+    /// the user has 50 active keys. UNAUTHENTICATED: missing or invalid token.
+    func createApiKey(request: Agentplane_V1_UserService.Method.CreateApiKey.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.CreateApiKey.Output
+    /// Lists API keys, newest first, never with their secrets. The caller's own
+    /// keys; admins may list everyone's. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+    func listApiKeys(request: Agentplane_V1_UserService.Method.ListApiKeys.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.ListApiKeys.Output
+    /// Revokes an API key at once. Idempotent: revoking a revoked key returns it
+    /// unchanged. The key's owner, or admin and above.
+    /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
+    /// below admin. UNAUTHENTICATED: missing or invalid token.
+    func revokeApiKey(request: Agentplane_V1_UserService.Method.RevokeApiKey.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.RevokeApiKey.Output
+}
+
+extension Agentplane_V1_UserServiceServiceProtocol {
+    /// The service's methods bound to this implementation, for a server's router.
+    public var serverMethods: [ServerMethod] {
+        [
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.CreateUser.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.CreateUser.decodeRequest(try await source.singleMessage())
+                let response = try await self.createUser(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.GetUser.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.GetUser.decodeRequest(try await source.singleMessage())
+                let response = try await self.getUser(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.ListUsers.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.ListUsers.decodeRequest(try await source.singleMessage())
+                let response = try await self.listUsers(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.UpdateUserRoles.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.UpdateUserRoles.decodeRequest(try await source.singleMessage())
+                let response = try await self.updateUserRoles(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.DeleteUser.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.DeleteUser.decodeRequest(try await source.singleMessage())
+                let response = try await self.deleteUser(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.CreateApiKey.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.CreateApiKey.decodeRequest(try await source.singleMessage())
+                let response = try await self.createApiKey(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.ListApiKeys.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.ListApiKeys.decodeRequest(try await source.singleMessage())
+                let response = try await self.listApiKeys(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.RevokeApiKey.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.RevokeApiKey.decodeRequest(try await source.singleMessage())
+                let response = try await self.revokeApiKey(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+        ]
+    }
+}
+
+/// A typed client of agentplane.v1.UserService.
+public struct Agentplane_V1_UserServiceClient: Sendable {
+    /// The client calls go through.
+    public let rpc: RPCClient
+
+    /// A typed client over an `RPCClient`.
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    /// Creates a user. Admin or above; granting ROLE_OWNER requires an owner.
+    /// INVALID_ARGUMENT: invalid email, password shorter than 12 characters, no
+    /// roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
+    /// this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or
+    /// invalid token.
+    public func createUser(
+        _ request: Agentplane_V1_UserService.Method.CreateUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.CreateUser.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.CreateUser.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.CreateUser.decodeResponse
+        ).message
+    }
+
+    /// Returns a user. Admin or above, or the user themself.
+    /// NOT_FOUND: no such user. PERMISSION_DENIED: another user and role below
+    /// admin. UNAUTHENTICATED: missing or invalid token.
+    public func getUser(
+        _ request: Agentplane_V1_UserService.Method.GetUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.GetUser.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.GetUser.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.GetUser.decodeResponse
+        ).message
+    }
+
+    /// Lists users, ordered by email. Admin or above. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// admin. UNAUTHENTICATED: missing or invalid token.
+    public func listUsers(
+        _ request: Agentplane_V1_UserService.Method.ListUsers.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.ListUsers.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.ListUsers.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.ListUsers.decodeResponse
+        ).message
+    }
+
+    /// Replaces a user's roles. Admin or above; adding or removing ROLE_OWNER
+    /// requires an owner.
+    /// INVALID_ARGUMENT: empty roles or ROLE_SERVICE. NOT_FOUND: no such user.
+    /// FAILED_PRECONDITION: the tenant would be left without an owner.
+    /// PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or invalid token.
+    public func updateUserRoles(
+        _ request: Agentplane_V1_UserService.Method.UpdateUserRoles.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.UpdateUserRoles.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.UpdateUserRoles.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.UpdateUserRoles.decodeResponse
+        ).message
+    }
+
+    /// Deletes a user and revokes their sessions and API keys. Their agents,
+    /// conversations and messages are kept. Admin or above; deleting an owner
+    /// requires an owner.
+    /// NOT_FOUND: no such user. FAILED_PRECONDITION: the user is the caller, or
+    /// the last owner. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing
+    /// or invalid token.
+    public func deleteUser(
+        _ request: Agentplane_V1_UserService.Method.DeleteUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.DeleteUser.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.DeleteUser.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.DeleteUser.decodeResponse
+        ).message
+    }
+
+    /// Creates an API key for the caller. The secret is returned once, in this
+    /// response only; the server stores a hash. Builder or above.
+    /// INVALID_ARGUMENT: empty name, no roles, or ROLE_SERVICE.
+    /// PERMISSION_DENIED: a requested role is above the caller's own, the
+    /// caller is itself an API key, or role below builder. RESOURCE_EXHAUSTED:
+    /// the user has 50 active keys. UNAUTHENTICATED: missing or invalid token.
+    public func createApiKey(
+        _ request: Agentplane_V1_UserService.Method.CreateApiKey.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.CreateApiKey.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.CreateApiKey.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.CreateApiKey.decodeResponse
+        ).message
+    }
+
+    /// Lists API keys, newest first, never with their secrets. The caller's own
+    /// keys; admins may list everyone's. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+    public func listApiKeys(
+        _ request: Agentplane_V1_UserService.Method.ListApiKeys.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.ListApiKeys.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.ListApiKeys.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.ListApiKeys.decodeResponse
+        ).message
+    }
+
+    /// Revokes an API key at once. Idempotent: revoking a revoked key returns it
+    /// unchanged. The key's owner, or admin and above.
+    /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
+    /// below admin. UNAUTHENTICATED: missing or invalid token.
+    public func revokeApiKey(
+        _ request: Agentplane_V1_UserService.Method.RevokeApiKey.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_UserService.Method.RevokeApiKey.Output {
+        try await rpc.unary(
+            Agentplane_V1_UserService.Method.RevokeApiKey.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.RevokeApiKey.decodeResponse
+        ).message
     }
 }
 
@@ -3001,36 +3401,30 @@ public enum Agentplane_V1_AgentService {
         /// ALREADY_EXISTS: an agent with this name exists. RESOURCE_EXHAUSTED:
         /// flow_json larger than 1 MiB. PERMISSION_DENIED: role below builder.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum CreateAgent {
+        public enum CreateAgent: ProtoMethod {
             public typealias Input = Agentplane_V1_CreateAgentRequest
             public typealias Output = Agentplane_V1_CreateAgentResponse
-            public static let name = "CreateAgent"
-            public static let path = "/agentplane.v1.AgentService/CreateAgent"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "CreateAgent", kind: .unary)
         }
         /// Returns the latest version of an agent, or the given version.
         /// NOT_FOUND: no such agent, or no such version. PERMISSION_DENIED: role
         /// below member. UNAUTHENTICATED: missing or invalid token.
-        public enum GetAgent {
+        public enum GetAgent: ProtoMethod {
             public typealias Input = Agentplane_V1_GetAgentRequest
             public typealias Output = Agentplane_V1_GetAgentResponse
-            public static let name = "GetAgent"
-            public static let path = "/agentplane.v1.AgentService/GetAgent"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "GetAgent", kind: .unary)
         }
         /// Lists agents (latest versions) by name. flow_json is left empty in list
         /// results; use GetAgent. See [Pagination].
         /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
         /// member. UNAUTHENTICATED: missing or invalid token.
-        public enum ListAgents {
+        public enum ListAgents: ProtoMethod {
             public typealias Input = Agentplane_V1_ListAgentsRequest
             public typealias Output = Agentplane_V1_ListAgentsResponse
-            public static let name = "ListAgents"
-            public static let path = "/agentplane.v1.AgentService/ListAgents"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "ListAgents", kind: .unary)
         }
         /// Creates a new version from the complete new definition in the request
         /// (all fields are replaced, none are merged).
@@ -3040,26 +3434,22 @@ public enum Agentplane_V1_AgentService {
         /// expected_version is not the latest version. RESOURCE_EXHAUSTED: flow_json
         /// larger than 1 MiB. PERMISSION_DENIED: role below builder.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum UpdateAgent {
+        public enum UpdateAgent: ProtoMethod {
             public typealias Input = Agentplane_V1_UpdateAgentRequest
             public typealias Output = Agentplane_V1_UpdateAgentResponse
-            public static let name = "UpdateAgent"
-            public static let path = "/agentplane.v1.AgentService/UpdateAgent"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "UpdateAgent", kind: .unary)
         }
         /// Lists an agent's versions, newest first, without their flows.
         /// See [Pagination].
         /// NOT_FOUND: no such agent. INVALID_ARGUMENT: bad page token or size.
         /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
         /// invalid token.
-        public enum ListAgentVersions {
+        public enum ListAgentVersions: ProtoMethod {
             public typealias Input = Agentplane_V1_ListAgentVersionsRequest
             public typealias Output = Agentplane_V1_ListAgentVersionsResponse
-            public static let name = "ListAgentVersions"
-            public static let path = "/agentplane.v1.AgentService/ListAgentVersions"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "ListAgentVersions", kind: .unary)
         }
         /// Creates a new latest version whose definition equals an older version
         /// (history is never rewritten).
@@ -3068,40 +3458,264 @@ public enum Agentplane_V1_AgentService {
         /// FAILED_PRECONDITION: the old flow no longer validates (e.g. it references
         /// a deleted tool; details list the errors). PERMISSION_DENIED: role below
         /// builder. UNAUTHENTICATED: missing or invalid token.
-        public enum RollbackAgent {
+        public enum RollbackAgent: ProtoMethod {
             public typealias Input = Agentplane_V1_RollbackAgentRequest
             public typealias Output = Agentplane_V1_RollbackAgentResponse
-            public static let name = "RollbackAgent"
-            public static let path = "/agentplane.v1.AgentService/RollbackAgent"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "RollbackAgent", kind: .unary)
         }
         /// Deletes an agent and all its versions. Its conversations keep their
         /// history but accept no new messages (FAILED_PRECONDITION).
         /// NOT_FOUND: no such agent. FAILED_PRECONDITION: a run of the agent is in
         /// progress or waiting for input. PERMISSION_DENIED: role below builder.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum DeleteAgent {
+        public enum DeleteAgent: ProtoMethod {
             public typealias Input = Agentplane_V1_DeleteAgentRequest
             public typealias Output = Agentplane_V1_DeleteAgentResponse
-            public static let name = "DeleteAgent"
-            public static let path = "/agentplane.v1.AgentService/DeleteAgent"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "DeleteAgent", kind: .unary)
         }
         /// Validates a flow document without saving it: JSON syntax, node and edge
         /// structure, reachability, and that referenced tools exist in the tenant.
         /// Invalid flows are a normal response (valid = false), not an error.
         /// RESOURCE_EXHAUSTED: flow_json larger than 1 MiB. PERMISSION_DENIED: role
         /// below builder. UNAUTHENTICATED: missing or invalid token.
-        public enum ValidateFlow {
+        public enum ValidateFlow: ProtoMethod {
             public typealias Input = Agentplane_V1_ValidateFlowRequest
             public typealias Output = Agentplane_V1_ValidateFlowResponse
-            public static let name = "ValidateFlow"
-            public static let path = "/agentplane.v1.AgentService/ValidateFlow"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AgentService", method: "ValidateFlow", kind: .unary)
         }
+
+        /// Every method of the service.
+        public static let all: [MethodDescriptor] = [CreateAgent.descriptor, GetAgent.descriptor, ListAgents.descriptor, UpdateAgent.descriptor, ListAgentVersions.descriptor, RollbackAgent.descriptor, DeleteAgent.descriptor, ValidateFlow.descriptor]
+    }
+}
+
+/// What a server of agentplane.v1.AgentService implements; register it with the server.
+public protocol Agentplane_V1_AgentServiceServiceProtocol: RegistrableService {
+    /// Creates an agent at version 1.
+    /// INVALID_ARGUMENT: empty name, or the flow fails validation
+    /// (ErrorDetails.violations lists every error with its JSON path).
+    /// ALREADY_EXISTS: an agent with this name exists. RESOURCE_EXHAUSTED:
+    /// flow_json larger than 1 MiB. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func createAgent(request: Agentplane_V1_AgentService.Method.CreateAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.CreateAgent.Output
+    /// Returns the latest version of an agent, or the given version.
+    /// NOT_FOUND: no such agent, or no such version. PERMISSION_DENIED: role
+    /// below member. UNAUTHENTICATED: missing or invalid token.
+    func getAgent(request: Agentplane_V1_AgentService.Method.GetAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.GetAgent.Output
+    /// Lists agents (latest versions) by name. flow_json is left empty in list
+    /// results; use GetAgent. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// member. UNAUTHENTICATED: missing or invalid token.
+    func listAgents(request: Agentplane_V1_AgentService.Method.ListAgents.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ListAgents.Output
+    /// Creates a new version from the complete new definition in the request
+    /// (all fields are replaced, none are merged).
+    /// INVALID_ARGUMENT: empty name or change_message, or the flow fails
+    /// validation (details as in CreateAgent). NOT_FOUND: no such agent.
+    /// ALREADY_EXISTS: renamed to another agent's name. ABORTED:
+    /// expected_version is not the latest version. RESOURCE_EXHAUSTED: flow_json
+    /// larger than 1 MiB. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func updateAgent(request: Agentplane_V1_AgentService.Method.UpdateAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.UpdateAgent.Output
+    /// Lists an agent's versions, newest first, without their flows.
+    /// See [Pagination].
+    /// NOT_FOUND: no such agent. INVALID_ARGUMENT: bad page token or size.
+    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+    /// invalid token.
+    func listAgentVersions(request: Agentplane_V1_AgentService.Method.ListAgentVersions.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ListAgentVersions.Output
+    /// Creates a new latest version whose definition equals an older version
+    /// (history is never rewritten).
+    /// NOT_FOUND: no such agent or version. INVALID_ARGUMENT: to_version is the
+    /// latest version. ABORTED: expected_version is not the latest version.
+    /// FAILED_PRECONDITION: the old flow no longer validates (e.g. it references
+    /// a deleted tool; details list the errors). PERMISSION_DENIED: role below
+    /// builder. UNAUTHENTICATED: missing or invalid token.
+    func rollbackAgent(request: Agentplane_V1_AgentService.Method.RollbackAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.RollbackAgent.Output
+    /// Deletes an agent and all its versions. Its conversations keep their
+    /// history but accept no new messages (FAILED_PRECONDITION).
+    /// NOT_FOUND: no such agent. FAILED_PRECONDITION: a run of the agent is in
+    /// progress or waiting for input. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func deleteAgent(request: Agentplane_V1_AgentService.Method.DeleteAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.DeleteAgent.Output
+    /// Validates a flow document without saving it: JSON syntax, node and edge
+    /// structure, reachability, and that referenced tools exist in the tenant.
+    /// Invalid flows are a normal response (valid = false), not an error.
+    /// RESOURCE_EXHAUSTED: flow_json larger than 1 MiB. PERMISSION_DENIED: role
+    /// below builder. UNAUTHENTICATED: missing or invalid token.
+    func validateFlow(request: Agentplane_V1_AgentService.Method.ValidateFlow.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ValidateFlow.Output
+}
+
+extension Agentplane_V1_AgentServiceServiceProtocol {
+    /// The service's methods bound to this implementation, for a server's router.
+    public var serverMethods: [ServerMethod] {
+        [
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.CreateAgent.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.CreateAgent.decodeRequest(try await source.singleMessage())
+                let response = try await self.createAgent(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.GetAgent.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.GetAgent.decodeRequest(try await source.singleMessage())
+                let response = try await self.getAgent(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.ListAgents.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.ListAgents.decodeRequest(try await source.singleMessage())
+                let response = try await self.listAgents(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.UpdateAgent.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.UpdateAgent.decodeRequest(try await source.singleMessage())
+                let response = try await self.updateAgent(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.ListAgentVersions.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.ListAgentVersions.decodeRequest(try await source.singleMessage())
+                let response = try await self.listAgentVersions(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.RollbackAgent.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.RollbackAgent.decodeRequest(try await source.singleMessage())
+                let response = try await self.rollbackAgent(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.DeleteAgent.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.DeleteAgent.decodeRequest(try await source.singleMessage())
+                let response = try await self.deleteAgent(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AgentService.Method.ValidateFlow.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AgentService.Method.ValidateFlow.decodeRequest(try await source.singleMessage())
+                let response = try await self.validateFlow(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+        ]
+    }
+}
+
+/// A typed client of agentplane.v1.AgentService.
+public struct Agentplane_V1_AgentServiceClient: Sendable {
+    /// The client calls go through.
+    public let rpc: RPCClient
+
+    /// A typed client over an `RPCClient`.
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    /// Creates an agent at version 1.
+    /// INVALID_ARGUMENT: empty name, or the flow fails validation
+    /// (ErrorDetails.violations lists every error with its JSON path).
+    /// ALREADY_EXISTS: an agent with this name exists. RESOURCE_EXHAUSTED:
+    /// flow_json larger than 1 MiB. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func createAgent(
+        _ request: Agentplane_V1_AgentService.Method.CreateAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.CreateAgent.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.CreateAgent.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.CreateAgent.decodeResponse
+        ).message
+    }
+
+    /// Returns the latest version of an agent, or the given version.
+    /// NOT_FOUND: no such agent, or no such version. PERMISSION_DENIED: role
+    /// below member. UNAUTHENTICATED: missing or invalid token.
+    public func getAgent(
+        _ request: Agentplane_V1_AgentService.Method.GetAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.GetAgent.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.GetAgent.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.GetAgent.decodeResponse
+        ).message
+    }
+
+    /// Lists agents (latest versions) by name. flow_json is left empty in list
+    /// results; use GetAgent. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// member. UNAUTHENTICATED: missing or invalid token.
+    public func listAgents(
+        _ request: Agentplane_V1_AgentService.Method.ListAgents.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.ListAgents.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.ListAgents.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ListAgents.decodeResponse
+        ).message
+    }
+
+    /// Creates a new version from the complete new definition in the request
+    /// (all fields are replaced, none are merged).
+    /// INVALID_ARGUMENT: empty name or change_message, or the flow fails
+    /// validation (details as in CreateAgent). NOT_FOUND: no such agent.
+    /// ALREADY_EXISTS: renamed to another agent's name. ABORTED:
+    /// expected_version is not the latest version. RESOURCE_EXHAUSTED: flow_json
+    /// larger than 1 MiB. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func updateAgent(
+        _ request: Agentplane_V1_AgentService.Method.UpdateAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.UpdateAgent.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.UpdateAgent.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.UpdateAgent.decodeResponse
+        ).message
+    }
+
+    /// Lists an agent's versions, newest first, without their flows.
+    /// See [Pagination].
+    /// NOT_FOUND: no such agent. INVALID_ARGUMENT: bad page token or size.
+    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+    /// invalid token.
+    public func listAgentVersions(
+        _ request: Agentplane_V1_AgentService.Method.ListAgentVersions.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.ListAgentVersions.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.ListAgentVersions.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ListAgentVersions.decodeResponse
+        ).message
+    }
+
+    /// Creates a new latest version whose definition equals an older version
+    /// (history is never rewritten).
+    /// NOT_FOUND: no such agent or version. INVALID_ARGUMENT: to_version is the
+    /// latest version. ABORTED: expected_version is not the latest version.
+    /// FAILED_PRECONDITION: the old flow no longer validates (e.g. it references
+    /// a deleted tool; details list the errors). PERMISSION_DENIED: role below
+    /// builder. UNAUTHENTICATED: missing or invalid token.
+    public func rollbackAgent(
+        _ request: Agentplane_V1_AgentService.Method.RollbackAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.RollbackAgent.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.RollbackAgent.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.RollbackAgent.decodeResponse
+        ).message
+    }
+
+    /// Deletes an agent and all its versions. Its conversations keep their
+    /// history but accept no new messages (FAILED_PRECONDITION).
+    /// NOT_FOUND: no such agent. FAILED_PRECONDITION: a run of the agent is in
+    /// progress or waiting for input. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func deleteAgent(
+        _ request: Agentplane_V1_AgentService.Method.DeleteAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.DeleteAgent.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.DeleteAgent.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.DeleteAgent.decodeResponse
+        ).message
+    }
+
+    /// Validates a flow document without saving it: JSON syntax, node and edge
+    /// structure, reachability, and that referenced tools exist in the tenant.
+    /// Invalid flows are a normal response (valid = false), not an error.
+    /// RESOURCE_EXHAUSTED: flow_json larger than 1 MiB. PERMISSION_DENIED: role
+    /// below builder. UNAUTHENTICATED: missing or invalid token.
+    public func validateFlow(
+        _ request: Agentplane_V1_AgentService.Method.ValidateFlow.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_AgentService.Method.ValidateFlow.Output {
+        try await rpc.unary(
+            Agentplane_V1_AgentService.Method.ValidateFlow.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ValidateFlow.decodeResponse
+        ).message
     }
 }
 
@@ -3125,35 +3739,29 @@ public enum Agentplane_V1_ToolService {
         /// the kind (details list each field). ALREADY_EXISTS: a tool with this name
         /// exists. PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing
         /// or invalid token.
-        public enum CreateTool {
+        public enum CreateTool: ProtoMethod {
             public typealias Input = Agentplane_V1_CreateToolRequest
             public typealias Output = Agentplane_V1_CreateToolResponse
-            public static let name = "CreateTool"
-            public static let path = "/agentplane.v1.ToolService/CreateTool"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ToolService", method: "CreateTool", kind: .unary)
         }
         /// Returns a tool, secrets redacted.
         /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below member.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum GetTool {
+        public enum GetTool: ProtoMethod {
             public typealias Input = Agentplane_V1_GetToolRequest
             public typealias Output = Agentplane_V1_GetToolResponse
-            public static let name = "GetTool"
-            public static let path = "/agentplane.v1.ToolService/GetTool"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ToolService", method: "GetTool", kind: .unary)
         }
         /// Lists tools by name, secrets redacted. See [Pagination].
         /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
         /// member. UNAUTHENTICATED: missing or invalid token.
-        public enum ListTools {
+        public enum ListTools: ProtoMethod {
             public typealias Input = Agentplane_V1_ListToolsRequest
             public typealias Output = Agentplane_V1_ListToolsResponse
-            public static let name = "ListTools"
-            public static let path = "/agentplane.v1.ToolService/ListTools"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ToolService", method: "ListTools", kind: .unary)
         }
         /// Replaces a tool's name, description, config, schema, timeout and enabled
         /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
@@ -3162,25 +3770,21 @@ public enum Agentplane_V1_ToolService {
         /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
         /// expected_revision is not the current revision. PERMISSION_DENIED: role
         /// below builder. UNAUTHENTICATED: missing or invalid token.
-        public enum UpdateTool {
+        public enum UpdateTool: ProtoMethod {
             public typealias Input = Agentplane_V1_UpdateToolRequest
             public typealias Output = Agentplane_V1_UpdateToolResponse
-            public static let name = "UpdateTool"
-            public static let path = "/agentplane.v1.ToolService/UpdateTool"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ToolService", method: "UpdateTool", kind: .unary)
         }
         /// Deletes a tool. Agent versions that reference it fail validation when
         /// next run or saved.
         /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below builder.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum DeleteTool {
+        public enum DeleteTool: ProtoMethod {
             public typealias Input = Agentplane_V1_DeleteToolRequest
             public typealias Output = Agentplane_V1_DeleteToolResponse
-            public static let name = "DeleteTool"
-            public static let path = "/agentplane.v1.ToolService/DeleteTool"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ToolService", method: "DeleteTool", kind: .unary)
         }
         /// Runs a tool once with the given arguments: the control plane decrypts
         /// the tool's secrets and calls the integration service for its kind. Flows
@@ -3193,14 +3797,192 @@ public enum Agentplane_V1_ToolService {
         /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
         /// deadline expired. PERMISSION_DENIED: role below builder.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum ExecuteTool {
+        public enum ExecuteTool: ProtoMethod {
             public typealias Input = Agentplane_V1_ExecuteToolRequest
             public typealias Output = Agentplane_V1_ExecuteToolResponse
-            public static let name = "ExecuteTool"
-            public static let path = "/agentplane.v1.ToolService/ExecuteTool"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ToolService", method: "ExecuteTool", kind: .unary)
         }
+
+        /// Every method of the service.
+        public static let all: [MethodDescriptor] = [CreateTool.descriptor, GetTool.descriptor, ListTools.descriptor, UpdateTool.descriptor, DeleteTool.descriptor, ExecuteTool.descriptor]
+    }
+}
+
+/// What a server of agentplane.v1.ToolService implements; register it with the server.
+public protocol Agentplane_V1_ToolServiceServiceProtocol: RegistrableService {
+    /// Creates a tool.
+    /// INVALID_ARGUMENT: empty name, unknown kind, config or secrets invalid for
+    /// the kind (details list each field). ALREADY_EXISTS: a tool with this name
+    /// exists. PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing
+    /// or invalid token.
+    func createTool(request: Agentplane_V1_ToolService.Method.CreateTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.CreateTool.Output
+    /// Returns a tool, secrets redacted.
+    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below member.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func getTool(request: Agentplane_V1_ToolService.Method.GetTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.GetTool.Output
+    /// Lists tools by name, secrets redacted. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// member. UNAUTHENTICATED: missing or invalid token.
+    func listTools(request: Agentplane_V1_ToolService.Method.ListTools.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ListTools.Output
+    /// Replaces a tool's name, description, config, schema, timeout and enabled
+    /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
+    /// change.
+    /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
+    /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
+    /// expected_revision is not the current revision. PERMISSION_DENIED: role
+    /// below builder. UNAUTHENTICATED: missing or invalid token.
+    func updateTool(request: Agentplane_V1_ToolService.Method.UpdateTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output
+    /// Deletes a tool. Agent versions that reference it fail validation when
+    /// next run or saved.
+    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func deleteTool(request: Agentplane_V1_ToolService.Method.DeleteTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.DeleteTool.Output
+    /// Runs a tool once with the given arguments: the control plane decrypts
+    /// the tool's secrets and calls the integration service for its kind. Flows
+    /// call this with a service token. Builder or above, or ROLE_SERVICE.
+    /// Idempotent by idempotency_key (see [Idempotency]).
+    /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
+    /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
+    /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
+    /// the integration's rate limit. UNAVAILABLE: the integration or its
+    /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
+    /// deadline expired. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func executeTool(request: Agentplane_V1_ToolService.Method.ExecuteTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ExecuteTool.Output
+}
+
+extension Agentplane_V1_ToolServiceServiceProtocol {
+    /// The service's methods bound to this implementation, for a server's router.
+    public var serverMethods: [ServerMethod] {
+        [
+            ServerMethod(descriptor: Agentplane_V1_ToolService.Method.CreateTool.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ToolService.Method.CreateTool.decodeRequest(try await source.singleMessage())
+                let response = try await self.createTool(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ToolService.Method.GetTool.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ToolService.Method.GetTool.decodeRequest(try await source.singleMessage())
+                let response = try await self.getTool(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ToolService.Method.ListTools.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ToolService.Method.ListTools.decodeRequest(try await source.singleMessage())
+                let response = try await self.listTools(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ToolService.Method.UpdateTool.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ToolService.Method.UpdateTool.decodeRequest(try await source.singleMessage())
+                let response = try await self.updateTool(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ToolService.Method.DeleteTool.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ToolService.Method.DeleteTool.decodeRequest(try await source.singleMessage())
+                let response = try await self.deleteTool(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ToolService.Method.ExecuteTool.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ToolService.Method.ExecuteTool.decodeRequest(try await source.singleMessage())
+                let response = try await self.executeTool(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+        ]
+    }
+}
+
+/// A typed client of agentplane.v1.ToolService.
+public struct Agentplane_V1_ToolServiceClient: Sendable {
+    /// The client calls go through.
+    public let rpc: RPCClient
+
+    /// A typed client over an `RPCClient`.
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    /// Creates a tool.
+    /// INVALID_ARGUMENT: empty name, unknown kind, config or secrets invalid for
+    /// the kind (details list each field). ALREADY_EXISTS: a tool with this name
+    /// exists. PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing
+    /// or invalid token.
+    public func createTool(
+        _ request: Agentplane_V1_ToolService.Method.CreateTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ToolService.Method.CreateTool.Output {
+        try await rpc.unary(
+            Agentplane_V1_ToolService.Method.CreateTool.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.CreateTool.decodeResponse
+        ).message
+    }
+
+    /// Returns a tool, secrets redacted.
+    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below member.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func getTool(
+        _ request: Agentplane_V1_ToolService.Method.GetTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ToolService.Method.GetTool.Output {
+        try await rpc.unary(
+            Agentplane_V1_ToolService.Method.GetTool.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.GetTool.decodeResponse
+        ).message
+    }
+
+    /// Lists tools by name, secrets redacted. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// member. UNAUTHENTICATED: missing or invalid token.
+    public func listTools(
+        _ request: Agentplane_V1_ToolService.Method.ListTools.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ToolService.Method.ListTools.Output {
+        try await rpc.unary(
+            Agentplane_V1_ToolService.Method.ListTools.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ListTools.decodeResponse
+        ).message
+    }
+
+    /// Replaces a tool's name, description, config, schema, timeout and enabled
+    /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
+    /// change.
+    /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
+    /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
+    /// expected_revision is not the current revision. PERMISSION_DENIED: role
+    /// below builder. UNAUTHENTICATED: missing or invalid token.
+    public func updateTool(
+        _ request: Agentplane_V1_ToolService.Method.UpdateTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output {
+        try await rpc.unary(
+            Agentplane_V1_ToolService.Method.UpdateTool.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.UpdateTool.decodeResponse
+        ).message
+    }
+
+    /// Deletes a tool. Agent versions that reference it fail validation when
+    /// next run or saved.
+    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func deleteTool(
+        _ request: Agentplane_V1_ToolService.Method.DeleteTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ToolService.Method.DeleteTool.Output {
+        try await rpc.unary(
+            Agentplane_V1_ToolService.Method.DeleteTool.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.DeleteTool.decodeResponse
+        ).message
+    }
+
+    /// Runs a tool once with the given arguments: the control plane decrypts
+    /// the tool's secrets and calls the integration service for its kind. Flows
+    /// call this with a service token. Builder or above, or ROLE_SERVICE.
+    /// Idempotent by idempotency_key (see [Idempotency]).
+    /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
+    /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
+    /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
+    /// the integration's rate limit. UNAVAILABLE: the integration or its
+    /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
+    /// deadline expired. PERMISSION_DENIED: role below builder.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func executeTool(
+        _ request: Agentplane_V1_ToolService.Method.ExecuteTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ToolService.Method.ExecuteTool.Output {
+        try await rpc.unary(
+            Agentplane_V1_ToolService.Method.ExecuteTool.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ExecuteTool.decodeResponse
+        ).message
     }
 }
 
@@ -3217,48 +3999,40 @@ public enum Agentplane_V1_ConversationService {
         /// INVALID_ARGUMENT: empty agent_id. NOT_FOUND: no such agent or version.
         /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
         /// invalid token.
-        public enum CreateConversation {
+        public enum CreateConversation: ProtoMethod {
             public typealias Input = Agentplane_V1_CreateConversationRequest
             public typealias Output = Agentplane_V1_CreateConversationResponse
-            public static let name = "CreateConversation"
-            public static let path = "/agentplane.v1.ConversationService/CreateConversation"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "CreateConversation", kind: .unary)
         }
         /// Returns a conversation.
         /// NOT_FOUND: no such conversation, or another user's and role below admin.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum GetConversation {
+        public enum GetConversation: ProtoMethod {
             public typealias Input = Agentplane_V1_GetConversationRequest
             public typealias Output = Agentplane_V1_GetConversationResponse
-            public static let name = "GetConversation"
-            public static let path = "/agentplane.v1.ConversationService/GetConversation"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "GetConversation", kind: .unary)
         }
         /// Lists conversations, most recently active first. See [Pagination].
         /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
         /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
-        public enum ListConversations {
+        public enum ListConversations: ProtoMethod {
             public typealias Input = Agentplane_V1_ListConversationsRequest
             public typealias Output = Agentplane_V1_ListConversationsResponse
-            public static let name = "ListConversations"
-            public static let path = "/agentplane.v1.ConversationService/ListConversations"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "ListConversations", kind: .unary)
         }
         /// Lists a conversation's messages, oldest first (default page size 100,
         /// max 500). See [Pagination].
         /// NOT_FOUND: no such conversation (or not visible to the caller).
         /// INVALID_ARGUMENT: bad page token or size. UNAUTHENTICATED: missing or
         /// invalid token.
-        public enum ListMessages {
+        public enum ListMessages: ProtoMethod {
             public typealias Input = Agentplane_V1_ListMessagesRequest
             public typealias Output = Agentplane_V1_ListMessagesResponse
-            public static let name = "ListMessages"
-            public static let path = "/agentplane.v1.ConversationService/ListMessages"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "ListMessages", kind: .unary)
         }
         /// Saves a user message and runs the agent on it. Server stream: first the
         /// saved user message, then the run's ExecutionEvents, and when the run
@@ -3273,13 +4047,11 @@ public enum Agentplane_V1_ConversationService {
         /// ABORTED: another run of this conversation is in progress. UNAVAILABLE:
         /// the execution service is down. UNAUTHENTICATED: missing or invalid
         /// token.
-        public enum SendMessage {
+        public enum SendMessage: ProtoMethod {
             public typealias Input = Agentplane_V1_SendMessageRequest
             public typealias Output = Agentplane_V1_SendMessageResponse
-            public static let name = "SendMessage"
-            public static let path = "/agentplane.v1.ConversationService/SendMessage"
-            public static let clientStreaming = false
-            public static let serverStreaming = true
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "SendMessage", kind: .serverStreaming)
         }
         /// Appends a message without running the agent; used by the execution
         /// service to save assistant and tool messages. ROLE_SERVICE only.
@@ -3288,13 +4060,11 @@ public enum Agentplane_V1_ConversationService {
         /// conversation. FAILED_PRECONDITION: the idempotency key was used with
         /// another message. PERMISSION_DENIED: not a service token.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum AppendMessage {
+        public enum AppendMessage: ProtoMethod {
             public typealias Input = Agentplane_V1_AppendMessageRequest
             public typealias Output = Agentplane_V1_AppendMessageResponse
-            public static let name = "AppendMessage"
-            public static let path = "/agentplane.v1.ConversationService/AppendMessage"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "AppendMessage", kind: .unary)
         }
         /// Answers the pending interrupt of the conversation's run and continues
         /// it. The answer is saved as a user message. Server stream shaped as in
@@ -3304,14 +4074,231 @@ public enum Agentplane_V1_ConversationService {
         /// for input. ABORTED: interrupt_id is not the pending one (already
         /// answered). UNAVAILABLE: the execution service is down. UNAUTHENTICATED:
         /// missing or invalid token.
-        public enum ResumeConversation {
+        public enum ResumeConversation: ProtoMethod {
             public typealias Input = Agentplane_V1_ResumeConversationRequest
             public typealias Output = Agentplane_V1_ResumeConversationResponse
-            public static let name = "ResumeConversation"
-            public static let path = "/agentplane.v1.ConversationService/ResumeConversation"
-            public static let clientStreaming = false
-            public static let serverStreaming = true
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "ResumeConversation", kind: .serverStreaming)
         }
+
+        /// Every method of the service.
+        public static let all: [MethodDescriptor] = [CreateConversation.descriptor, GetConversation.descriptor, ListConversations.descriptor, ListMessages.descriptor, SendMessage.descriptor, AppendMessage.descriptor, ResumeConversation.descriptor]
+    }
+}
+
+/// What a server of agentplane.v1.ConversationService implements; register it with the server.
+public protocol Agentplane_V1_ConversationServiceServiceProtocol: RegistrableService {
+    /// Starts a conversation with an agent. Member or above.
+    /// INVALID_ARGUMENT: empty agent_id. NOT_FOUND: no such agent or version.
+    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+    /// invalid token.
+    func createConversation(request: Agentplane_V1_ConversationService.Method.CreateConversation.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.CreateConversation.Output
+    /// Returns a conversation.
+    /// NOT_FOUND: no such conversation, or another user's and role below admin.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func getConversation(request: Agentplane_V1_ConversationService.Method.GetConversation.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.GetConversation.Output
+    /// Lists conversations, most recently active first. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+    func listConversations(request: Agentplane_V1_ConversationService.Method.ListConversations.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.ListConversations.Output
+    /// Lists a conversation's messages, oldest first (default page size 100,
+    /// max 500). See [Pagination].
+    /// NOT_FOUND: no such conversation (or not visible to the caller).
+    /// INVALID_ARGUMENT: bad page token or size. UNAUTHENTICATED: missing or
+    /// invalid token.
+    func listMessages(request: Agentplane_V1_ConversationService.Method.ListMessages.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.ListMessages.Output
+    /// Saves a user message and runs the agent on it. Server stream: first the
+    /// saved user message, then the run's ExecutionEvents, and when the run
+    /// finishes the saved assistant message. A run that pauses for input ends
+    /// the stream after its `interrupt` event (continue with
+    /// ResumeConversation); a failed run ends it after `run_failed`; both end
+    /// with status OK (see [Streaming]). Member or above (own conversation).
+    /// INVALID_ARGUMENT: empty content. RESOURCE_EXHAUSTED: content over 32
+    /// KiB, or the tenant's run or model rate limit. NOT_FOUND: no such
+    /// conversation. FAILED_PRECONDITION: the conversation is waiting for human
+    /// input, its agent was deleted, or its flow no longer validates.
+    /// ABORTED: another run of this conversation is in progress. UNAVAILABLE:
+    /// the execution service is down. UNAUTHENTICATED: missing or invalid
+    /// token.
+    func sendMessage(
+        request: Agentplane_V1_ConversationService.Method.SendMessage.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.SendMessage.Output>, context: ServerContext
+    ) async throws
+    /// Appends a message without running the agent; used by the execution
+    /// service to save assistant and tool messages. ROLE_SERVICE only.
+    /// Idempotent by idempotency_key (see [Idempotency]).
+    /// INVALID_ARGUMENT: unspecified role or empty content. NOT_FOUND: no such
+    /// conversation. FAILED_PRECONDITION: the idempotency key was used with
+    /// another message. PERMISSION_DENIED: not a service token.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func appendMessage(request: Agentplane_V1_ConversationService.Method.AppendMessage.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.AppendMessage.Output
+    /// Answers the pending interrupt of the conversation's run and continues
+    /// it. The answer is saved as a user message. Server stream shaped as in
+    /// SendMessage. Member or above (own conversation).
+    /// INVALID_ARGUMENT: input fails the interrupt's choices or input schema.
+    /// NOT_FOUND: no such conversation. FAILED_PRECONDITION: nothing is waiting
+    /// for input. ABORTED: interrupt_id is not the pending one (already
+    /// answered). UNAVAILABLE: the execution service is down. UNAUTHENTICATED:
+    /// missing or invalid token.
+    func resumeConversation(
+        request: Agentplane_V1_ConversationService.Method.ResumeConversation.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.ResumeConversation.Output>, context: ServerContext
+    ) async throws
+}
+
+extension Agentplane_V1_ConversationServiceServiceProtocol {
+    /// The service's methods bound to this implementation, for a server's router.
+    public var serverMethods: [ServerMethod] {
+        [
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.CreateConversation.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.CreateConversation.decodeRequest(try await source.singleMessage())
+                let response = try await self.createConversation(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.GetConversation.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.GetConversation.decodeRequest(try await source.singleMessage())
+                let response = try await self.getConversation(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.ListConversations.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.ListConversations.decodeRequest(try await source.singleMessage())
+                let response = try await self.listConversations(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.ListMessages.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.ListMessages.decodeRequest(try await source.singleMessage())
+                let response = try await self.listMessages(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.SendMessage.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.SendMessage.decodeRequest(try await source.singleMessage())
+                try await self.sendMessage(
+                    request: request, response: Agentplane_V1_ConversationService.Method.SendMessage.responseWriter(sink), context: context)
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.AppendMessage.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.AppendMessage.decodeRequest(try await source.singleMessage())
+                let response = try await self.appendMessage(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.ResumeConversation.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.ResumeConversation.decodeRequest(try await source.singleMessage())
+                try await self.resumeConversation(
+                    request: request, response: Agentplane_V1_ConversationService.Method.ResumeConversation.responseWriter(sink), context: context)
+            },
+        ]
+    }
+}
+
+/// A typed client of agentplane.v1.ConversationService.
+public struct Agentplane_V1_ConversationServiceClient: Sendable {
+    /// The client calls go through.
+    public let rpc: RPCClient
+
+    /// A typed client over an `RPCClient`.
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    /// Starts a conversation with an agent. Member or above.
+    /// INVALID_ARGUMENT: empty agent_id. NOT_FOUND: no such agent or version.
+    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+    /// invalid token.
+    public func createConversation(
+        _ request: Agentplane_V1_ConversationService.Method.CreateConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ConversationService.Method.CreateConversation.Output {
+        try await rpc.unary(
+            Agentplane_V1_ConversationService.Method.CreateConversation.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.CreateConversation.decodeResponse
+        ).message
+    }
+
+    /// Returns a conversation.
+    /// NOT_FOUND: no such conversation, or another user's and role below admin.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func getConversation(
+        _ request: Agentplane_V1_ConversationService.Method.GetConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ConversationService.Method.GetConversation.Output {
+        try await rpc.unary(
+            Agentplane_V1_ConversationService.Method.GetConversation.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.GetConversation.decodeResponse
+        ).message
+    }
+
+    /// Lists conversations, most recently active first. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+    public func listConversations(
+        _ request: Agentplane_V1_ConversationService.Method.ListConversations.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ConversationService.Method.ListConversations.Output {
+        try await rpc.unary(
+            Agentplane_V1_ConversationService.Method.ListConversations.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ListConversations.decodeResponse
+        ).message
+    }
+
+    /// Lists a conversation's messages, oldest first (default page size 100,
+    /// max 500). See [Pagination].
+    /// NOT_FOUND: no such conversation (or not visible to the caller).
+    /// INVALID_ARGUMENT: bad page token or size. UNAUTHENTICATED: missing or
+    /// invalid token.
+    public func listMessages(
+        _ request: Agentplane_V1_ConversationService.Method.ListMessages.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ConversationService.Method.ListMessages.Output {
+        try await rpc.unary(
+            Agentplane_V1_ConversationService.Method.ListMessages.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ListMessages.decodeResponse
+        ).message
+    }
+
+    /// Saves a user message and runs the agent on it. Server stream: first the
+    /// saved user message, then the run's ExecutionEvents, and when the run
+    /// finishes the saved assistant message. A run that pauses for input ends
+    /// the stream after its `interrupt` event (continue with
+    /// ResumeConversation); a failed run ends it after `run_failed`; both end
+    /// with status OK (see [Streaming]). Member or above (own conversation).
+    /// INVALID_ARGUMENT: empty content. RESOURCE_EXHAUSTED: content over 32
+    /// KiB, or the tenant's run or model rate limit. NOT_FOUND: no such
+    /// conversation. FAILED_PRECONDITION: the conversation is waiting for human
+    /// input, its agent was deleted, or its flow no longer validates.
+    /// ABORTED: another run of this conversation is in progress. UNAVAILABLE:
+    /// the execution service is down. UNAUTHENTICATED: missing or invalid
+    /// token.
+    public func sendMessage<Result: Sendable>(
+        _ request: Agentplane_V1_ConversationService.Method.SendMessage.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ConversationService.Method.SendMessage.Output>) async throws -> Result
+    ) async throws -> Result {
+        try await rpc.serverStreaming(
+            Agentplane_V1_ConversationService.Method.SendMessage.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.SendMessage.decodeResponse, onResponse: onResponse)
+    }
+
+    /// Appends a message without running the agent; used by the execution
+    /// service to save assistant and tool messages. ROLE_SERVICE only.
+    /// Idempotent by idempotency_key (see [Idempotency]).
+    /// INVALID_ARGUMENT: unspecified role or empty content. NOT_FOUND: no such
+    /// conversation. FAILED_PRECONDITION: the idempotency key was used with
+    /// another message. PERMISSION_DENIED: not a service token.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func appendMessage(
+        _ request: Agentplane_V1_ConversationService.Method.AppendMessage.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_ConversationService.Method.AppendMessage.Output {
+        try await rpc.unary(
+            Agentplane_V1_ConversationService.Method.AppendMessage.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.AppendMessage.decodeResponse
+        ).message
+    }
+
+    /// Answers the pending interrupt of the conversation's run and continues
+    /// it. The answer is saved as a user message. Server stream shaped as in
+    /// SendMessage. Member or above (own conversation).
+    /// INVALID_ARGUMENT: input fails the interrupt's choices or input schema.
+    /// NOT_FOUND: no such conversation. FAILED_PRECONDITION: nothing is waiting
+    /// for input. ABORTED: interrupt_id is not the pending one (already
+    /// answered). UNAVAILABLE: the execution service is down. UNAUTHENTICATED:
+    /// missing or invalid token.
+    public func resumeConversation<Result: Sendable>(
+        _ request: Agentplane_V1_ConversationService.Method.ResumeConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ConversationService.Method.ResumeConversation.Output>) async throws -> Result
+    ) async throws -> Result {
+        try await rpc.serverStreaming(
+            Agentplane_V1_ConversationService.Method.ResumeConversation.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ResumeConversation.decodeResponse, onResponse: onResponse)
     }
 }
 
@@ -3335,61 +4322,203 @@ public enum Agentplane_V1_DocumentService {
         /// max_document_bytes (default 50 MiB), or a chunk exceeds 1 MiB.
         /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
         /// invalid token.
-        public enum UploadDocument {
+        public enum UploadDocument: ProtoMethod {
             public typealias Input = Agentplane_V1_UploadDocumentRequest
             public typealias Output = Agentplane_V1_UploadDocumentResponse
-            public static let name = "UploadDocument"
-            public static let path = "/agentplane.v1.DocumentService/UploadDocument"
-            public static let clientStreaming = true
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.DocumentService", method: "UploadDocument", kind: .clientStreaming)
         }
         /// Returns a document's metadata.
         /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum GetDocument {
+        public enum GetDocument: ProtoMethod {
             public typealias Input = Agentplane_V1_GetDocumentRequest
             public typealias Output = Agentplane_V1_GetDocumentResponse
-            public static let name = "GetDocument"
-            public static let path = "/agentplane.v1.DocumentService/GetDocument"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.DocumentService", method: "GetDocument", kind: .unary)
         }
         /// Lists documents, newest first. See [Pagination].
         /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
         /// member. UNAUTHENTICATED: missing or invalid token.
-        public enum ListDocuments {
+        public enum ListDocuments: ProtoMethod {
             public typealias Input = Agentplane_V1_ListDocumentsRequest
             public typealias Output = Agentplane_V1_ListDocumentsResponse
-            public static let name = "ListDocuments"
-            public static let path = "/agentplane.v1.DocumentService/ListDocuments"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.DocumentService", method: "ListDocuments", kind: .unary)
         }
         /// Deletes a document and removes it from the knowledge base.
         /// NOT_FOUND: no such document. UNAVAILABLE: the knowledge base could not
         /// be updated (nothing was deleted; retry). PERMISSION_DENIED: role below
         /// builder. UNAUTHENTICATED: missing or invalid token.
-        public enum DeleteDocument {
+        public enum DeleteDocument: ProtoMethod {
             public typealias Input = Agentplane_V1_DeleteDocumentRequest
             public typealias Output = Agentplane_V1_DeleteDocumentResponse
-            public static let name = "DeleteDocument"
-            public static let path = "/agentplane.v1.DocumentService/DeleteDocument"
-            public static let clientStreaming = false
-            public static let serverStreaming = false
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.DocumentService", method: "DeleteDocument", kind: .unary)
         }
         /// Downloads a document. Server stream: the first message carries the
         /// `document` metadata, each following one a `chunk` (up to 256 KiB) of the
         /// content, in order.
         /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
         /// UNAUTHENTICATED: missing or invalid token.
-        public enum DownloadDocument {
+        public enum DownloadDocument: ProtoMethod {
             public typealias Input = Agentplane_V1_DownloadDocumentRequest
             public typealias Output = Agentplane_V1_DownloadDocumentResponse
-            public static let name = "DownloadDocument"
-            public static let path = "/agentplane.v1.DocumentService/DownloadDocument"
-            public static let clientStreaming = false
-            public static let serverStreaming = true
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.DocumentService", method: "DownloadDocument", kind: .serverStreaming)
         }
+
+        /// Every method of the service.
+        public static let all: [MethodDescriptor] = [UploadDocument.descriptor, GetDocument.descriptor, ListDocuments.descriptor, DeleteDocument.descriptor, DownloadDocument.descriptor]
+    }
+}
+
+/// What a server of agentplane.v1.DocumentService implements; register it with the server.
+public protocol Agentplane_V1_DocumentServiceServiceProtocol: RegistrableService {
+    /// Uploads a document. Client stream: the first message carries `metadata`,
+    /// each following one a `chunk` of the content (at most 1 MiB per message).
+    /// The response is sent after the last chunk has been stored; indexing
+    /// continues in the background (Document.status).
+    /// INVALID_ARGUMENT: first message is not metadata, a later one is, or the
+    /// name is empty. RESOURCE_EXHAUSTED: the document exceeds the tenant's
+    /// max_document_bytes (default 50 MiB), or a chunk exceeds 1 MiB.
+    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+    /// invalid token.
+    func uploadDocument(
+        requests: RequestStream<Agentplane_V1_DocumentService.Method.UploadDocument.Input>, context: ServerContext
+    ) async throws -> Agentplane_V1_DocumentService.Method.UploadDocument.Output
+    /// Returns a document's metadata.
+    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func getDocument(request: Agentplane_V1_DocumentService.Method.GetDocument.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.GetDocument.Output
+    /// Lists documents, newest first. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// member. UNAUTHENTICATED: missing or invalid token.
+    func listDocuments(request: Agentplane_V1_DocumentService.Method.ListDocuments.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.ListDocuments.Output
+    /// Deletes a document and removes it from the knowledge base.
+    /// NOT_FOUND: no such document. UNAVAILABLE: the knowledge base could not
+    /// be updated (nothing was deleted; retry). PERMISSION_DENIED: role below
+    /// builder. UNAUTHENTICATED: missing or invalid token.
+    func deleteDocument(request: Agentplane_V1_DocumentService.Method.DeleteDocument.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.DeleteDocument.Output
+    /// Downloads a document. Server stream: the first message carries the
+    /// `document` metadata, each following one a `chunk` (up to 256 KiB) of the
+    /// content, in order.
+    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+    /// UNAUTHENTICATED: missing or invalid token.
+    func downloadDocument(
+        request: Agentplane_V1_DocumentService.Method.DownloadDocument.Input, response: ResponseWriter<Agentplane_V1_DocumentService.Method.DownloadDocument.Output>, context: ServerContext
+    ) async throws
+}
+
+extension Agentplane_V1_DocumentServiceServiceProtocol {
+    /// The service's methods bound to this implementation, for a server's router.
+    public var serverMethods: [ServerMethod] {
+        [
+            ServerMethod(descriptor: Agentplane_V1_DocumentService.Method.UploadDocument.descriptor) { source, sink, context in
+                let response = try await self.uploadDocument(
+                    requests: Agentplane_V1_DocumentService.Method.UploadDocument.requestStream(source), context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_DocumentService.Method.GetDocument.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_DocumentService.Method.GetDocument.decodeRequest(try await source.singleMessage())
+                let response = try await self.getDocument(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_DocumentService.Method.ListDocuments.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_DocumentService.Method.ListDocuments.decodeRequest(try await source.singleMessage())
+                let response = try await self.listDocuments(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_DocumentService.Method.DeleteDocument.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_DocumentService.Method.DeleteDocument.decodeRequest(try await source.singleMessage())
+                let response = try await self.deleteDocument(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_DocumentService.Method.DownloadDocument.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_DocumentService.Method.DownloadDocument.decodeRequest(try await source.singleMessage())
+                try await self.downloadDocument(
+                    request: request, response: Agentplane_V1_DocumentService.Method.DownloadDocument.responseWriter(sink), context: context)
+            },
+        ]
+    }
+}
+
+/// A typed client of agentplane.v1.DocumentService.
+public struct Agentplane_V1_DocumentServiceClient: Sendable {
+    /// The client calls go through.
+    public let rpc: RPCClient
+
+    /// A typed client over an `RPCClient`.
+    public init(_ rpc: RPCClient) { self.rpc = rpc }
+
+    /// Uploads a document. Client stream: the first message carries `metadata`,
+    /// each following one a `chunk` of the content (at most 1 MiB per message).
+    /// The response is sent after the last chunk has been stored; indexing
+    /// continues in the background (Document.status).
+    /// INVALID_ARGUMENT: first message is not metadata, a later one is, or the
+    /// name is empty. RESOURCE_EXHAUSTED: the document exceeds the tenant's
+    /// max_document_bytes (default 50 MiB), or a chunk exceeds 1 MiB.
+    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+    /// invalid token.
+    public func uploadDocument(
+        metadata: Metadata = [:], options: CallOptions = .defaults,
+        requests: @escaping @Sendable (RequestWriter<Agentplane_V1_DocumentService.Method.UploadDocument.Input>) async throws -> Void
+    ) async throws -> Agentplane_V1_DocumentService.Method.UploadDocument.Output {
+        try await rpc.clientStreaming(
+            Agentplane_V1_DocumentService.Method.UploadDocument.descriptor, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.UploadDocument.decodeResponse, requests: requests
+        ).message
+    }
+
+    /// Returns a document's metadata.
+    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func getDocument(
+        _ request: Agentplane_V1_DocumentService.Method.GetDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_DocumentService.Method.GetDocument.Output {
+        try await rpc.unary(
+            Agentplane_V1_DocumentService.Method.GetDocument.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.GetDocument.decodeResponse
+        ).message
+    }
+
+    /// Lists documents, newest first. See [Pagination].
+    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+    /// member. UNAUTHENTICATED: missing or invalid token.
+    public func listDocuments(
+        _ request: Agentplane_V1_DocumentService.Method.ListDocuments.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_DocumentService.Method.ListDocuments.Output {
+        try await rpc.unary(
+            Agentplane_V1_DocumentService.Method.ListDocuments.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.ListDocuments.decodeResponse
+        ).message
+    }
+
+    /// Deletes a document and removes it from the knowledge base.
+    /// NOT_FOUND: no such document. UNAVAILABLE: the knowledge base could not
+    /// be updated (nothing was deleted; retry). PERMISSION_DENIED: role below
+    /// builder. UNAUTHENTICATED: missing or invalid token.
+    public func deleteDocument(
+        _ request: Agentplane_V1_DocumentService.Method.DeleteDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+    ) async throws -> Agentplane_V1_DocumentService.Method.DeleteDocument.Output {
+        try await rpc.unary(
+            Agentplane_V1_DocumentService.Method.DeleteDocument.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.DeleteDocument.decodeResponse
+        ).message
+    }
+
+    /// Downloads a document. Server stream: the first message carries the
+    /// `document` metadata, each following one a `chunk` (up to 256 KiB) of the
+    /// content, in order.
+    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+    /// UNAUTHENTICATED: missing or invalid token.
+    public func downloadDocument<Result: Sendable>(
+        _ request: Agentplane_V1_DocumentService.Method.DownloadDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_DocumentService.Method.DownloadDocument.Output>) async throws -> Result
+    ) async throws -> Result {
+        try await rpc.serverStreaming(
+            Agentplane_V1_DocumentService.Method.DownloadDocument.descriptor, request: request, metadata: metadata, options: options,
+            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.DownloadDocument.decodeResponse, onResponse: onResponse)
     }
 }
 
@@ -3399,19 +4528,25 @@ extension Agentplane_V1_TokenPair {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__TokenPair.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__TokenPair.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__TokenPair.self)
-        agentplane__v1__token_pair__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TokenPair>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TokenPair>.alignment).bindMemory(to: Agentplane__V1__TokenPair.self, capacity: 1)
+            agentplane__v1__token_pair__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3423,22 +4558,22 @@ extension Agentplane_V1_TokenPair {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__TokenPair>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__TokenPair>, _ arena: inout ProtoArena) {
         if !self.accessToken.isEmpty { c.pointee.access_token = arena.cString(self.accessToken) }
         if let value = self.accessTokenExpiresAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.access_token_expires_at = pointer
             }
         }
         if !self.refreshToken.isEmpty { c.pointee.refresh_token = arena.cString(self.refreshToken) }
         if let value = self.refreshTokenExpiresAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.refresh_token_expires_at = pointer
             }
         }
@@ -3451,19 +4586,25 @@ extension Agentplane_V1_LoginRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LoginRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LoginRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__LoginRequest.self)
-        agentplane__v1__login_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__LoginRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__LoginRequest>.alignment).bindMemory(to: Agentplane__V1__LoginRequest.self, capacity: 1)
+            agentplane__v1__login_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3474,7 +4615,7 @@ extension Agentplane_V1_LoginRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LoginRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LoginRequest>, _ arena: inout ProtoArena) {
         if !self.tenantSlug.isEmpty { c.pointee.tenant_slug = arena.cString(self.tenantSlug) }
         if !self.email.isEmpty { c.pointee.email = arena.cString(self.email) }
         if !self.password.isEmpty { c.pointee.password = arena.cString(self.password) }
@@ -3487,19 +4628,26 @@ extension Agentplane_V1_LoginResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LoginResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LoginResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__LoginResponse.self)
-        agentplane__v1__login_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__LoginResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__LoginResponse>.alignment).bindMemory(to: Agentplane__V1__LoginResponse.self, capacity: 1)
+            agentplane__v1__login_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3510,28 +4658,28 @@ extension Agentplane_V1_LoginResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LoginResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LoginResponse>, _ arena: inout ProtoArena) {
         if let value = self.tokens {
             do {
-                let pointer = arena.allocate(Agentplane__V1__TokenPair.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TokenPair>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TokenPair>.alignment).bindMemory(to: Agentplane__V1__TokenPair.self, capacity: 1)
                 agentplane__v1__token_pair__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tokens = pointer
             }
         }
         if let value = self.user {
             do {
-                let pointer = arena.allocate(Agentplane__V1__User.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
                 agentplane__v1__user__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.user = pointer
             }
         }
         if let value = self.tenant {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tenant.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tenant>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tenant>.alignment).bindMemory(to: Agentplane__V1__Tenant.self, capacity: 1)
                 agentplane__v1__tenant__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tenant = pointer
             }
         }
@@ -3544,19 +4692,25 @@ extension Agentplane_V1_RefreshRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RefreshRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RefreshRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RefreshRequest.self)
-        agentplane__v1__refresh_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RefreshRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RefreshRequest>.alignment).bindMemory(to: Agentplane__V1__RefreshRequest.self, capacity: 1)
+            agentplane__v1__refresh_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3565,7 +4719,7 @@ extension Agentplane_V1_RefreshRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RefreshRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RefreshRequest>, _ arena: inout ProtoArena) {
         if !self.refreshToken.isEmpty { c.pointee.refresh_token = arena.cString(self.refreshToken) }
     }
 }
@@ -3576,19 +4730,25 @@ extension Agentplane_V1_RefreshResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RefreshResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RefreshResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RefreshResponse.self)
-        agentplane__v1__refresh_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RefreshResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RefreshResponse>.alignment).bindMemory(to: Agentplane__V1__RefreshResponse.self, capacity: 1)
+            agentplane__v1__refresh_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3597,12 +4757,12 @@ extension Agentplane_V1_RefreshResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RefreshResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RefreshResponse>, _ arena: inout ProtoArena) {
         if let value = self.tokens {
             do {
-                let pointer = arena.allocate(Agentplane__V1__TokenPair.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TokenPair>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TokenPair>.alignment).bindMemory(to: Agentplane__V1__TokenPair.self, capacity: 1)
                 agentplane__v1__token_pair__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tokens = pointer
             }
         }
@@ -3615,19 +4775,25 @@ extension Agentplane_V1_LogoutRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LogoutRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LogoutRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__LogoutRequest.self)
-        agentplane__v1__logout_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__LogoutRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__LogoutRequest>.alignment).bindMemory(to: Agentplane__V1__LogoutRequest.self, capacity: 1)
+            agentplane__v1__logout_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3636,7 +4802,7 @@ extension Agentplane_V1_LogoutRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LogoutRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LogoutRequest>, _ arena: inout ProtoArena) {
         c.pointee.all_sessions = self.allSessions ? 1 : 0
     }
 }
@@ -3647,19 +4813,25 @@ extension Agentplane_V1_LogoutResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LogoutResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__LogoutResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__LogoutResponse.self)
-        agentplane__v1__logout_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__LogoutResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__LogoutResponse>.alignment).bindMemory(to: Agentplane__V1__LogoutResponse.self, capacity: 1)
+            agentplane__v1__logout_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3667,7 +4839,7 @@ extension Agentplane_V1_LogoutResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LogoutResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__LogoutResponse>, _ arena: inout ProtoArena) {
     }
 }
 
@@ -3677,19 +4849,25 @@ extension Agentplane_V1_WhoAmIRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__WhoAmIRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__WhoAmIRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__WhoAmIRequest.self)
-        agentplane__v1__who_am_irequest__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__WhoAmIRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__WhoAmIRequest>.alignment).bindMemory(to: Agentplane__V1__WhoAmIRequest.self, capacity: 1)
+            agentplane__v1__who_am_irequest__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3697,7 +4875,7 @@ extension Agentplane_V1_WhoAmIRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__WhoAmIRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__WhoAmIRequest>, _ arena: inout ProtoArena) {
     }
 }
 
@@ -3707,19 +4885,26 @@ extension Agentplane_V1_WhoAmIResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__WhoAmIResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__WhoAmIResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__WhoAmIResponse.self)
-        agentplane__v1__who_am_iresponse__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__WhoAmIResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__WhoAmIResponse>.alignment).bindMemory(to: Agentplane__V1__WhoAmIResponse.self, capacity: 1)
+            agentplane__v1__who_am_iresponse__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3741,35 +4926,35 @@ extension Agentplane_V1_WhoAmIResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__WhoAmIResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__WhoAmIResponse>, _ arena: inout ProtoArena) {
         c.pointee.principal_kind = .init(rawValue: .init(truncatingIfNeeded: self.principalKind.rawValue))
         if let value = self.user {
             do {
-                let pointer = arena.allocate(Agentplane__V1__User.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
                 agentplane__v1__user__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.user = pointer
             }
         }
         if let value = self.apiKey {
             do {
-                let pointer = arena.allocate(Agentplane__V1__ApiKey.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ApiKey>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ApiKey>.alignment).bindMemory(to: Agentplane__V1__ApiKey.self, capacity: 1)
                 agentplane__v1__api_key__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.api_key = pointer
             }
         }
         if let value = self.tenant {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tenant.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tenant>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tenant>.alignment).bindMemory(to: Agentplane__V1__Tenant.self, capacity: 1)
                 agentplane__v1__tenant__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tenant = pointer
             }
         }
         if !self.roles.isEmpty {
             let count = self.roles.count
-            let array = arena.allocate(Agentplane__V1__Role.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Role>.stride &* count, alignment: MemoryLayout<Agentplane__V1__Role>.alignment).bindMemory(to: Agentplane__V1__Role.self, capacity: count)
             for (index, value) in self.roles.enumerated() {
                 array[index] = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
             }
@@ -3778,9 +4963,9 @@ extension Agentplane_V1_WhoAmIResponse {
         }
         if let value = self.expiresAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.expires_at = pointer
             }
         }
@@ -3793,19 +4978,26 @@ extension Agentplane_V1_Tenant {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Tenant.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Tenant.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__Tenant.self)
-        agentplane__v1__tenant__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tenant>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tenant>.alignment).bindMemory(to: Agentplane__V1__Tenant.self, capacity: 1)
+            agentplane__v1__tenant__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3820,32 +5012,32 @@ extension Agentplane_V1_Tenant {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Tenant>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Tenant>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.slug.isEmpty { c.pointee.slug = arena.cString(self.slug) }
         if !self.displayName.isEmpty { c.pointee.display_name = arena.cString(self.displayName) }
         if let value = self.settings {
             do {
-                let pointer = arena.allocate(Agentplane__V1__TenantSettings.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TenantSettings>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TenantSettings>.alignment).bindMemory(to: Agentplane__V1__TenantSettings.self, capacity: 1)
                 agentplane__v1__tenant_settings__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.settings = pointer
             }
         }
         c.pointee.revision = self.revision
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
         if let value = self.updatedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.updated_at = pointer
             }
         }
@@ -3858,19 +5050,26 @@ extension Agentplane_V1_TenantSettings {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__TenantSettings.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__TenantSettings.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__TenantSettings.self)
-        agentplane__v1__tenant_settings__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TenantSettings>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TenantSettings>.alignment).bindMemory(to: Agentplane__V1__TenantSettings.self, capacity: 1)
+            agentplane__v1__tenant_settings__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3885,13 +5084,13 @@ extension Agentplane_V1_TenantSettings {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__TenantSettings>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__TenantSettings>, _ arena: inout ProtoArena) {
         if !self.defaultChatModel.isEmpty { c.pointee.default_chat_model = arena.cString(self.defaultChatModel) }
         if let value = self.conversationRetention {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.conversation_retention = pointer
             }
         }
@@ -3899,18 +5098,18 @@ extension Agentplane_V1_TenantSettings {
         c.pointee.max_run_steps = self.maxRunSteps
         if let value = self.maxRunDuration {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.max_run_duration = pointer
             }
         }
         if !self.timeZone.isEmpty { c.pointee.time_zone = arena.cString(self.timeZone) }
         if let value = self.extra {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.extra = pointer
             }
         }
@@ -3923,19 +5122,26 @@ extension Agentplane_V1_CreateTenantRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateTenantRequest.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateTenantRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateTenantRequest.self)
-        agentplane__v1__create_tenant_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateTenantRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateTenantRequest>.alignment).bindMemory(to: Agentplane__V1__CreateTenantRequest.self, capacity: 1)
+            agentplane__v1__create_tenant_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3949,7 +5155,7 @@ extension Agentplane_V1_CreateTenantRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateTenantRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateTenantRequest>, _ arena: inout ProtoArena) {
         if !self.slug.isEmpty { c.pointee.slug = arena.cString(self.slug) }
         if !self.displayName.isEmpty { c.pointee.display_name = arena.cString(self.displayName) }
         if !self.ownerEmail.isEmpty { c.pointee.owner_email = arena.cString(self.ownerEmail) }
@@ -3957,9 +5163,9 @@ extension Agentplane_V1_CreateTenantRequest {
         if !self.ownerPassword.isEmpty { c.pointee.owner_password = arena.cString(self.ownerPassword) }
         if let value = self.settings {
             do {
-                let pointer = arena.allocate(Agentplane__V1__TenantSettings.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TenantSettings>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TenantSettings>.alignment).bindMemory(to: Agentplane__V1__TenantSettings.self, capacity: 1)
                 agentplane__v1__tenant_settings__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.settings = pointer
             }
         }
@@ -3972,19 +5178,26 @@ extension Agentplane_V1_CreateTenantResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateTenantResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateTenantResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateTenantResponse.self)
-        agentplane__v1__create_tenant_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateTenantResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateTenantResponse>.alignment).bindMemory(to: Agentplane__V1__CreateTenantResponse.self, capacity: 1)
+            agentplane__v1__create_tenant_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -3994,20 +5207,20 @@ extension Agentplane_V1_CreateTenantResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateTenantResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateTenantResponse>, _ arena: inout ProtoArena) {
         if let value = self.tenant {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tenant.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tenant>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tenant>.alignment).bindMemory(to: Agentplane__V1__Tenant.self, capacity: 1)
                 agentplane__v1__tenant__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tenant = pointer
             }
         }
         if let value = self.owner {
             do {
-                let pointer = arena.allocate(Agentplane__V1__User.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
                 agentplane__v1__user__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.owner = pointer
             }
         }
@@ -4020,19 +5233,25 @@ extension Agentplane_V1_GetTenantRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetTenantRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetTenantRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetTenantRequest.self)
-        agentplane__v1__get_tenant_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetTenantRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetTenantRequest>.alignment).bindMemory(to: Agentplane__V1__GetTenantRequest.self, capacity: 1)
+            agentplane__v1__get_tenant_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4040,7 +5259,7 @@ extension Agentplane_V1_GetTenantRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetTenantRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetTenantRequest>, _ arena: inout ProtoArena) {
     }
 }
 
@@ -4050,19 +5269,26 @@ extension Agentplane_V1_GetTenantResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetTenantResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetTenantResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetTenantResponse.self)
-        agentplane__v1__get_tenant_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetTenantResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetTenantResponse>.alignment).bindMemory(to: Agentplane__V1__GetTenantResponse.self, capacity: 1)
+            agentplane__v1__get_tenant_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4071,12 +5297,12 @@ extension Agentplane_V1_GetTenantResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetTenantResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetTenantResponse>, _ arena: inout ProtoArena) {
         if let value = self.tenant {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tenant.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tenant>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tenant>.alignment).bindMemory(to: Agentplane__V1__Tenant.self, capacity: 1)
                 agentplane__v1__tenant__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tenant = pointer
             }
         }
@@ -4089,19 +5315,26 @@ extension Agentplane_V1_UpdateTenantSettingsRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateTenantSettingsRequest.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateTenantSettingsRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateTenantSettingsRequest.self)
-        agentplane__v1__update_tenant_settings_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateTenantSettingsRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateTenantSettingsRequest>.alignment).bindMemory(to: Agentplane__V1__UpdateTenantSettingsRequest.self, capacity: 1)
+            agentplane__v1__update_tenant_settings_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4112,12 +5345,12 @@ extension Agentplane_V1_UpdateTenantSettingsRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateTenantSettingsRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateTenantSettingsRequest>, _ arena: inout ProtoArena) {
         if let value = self.settings {
             do {
-                let pointer = arena.allocate(Agentplane__V1__TenantSettings.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__TenantSettings>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__TenantSettings>.alignment).bindMemory(to: Agentplane__V1__TenantSettings.self, capacity: 1)
                 agentplane__v1__tenant_settings__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.settings = pointer
             }
         }
@@ -4132,19 +5365,26 @@ extension Agentplane_V1_UpdateTenantSettingsResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateTenantSettingsResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateTenantSettingsResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateTenantSettingsResponse.self)
-        agentplane__v1__update_tenant_settings_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateTenantSettingsResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateTenantSettingsResponse>.alignment).bindMemory(to: Agentplane__V1__UpdateTenantSettingsResponse.self, capacity: 1)
+            agentplane__v1__update_tenant_settings_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4153,12 +5393,12 @@ extension Agentplane_V1_UpdateTenantSettingsResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateTenantSettingsResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateTenantSettingsResponse>, _ arena: inout ProtoArena) {
         if let value = self.tenant {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tenant.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tenant>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tenant>.alignment).bindMemory(to: Agentplane__V1__Tenant.self, capacity: 1)
                 agentplane__v1__tenant__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tenant = pointer
             }
         }
@@ -4171,19 +5411,25 @@ extension Agentplane_V1_User {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__User.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__User.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__User.self)
-        agentplane__v1__user__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
+            agentplane__v1__user__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4206,13 +5452,13 @@ extension Agentplane_V1_User {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__User>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__User>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.email.isEmpty { c.pointee.email = arena.cString(self.email) }
         if !self.displayName.isEmpty { c.pointee.display_name = arena.cString(self.displayName) }
         if !self.roles.isEmpty {
             let count = self.roles.count
-            let array = arena.allocate(Agentplane__V1__Role.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Role>.stride &* count, alignment: MemoryLayout<Agentplane__V1__Role>.alignment).bindMemory(to: Agentplane__V1__Role.self, capacity: count)
             for (index, value) in self.roles.enumerated() {
                 array[index] = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
             }
@@ -4221,25 +5467,25 @@ extension Agentplane_V1_User {
         }
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
         if let value = self.updatedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.updated_at = pointer
             }
         }
         if let value = self.lastLoginAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.last_login_at = pointer
             }
         }
@@ -4252,19 +5498,25 @@ extension Agentplane_V1_CreateUserRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateUserRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateUserRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateUserRequest.self)
-        agentplane__v1__create_user_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateUserRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateUserRequest>.alignment).bindMemory(to: Agentplane__V1__CreateUserRequest.self, capacity: 1)
+            agentplane__v1__create_user_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4284,13 +5536,13 @@ extension Agentplane_V1_CreateUserRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateUserRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateUserRequest>, _ arena: inout ProtoArena) {
         if !self.email.isEmpty { c.pointee.email = arena.cString(self.email) }
         if !self.displayName.isEmpty { c.pointee.display_name = arena.cString(self.displayName) }
         if !self.password.isEmpty { c.pointee.password = arena.cString(self.password) }
         if !self.roles.isEmpty {
             let count = self.roles.count
-            let array = arena.allocate(Agentplane__V1__Role.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Role>.stride &* count, alignment: MemoryLayout<Agentplane__V1__Role>.alignment).bindMemory(to: Agentplane__V1__Role.self, capacity: count)
             for (index, value) in self.roles.enumerated() {
                 array[index] = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
             }
@@ -4306,19 +5558,25 @@ extension Agentplane_V1_CreateUserResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateUserResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateUserResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateUserResponse.self)
-        agentplane__v1__create_user_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateUserResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateUserResponse>.alignment).bindMemory(to: Agentplane__V1__CreateUserResponse.self, capacity: 1)
+            agentplane__v1__create_user_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4327,12 +5585,12 @@ extension Agentplane_V1_CreateUserResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateUserResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateUserResponse>, _ arena: inout ProtoArena) {
         if let value = self.user {
             do {
-                let pointer = arena.allocate(Agentplane__V1__User.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
                 agentplane__v1__user__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.user = pointer
             }
         }
@@ -4345,19 +5603,25 @@ extension Agentplane_V1_GetUserRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetUserRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetUserRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetUserRequest.self)
-        agentplane__v1__get_user_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetUserRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetUserRequest>.alignment).bindMemory(to: Agentplane__V1__GetUserRequest.self, capacity: 1)
+            agentplane__v1__get_user_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4366,7 +5630,7 @@ extension Agentplane_V1_GetUserRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetUserRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetUserRequest>, _ arena: inout ProtoArena) {
         if !self.userID.isEmpty { c.pointee.user_id = arena.cString(self.userID) }
     }
 }
@@ -4377,19 +5641,25 @@ extension Agentplane_V1_GetUserResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetUserResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetUserResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetUserResponse.self)
-        agentplane__v1__get_user_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetUserResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetUserResponse>.alignment).bindMemory(to: Agentplane__V1__GetUserResponse.self, capacity: 1)
+            agentplane__v1__get_user_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4398,12 +5668,12 @@ extension Agentplane_V1_GetUserResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetUserResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetUserResponse>, _ arena: inout ProtoArena) {
         if let value = self.user {
             do {
-                let pointer = arena.allocate(Agentplane__V1__User.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
                 agentplane__v1__user__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.user = pointer
             }
         }
@@ -4416,19 +5686,25 @@ extension Agentplane_V1_ListUsersRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListUsersRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListUsersRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListUsersRequest.self)
-        agentplane__v1__list_users_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListUsersRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListUsersRequest>.alignment).bindMemory(to: Agentplane__V1__ListUsersRequest.self, capacity: 1)
+            agentplane__v1__list_users_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4440,7 +5716,7 @@ extension Agentplane_V1_ListUsersRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListUsersRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListUsersRequest>, _ arena: inout ProtoArena) {
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
         c.pointee.role = .init(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
@@ -4454,19 +5730,25 @@ extension Agentplane_V1_ListUsersResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListUsersResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListUsersResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListUsersResponse.self)
-        agentplane__v1__list_users_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListUsersResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListUsersResponse>.alignment).bindMemory(to: Agentplane__V1__ListUsersResponse.self, capacity: 1)
+            agentplane__v1__list_users_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4484,15 +5766,15 @@ extension Agentplane_V1_ListUsersResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListUsersResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListUsersResponse>, _ arena: inout ProtoArena) {
         if !self.users.isEmpty {
             let count = self.users.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__User>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__User>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__User>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__User>?.self, capacity: count)
             for (index, value) in self.users.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__User.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
                     agentplane__v1__user__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -4509,19 +5791,25 @@ extension Agentplane_V1_UpdateUserRolesRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateUserRolesRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateUserRolesRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateUserRolesRequest.self)
-        agentplane__v1__update_user_roles_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateUserRolesRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateUserRolesRequest>.alignment).bindMemory(to: Agentplane__V1__UpdateUserRolesRequest.self, capacity: 1)
+            agentplane__v1__update_user_roles_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4539,11 +5827,11 @@ extension Agentplane_V1_UpdateUserRolesRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateUserRolesRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateUserRolesRequest>, _ arena: inout ProtoArena) {
         if !self.userID.isEmpty { c.pointee.user_id = arena.cString(self.userID) }
         if !self.roles.isEmpty {
             let count = self.roles.count
-            let array = arena.allocate(Agentplane__V1__Role.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Role>.stride &* count, alignment: MemoryLayout<Agentplane__V1__Role>.alignment).bindMemory(to: Agentplane__V1__Role.self, capacity: count)
             for (index, value) in self.roles.enumerated() {
                 array[index] = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
             }
@@ -4559,19 +5847,25 @@ extension Agentplane_V1_UpdateUserRolesResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateUserRolesResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateUserRolesResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateUserRolesResponse.self)
-        agentplane__v1__update_user_roles_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateUserRolesResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateUserRolesResponse>.alignment).bindMemory(to: Agentplane__V1__UpdateUserRolesResponse.self, capacity: 1)
+            agentplane__v1__update_user_roles_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4580,12 +5874,12 @@ extension Agentplane_V1_UpdateUserRolesResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateUserRolesResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateUserRolesResponse>, _ arena: inout ProtoArena) {
         if let value = self.user {
             do {
-                let pointer = arena.allocate(Agentplane__V1__User.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
                 agentplane__v1__user__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.user = pointer
             }
         }
@@ -4598,19 +5892,25 @@ extension Agentplane_V1_DeleteUserRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteUserRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteUserRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteUserRequest.self)
-        agentplane__v1__delete_user_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteUserRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteUserRequest>.alignment).bindMemory(to: Agentplane__V1__DeleteUserRequest.self, capacity: 1)
+            agentplane__v1__delete_user_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4619,7 +5919,7 @@ extension Agentplane_V1_DeleteUserRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteUserRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteUserRequest>, _ arena: inout ProtoArena) {
         if !self.userID.isEmpty { c.pointee.user_id = arena.cString(self.userID) }
     }
 }
@@ -4630,19 +5930,25 @@ extension Agentplane_V1_DeleteUserResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteUserResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteUserResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteUserResponse.self)
-        agentplane__v1__delete_user_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteUserResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteUserResponse>.alignment).bindMemory(to: Agentplane__V1__DeleteUserResponse.self, capacity: 1)
+            agentplane__v1__delete_user_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4650,7 +5956,7 @@ extension Agentplane_V1_DeleteUserResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteUserResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteUserResponse>, _ arena: inout ProtoArena) {
     }
 }
 
@@ -4660,19 +5966,25 @@ extension Agentplane_V1_ApiKey {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ApiKey.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ApiKey.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ApiKey.self)
-        agentplane__v1__api_key__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ApiKey>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ApiKey>.alignment).bindMemory(to: Agentplane__V1__ApiKey.self, capacity: 1)
+            agentplane__v1__api_key__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4697,13 +6009,13 @@ extension Agentplane_V1_ApiKey {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ApiKey>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ApiKey>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.prefix.isEmpty { c.pointee.prefix = arena.cString(self.prefix) }
         if !self.roles.isEmpty {
             let count = self.roles.count
-            let array = arena.allocate(Agentplane__V1__Role.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Role>.stride &* count, alignment: MemoryLayout<Agentplane__V1__Role>.alignment).bindMemory(to: Agentplane__V1__Role.self, capacity: count)
             for (index, value) in self.roles.enumerated() {
                 array[index] = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
             }
@@ -4713,33 +6025,33 @@ extension Agentplane_V1_ApiKey {
         if !self.ownerUserID.isEmpty { c.pointee.owner_user_id = arena.cString(self.ownerUserID) }
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
         if let value = self.expiresAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.expires_at = pointer
             }
         }
         if let value = self.lastUsedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.last_used_at = pointer
             }
         }
         if let value = self.revokedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.revoked_at = pointer
             }
         }
@@ -4752,19 +6064,25 @@ extension Agentplane_V1_CreateApiKeyRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateApiKeyRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateApiKeyRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateApiKeyRequest.self)
-        agentplane__v1__create_api_key_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateApiKeyRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateApiKeyRequest>.alignment).bindMemory(to: Agentplane__V1__CreateApiKeyRequest.self, capacity: 1)
+            agentplane__v1__create_api_key_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4783,11 +6101,11 @@ extension Agentplane_V1_CreateApiKeyRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateApiKeyRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateApiKeyRequest>, _ arena: inout ProtoArena) {
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.roles.isEmpty {
             let count = self.roles.count
-            let array = arena.allocate(Agentplane__V1__Role.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Role>.stride &* count, alignment: MemoryLayout<Agentplane__V1__Role>.alignment).bindMemory(to: Agentplane__V1__Role.self, capacity: count)
             for (index, value) in self.roles.enumerated() {
                 array[index] = .init(rawValue: .init(truncatingIfNeeded: value.rawValue))
             }
@@ -4796,9 +6114,9 @@ extension Agentplane_V1_CreateApiKeyRequest {
         }
         if let value = self.ttl {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.ttl = pointer
             }
         }
@@ -4811,19 +6129,25 @@ extension Agentplane_V1_CreateApiKeyResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateApiKeyResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateApiKeyResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateApiKeyResponse.self)
-        agentplane__v1__create_api_key_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateApiKeyResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateApiKeyResponse>.alignment).bindMemory(to: Agentplane__V1__CreateApiKeyResponse.self, capacity: 1)
+            agentplane__v1__create_api_key_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4833,12 +6157,12 @@ extension Agentplane_V1_CreateApiKeyResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateApiKeyResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateApiKeyResponse>, _ arena: inout ProtoArena) {
         if let value = self.apiKey {
             do {
-                let pointer = arena.allocate(Agentplane__V1__ApiKey.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ApiKey>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ApiKey>.alignment).bindMemory(to: Agentplane__V1__ApiKey.self, capacity: 1)
                 agentplane__v1__api_key__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.api_key = pointer
             }
         }
@@ -4852,19 +6176,25 @@ extension Agentplane_V1_ListApiKeysRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListApiKeysRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListApiKeysRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListApiKeysRequest.self)
-        agentplane__v1__list_api_keys_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListApiKeysRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListApiKeysRequest>.alignment).bindMemory(to: Agentplane__V1__ListApiKeysRequest.self, capacity: 1)
+            agentplane__v1__list_api_keys_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4876,7 +6206,7 @@ extension Agentplane_V1_ListApiKeysRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListApiKeysRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListApiKeysRequest>, _ arena: inout ProtoArena) {
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
         c.pointee.all_users = self.allUsers ? 1 : 0
@@ -4890,19 +6220,25 @@ extension Agentplane_V1_ListApiKeysResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListApiKeysResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListApiKeysResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListApiKeysResponse.self)
-        agentplane__v1__list_api_keys_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListApiKeysResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListApiKeysResponse>.alignment).bindMemory(to: Agentplane__V1__ListApiKeysResponse.self, capacity: 1)
+            agentplane__v1__list_api_keys_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4920,15 +6256,15 @@ extension Agentplane_V1_ListApiKeysResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListApiKeysResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListApiKeysResponse>, _ arena: inout ProtoArena) {
         if !self.apiKeys.isEmpty {
             let count = self.apiKeys.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__ApiKey>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__ApiKey>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__ApiKey>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__ApiKey>?.self, capacity: count)
             for (index, value) in self.apiKeys.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__ApiKey.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ApiKey>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ApiKey>.alignment).bindMemory(to: Agentplane__V1__ApiKey.self, capacity: 1)
                     agentplane__v1__api_key__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -4945,19 +6281,25 @@ extension Agentplane_V1_RevokeApiKeyRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RevokeApiKeyRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RevokeApiKeyRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RevokeApiKeyRequest.self)
-        agentplane__v1__revoke_api_key_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RevokeApiKeyRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RevokeApiKeyRequest>.alignment).bindMemory(to: Agentplane__V1__RevokeApiKeyRequest.self, capacity: 1)
+            agentplane__v1__revoke_api_key_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4966,7 +6308,7 @@ extension Agentplane_V1_RevokeApiKeyRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RevokeApiKeyRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RevokeApiKeyRequest>, _ arena: inout ProtoArena) {
         if !self.apiKeyID.isEmpty { c.pointee.api_key_id = arena.cString(self.apiKeyID) }
     }
 }
@@ -4977,19 +6319,25 @@ extension Agentplane_V1_RevokeApiKeyResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RevokeApiKeyResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RevokeApiKeyResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RevokeApiKeyResponse.self)
-        agentplane__v1__revoke_api_key_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RevokeApiKeyResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RevokeApiKeyResponse>.alignment).bindMemory(to: Agentplane__V1__RevokeApiKeyResponse.self, capacity: 1)
+            agentplane__v1__revoke_api_key_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -4998,12 +6346,12 @@ extension Agentplane_V1_RevokeApiKeyResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RevokeApiKeyResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RevokeApiKeyResponse>, _ arena: inout ProtoArena) {
         if let value = self.apiKey {
             do {
-                let pointer = arena.allocate(Agentplane__V1__ApiKey.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ApiKey>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ApiKey>.alignment).bindMemory(to: Agentplane__V1__ApiKey.self, capacity: 1)
                 agentplane__v1__api_key__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.api_key = pointer
             }
         }
@@ -5016,19 +6364,25 @@ extension Agentplane_V1_Agent {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Agent.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Agent.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__Agent.self)
-        agentplane__v1__agent__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Agent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Agent>.alignment).bindMemory(to: Agentplane__V1__Agent.self, capacity: 1)
+            agentplane__v1__agent__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5068,14 +6422,14 @@ extension Agentplane_V1_Agent {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Agent>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Agent>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.description.isEmpty { c.pointee.description = arena.cString(self.description) }
         if !self.flowJSON.isEmpty { c.pointee.flow_json = arena.cString(self.flowJSON) }
         if !self.tags.isEmpty {
             let count = self.tags.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.tags.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -5084,10 +6438,10 @@ extension Agentplane_V1_Agent {
         }
         if !self.metadata.isEmpty {
             let count = self.metadata.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Agent__MetadataEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Agent__MetadataEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Agent__MetadataEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Agent__MetadataEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.metadata {
-                let entry = arena.allocate(Agentplane__V1__Agent__MetadataEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Agent__MetadataEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Agent__MetadataEntry>.alignment).bindMemory(to: Agentplane__V1__Agent__MetadataEntry.self, capacity: 1)
                 agentplane__v1__agent__metadata_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -5105,17 +6459,17 @@ extension Agentplane_V1_Agent {
         if !self.createdBy.isEmpty { c.pointee.created_by = arena.cString(self.createdBy) }
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
         if let value = self.updatedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.updated_at = pointer
             }
         }
@@ -5128,19 +6482,25 @@ extension Agentplane_V1_AgentVersion {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AgentVersion.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AgentVersion.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__AgentVersion.self)
-        agentplane__v1__agent_version__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__AgentVersion>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__AgentVersion>.alignment).bindMemory(to: Agentplane__V1__AgentVersion.self, capacity: 1)
+            agentplane__v1__agent_version__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5153,16 +6513,16 @@ extension Agentplane_V1_AgentVersion {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AgentVersion>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AgentVersion>, _ arena: inout ProtoArena) {
         c.pointee.version = self.version
         if !self.authorID.isEmpty { c.pointee.author_id = arena.cString(self.authorID) }
         if !self.changeMessage.isEmpty { c.pointee.change_message = arena.cString(self.changeMessage) }
         c.pointee.restored_from_version = self.restoredFromVersion
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
@@ -5175,19 +6535,25 @@ extension Agentplane_V1_CreateAgentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateAgentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateAgentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateAgentRequest.self)
-        agentplane__v1__create_agent_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateAgentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateAgentRequest>.alignment).bindMemory(to: Agentplane__V1__CreateAgentRequest.self, capacity: 1)
+            agentplane__v1__create_agent_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5219,13 +6585,13 @@ extension Agentplane_V1_CreateAgentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateAgentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateAgentRequest>, _ arena: inout ProtoArena) {
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.description.isEmpty { c.pointee.description = arena.cString(self.description) }
         if !self.flowJSON.isEmpty { c.pointee.flow_json = arena.cString(self.flowJSON) }
         if !self.tags.isEmpty {
             let count = self.tags.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.tags.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -5234,10 +6600,10 @@ extension Agentplane_V1_CreateAgentRequest {
         }
         if !self.metadata.isEmpty {
             let count = self.metadata.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__CreateAgentRequest__MetadataEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__CreateAgentRequest__MetadataEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__CreateAgentRequest__MetadataEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__CreateAgentRequest__MetadataEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.metadata {
-                let entry = arena.allocate(Agentplane__V1__CreateAgentRequest__MetadataEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateAgentRequest__MetadataEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateAgentRequest__MetadataEntry>.alignment).bindMemory(to: Agentplane__V1__CreateAgentRequest__MetadataEntry.self, capacity: 1)
                 agentplane__v1__create_agent_request__metadata_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -5257,19 +6623,25 @@ extension Agentplane_V1_CreateAgentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateAgentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateAgentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateAgentResponse.self)
-        agentplane__v1__create_agent_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateAgentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateAgentResponse>.alignment).bindMemory(to: Agentplane__V1__CreateAgentResponse.self, capacity: 1)
+            agentplane__v1__create_agent_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5278,12 +6650,12 @@ extension Agentplane_V1_CreateAgentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateAgentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateAgentResponse>, _ arena: inout ProtoArena) {
         if let value = self.agent {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Agent.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Agent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Agent>.alignment).bindMemory(to: Agentplane__V1__Agent.self, capacity: 1)
                 agentplane__v1__agent__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.agent = pointer
             }
         }
@@ -5296,19 +6668,25 @@ extension Agentplane_V1_GetAgentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetAgentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetAgentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetAgentRequest.self)
-        agentplane__v1__get_agent_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetAgentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetAgentRequest>.alignment).bindMemory(to: Agentplane__V1__GetAgentRequest.self, capacity: 1)
+            agentplane__v1__get_agent_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5318,7 +6696,7 @@ extension Agentplane_V1_GetAgentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetAgentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetAgentRequest>, _ arena: inout ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         c.pointee.version = self.version
     }
@@ -5330,19 +6708,25 @@ extension Agentplane_V1_GetAgentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetAgentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetAgentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetAgentResponse.self)
-        agentplane__v1__get_agent_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetAgentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetAgentResponse>.alignment).bindMemory(to: Agentplane__V1__GetAgentResponse.self, capacity: 1)
+            agentplane__v1__get_agent_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5351,12 +6735,12 @@ extension Agentplane_V1_GetAgentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetAgentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetAgentResponse>, _ arena: inout ProtoArena) {
         if let value = self.agent {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Agent.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Agent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Agent>.alignment).bindMemory(to: Agentplane__V1__Agent.self, capacity: 1)
                 agentplane__v1__agent__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.agent = pointer
             }
         }
@@ -5369,19 +6753,25 @@ extension Agentplane_V1_ListAgentsRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentsRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentsRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListAgentsRequest.self)
-        agentplane__v1__list_agents_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListAgentsRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListAgentsRequest>.alignment).bindMemory(to: Agentplane__V1__ListAgentsRequest.self, capacity: 1)
+            agentplane__v1__list_agents_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5401,12 +6791,12 @@ extension Agentplane_V1_ListAgentsRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentsRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentsRequest>, _ arena: inout ProtoArena) {
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
         if !self.tags.isEmpty {
             let count = self.tags.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.tags.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -5423,19 +6813,25 @@ extension Agentplane_V1_ListAgentsResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentsResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentsResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListAgentsResponse.self)
-        agentplane__v1__list_agents_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListAgentsResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListAgentsResponse>.alignment).bindMemory(to: Agentplane__V1__ListAgentsResponse.self, capacity: 1)
+            agentplane__v1__list_agents_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5453,15 +6849,15 @@ extension Agentplane_V1_ListAgentsResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentsResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentsResponse>, _ arena: inout ProtoArena) {
         if !self.agents.isEmpty {
             let count = self.agents.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Agent>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Agent>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Agent>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Agent>?.self, capacity: count)
             for (index, value) in self.agents.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__Agent.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Agent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Agent>.alignment).bindMemory(to: Agentplane__V1__Agent.self, capacity: 1)
                     agentplane__v1__agent__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -5478,19 +6874,25 @@ extension Agentplane_V1_UpdateAgentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateAgentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateAgentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateAgentRequest.self)
-        agentplane__v1__update_agent_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateAgentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateAgentRequest>.alignment).bindMemory(to: Agentplane__V1__UpdateAgentRequest.self, capacity: 1)
+            agentplane__v1__update_agent_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5524,7 +6926,7 @@ extension Agentplane_V1_UpdateAgentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateAgentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateAgentRequest>, _ arena: inout ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         c.pointee.expected_version = self.expectedVersion
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
@@ -5532,7 +6934,7 @@ extension Agentplane_V1_UpdateAgentRequest {
         if !self.flowJSON.isEmpty { c.pointee.flow_json = arena.cString(self.flowJSON) }
         if !self.tags.isEmpty {
             let count = self.tags.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.tags.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -5541,10 +6943,10 @@ extension Agentplane_V1_UpdateAgentRequest {
         }
         if !self.metadata.isEmpty {
             let count = self.metadata.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__UpdateAgentRequest__MetadataEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__UpdateAgentRequest__MetadataEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__UpdateAgentRequest__MetadataEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__UpdateAgentRequest__MetadataEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.metadata {
-                let entry = arena.allocate(Agentplane__V1__UpdateAgentRequest__MetadataEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateAgentRequest__MetadataEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateAgentRequest__MetadataEntry>.alignment).bindMemory(to: Agentplane__V1__UpdateAgentRequest__MetadataEntry.self, capacity: 1)
                 agentplane__v1__update_agent_request__metadata_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -5564,19 +6966,25 @@ extension Agentplane_V1_UpdateAgentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateAgentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateAgentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateAgentResponse.self)
-        agentplane__v1__update_agent_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateAgentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateAgentResponse>.alignment).bindMemory(to: Agentplane__V1__UpdateAgentResponse.self, capacity: 1)
+            agentplane__v1__update_agent_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5585,12 +6993,12 @@ extension Agentplane_V1_UpdateAgentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateAgentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateAgentResponse>, _ arena: inout ProtoArena) {
         if let value = self.agent {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Agent.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Agent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Agent>.alignment).bindMemory(to: Agentplane__V1__Agent.self, capacity: 1)
                 agentplane__v1__agent__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.agent = pointer
             }
         }
@@ -5603,19 +7011,25 @@ extension Agentplane_V1_ListAgentVersionsRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentVersionsRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentVersionsRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListAgentVersionsRequest.self)
-        agentplane__v1__list_agent_versions_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListAgentVersionsRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListAgentVersionsRequest>.alignment).bindMemory(to: Agentplane__V1__ListAgentVersionsRequest.self, capacity: 1)
+            agentplane__v1__list_agent_versions_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5626,7 +7040,7 @@ extension Agentplane_V1_ListAgentVersionsRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentVersionsRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentVersionsRequest>, _ arena: inout ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
@@ -5639,19 +7053,25 @@ extension Agentplane_V1_ListAgentVersionsResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentVersionsResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListAgentVersionsResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListAgentVersionsResponse.self)
-        agentplane__v1__list_agent_versions_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListAgentVersionsResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListAgentVersionsResponse>.alignment).bindMemory(to: Agentplane__V1__ListAgentVersionsResponse.self, capacity: 1)
+            agentplane__v1__list_agent_versions_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5669,15 +7089,15 @@ extension Agentplane_V1_ListAgentVersionsResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentVersionsResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListAgentVersionsResponse>, _ arena: inout ProtoArena) {
         if !self.versions.isEmpty {
             let count = self.versions.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__AgentVersion>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__AgentVersion>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__AgentVersion>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__AgentVersion>?.self, capacity: count)
             for (index, value) in self.versions.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__AgentVersion.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__AgentVersion>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__AgentVersion>.alignment).bindMemory(to: Agentplane__V1__AgentVersion.self, capacity: 1)
                     agentplane__v1__agent_version__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -5694,19 +7114,25 @@ extension Agentplane_V1_RollbackAgentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RollbackAgentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RollbackAgentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RollbackAgentRequest.self)
-        agentplane__v1__rollback_agent_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RollbackAgentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RollbackAgentRequest>.alignment).bindMemory(to: Agentplane__V1__RollbackAgentRequest.self, capacity: 1)
+            agentplane__v1__rollback_agent_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5718,7 +7144,7 @@ extension Agentplane_V1_RollbackAgentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RollbackAgentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RollbackAgentRequest>, _ arena: inout ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         c.pointee.to_version = self.toVersion
         c.pointee.expected_version = self.expectedVersion
@@ -5732,19 +7158,25 @@ extension Agentplane_V1_RollbackAgentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RollbackAgentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__RollbackAgentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__RollbackAgentResponse.self)
-        agentplane__v1__rollback_agent_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__RollbackAgentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__RollbackAgentResponse>.alignment).bindMemory(to: Agentplane__V1__RollbackAgentResponse.self, capacity: 1)
+            agentplane__v1__rollback_agent_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5753,12 +7185,12 @@ extension Agentplane_V1_RollbackAgentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RollbackAgentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__RollbackAgentResponse>, _ arena: inout ProtoArena) {
         if let value = self.agent {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Agent.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Agent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Agent>.alignment).bindMemory(to: Agentplane__V1__Agent.self, capacity: 1)
                 agentplane__v1__agent__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.agent = pointer
             }
         }
@@ -5771,19 +7203,25 @@ extension Agentplane_V1_DeleteAgentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteAgentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteAgentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteAgentRequest.self)
-        agentplane__v1__delete_agent_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteAgentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteAgentRequest>.alignment).bindMemory(to: Agentplane__V1__DeleteAgentRequest.self, capacity: 1)
+            agentplane__v1__delete_agent_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5792,7 +7230,7 @@ extension Agentplane_V1_DeleteAgentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteAgentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteAgentRequest>, _ arena: inout ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
     }
 }
@@ -5803,19 +7241,25 @@ extension Agentplane_V1_DeleteAgentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteAgentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteAgentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteAgentResponse.self)
-        agentplane__v1__delete_agent_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteAgentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteAgentResponse>.alignment).bindMemory(to: Agentplane__V1__DeleteAgentResponse.self, capacity: 1)
+            agentplane__v1__delete_agent_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5823,7 +7267,7 @@ extension Agentplane_V1_DeleteAgentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteAgentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteAgentResponse>, _ arena: inout ProtoArena) {
     }
 }
 
@@ -5833,19 +7277,25 @@ extension Agentplane_V1_ValidateFlowRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ValidateFlowRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ValidateFlowRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ValidateFlowRequest.self)
-        agentplane__v1__validate_flow_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ValidateFlowRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ValidateFlowRequest>.alignment).bindMemory(to: Agentplane__V1__ValidateFlowRequest.self, capacity: 1)
+            agentplane__v1__validate_flow_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5854,7 +7304,7 @@ extension Agentplane_V1_ValidateFlowRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ValidateFlowRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ValidateFlowRequest>, _ arena: inout ProtoArena) {
         if !self.flowJSON.isEmpty { c.pointee.flow_json = arena.cString(self.flowJSON) }
     }
 }
@@ -5865,19 +7315,25 @@ extension Agentplane_V1_ValidateFlowResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ValidateFlowResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ValidateFlowResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ValidateFlowResponse.self)
-        agentplane__v1__validate_flow_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ValidateFlowResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ValidateFlowResponse>.alignment).bindMemory(to: Agentplane__V1__ValidateFlowResponse.self, capacity: 1)
+            agentplane__v1__validate_flow_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5904,16 +7360,16 @@ extension Agentplane_V1_ValidateFlowResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ValidateFlowResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ValidateFlowResponse>, _ arena: inout ProtoArena) {
         c.pointee.valid = self.valid ? 1 : 0
         if !self.errors.isEmpty {
             let count = self.errors.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__FieldViolation>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__FieldViolation>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__FieldViolation>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__FieldViolation>?.self, capacity: count)
             for (index, value) in self.errors.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__FieldViolation.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__FieldViolation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__FieldViolation>.alignment).bindMemory(to: Agentplane__V1__FieldViolation.self, capacity: 1)
                     agentplane__v1__field_violation__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -5922,12 +7378,12 @@ extension Agentplane_V1_ValidateFlowResponse {
         }
         if !self.warnings.isEmpty {
             let count = self.warnings.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__FieldViolation>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__FieldViolation>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__FieldViolation>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__FieldViolation>?.self, capacity: count)
             for (index, value) in self.warnings.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__FieldViolation.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__FieldViolation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__FieldViolation>.alignment).bindMemory(to: Agentplane__V1__FieldViolation.self, capacity: 1)
                     agentplane__v1__field_violation__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -5943,19 +7399,26 @@ extension Agentplane_V1_Tool {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Tool.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Tool.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__Tool.self)
-        agentplane__v1__tool__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tool>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tool>.alignment).bindMemory(to: Agentplane__V1__Tool.self, capacity: 1)
+            agentplane__v1__tool__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -5984,22 +7447,22 @@ extension Agentplane_V1_Tool {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Tool>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Tool>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.description.isEmpty { c.pointee.description = arena.cString(self.description) }
         c.pointee.kind = .init(rawValue: .init(truncatingIfNeeded: self.kind.rawValue))
         if let value = self.config {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.config = pointer
             }
         }
         if !self.secretNames.isEmpty {
             let count = self.secretNames.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.secretNames.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -6008,17 +7471,17 @@ extension Agentplane_V1_Tool {
         }
         if let value = self.inputSchema {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.input_schema = pointer
             }
         }
         if let value = self.timeout {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.timeout = pointer
             }
         }
@@ -6027,17 +7490,17 @@ extension Agentplane_V1_Tool {
         if !self.createdBy.isEmpty { c.pointee.created_by = arena.cString(self.createdBy) }
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
         if let value = self.updatedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.updated_at = pointer
             }
         }
@@ -6050,19 +7513,26 @@ extension Agentplane_V1_CreateToolRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateToolRequest.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateToolRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateToolRequest.self)
-        agentplane__v1__create_tool_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateToolRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateToolRequest>.alignment).bindMemory(to: Agentplane__V1__CreateToolRequest.self, capacity: 1)
+            agentplane__v1__create_tool_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6088,24 +7558,24 @@ extension Agentplane_V1_CreateToolRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateToolRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateToolRequest>, _ arena: inout ProtoArena) {
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.description.isEmpty { c.pointee.description = arena.cString(self.description) }
         c.pointee.kind = .init(rawValue: .init(truncatingIfNeeded: self.kind.rawValue))
         if let value = self.config {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.config = pointer
             }
         }
         if !self.secrets.isEmpty {
             let count = self.secrets.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__CreateToolRequest__SecretsEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__CreateToolRequest__SecretsEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__CreateToolRequest__SecretsEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__CreateToolRequest__SecretsEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.secrets {
-                let entry = arena.allocate(Agentplane__V1__CreateToolRequest__SecretsEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateToolRequest__SecretsEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateToolRequest__SecretsEntry>.alignment).bindMemory(to: Agentplane__V1__CreateToolRequest__SecretsEntry.self, capacity: 1)
                 agentplane__v1__create_tool_request__secrets_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -6117,17 +7587,17 @@ extension Agentplane_V1_CreateToolRequest {
         }
         if let value = self.inputSchema {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.input_schema = pointer
             }
         }
         if let value = self.timeout {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.timeout = pointer
             }
         }
@@ -6141,19 +7611,26 @@ extension Agentplane_V1_CreateToolResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateToolResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateToolResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateToolResponse.self)
-        agentplane__v1__create_tool_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateToolResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateToolResponse>.alignment).bindMemory(to: Agentplane__V1__CreateToolResponse.self, capacity: 1)
+            agentplane__v1__create_tool_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6162,12 +7639,12 @@ extension Agentplane_V1_CreateToolResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateToolResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateToolResponse>, _ arena: inout ProtoArena) {
         if let value = self.tool {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tool.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tool>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tool>.alignment).bindMemory(to: Agentplane__V1__Tool.self, capacity: 1)
                 agentplane__v1__tool__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tool = pointer
             }
         }
@@ -6180,19 +7657,25 @@ extension Agentplane_V1_GetToolRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetToolRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetToolRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetToolRequest.self)
-        agentplane__v1__get_tool_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetToolRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetToolRequest>.alignment).bindMemory(to: Agentplane__V1__GetToolRequest.self, capacity: 1)
+            agentplane__v1__get_tool_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6201,7 +7684,7 @@ extension Agentplane_V1_GetToolRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetToolRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetToolRequest>, _ arena: inout ProtoArena) {
         if !self.toolID.isEmpty { c.pointee.tool_id = arena.cString(self.toolID) }
     }
 }
@@ -6212,19 +7695,26 @@ extension Agentplane_V1_GetToolResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetToolResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetToolResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetToolResponse.self)
-        agentplane__v1__get_tool_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetToolResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetToolResponse>.alignment).bindMemory(to: Agentplane__V1__GetToolResponse.self, capacity: 1)
+            agentplane__v1__get_tool_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6233,12 +7723,12 @@ extension Agentplane_V1_GetToolResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetToolResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetToolResponse>, _ arena: inout ProtoArena) {
         if let value = self.tool {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tool.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tool>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tool>.alignment).bindMemory(to: Agentplane__V1__Tool.self, capacity: 1)
                 agentplane__v1__tool__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tool = pointer
             }
         }
@@ -6251,19 +7741,25 @@ extension Agentplane_V1_ListToolsRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListToolsRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListToolsRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListToolsRequest.self)
-        agentplane__v1__list_tools_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListToolsRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListToolsRequest>.alignment).bindMemory(to: Agentplane__V1__ListToolsRequest.self, capacity: 1)
+            agentplane__v1__list_tools_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6274,7 +7770,7 @@ extension Agentplane_V1_ListToolsRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListToolsRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListToolsRequest>, _ arena: inout ProtoArena) {
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
         c.pointee.kind = .init(rawValue: .init(truncatingIfNeeded: self.kind.rawValue))
@@ -6287,19 +7783,26 @@ extension Agentplane_V1_ListToolsResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListToolsResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListToolsResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListToolsResponse.self)
-        agentplane__v1__list_tools_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListToolsResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListToolsResponse>.alignment).bindMemory(to: Agentplane__V1__ListToolsResponse.self, capacity: 1)
+            agentplane__v1__list_tools_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6317,15 +7820,15 @@ extension Agentplane_V1_ListToolsResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListToolsResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListToolsResponse>, _ arena: inout ProtoArena) {
         if !self.tools.isEmpty {
             let count = self.tools.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Tool>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Tool>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Tool>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Tool>?.self, capacity: count)
             for (index, value) in self.tools.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__Tool.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tool>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tool>.alignment).bindMemory(to: Agentplane__V1__Tool.self, capacity: 1)
                     agentplane__v1__tool__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -6342,19 +7845,26 @@ extension Agentplane_V1_UpdateToolRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateToolRequest.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateToolRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateToolRequest.self)
-        agentplane__v1__update_tool_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateToolRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateToolRequest>.alignment).bindMemory(to: Agentplane__V1__UpdateToolRequest.self, capacity: 1)
+            agentplane__v1__update_tool_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6381,25 +7891,25 @@ extension Agentplane_V1_UpdateToolRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateToolRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateToolRequest>, _ arena: inout ProtoArena) {
         if !self.toolID.isEmpty { c.pointee.tool_id = arena.cString(self.toolID) }
         c.pointee.expected_revision = self.expectedRevision
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.description.isEmpty { c.pointee.description = arena.cString(self.description) }
         if let value = self.config {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.config = pointer
             }
         }
         if !self.secrets.isEmpty {
             let count = self.secrets.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__UpdateToolRequest__SecretsEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__UpdateToolRequest__SecretsEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__UpdateToolRequest__SecretsEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__UpdateToolRequest__SecretsEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.secrets {
-                let entry = arena.allocate(Agentplane__V1__UpdateToolRequest__SecretsEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateToolRequest__SecretsEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateToolRequest__SecretsEntry>.alignment).bindMemory(to: Agentplane__V1__UpdateToolRequest__SecretsEntry.self, capacity: 1)
                 agentplane__v1__update_tool_request__secrets_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -6411,17 +7921,17 @@ extension Agentplane_V1_UpdateToolRequest {
         }
         if let value = self.inputSchema {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.input_schema = pointer
             }
         }
         if let value = self.timeout {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.timeout = pointer
             }
         }
@@ -6435,19 +7945,26 @@ extension Agentplane_V1_UpdateToolResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateToolResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UpdateToolResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UpdateToolResponse.self)
-        agentplane__v1__update_tool_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UpdateToolResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UpdateToolResponse>.alignment).bindMemory(to: Agentplane__V1__UpdateToolResponse.self, capacity: 1)
+            agentplane__v1__update_tool_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6456,12 +7973,12 @@ extension Agentplane_V1_UpdateToolResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateToolResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UpdateToolResponse>, _ arena: inout ProtoArena) {
         if let value = self.tool {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Tool.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Tool>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Tool>.alignment).bindMemory(to: Agentplane__V1__Tool.self, capacity: 1)
                 agentplane__v1__tool__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.tool = pointer
             }
         }
@@ -6474,19 +7991,25 @@ extension Agentplane_V1_DeleteToolRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteToolRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteToolRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteToolRequest.self)
-        agentplane__v1__delete_tool_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteToolRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteToolRequest>.alignment).bindMemory(to: Agentplane__V1__DeleteToolRequest.self, capacity: 1)
+            agentplane__v1__delete_tool_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6495,7 +8018,7 @@ extension Agentplane_V1_DeleteToolRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteToolRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteToolRequest>, _ arena: inout ProtoArena) {
         if !self.toolID.isEmpty { c.pointee.tool_id = arena.cString(self.toolID) }
     }
 }
@@ -6506,19 +8029,25 @@ extension Agentplane_V1_DeleteToolResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteToolResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteToolResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteToolResponse.self)
-        agentplane__v1__delete_tool_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteToolResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteToolResponse>.alignment).bindMemory(to: Agentplane__V1__DeleteToolResponse.self, capacity: 1)
+            agentplane__v1__delete_tool_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6526,7 +8055,7 @@ extension Agentplane_V1_DeleteToolResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteToolResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteToolResponse>, _ arena: inout ProtoArena) {
     }
 }
 
@@ -6536,19 +8065,26 @@ extension Agentplane_V1_ExecuteToolRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ExecuteToolRequest.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ExecuteToolRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ExecuteToolRequest.self)
-        agentplane__v1__execute_tool_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ExecuteToolRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ExecuteToolRequest>.alignment).bindMemory(to: Agentplane__V1__ExecuteToolRequest.self, capacity: 1)
+            agentplane__v1__execute_tool_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6561,13 +8097,13 @@ extension Agentplane_V1_ExecuteToolRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ExecuteToolRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ExecuteToolRequest>, _ arena: inout ProtoArena) {
         if !self.toolID.isEmpty { c.pointee.tool_id = arena.cString(self.toolID) }
         if let value = self.arguments {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.arguments = pointer
             }
         }
@@ -6583,19 +8119,26 @@ extension Agentplane_V1_ExecuteToolResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ExecuteToolResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ExecuteToolResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ExecuteToolResponse.self)
-        agentplane__v1__execute_tool_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ExecuteToolResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ExecuteToolResponse>.alignment).bindMemory(to: Agentplane__V1__ExecuteToolResponse.self, capacity: 1)
+            agentplane__v1__execute_tool_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6606,21 +8149,21 @@ extension Agentplane_V1_ExecuteToolResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ExecuteToolResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ExecuteToolResponse>, _ arena: inout ProtoArena) {
         if let value = self.result {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.result = pointer
             }
         }
         c.pointee.replayed = self.replayed ? 1 : 0
         if let value = self.elapsed {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Duration.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
                 google__protobuf__duration__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.elapsed = pointer
             }
         }
@@ -6633,19 +8176,26 @@ extension Agentplane_V1_Conversation {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Conversation.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Conversation.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__Conversation.self)
-        agentplane__v1__conversation__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Conversation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Conversation>.alignment).bindMemory(to: Agentplane__V1__Conversation.self, capacity: 1)
+            agentplane__v1__conversation__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6675,7 +8225,7 @@ extension Agentplane_V1_Conversation {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Conversation>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Conversation>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         c.pointee.agent_version = self.agentVersion
@@ -6684,19 +8234,19 @@ extension Agentplane_V1_Conversation {
         if !self.activeRunID.isEmpty { c.pointee.active_run_id = arena.cString(self.activeRunID) }
         if let value = self.pendingInterrupt {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Interrupt.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Interrupt>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Interrupt>.alignment).bindMemory(to: Agentplane__V1__Interrupt.self, capacity: 1)
                 agentplane__v1__interrupt__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.pending_interrupt = pointer
             }
         }
         if !self.createdBy.isEmpty { c.pointee.created_by = arena.cString(self.createdBy) }
         if !self.metadata.isEmpty {
             let count = self.metadata.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Conversation__MetadataEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Conversation__MetadataEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Conversation__MetadataEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Conversation__MetadataEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.metadata {
-                let entry = arena.allocate(Agentplane__V1__Conversation__MetadataEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Conversation__MetadataEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Conversation__MetadataEntry>.alignment).bindMemory(to: Agentplane__V1__Conversation__MetadataEntry.self, capacity: 1)
                 agentplane__v1__conversation__metadata_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -6708,25 +8258,25 @@ extension Agentplane_V1_Conversation {
         }
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
         if let value = self.updatedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.updated_at = pointer
             }
         }
         if let value = self.lastMessageAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.last_message_at = pointer
             }
         }
@@ -6739,19 +8289,25 @@ extension Agentplane_V1_Message {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Message.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Message.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__Message.self)
-        agentplane__v1__message__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
+            agentplane__v1__message__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6777,7 +8333,7 @@ extension Agentplane_V1_Message {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Message>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Message>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
         c.pointee.role = .init(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
@@ -6786,10 +8342,10 @@ extension Agentplane_V1_Message {
         if !self.authorID.isEmpty { c.pointee.author_id = arena.cString(self.authorID) }
         if !self.metadata.isEmpty {
             let count = self.metadata.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Message__MetadataEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Message__MetadataEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Message__MetadataEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Message__MetadataEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.metadata {
-                let entry = arena.allocate(Agentplane__V1__Message__MetadataEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message__MetadataEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message__MetadataEntry>.alignment).bindMemory(to: Agentplane__V1__Message__MetadataEntry.self, capacity: 1)
                 agentplane__v1__message__metadata_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -6801,9 +8357,9 @@ extension Agentplane_V1_Message {
         }
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
@@ -6816,19 +8372,25 @@ extension Agentplane_V1_CreateConversationRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateConversationRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateConversationRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateConversationRequest.self)
-        agentplane__v1__create_conversation_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateConversationRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateConversationRequest>.alignment).bindMemory(to: Agentplane__V1__CreateConversationRequest.self, capacity: 1)
+            agentplane__v1__create_conversation_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6850,16 +8412,16 @@ extension Agentplane_V1_CreateConversationRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateConversationRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateConversationRequest>, _ arena: inout ProtoArena) {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         c.pointee.agent_version = self.agentVersion
         if !self.title.isEmpty { c.pointee.title = arena.cString(self.title) }
         if !self.metadata.isEmpty {
             let count = self.metadata.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__CreateConversationRequest__MetadataEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__CreateConversationRequest__MetadataEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__CreateConversationRequest__MetadataEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__CreateConversationRequest__MetadataEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.metadata {
-                let entry = arena.allocate(Agentplane__V1__CreateConversationRequest__MetadataEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateConversationRequest__MetadataEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateConversationRequest__MetadataEntry>.alignment).bindMemory(to: Agentplane__V1__CreateConversationRequest__MetadataEntry.self, capacity: 1)
                 agentplane__v1__create_conversation_request__metadata_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -6878,19 +8440,26 @@ extension Agentplane_V1_CreateConversationResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateConversationResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__CreateConversationResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__CreateConversationResponse.self)
-        agentplane__v1__create_conversation_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__CreateConversationResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__CreateConversationResponse>.alignment).bindMemory(to: Agentplane__V1__CreateConversationResponse.self, capacity: 1)
+            agentplane__v1__create_conversation_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6899,12 +8468,12 @@ extension Agentplane_V1_CreateConversationResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateConversationResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__CreateConversationResponse>, _ arena: inout ProtoArena) {
         if let value = self.conversation {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Conversation.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Conversation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Conversation>.alignment).bindMemory(to: Agentplane__V1__Conversation.self, capacity: 1)
                 agentplane__v1__conversation__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.conversation = pointer
             }
         }
@@ -6917,19 +8486,25 @@ extension Agentplane_V1_GetConversationRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetConversationRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetConversationRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetConversationRequest.self)
-        agentplane__v1__get_conversation_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetConversationRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetConversationRequest>.alignment).bindMemory(to: Agentplane__V1__GetConversationRequest.self, capacity: 1)
+            agentplane__v1__get_conversation_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6938,7 +8513,7 @@ extension Agentplane_V1_GetConversationRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetConversationRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetConversationRequest>, _ arena: inout ProtoArena) {
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
     }
 }
@@ -6949,19 +8524,26 @@ extension Agentplane_V1_GetConversationResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetConversationResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetConversationResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetConversationResponse.self)
-        agentplane__v1__get_conversation_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetConversationResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetConversationResponse>.alignment).bindMemory(to: Agentplane__V1__GetConversationResponse.self, capacity: 1)
+            agentplane__v1__get_conversation_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -6970,12 +8552,12 @@ extension Agentplane_V1_GetConversationResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetConversationResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetConversationResponse>, _ arena: inout ProtoArena) {
         if let value = self.conversation {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Conversation.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Conversation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Conversation>.alignment).bindMemory(to: Agentplane__V1__Conversation.self, capacity: 1)
                 agentplane__v1__conversation__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.conversation = pointer
             }
         }
@@ -6988,19 +8570,25 @@ extension Agentplane_V1_ListConversationsRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListConversationsRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListConversationsRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListConversationsRequest.self)
-        agentplane__v1__list_conversations_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListConversationsRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListConversationsRequest>.alignment).bindMemory(to: Agentplane__V1__ListConversationsRequest.self, capacity: 1)
+            agentplane__v1__list_conversations_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7013,7 +8601,7 @@ extension Agentplane_V1_ListConversationsRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListConversationsRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListConversationsRequest>, _ arena: inout ProtoArena) {
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
@@ -7028,19 +8616,26 @@ extension Agentplane_V1_ListConversationsResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListConversationsResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListConversationsResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListConversationsResponse.self)
-        agentplane__v1__list_conversations_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListConversationsResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListConversationsResponse>.alignment).bindMemory(to: Agentplane__V1__ListConversationsResponse.self, capacity: 1)
+            agentplane__v1__list_conversations_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7058,15 +8653,15 @@ extension Agentplane_V1_ListConversationsResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListConversationsResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListConversationsResponse>, _ arena: inout ProtoArena) {
         if !self.conversations.isEmpty {
             let count = self.conversations.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Conversation>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Conversation>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Conversation>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Conversation>?.self, capacity: count)
             for (index, value) in self.conversations.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__Conversation.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Conversation>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Conversation>.alignment).bindMemory(to: Agentplane__V1__Conversation.self, capacity: 1)
                     agentplane__v1__conversation__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -7083,19 +8678,25 @@ extension Agentplane_V1_ListMessagesRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListMessagesRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListMessagesRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListMessagesRequest.self)
-        agentplane__v1__list_messages_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListMessagesRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListMessagesRequest>.alignment).bindMemory(to: Agentplane__V1__ListMessagesRequest.self, capacity: 1)
+            agentplane__v1__list_messages_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7106,7 +8707,7 @@ extension Agentplane_V1_ListMessagesRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListMessagesRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListMessagesRequest>, _ arena: inout ProtoArena) {
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
@@ -7119,19 +8720,25 @@ extension Agentplane_V1_ListMessagesResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListMessagesResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListMessagesResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListMessagesResponse.self)
-        agentplane__v1__list_messages_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListMessagesResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListMessagesResponse>.alignment).bindMemory(to: Agentplane__V1__ListMessagesResponse.self, capacity: 1)
+            agentplane__v1__list_messages_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7149,15 +8756,15 @@ extension Agentplane_V1_ListMessagesResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListMessagesResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListMessagesResponse>, _ arena: inout ProtoArena) {
         if !self.messages.isEmpty {
             let count = self.messages.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Message>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Message>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Message>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Message>?.self, capacity: count)
             for (index, value) in self.messages.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__Message.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
                     agentplane__v1__message__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -7174,19 +8781,26 @@ extension Agentplane_V1_SendMessageRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__SendMessageRequest.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__SendMessageRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__SendMessageRequest.self)
-        agentplane__v1__send_message_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__SendMessageRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__SendMessageRequest>.alignment).bindMemory(to: Agentplane__V1__SendMessageRequest.self, capacity: 1)
+            agentplane__v1__send_message_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7197,14 +8811,14 @@ extension Agentplane_V1_SendMessageRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__SendMessageRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__SendMessageRequest>, _ arena: inout ProtoArena) {
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
         if !self.content.isEmpty { c.pointee.content = arena.cString(self.content) }
         if let value = self.inputs {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.inputs = pointer
             }
         }
@@ -7217,19 +8831,26 @@ extension Agentplane_V1_SendMessageResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__SendMessageResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__SendMessageResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__SendMessageResponse.self)
-        agentplane__v1__send_message_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__SendMessageResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__SendMessageResponse>.alignment).bindMemory(to: Agentplane__V1__SendMessageResponse.self, capacity: 1)
+            agentplane__v1__send_message_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7253,30 +8874,30 @@ extension Agentplane_V1_SendMessageResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__SendMessageResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__SendMessageResponse>, _ arena: inout ProtoArena) {
         switch self.item {
         case .userMessage(let value)?:
             c.pointee.item_case = .init(rawValue: 1)
             do {
-                let pointer = arena.allocate(Agentplane__V1__Message.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
                 agentplane__v1__message__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.user_message = pointer
             }
         case .event(let value)?:
             c.pointee.item_case = .init(rawValue: 2)
             do {
-                let pointer = arena.allocate(Agentplane__V1__ExecutionEvent.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ExecutionEvent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ExecutionEvent>.alignment).bindMemory(to: Agentplane__V1__ExecutionEvent.self, capacity: 1)
                 agentplane__v1__execution_event__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.event = pointer
             }
         case .assistantMessage(let value)?:
             c.pointee.item_case = .init(rawValue: 3)
             do {
-                let pointer = arena.allocate(Agentplane__V1__Message.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
                 agentplane__v1__message__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.assistant_message = pointer
             }
         case nil:
@@ -7291,19 +8912,25 @@ extension Agentplane_V1_AppendMessageRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AppendMessageRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AppendMessageRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__AppendMessageRequest.self)
-        agentplane__v1__append_message_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__AppendMessageRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__AppendMessageRequest>.alignment).bindMemory(to: Agentplane__V1__AppendMessageRequest.self, capacity: 1)
+            agentplane__v1__append_message_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7327,17 +8954,17 @@ extension Agentplane_V1_AppendMessageRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AppendMessageRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AppendMessageRequest>, _ arena: inout ProtoArena) {
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
         c.pointee.role = .init(rawValue: .init(truncatingIfNeeded: self.role.rawValue))
         if !self.content.isEmpty { c.pointee.content = arena.cString(self.content) }
         if !self.runID.isEmpty { c.pointee.run_id = arena.cString(self.runID) }
         if !self.metadata.isEmpty {
             let count = self.metadata.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__AppendMessageRequest__MetadataEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__AppendMessageRequest__MetadataEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__AppendMessageRequest__MetadataEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__AppendMessageRequest__MetadataEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.metadata {
-                let entry = arena.allocate(Agentplane__V1__AppendMessageRequest__MetadataEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__AppendMessageRequest__MetadataEntry>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__AppendMessageRequest__MetadataEntry>.alignment).bindMemory(to: Agentplane__V1__AppendMessageRequest__MetadataEntry.self, capacity: 1)
                 agentplane__v1__append_message_request__metadata_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 if !value.isEmpty { entry.pointee.value = arena.cString(value) }
@@ -7357,19 +8984,25 @@ extension Agentplane_V1_AppendMessageResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AppendMessageResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__AppendMessageResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__AppendMessageResponse.self)
-        agentplane__v1__append_message_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__AppendMessageResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__AppendMessageResponse>.alignment).bindMemory(to: Agentplane__V1__AppendMessageResponse.self, capacity: 1)
+            agentplane__v1__append_message_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7379,12 +9012,12 @@ extension Agentplane_V1_AppendMessageResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AppendMessageResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__AppendMessageResponse>, _ arena: inout ProtoArena) {
         if let value = self.message {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Message.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
                 agentplane__v1__message__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.message = pointer
             }
         }
@@ -7398,19 +9031,26 @@ extension Agentplane_V1_ResumeConversationRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ResumeConversationRequest.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ResumeConversationRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ResumeConversationRequest.self)
-        agentplane__v1__resume_conversation_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ResumeConversationRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ResumeConversationRequest>.alignment).bindMemory(to: Agentplane__V1__ResumeConversationRequest.self, capacity: 1)
+            agentplane__v1__resume_conversation_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7420,13 +9060,13 @@ extension Agentplane_V1_ResumeConversationRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ResumeConversationRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ResumeConversationRequest>, _ arena: inout ProtoArena) {
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
         if let value = self.input {
             do {
-                let pointer = arena.allocate(Agentplane__V1__HumanInput.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__HumanInput>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__HumanInput>.alignment).bindMemory(to: Agentplane__V1__HumanInput.self, capacity: 1)
                 agentplane__v1__human_input__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.input = pointer
             }
         }
@@ -7439,19 +9079,26 @@ extension Agentplane_V1_ResumeConversationResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ResumeConversationResponse.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ResumeConversationResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ResumeConversationResponse.self)
-        agentplane__v1__resume_conversation_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ResumeConversationResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ResumeConversationResponse>.alignment).bindMemory(to: Agentplane__V1__ResumeConversationResponse.self, capacity: 1)
+            agentplane__v1__resume_conversation_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7475,30 +9122,30 @@ extension Agentplane_V1_ResumeConversationResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ResumeConversationResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ResumeConversationResponse>, _ arena: inout ProtoArena) {
         switch self.item {
         case .userMessage(let value)?:
             c.pointee.item_case = .init(rawValue: 1)
             do {
-                let pointer = arena.allocate(Agentplane__V1__Message.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
                 agentplane__v1__message__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.user_message = pointer
             }
         case .event(let value)?:
             c.pointee.item_case = .init(rawValue: 2)
             do {
-                let pointer = arena.allocate(Agentplane__V1__ExecutionEvent.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ExecutionEvent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ExecutionEvent>.alignment).bindMemory(to: Agentplane__V1__ExecutionEvent.self, capacity: 1)
                 agentplane__v1__execution_event__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.event = pointer
             }
         case .assistantMessage(let value)?:
             c.pointee.item_case = .init(rawValue: 3)
             do {
-                let pointer = arena.allocate(Agentplane__V1__Message.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
                 agentplane__v1__message__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.assistant_message = pointer
             }
         case nil:
@@ -7513,19 +9160,25 @@ extension Agentplane_V1_Document {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Document.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__Document.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__Document.self)
-        agentplane__v1__document__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Document>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Document>.alignment).bindMemory(to: Agentplane__V1__Document.self, capacity: 1)
+            agentplane__v1__document__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7553,7 +9206,7 @@ extension Agentplane_V1_Document {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Document>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__Document>, _ arena: inout ProtoArena) {
         if !self.id.isEmpty { c.pointee.id = arena.cString(self.id) }
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.contentType.isEmpty { c.pointee.content_type = arena.cString(self.contentType) }
@@ -7561,7 +9214,7 @@ extension Agentplane_V1_Document {
         if !self.sha256.isEmpty { c.pointee.sha256 = arena.cString(self.sha256) }
         if !self.tags.isEmpty {
             let count = self.tags.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.tags.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -7574,17 +9227,17 @@ extension Agentplane_V1_Document {
         if !self.uploadedBy.isEmpty { c.pointee.uploaded_by = arena.cString(self.uploadedBy) }
         if let value = self.createdAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.created_at = pointer
             }
         }
         if let value = self.indexedAt {
             do {
-                let pointer = arena.allocate(Google__Protobuf__Timestamp.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
                 google__protobuf__timestamp__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.indexed_at = pointer
             }
         }
@@ -7597,19 +9250,25 @@ extension Agentplane_V1_UploadDocumentMetadata {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UploadDocumentMetadata.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UploadDocumentMetadata.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UploadDocumentMetadata.self)
-        agentplane__v1__upload_document_metadata__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UploadDocumentMetadata>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UploadDocumentMetadata>.alignment).bindMemory(to: Agentplane__V1__UploadDocumentMetadata.self, capacity: 1)
+            agentplane__v1__upload_document_metadata__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7629,12 +9288,12 @@ extension Agentplane_V1_UploadDocumentMetadata {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UploadDocumentMetadata>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UploadDocumentMetadata>, _ arena: inout ProtoArena) {
         if !self.name.isEmpty { c.pointee.name = arena.cString(self.name) }
         if !self.contentType.isEmpty { c.pointee.content_type = arena.cString(self.contentType) }
         if !self.tags.isEmpty {
             let count = self.tags.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.tags.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -7651,19 +9310,25 @@ extension Agentplane_V1_UploadDocumentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UploadDocumentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UploadDocumentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UploadDocumentRequest.self)
-        agentplane__v1__upload_document_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UploadDocumentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UploadDocumentRequest>.alignment).bindMemory(to: Agentplane__V1__UploadDocumentRequest.self, capacity: 1)
+            agentplane__v1__upload_document_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7681,19 +9346,19 @@ extension Agentplane_V1_UploadDocumentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UploadDocumentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UploadDocumentRequest>, _ arena: inout ProtoArena) {
         switch self.part {
         case .metadata(let value)?:
             c.pointee.part_case = .init(rawValue: 1)
             do {
-                let pointer = arena.allocate(Agentplane__V1__UploadDocumentMetadata.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UploadDocumentMetadata>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UploadDocumentMetadata>.alignment).bindMemory(to: Agentplane__V1__UploadDocumentMetadata.self, capacity: 1)
                 agentplane__v1__upload_document_metadata__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.metadata = pointer
             }
         case .chunk(let value)?:
             c.pointee.part_case = .init(rawValue: 2)
-            c.pointee.chunk = ProtoCodec.binary(value, arena)
+            c.pointee.chunk = ProtoCodec.binary(value, &arena)
         case nil:
             break
         }
@@ -7706,19 +9371,25 @@ extension Agentplane_V1_UploadDocumentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UploadDocumentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__UploadDocumentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__UploadDocumentResponse.self)
-        agentplane__v1__upload_document_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__UploadDocumentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__UploadDocumentResponse>.alignment).bindMemory(to: Agentplane__V1__UploadDocumentResponse.self, capacity: 1)
+            agentplane__v1__upload_document_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7727,12 +9398,12 @@ extension Agentplane_V1_UploadDocumentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UploadDocumentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__UploadDocumentResponse>, _ arena: inout ProtoArena) {
         if let value = self.document {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Document.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Document>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Document>.alignment).bindMemory(to: Agentplane__V1__Document.self, capacity: 1)
                 agentplane__v1__document__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.document = pointer
             }
         }
@@ -7745,19 +9416,25 @@ extension Agentplane_V1_GetDocumentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetDocumentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetDocumentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetDocumentRequest.self)
-        agentplane__v1__get_document_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetDocumentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetDocumentRequest>.alignment).bindMemory(to: Agentplane__V1__GetDocumentRequest.self, capacity: 1)
+            agentplane__v1__get_document_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7766,7 +9443,7 @@ extension Agentplane_V1_GetDocumentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetDocumentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetDocumentRequest>, _ arena: inout ProtoArena) {
         if !self.documentID.isEmpty { c.pointee.document_id = arena.cString(self.documentID) }
     }
 }
@@ -7777,19 +9454,25 @@ extension Agentplane_V1_GetDocumentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetDocumentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__GetDocumentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__GetDocumentResponse.self)
-        agentplane__v1__get_document_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetDocumentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetDocumentResponse>.alignment).bindMemory(to: Agentplane__V1__GetDocumentResponse.self, capacity: 1)
+            agentplane__v1__get_document_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7798,12 +9481,12 @@ extension Agentplane_V1_GetDocumentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetDocumentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__GetDocumentResponse>, _ arena: inout ProtoArena) {
         if let value = self.document {
             do {
-                let pointer = arena.allocate(Agentplane__V1__Document.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Document>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Document>.alignment).bindMemory(to: Agentplane__V1__Document.self, capacity: 1)
                 agentplane__v1__document__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.document = pointer
             }
         }
@@ -7816,19 +9499,25 @@ extension Agentplane_V1_ListDocumentsRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListDocumentsRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListDocumentsRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListDocumentsRequest.self)
-        agentplane__v1__list_documents_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListDocumentsRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListDocumentsRequest>.alignment).bindMemory(to: Agentplane__V1__ListDocumentsRequest.self, capacity: 1)
+            agentplane__v1__list_documents_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7849,12 +9538,12 @@ extension Agentplane_V1_ListDocumentsRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListDocumentsRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListDocumentsRequest>, _ arena: inout ProtoArena) {
         c.pointee.page_size = self.pageSize
         if !self.pageToken.isEmpty { c.pointee.page_token = arena.cString(self.pageToken) }
         if !self.tags.isEmpty {
             let count = self.tags.count
-            let array = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment).bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
             for (index, value) in self.tags.enumerated() {
                 array[index] = arena.cString(value)
             }
@@ -7872,19 +9561,25 @@ extension Agentplane_V1_ListDocumentsResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListDocumentsResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListDocumentsResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__ListDocumentsResponse.self)
-        agentplane__v1__list_documents_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListDocumentsResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListDocumentsResponse>.alignment).bindMemory(to: Agentplane__V1__ListDocumentsResponse.self, capacity: 1)
+            agentplane__v1__list_documents_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7902,15 +9597,15 @@ extension Agentplane_V1_ListDocumentsResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListDocumentsResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListDocumentsResponse>, _ arena: inout ProtoArena) {
         if !self.documents.isEmpty {
             let count = self.documents.count
-            let array = arena.allocate(UnsafeMutablePointer<Agentplane__V1__Document>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Document>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__Document>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__Document>?.self, capacity: count)
             for (index, value) in self.documents.enumerated() {
                 do {
-                    let pointer = arena.allocate(Agentplane__V1__Document.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Document>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Document>.alignment).bindMemory(to: Agentplane__V1__Document.self, capacity: 1)
                     agentplane__v1__document__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }
@@ -7927,19 +9622,25 @@ extension Agentplane_V1_DeleteDocumentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteDocumentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteDocumentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteDocumentRequest.self)
-        agentplane__v1__delete_document_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteDocumentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteDocumentRequest>.alignment).bindMemory(to: Agentplane__V1__DeleteDocumentRequest.self, capacity: 1)
+            agentplane__v1__delete_document_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7948,7 +9649,7 @@ extension Agentplane_V1_DeleteDocumentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteDocumentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteDocumentRequest>, _ arena: inout ProtoArena) {
         if !self.documentID.isEmpty { c.pointee.document_id = arena.cString(self.documentID) }
     }
 }
@@ -7959,19 +9660,25 @@ extension Agentplane_V1_DeleteDocumentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteDocumentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteDocumentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DeleteDocumentResponse.self)
-        agentplane__v1__delete_document_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteDocumentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteDocumentResponse>.alignment).bindMemory(to: Agentplane__V1__DeleteDocumentResponse.self, capacity: 1)
+            agentplane__v1__delete_document_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -7979,7 +9686,7 @@ extension Agentplane_V1_DeleteDocumentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteDocumentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteDocumentResponse>, _ arena: inout ProtoArena) {
     }
 }
 
@@ -7989,19 +9696,25 @@ extension Agentplane_V1_DownloadDocumentRequest {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DownloadDocumentRequest.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DownloadDocumentRequest.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DownloadDocumentRequest.self)
-        agentplane__v1__download_document_request__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DownloadDocumentRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DownloadDocumentRequest>.alignment).bindMemory(to: Agentplane__V1__DownloadDocumentRequest.self, capacity: 1)
+            agentplane__v1__download_document_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -8010,7 +9723,7 @@ extension Agentplane_V1_DownloadDocumentRequest {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DownloadDocumentRequest>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DownloadDocumentRequest>, _ arena: inout ProtoArena) {
         if !self.documentID.isEmpty { c.pointee.document_id = arena.cString(self.documentID) }
     }
 }
@@ -8021,19 +9734,25 @@ extension Agentplane_V1_DownloadDocumentResponse {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DownloadDocumentResponse.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DownloadDocumentResponse.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Agentplane__V1__DownloadDocumentResponse.self)
-        agentplane__v1__download_document_response__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DownloadDocumentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DownloadDocumentResponse>.alignment).bindMemory(to: Agentplane__V1__DownloadDocumentResponse.self, capacity: 1)
+            agentplane__v1__download_document_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -8051,19 +9770,19 @@ extension Agentplane_V1_DownloadDocumentResponse {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DownloadDocumentResponse>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DownloadDocumentResponse>, _ arena: inout ProtoArena) {
         switch self.part {
         case .document(let value)?:
             c.pointee.part_case = .init(rawValue: 1)
             do {
-                let pointer = arena.allocate(Agentplane__V1__Document.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Document>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Document>.alignment).bindMemory(to: Agentplane__V1__Document.self, capacity: 1)
                 agentplane__v1__document__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.document = pointer
             }
         case .chunk(let value)?:
             c.pointee.part_case = .init(rawValue: 2)
-            c.pointee.chunk = ProtoCodec.binary(value, arena)
+            c.pointee.chunk = ProtoCodec.binary(value, &arena)
         case nil:
             break
         }

@@ -98,19 +98,25 @@ extension Google_Protobuf_Duration {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Duration.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Duration.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Google__Protobuf__Duration.self)
-        google__protobuf__duration__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Duration>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Duration>.alignment).bindMemory(to: Google__Protobuf__Duration.self, capacity: 1)
+            google__protobuf__duration__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -120,7 +126,7 @@ extension Google_Protobuf_Duration {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Duration>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Duration>, _ arena: inout ProtoArena) {
         c.pointee.seconds = self.seconds
         c.pointee.nanos = self.nanos
     }

@@ -168,19 +168,26 @@ extension Google_Protobuf_Struct {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Struct.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Struct.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Google__Protobuf__Struct.self)
-        google__protobuf__struct__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
+            google__protobuf__struct__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -199,19 +206,19 @@ extension Google_Protobuf_Struct {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Struct>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Struct>, _ arena: inout ProtoArena) {
         if !self.fields.isEmpty {
             let count = self.fields.count
-            let array = arena.allocate(UnsafeMutablePointer<Google__Protobuf__Struct__FieldsEntry>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Google__Protobuf__Struct__FieldsEntry>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Google__Protobuf__Struct__FieldsEntry>?>.alignment).bindMemory(to: UnsafeMutablePointer<Google__Protobuf__Struct__FieldsEntry>?.self, capacity: count)
             var index = 0
             for (key, value) in self.fields {
-                let entry = arena.allocate(Google__Protobuf__Struct__FieldsEntry.self)
+                let entry = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct__FieldsEntry>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct__FieldsEntry>.alignment).bindMemory(to: Google__Protobuf__Struct__FieldsEntry.self, capacity: 1)
                 google__protobuf__struct__fields_entry__init(entry)
                 if !key.isEmpty { entry.pointee.key = arena.cString(key) }
                 do {
-                    let pointer = arena.allocate(Google__Protobuf__Value.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Value>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Value>.alignment).bindMemory(to: Google__Protobuf__Value.self, capacity: 1)
                     google__protobuf__value__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     entry.pointee.value = pointer
                 }
                 array[index] = entry
@@ -229,19 +236,26 @@ extension Google_Protobuf_Value {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Value.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Value.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Google__Protobuf__Value.self)
-        google__protobuf__value__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Value>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Value>.alignment).bindMemory(to: Google__Protobuf__Value.self, capacity: 1)
+            google__protobuf__value__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -269,7 +283,7 @@ extension Google_Protobuf_Value {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Value>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Value>, _ arena: inout ProtoArena) {
         switch self.kind {
         case .nullValue(let value)?:
             c.pointee.kind_case = .init(rawValue: 1)
@@ -286,17 +300,17 @@ extension Google_Protobuf_Value {
         case .structValue(let value)?:
             c.pointee.kind_case = .init(rawValue: 5)
             do {
-                let pointer = arena.allocate(Google__Protobuf__Struct.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
                 google__protobuf__struct__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.struct_value = pointer
             }
         case .listValue(let value)?:
             c.pointee.kind_case = .init(rawValue: 6)
             do {
-                let pointer = arena.allocate(Google__Protobuf__ListValue.self)
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__ListValue>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__ListValue>.alignment).bindMemory(to: Google__Protobuf__ListValue.self, capacity: 1)
                 google__protobuf__list_value__init(pointer)
-                value._fill(pointer, arena)
+                value._fill(pointer, &arena)
                 c.pointee.list_value = pointer
             }
         case nil:
@@ -311,19 +325,26 @@ extension Google_Protobuf_ListValue {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: true)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__ListValue.self))
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__ListValue.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Google__Protobuf__ListValue.self)
-        google__protobuf__list_value__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__ListValue>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__ListValue>.alignment).bindMemory(to: Google__Protobuf__ListValue.self, capacity: 1)
+            google__protobuf__list_value__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -340,15 +361,15 @@ extension Google_Protobuf_ListValue {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__ListValue>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__ListValue>, _ arena: inout ProtoArena) {
         if !self.values.isEmpty {
             let count = self.values.count
-            let array = arena.allocate(UnsafeMutablePointer<Google__Protobuf__Value>?.self, count: count)
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Google__Protobuf__Value>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Google__Protobuf__Value>?>.alignment).bindMemory(to: UnsafeMutablePointer<Google__Protobuf__Value>?.self, capacity: count)
             for (index, value) in self.values.enumerated() {
                 do {
-                    let pointer = arena.allocate(Google__Protobuf__Value.self)
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Value>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Value>.alignment).bindMemory(to: Google__Protobuf__Value.self, capacity: 1)
                     google__protobuf__value__init(pointer)
-                    value._fill(pointer, arena)
+                    value._fill(pointer, &arena)
                     array[index] = pointer
                 }
             }

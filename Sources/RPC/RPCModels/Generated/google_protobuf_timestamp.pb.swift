@@ -129,19 +129,25 @@ extension Google_Protobuf_Timestamp {
 
     /// Decodes a message from its wire format.
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
-        let message = try ProtoCodec.unpack(
-            Self._protobufC, bytes, name: Self.protoMessageName, recursive: false)
-        defer { ProtoCodec.free(message) }
-        try self.init(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Timestamp.self))
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Google__Protobuf__Timestamp.self))
+        }
     }
 
     /// Encodes the message to its wire format.
     public func serializedBytes() -> [UInt8] {
-        let arena = ProtoArena()
-        let message = arena.allocate(Google__Protobuf__Timestamp.self)
-        google__protobuf__timestamp__init(message)
-        _fill(message, arena)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(message) }
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
+            google__protobuf__timestamp__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
     }
 
     /// Copies the values out of a protobuf-c struct.
@@ -151,7 +157,7 @@ extension Google_Protobuf_Timestamp {
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
-    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Timestamp>, _ arena: ProtoArena) {
+    package func _fill(_ c: UnsafeMutablePointer<Google__Protobuf__Timestamp>, _ arena: inout ProtoArena) {
         c.pointee.seconds = self.seconds
         c.pointee.nanos = self.nanos
     }

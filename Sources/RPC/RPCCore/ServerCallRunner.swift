@@ -1,0 +1,45 @@
+/// Runs one server call through the interceptors and the handler, and decides its status.
+public enum ServerCallRunner {
+    /// Runs the call to completion; never throws. Returns the status and the trailers to send.
+    ///
+    /// An `RPCError` keeps its code, message and metadata. Cancellation becomes
+    /// DEADLINE_EXCEEDED past the deadline and CANCELLED before it. Any other error becomes
+    /// UNKNOWN without its details, which may be internal.
+    public static func run(
+        method: ServerMethod, interceptors: [any ServerInterceptor], source: any RequestSource,
+        sink: any ResponseSink, context: ServerContext
+    ) async -> (status: Status, trailers: Metadata) {
+        do {
+            try await ServerContext.$current.withValue(context) {
+                if interceptors.isEmpty {
+                    try await method.handler(source, sink, context)
+                } else {
+                    try await interceptors.run(context: context) { context in
+                        try await method.handler(source, sink, context)
+                    }
+                }
+            }
+            return (.ok, context.response.trailers)
+        } catch {
+            var trailers = context.response.trailers
+            let status = status(for: error, deadline: context.deadline)
+            if let error = error as? RPCError { trailers.add(contentsOf: error.metadata) }
+            return (status, trailers)
+        }
+    }
+
+    /// The status a caller sees for an error thrown while serving.
+    public static func status(for error: any Error, deadline: ContinuousClock.Instant?) -> Status {
+        switch error {
+        case let error as RPCError:
+            return error.status
+        case is CancellationError:
+            if let deadline, deadline <= .now {
+                return Status(code: .deadlineExceeded, message: "the deadline passed")
+            }
+            return Status(code: .cancelled, message: "the call was cancelled")
+        default:
+            return Status(code: .unknown, message: "the handler failed")
+        }
+    }
+}

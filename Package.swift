@@ -11,10 +11,14 @@ let swiftSettings: [SwiftSetting] = [
 
 let products: [Product] = [
     .library(name: "RPCModels", targets: ["RPCModels"]),
+    .library(name: "RPCHTTP2", targets: ["RPCHTTP2"]),
+    .executable(name: "interop-server", targets: ["InteropServer"]),
     .executable(name: "protoc-gen-agentplane", targets: ["Codegen"]),
 ]
 
-let dependencies: [Package.Dependency] = []
+let dependencies: [Package.Dependency] = [
+    .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3")
+]
 
 let targets: [Target] = [
     // C libraries from Debian, each a module map and a one-line shim.
@@ -42,6 +46,15 @@ let targets: [Target] = [
     // The gRPC core: statuses, metadata, descriptors, contexts, interceptors, client. Pure Swift.
     .target(name: "RPCCore", path: "Sources/RPC/RPCCore", swiftSettings: swiftSettings),
 
+    // The gRPC transport: HTTP/2 by nghttp2 on SwiftNIO sockets and event loops.
+    .target(
+        name: "RPCHTTP2",
+        dependencies: [
+            "RPCCore", "CNghttp2", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ],
+        path: "Sources/RPC/RPCHTTP2", swiftSettings: swiftSettings),
+
     // Message coding: the Swift side of protobuf-c, and the generated model types.
     .target(
         name: "ProtoCoding", dependencies: ["CProtobufC"], path: "Sources/RPC/ProtoCoding",
@@ -49,6 +62,14 @@ let targets: [Target] = [
     .target(
         name: "RPCModels", dependencies: ["RPCCore", "ProtoCoding", "CModels", "CProtobufC"],
         path: "Sources/RPC/RPCModels", swiftSettings: swiftSettings),
+
+    // The gRPC interop test service and its server executable.
+    .target(
+        name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2"],
+        path: "Sources/RPC/InteropTesting", swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "InteropServer", dependencies: ["InteropTesting", "RPCHTTP2"], path: "Sources/RPC/InteropServer",
+        swiftSettings: swiftSettings),
 
     // The protoc plugin that writes RPCModels (and the test models).
     .executableTarget(

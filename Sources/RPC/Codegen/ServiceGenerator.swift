@@ -59,7 +59,13 @@ struct ServiceGenerator {
 
     private func writeServiceProtocol(_ w: inout CodeWriter) {
         w.line("/// What a server of \(service.fullName) implements; register it with the server.")
-        w.block("public protocol \(namespace)ServiceProtocol: RegistrableService") { w in
+        w.block("extension \(namespace)") { w in
+            writeServiceProtocolBody(&w)
+        }
+    }
+
+    private func writeServiceProtocolBody(_ w: inout CodeWriter) {
+        w.block("public protocol ServiceProtocol: RegistrableService") { w in
             for method in service.methods {
                 let input = "\(namespace).Method.\(method.name).Input"
                 let output = "\(namespace).Method.\(method.name).Output"
@@ -88,7 +94,7 @@ struct ServiceGenerator {
     }
 
     private func writeRegistration(_ w: inout CodeWriter) {
-        w.block("extension \(namespace)ServiceProtocol") { w in
+        w.block("extension \(namespace).ServiceProtocol") { w in
             w.line("/// The service's methods bound to this implementation, for a server's router.")
             w.block("public var serverMethods: [ServerMethod]") { w in
                 w.line("[")
@@ -126,8 +132,14 @@ struct ServiceGenerator {
     }
 
     private func writeClient(_ w: inout CodeWriter) {
+        w.block("extension \(namespace)") { w in
+            writeClientBody(&w)
+        }
+    }
+
+    private func writeClientBody(_ w: inout CodeWriter) {
         w.line("/// A typed client of \(service.fullName).")
-        w.block("public struct \(namespace)Client: Sendable") { w in
+        w.block("public struct Client: Sendable") { w in
             w.line("/// The client calls go through.")
             w.line("public let rpc: RPCClient")
             w.line()

@@ -15,5 +15,9 @@ public enum AgentplaneProtoFiles {
         Agentplane_V1_Llm_ProtoFile.descriptor,
         Agentplane_V1_Notification_ProtoFile.descriptor,
         Agentplane_V1_Ticketing_ProtoFile.descriptor,
+        Grpc_Health_V1_Health_ProtoFile.descriptor,
+        Grpc_Testing_Empty_ProtoFile.descriptor,
+        Grpc_Testing_Messages_ProtoFile.descriptor,
+        Grpc_Testing_Test_ProtoFile.descriptor,
     ]
 }

@@ -2825,31 +2825,33 @@ public enum Agentplane_V1_AuthService {
 }
 
 /// What a server of agentplane.v1.AuthService implements; register it with the server.
-public protocol Agentplane_V1_AuthServiceServiceProtocol: RegistrableService {
-    /// Signs a user in with email and password within the tenant named by its
-    /// slug. Needs no token (see [Tenancy]).
-    /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
-    /// unknown email, wrong password or disabled user (deliberately not told
-    /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
-    /// (ErrorDetails.retry_after says when to try again).
-    func login(request: Agentplane_V1_AuthService.Method.Login.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Login.Output
-    /// Exchanges a refresh token for a new token pair; the presented refresh
-    /// token becomes invalid (rotation). Needs no access token.
-    /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
-    /// expired or revoked refresh token; or reuse of an already rotated one,
-    /// which is treated as theft and revokes every token of that session.
-    func refresh(request: Agentplane_V1_AuthService.Method.Refresh.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output
-    /// Ends the caller's session: revokes its refresh token and access token.
-    /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
-    /// used an API key or a service token (there is no session to end).
-    func logout(request: Agentplane_V1_AuthService.Method.Logout.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Logout.Output
-    /// Describes the caller: principal, tenant and effective roles. Any role,
-    /// including ROLE_SERVICE.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func whoAmI(request: Agentplane_V1_AuthService.Method.WhoAmI.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.WhoAmI.Output
+extension Agentplane_V1_AuthService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Signs a user in with email and password within the tenant named by its
+        /// slug. Needs no token (see [Tenancy]).
+        /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
+        /// unknown email, wrong password or disabled user (deliberately not told
+        /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
+        /// (ErrorDetails.retry_after says when to try again).
+        func login(request: Agentplane_V1_AuthService.Method.Login.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Login.Output
+        /// Exchanges a refresh token for a new token pair; the presented refresh
+        /// token becomes invalid (rotation). Needs no access token.
+        /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
+        /// expired or revoked refresh token; or reuse of an already rotated one,
+        /// which is treated as theft and revokes every token of that session.
+        func refresh(request: Agentplane_V1_AuthService.Method.Refresh.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output
+        /// Ends the caller's session: revokes its refresh token and access token.
+        /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
+        /// used an API key or a service token (there is no session to end).
+        func logout(request: Agentplane_V1_AuthService.Method.Logout.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Logout.Output
+        /// Describes the caller: principal, tenant and effective roles. Any role,
+        /// including ROLE_SERVICE.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func whoAmI(request: Agentplane_V1_AuthService.Method.WhoAmI.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.WhoAmI.Output
+    }
 }
 
-extension Agentplane_V1_AuthServiceServiceProtocol {
+extension Agentplane_V1_AuthService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -2877,65 +2879,67 @@ extension Agentplane_V1_AuthServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.AuthService.
-public struct Agentplane_V1_AuthServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_AuthService {
+    /// A typed client of agentplane.v1.AuthService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Signs a user in with email and password within the tenant named by its
-    /// slug. Needs no token (see [Tenancy]).
-    /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
-    /// unknown email, wrong password or disabled user (deliberately not told
-    /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
-    /// (ErrorDetails.retry_after says when to try again).
-    public func login(
-        _ request: Agentplane_V1_AuthService.Method.Login.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AuthService.Method.Login.Output {
-        try await rpc.unary(
-            Agentplane_V1_AuthService.Method.Login.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Login.decodeResponse
-        ).message
-    }
+        /// Signs a user in with email and password within the tenant named by its
+        /// slug. Needs no token (see [Tenancy]).
+        /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
+        /// unknown email, wrong password or disabled user (deliberately not told
+        /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
+        /// (ErrorDetails.retry_after says when to try again).
+        public func login(
+            _ request: Agentplane_V1_AuthService.Method.Login.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AuthService.Method.Login.Output {
+            try await rpc.unary(
+                Agentplane_V1_AuthService.Method.Login.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Login.decodeResponse
+            ).message
+        }
 
-    /// Exchanges a refresh token for a new token pair; the presented refresh
-    /// token becomes invalid (rotation). Needs no access token.
-    /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
-    /// expired or revoked refresh token; or reuse of an already rotated one,
-    /// which is treated as theft and revokes every token of that session.
-    public func refresh(
-        _ request: Agentplane_V1_AuthService.Method.Refresh.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output {
-        try await rpc.unary(
-            Agentplane_V1_AuthService.Method.Refresh.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Refresh.decodeResponse
-        ).message
-    }
+        /// Exchanges a refresh token for a new token pair; the presented refresh
+        /// token becomes invalid (rotation). Needs no access token.
+        /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
+        /// expired or revoked refresh token; or reuse of an already rotated one,
+        /// which is treated as theft and revokes every token of that session.
+        public func refresh(
+            _ request: Agentplane_V1_AuthService.Method.Refresh.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output {
+            try await rpc.unary(
+                Agentplane_V1_AuthService.Method.Refresh.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Refresh.decodeResponse
+            ).message
+        }
 
-    /// Ends the caller's session: revokes its refresh token and access token.
-    /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
-    /// used an API key or a service token (there is no session to end).
-    public func logout(
-        _ request: Agentplane_V1_AuthService.Method.Logout.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AuthService.Method.Logout.Output {
-        try await rpc.unary(
-            Agentplane_V1_AuthService.Method.Logout.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Logout.decodeResponse
-        ).message
-    }
+        /// Ends the caller's session: revokes its refresh token and access token.
+        /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
+        /// used an API key or a service token (there is no session to end).
+        public func logout(
+            _ request: Agentplane_V1_AuthService.Method.Logout.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AuthService.Method.Logout.Output {
+            try await rpc.unary(
+                Agentplane_V1_AuthService.Method.Logout.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.Logout.decodeResponse
+            ).message
+        }
 
-    /// Describes the caller: principal, tenant and effective roles. Any role,
-    /// including ROLE_SERVICE.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func whoAmI(
-        _ request: Agentplane_V1_AuthService.Method.WhoAmI.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AuthService.Method.WhoAmI.Output {
-        try await rpc.unary(
-            Agentplane_V1_AuthService.Method.WhoAmI.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.WhoAmI.decodeResponse
-        ).message
+        /// Describes the caller: principal, tenant and effective roles. Any role,
+        /// including ROLE_SERVICE.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func whoAmI(
+            _ request: Agentplane_V1_AuthService.Method.WhoAmI.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AuthService.Method.WhoAmI.Output {
+            try await rpc.unary(
+                Agentplane_V1_AuthService.Method.WhoAmI.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.WhoAmI.decodeResponse
+            ).message
+        }
     }
 }
 
@@ -2984,26 +2988,28 @@ public enum Agentplane_V1_TenantService {
 }
 
 /// What a server of agentplane.v1.TenantService implements; register it with the server.
-public protocol Agentplane_V1_TenantServiceServiceProtocol: RegistrableService {
-    /// Creates a tenant and its first owner. The one RPC whose request names a
-    /// tenant: it requires the platform bootstrap token configured on the
-    /// control plane (`authorization: Bearer <bootstrap token>`), not a tenant
-    /// token (see [Tenancy]).
-    /// UNAUTHENTICATED: missing or wrong bootstrap token. INVALID_ARGUMENT: slug
-    /// not matching ^[a-z0-9][a-z0-9-]{1,62}$, invalid email, password shorter
-    /// than 12 characters. ALREADY_EXISTS: the slug is taken.
-    func createTenant(request: Agentplane_V1_TenantService.Method.CreateTenant.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.CreateTenant.Output
-    /// Returns the caller's tenant. Any role, including ROLE_SERVICE.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func getTenant(request: Agentplane_V1_TenantService.Method.GetTenant.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.GetTenant.Output
-    /// Replaces the caller's tenant settings (and display name). Admin or above.
-    /// INVALID_ARGUMENT: a setting is out of range. ABORTED: expected_revision
-    /// is not the current revision. PERMISSION_DENIED: role below admin.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func updateTenantSettings(request: Agentplane_V1_TenantService.Method.UpdateTenantSettings.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.UpdateTenantSettings.Output
+extension Agentplane_V1_TenantService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Creates a tenant and its first owner. The one RPC whose request names a
+        /// tenant: it requires the platform bootstrap token configured on the
+        /// control plane (`authorization: Bearer <bootstrap token>`), not a tenant
+        /// token (see [Tenancy]).
+        /// UNAUTHENTICATED: missing or wrong bootstrap token. INVALID_ARGUMENT: slug
+        /// not matching ^[a-z0-9][a-z0-9-]{1,62}$, invalid email, password shorter
+        /// than 12 characters. ALREADY_EXISTS: the slug is taken.
+        func createTenant(request: Agentplane_V1_TenantService.Method.CreateTenant.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.CreateTenant.Output
+        /// Returns the caller's tenant. Any role, including ROLE_SERVICE.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func getTenant(request: Agentplane_V1_TenantService.Method.GetTenant.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.GetTenant.Output
+        /// Replaces the caller's tenant settings (and display name). Admin or above.
+        /// INVALID_ARGUMENT: a setting is out of range. ABORTED: expected_revision
+        /// is not the current revision. PERMISSION_DENIED: role below admin.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func updateTenantSettings(request: Agentplane_V1_TenantService.Method.UpdateTenantSettings.Input, context: ServerContext) async throws -> Agentplane_V1_TenantService.Method.UpdateTenantSettings.Output
+    }
 }
 
-extension Agentplane_V1_TenantServiceServiceProtocol {
+extension Agentplane_V1_TenantService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -3026,52 +3032,54 @@ extension Agentplane_V1_TenantServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.TenantService.
-public struct Agentplane_V1_TenantServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_TenantService {
+    /// A typed client of agentplane.v1.TenantService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Creates a tenant and its first owner. The one RPC whose request names a
-    /// tenant: it requires the platform bootstrap token configured on the
-    /// control plane (`authorization: Bearer <bootstrap token>`), not a tenant
-    /// token (see [Tenancy]).
-    /// UNAUTHENTICATED: missing or wrong bootstrap token. INVALID_ARGUMENT: slug
-    /// not matching ^[a-z0-9][a-z0-9-]{1,62}$, invalid email, password shorter
-    /// than 12 characters. ALREADY_EXISTS: the slug is taken.
-    public func createTenant(
-        _ request: Agentplane_V1_TenantService.Method.CreateTenant.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_TenantService.Method.CreateTenant.Output {
-        try await rpc.unary(
-            Agentplane_V1_TenantService.Method.CreateTenant.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.CreateTenant.decodeResponse
-        ).message
-    }
+        /// Creates a tenant and its first owner. The one RPC whose request names a
+        /// tenant: it requires the platform bootstrap token configured on the
+        /// control plane (`authorization: Bearer <bootstrap token>`), not a tenant
+        /// token (see [Tenancy]).
+        /// UNAUTHENTICATED: missing or wrong bootstrap token. INVALID_ARGUMENT: slug
+        /// not matching ^[a-z0-9][a-z0-9-]{1,62}$, invalid email, password shorter
+        /// than 12 characters. ALREADY_EXISTS: the slug is taken.
+        public func createTenant(
+            _ request: Agentplane_V1_TenantService.Method.CreateTenant.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_TenantService.Method.CreateTenant.Output {
+            try await rpc.unary(
+                Agentplane_V1_TenantService.Method.CreateTenant.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.CreateTenant.decodeResponse
+            ).message
+        }
 
-    /// Returns the caller's tenant. Any role, including ROLE_SERVICE.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func getTenant(
-        _ request: Agentplane_V1_TenantService.Method.GetTenant.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_TenantService.Method.GetTenant.Output {
-        try await rpc.unary(
-            Agentplane_V1_TenantService.Method.GetTenant.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.GetTenant.decodeResponse
-        ).message
-    }
+        /// Returns the caller's tenant. Any role, including ROLE_SERVICE.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func getTenant(
+            _ request: Agentplane_V1_TenantService.Method.GetTenant.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_TenantService.Method.GetTenant.Output {
+            try await rpc.unary(
+                Agentplane_V1_TenantService.Method.GetTenant.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.GetTenant.decodeResponse
+            ).message
+        }
 
-    /// Replaces the caller's tenant settings (and display name). Admin or above.
-    /// INVALID_ARGUMENT: a setting is out of range. ABORTED: expected_revision
-    /// is not the current revision. PERMISSION_DENIED: role below admin.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func updateTenantSettings(
-        _ request: Agentplane_V1_TenantService.Method.UpdateTenantSettings.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_TenantService.Method.UpdateTenantSettings.Output {
-        try await rpc.unary(
-            Agentplane_V1_TenantService.Method.UpdateTenantSettings.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.UpdateTenantSettings.decodeResponse
-        ).message
+        /// Replaces the caller's tenant settings (and display name). Admin or above.
+        /// INVALID_ARGUMENT: a setting is out of range. ABORTED: expected_revision
+        /// is not the current revision. PERMISSION_DENIED: role below admin.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func updateTenantSettings(
+            _ request: Agentplane_V1_TenantService.Method.UpdateTenantSettings.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_TenantService.Method.UpdateTenantSettings.Output {
+            try await rpc.unary(
+                Agentplane_V1_TenantService.Method.UpdateTenantSettings.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_TenantService.Method.UpdateTenantSettings.decodeResponse
+            ).message
+        }
     }
 }
 
@@ -3174,54 +3182,56 @@ public enum Agentplane_V1_UserService {
 }
 
 /// What a server of agentplane.v1.UserService implements; register it with the server.
-public protocol Agentplane_V1_UserServiceServiceProtocol: RegistrableService {
-    /// Creates a user. Admin or above; granting ROLE_OWNER requires an owner.
-    /// INVALID_ARGUMENT: invalid email, password shorter than 12 characters, no
-    /// roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
-    /// this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func createUser(request: Agentplane_V1_UserService.Method.CreateUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.CreateUser.Output
-    /// Returns a user. Admin or above, or the user themself.
-    /// NOT_FOUND: no such user. PERMISSION_DENIED: another user and role below
-    /// admin. UNAUTHENTICATED: missing or invalid token.
-    func getUser(request: Agentplane_V1_UserService.Method.GetUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.GetUser.Output
-    /// Lists users, ordered by email. Admin or above. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// admin. UNAUTHENTICATED: missing or invalid token.
-    func listUsers(request: Agentplane_V1_UserService.Method.ListUsers.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.ListUsers.Output
-    /// Replaces a user's roles. Admin or above; adding or removing ROLE_OWNER
-    /// requires an owner.
-    /// INVALID_ARGUMENT: empty roles or ROLE_SERVICE. NOT_FOUND: no such user.
-    /// FAILED_PRECONDITION: the tenant would be left without an owner.
-    /// PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or invalid token.
-    func updateUserRoles(request: Agentplane_V1_UserService.Method.UpdateUserRoles.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.UpdateUserRoles.Output
-    /// Deletes a user and revokes their sessions and API keys. Their agents,
-    /// conversations and messages are kept. Admin or above; deleting an owner
-    /// requires an owner.
-    /// NOT_FOUND: no such user. FAILED_PRECONDITION: the user is the caller, or
-    /// the last owner. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing
-    /// or invalid token.
-    func deleteUser(request: Agentplane_V1_UserService.Method.DeleteUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.DeleteUser.Output
-    /// Creates an API key for the caller. The secret is returned once, in this
-    /// response only; the server stores a hash. Builder or above.
-    /// INVALID_ARGUMENT: empty name, no roles, or ROLE_SERVICE.
-    /// PERMISSION_DENIED: a requested role is above the caller's own, the
-    /// caller is itself an API key, or role below builder. RESOURCE_EXHAUSTED:
-    /// the user has 50 active keys. UNAUTHENTICATED: missing or invalid token.
-    func createApiKey(request: Agentplane_V1_UserService.Method.CreateApiKey.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.CreateApiKey.Output
-    /// Lists API keys, newest first, never with their secrets. The caller's own
-    /// keys; admins may list everyone's. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
-    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
-    func listApiKeys(request: Agentplane_V1_UserService.Method.ListApiKeys.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.ListApiKeys.Output
-    /// Revokes an API key at once. Idempotent: revoking a revoked key returns it
-    /// unchanged. The key's owner, or admin and above.
-    /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
-    /// below admin. UNAUTHENTICATED: missing or invalid token.
-    func revokeApiKey(request: Agentplane_V1_UserService.Method.RevokeApiKey.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.RevokeApiKey.Output
+extension Agentplane_V1_UserService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Creates a user. Admin or above; granting ROLE_OWNER requires an owner.
+        /// INVALID_ARGUMENT: invalid email, password shorter than 12 characters, no
+        /// roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
+        /// this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func createUser(request: Agentplane_V1_UserService.Method.CreateUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.CreateUser.Output
+        /// Returns a user. Admin or above, or the user themself.
+        /// NOT_FOUND: no such user. PERMISSION_DENIED: another user and role below
+        /// admin. UNAUTHENTICATED: missing or invalid token.
+        func getUser(request: Agentplane_V1_UserService.Method.GetUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.GetUser.Output
+        /// Lists users, ordered by email. Admin or above. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// admin. UNAUTHENTICATED: missing or invalid token.
+        func listUsers(request: Agentplane_V1_UserService.Method.ListUsers.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.ListUsers.Output
+        /// Replaces a user's roles. Admin or above; adding or removing ROLE_OWNER
+        /// requires an owner.
+        /// INVALID_ARGUMENT: empty roles or ROLE_SERVICE. NOT_FOUND: no such user.
+        /// FAILED_PRECONDITION: the tenant would be left without an owner.
+        /// PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or invalid token.
+        func updateUserRoles(request: Agentplane_V1_UserService.Method.UpdateUserRoles.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.UpdateUserRoles.Output
+        /// Deletes a user and revokes their sessions and API keys. Their agents,
+        /// conversations and messages are kept. Admin or above; deleting an owner
+        /// requires an owner.
+        /// NOT_FOUND: no such user. FAILED_PRECONDITION: the user is the caller, or
+        /// the last owner. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing
+        /// or invalid token.
+        func deleteUser(request: Agentplane_V1_UserService.Method.DeleteUser.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.DeleteUser.Output
+        /// Creates an API key for the caller. The secret is returned once, in this
+        /// response only; the server stores a hash. Builder or above.
+        /// INVALID_ARGUMENT: empty name, no roles, or ROLE_SERVICE.
+        /// PERMISSION_DENIED: a requested role is above the caller's own, the
+        /// caller is itself an API key, or role below builder. RESOURCE_EXHAUSTED:
+        /// the user has 50 active keys. UNAUTHENTICATED: missing or invalid token.
+        func createApiKey(request: Agentplane_V1_UserService.Method.CreateApiKey.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.CreateApiKey.Output
+        /// Lists API keys, newest first, never with their secrets. The caller's own
+        /// keys; admins may list everyone's. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+        /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+        func listApiKeys(request: Agentplane_V1_UserService.Method.ListApiKeys.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.ListApiKeys.Output
+        /// Revokes an API key at once. Idempotent: revoking a revoked key returns it
+        /// unchanged. The key's owner, or admin and above.
+        /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
+        /// below admin. UNAUTHENTICATED: missing or invalid token.
+        func revokeApiKey(request: Agentplane_V1_UserService.Method.RevokeApiKey.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.RevokeApiKey.Output
+    }
 }
 
-extension Agentplane_V1_UserServiceServiceProtocol {
+extension Agentplane_V1_UserService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -3269,120 +3279,122 @@ extension Agentplane_V1_UserServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.UserService.
-public struct Agentplane_V1_UserServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_UserService {
+    /// A typed client of agentplane.v1.UserService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Creates a user. Admin or above; granting ROLE_OWNER requires an owner.
-    /// INVALID_ARGUMENT: invalid email, password shorter than 12 characters, no
-    /// roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
-    /// this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func createUser(
-        _ request: Agentplane_V1_UserService.Method.CreateUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.CreateUser.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.CreateUser.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.CreateUser.decodeResponse
-        ).message
-    }
+        /// Creates a user. Admin or above; granting ROLE_OWNER requires an owner.
+        /// INVALID_ARGUMENT: invalid email, password shorter than 12 characters, no
+        /// roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
+        /// this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func createUser(
+            _ request: Agentplane_V1_UserService.Method.CreateUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.CreateUser.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.CreateUser.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.CreateUser.decodeResponse
+            ).message
+        }
 
-    /// Returns a user. Admin or above, or the user themself.
-    /// NOT_FOUND: no such user. PERMISSION_DENIED: another user and role below
-    /// admin. UNAUTHENTICATED: missing or invalid token.
-    public func getUser(
-        _ request: Agentplane_V1_UserService.Method.GetUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.GetUser.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.GetUser.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.GetUser.decodeResponse
-        ).message
-    }
+        /// Returns a user. Admin or above, or the user themself.
+        /// NOT_FOUND: no such user. PERMISSION_DENIED: another user and role below
+        /// admin. UNAUTHENTICATED: missing or invalid token.
+        public func getUser(
+            _ request: Agentplane_V1_UserService.Method.GetUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.GetUser.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.GetUser.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.GetUser.decodeResponse
+            ).message
+        }
 
-    /// Lists users, ordered by email. Admin or above. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// admin. UNAUTHENTICATED: missing or invalid token.
-    public func listUsers(
-        _ request: Agentplane_V1_UserService.Method.ListUsers.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.ListUsers.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.ListUsers.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.ListUsers.decodeResponse
-        ).message
-    }
+        /// Lists users, ordered by email. Admin or above. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// admin. UNAUTHENTICATED: missing or invalid token.
+        public func listUsers(
+            _ request: Agentplane_V1_UserService.Method.ListUsers.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.ListUsers.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.ListUsers.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.ListUsers.decodeResponse
+            ).message
+        }
 
-    /// Replaces a user's roles. Admin or above; adding or removing ROLE_OWNER
-    /// requires an owner.
-    /// INVALID_ARGUMENT: empty roles or ROLE_SERVICE. NOT_FOUND: no such user.
-    /// FAILED_PRECONDITION: the tenant would be left without an owner.
-    /// PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or invalid token.
-    public func updateUserRoles(
-        _ request: Agentplane_V1_UserService.Method.UpdateUserRoles.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.UpdateUserRoles.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.UpdateUserRoles.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.UpdateUserRoles.decodeResponse
-        ).message
-    }
+        /// Replaces a user's roles. Admin or above; adding or removing ROLE_OWNER
+        /// requires an owner.
+        /// INVALID_ARGUMENT: empty roles or ROLE_SERVICE. NOT_FOUND: no such user.
+        /// FAILED_PRECONDITION: the tenant would be left without an owner.
+        /// PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or invalid token.
+        public func updateUserRoles(
+            _ request: Agentplane_V1_UserService.Method.UpdateUserRoles.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.UpdateUserRoles.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.UpdateUserRoles.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.UpdateUserRoles.decodeResponse
+            ).message
+        }
 
-    /// Deletes a user and revokes their sessions and API keys. Their agents,
-    /// conversations and messages are kept. Admin or above; deleting an owner
-    /// requires an owner.
-    /// NOT_FOUND: no such user. FAILED_PRECONDITION: the user is the caller, or
-    /// the last owner. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing
-    /// or invalid token.
-    public func deleteUser(
-        _ request: Agentplane_V1_UserService.Method.DeleteUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.DeleteUser.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.DeleteUser.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.DeleteUser.decodeResponse
-        ).message
-    }
+        /// Deletes a user and revokes their sessions and API keys. Their agents,
+        /// conversations and messages are kept. Admin or above; deleting an owner
+        /// requires an owner.
+        /// NOT_FOUND: no such user. FAILED_PRECONDITION: the user is the caller, or
+        /// the last owner. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing
+        /// or invalid token.
+        public func deleteUser(
+            _ request: Agentplane_V1_UserService.Method.DeleteUser.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.DeleteUser.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.DeleteUser.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.DeleteUser.decodeResponse
+            ).message
+        }
 
-    /// Creates an API key for the caller. The secret is returned once, in this
-    /// response only; the server stores a hash. Builder or above.
-    /// INVALID_ARGUMENT: empty name, no roles, or ROLE_SERVICE.
-    /// PERMISSION_DENIED: a requested role is above the caller's own, the
-    /// caller is itself an API key, or role below builder. RESOURCE_EXHAUSTED:
-    /// the user has 50 active keys. UNAUTHENTICATED: missing or invalid token.
-    public func createApiKey(
-        _ request: Agentplane_V1_UserService.Method.CreateApiKey.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.CreateApiKey.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.CreateApiKey.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.CreateApiKey.decodeResponse
-        ).message
-    }
+        /// Creates an API key for the caller. The secret is returned once, in this
+        /// response only; the server stores a hash. Builder or above.
+        /// INVALID_ARGUMENT: empty name, no roles, or ROLE_SERVICE.
+        /// PERMISSION_DENIED: a requested role is above the caller's own, the
+        /// caller is itself an API key, or role below builder. RESOURCE_EXHAUSTED:
+        /// the user has 50 active keys. UNAUTHENTICATED: missing or invalid token.
+        public func createApiKey(
+            _ request: Agentplane_V1_UserService.Method.CreateApiKey.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.CreateApiKey.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.CreateApiKey.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.CreateApiKey.decodeResponse
+            ).message
+        }
 
-    /// Lists API keys, newest first, never with their secrets. The caller's own
-    /// keys; admins may list everyone's. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
-    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
-    public func listApiKeys(
-        _ request: Agentplane_V1_UserService.Method.ListApiKeys.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.ListApiKeys.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.ListApiKeys.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.ListApiKeys.decodeResponse
-        ).message
-    }
+        /// Lists API keys, newest first, never with their secrets. The caller's own
+        /// keys; admins may list everyone's. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+        /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+        public func listApiKeys(
+            _ request: Agentplane_V1_UserService.Method.ListApiKeys.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.ListApiKeys.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.ListApiKeys.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.ListApiKeys.decodeResponse
+            ).message
+        }
 
-    /// Revokes an API key at once. Idempotent: revoking a revoked key returns it
-    /// unchanged. The key's owner, or admin and above.
-    /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
-    /// below admin. UNAUTHENTICATED: missing or invalid token.
-    public func revokeApiKey(
-        _ request: Agentplane_V1_UserService.Method.RevokeApiKey.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_UserService.Method.RevokeApiKey.Output {
-        try await rpc.unary(
-            Agentplane_V1_UserService.Method.RevokeApiKey.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.RevokeApiKey.decodeResponse
-        ).message
+        /// Revokes an API key at once. Idempotent: revoking a revoked key returns it
+        /// unchanged. The key's owner, or admin and above.
+        /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
+        /// below admin. UNAUTHENTICATED: missing or invalid token.
+        public func revokeApiKey(
+            _ request: Agentplane_V1_UserService.Method.RevokeApiKey.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.RevokeApiKey.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.RevokeApiKey.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.RevokeApiKey.decodeResponse
+            ).message
+        }
     }
 }
 
@@ -3493,61 +3505,63 @@ public enum Agentplane_V1_AgentService {
 }
 
 /// What a server of agentplane.v1.AgentService implements; register it with the server.
-public protocol Agentplane_V1_AgentServiceServiceProtocol: RegistrableService {
-    /// Creates an agent at version 1.
-    /// INVALID_ARGUMENT: empty name, or the flow fails validation
-    /// (ErrorDetails.violations lists every error with its JSON path).
-    /// ALREADY_EXISTS: an agent with this name exists. RESOURCE_EXHAUSTED:
-    /// flow_json larger than 1 MiB. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func createAgent(request: Agentplane_V1_AgentService.Method.CreateAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.CreateAgent.Output
-    /// Returns the latest version of an agent, or the given version.
-    /// NOT_FOUND: no such agent, or no such version. PERMISSION_DENIED: role
-    /// below member. UNAUTHENTICATED: missing or invalid token.
-    func getAgent(request: Agentplane_V1_AgentService.Method.GetAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.GetAgent.Output
-    /// Lists agents (latest versions) by name. flow_json is left empty in list
-    /// results; use GetAgent. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    func listAgents(request: Agentplane_V1_AgentService.Method.ListAgents.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ListAgents.Output
-    /// Creates a new version from the complete new definition in the request
-    /// (all fields are replaced, none are merged).
-    /// INVALID_ARGUMENT: empty name or change_message, or the flow fails
-    /// validation (details as in CreateAgent). NOT_FOUND: no such agent.
-    /// ALREADY_EXISTS: renamed to another agent's name. ABORTED:
-    /// expected_version is not the latest version. RESOURCE_EXHAUSTED: flow_json
-    /// larger than 1 MiB. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func updateAgent(request: Agentplane_V1_AgentService.Method.UpdateAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.UpdateAgent.Output
-    /// Lists an agent's versions, newest first, without their flows.
-    /// See [Pagination].
-    /// NOT_FOUND: no such agent. INVALID_ARGUMENT: bad page token or size.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func listAgentVersions(request: Agentplane_V1_AgentService.Method.ListAgentVersions.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ListAgentVersions.Output
-    /// Creates a new latest version whose definition equals an older version
-    /// (history is never rewritten).
-    /// NOT_FOUND: no such agent or version. INVALID_ARGUMENT: to_version is the
-    /// latest version. ABORTED: expected_version is not the latest version.
-    /// FAILED_PRECONDITION: the old flow no longer validates (e.g. it references
-    /// a deleted tool; details list the errors). PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    func rollbackAgent(request: Agentplane_V1_AgentService.Method.RollbackAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.RollbackAgent.Output
-    /// Deletes an agent and all its versions. Its conversations keep their
-    /// history but accept no new messages (FAILED_PRECONDITION).
-    /// NOT_FOUND: no such agent. FAILED_PRECONDITION: a run of the agent is in
-    /// progress or waiting for input. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func deleteAgent(request: Agentplane_V1_AgentService.Method.DeleteAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.DeleteAgent.Output
-    /// Validates a flow document without saving it: JSON syntax, node and edge
-    /// structure, reachability, and that referenced tools exist in the tenant.
-    /// Invalid flows are a normal response (valid = false), not an error.
-    /// RESOURCE_EXHAUSTED: flow_json larger than 1 MiB. PERMISSION_DENIED: role
-    /// below builder. UNAUTHENTICATED: missing or invalid token.
-    func validateFlow(request: Agentplane_V1_AgentService.Method.ValidateFlow.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ValidateFlow.Output
+extension Agentplane_V1_AgentService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Creates an agent at version 1.
+        /// INVALID_ARGUMENT: empty name, or the flow fails validation
+        /// (ErrorDetails.violations lists every error with its JSON path).
+        /// ALREADY_EXISTS: an agent with this name exists. RESOURCE_EXHAUSTED:
+        /// flow_json larger than 1 MiB. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func createAgent(request: Agentplane_V1_AgentService.Method.CreateAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.CreateAgent.Output
+        /// Returns the latest version of an agent, or the given version.
+        /// NOT_FOUND: no such agent, or no such version. PERMISSION_DENIED: role
+        /// below member. UNAUTHENTICATED: missing or invalid token.
+        func getAgent(request: Agentplane_V1_AgentService.Method.GetAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.GetAgent.Output
+        /// Lists agents (latest versions) by name. flow_json is left empty in list
+        /// results; use GetAgent. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        func listAgents(request: Agentplane_V1_AgentService.Method.ListAgents.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ListAgents.Output
+        /// Creates a new version from the complete new definition in the request
+        /// (all fields are replaced, none are merged).
+        /// INVALID_ARGUMENT: empty name or change_message, or the flow fails
+        /// validation (details as in CreateAgent). NOT_FOUND: no such agent.
+        /// ALREADY_EXISTS: renamed to another agent's name. ABORTED:
+        /// expected_version is not the latest version. RESOURCE_EXHAUSTED: flow_json
+        /// larger than 1 MiB. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func updateAgent(request: Agentplane_V1_AgentService.Method.UpdateAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.UpdateAgent.Output
+        /// Lists an agent's versions, newest first, without their flows.
+        /// See [Pagination].
+        /// NOT_FOUND: no such agent. INVALID_ARGUMENT: bad page token or size.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func listAgentVersions(request: Agentplane_V1_AgentService.Method.ListAgentVersions.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ListAgentVersions.Output
+        /// Creates a new latest version whose definition equals an older version
+        /// (history is never rewritten).
+        /// NOT_FOUND: no such agent or version. INVALID_ARGUMENT: to_version is the
+        /// latest version. ABORTED: expected_version is not the latest version.
+        /// FAILED_PRECONDITION: the old flow no longer validates (e.g. it references
+        /// a deleted tool; details list the errors). PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        func rollbackAgent(request: Agentplane_V1_AgentService.Method.RollbackAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.RollbackAgent.Output
+        /// Deletes an agent and all its versions. Its conversations keep their
+        /// history but accept no new messages (FAILED_PRECONDITION).
+        /// NOT_FOUND: no such agent. FAILED_PRECONDITION: a run of the agent is in
+        /// progress or waiting for input. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func deleteAgent(request: Agentplane_V1_AgentService.Method.DeleteAgent.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.DeleteAgent.Output
+        /// Validates a flow document without saving it: JSON syntax, node and edge
+        /// structure, reachability, and that referenced tools exist in the tenant.
+        /// Invalid flows are a normal response (valid = false), not an error.
+        /// RESOURCE_EXHAUSTED: flow_json larger than 1 MiB. PERMISSION_DENIED: role
+        /// below builder. UNAUTHENTICATED: missing or invalid token.
+        func validateFlow(request: Agentplane_V1_AgentService.Method.ValidateFlow.Input, context: ServerContext) async throws -> Agentplane_V1_AgentService.Method.ValidateFlow.Output
+    }
 }
 
-extension Agentplane_V1_AgentServiceServiceProtocol {
+extension Agentplane_V1_AgentService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -3595,127 +3609,129 @@ extension Agentplane_V1_AgentServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.AgentService.
-public struct Agentplane_V1_AgentServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_AgentService {
+    /// A typed client of agentplane.v1.AgentService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Creates an agent at version 1.
-    /// INVALID_ARGUMENT: empty name, or the flow fails validation
-    /// (ErrorDetails.violations lists every error with its JSON path).
-    /// ALREADY_EXISTS: an agent with this name exists. RESOURCE_EXHAUSTED:
-    /// flow_json larger than 1 MiB. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func createAgent(
-        _ request: Agentplane_V1_AgentService.Method.CreateAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.CreateAgent.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.CreateAgent.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.CreateAgent.decodeResponse
-        ).message
-    }
+        /// Creates an agent at version 1.
+        /// INVALID_ARGUMENT: empty name, or the flow fails validation
+        /// (ErrorDetails.violations lists every error with its JSON path).
+        /// ALREADY_EXISTS: an agent with this name exists. RESOURCE_EXHAUSTED:
+        /// flow_json larger than 1 MiB. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func createAgent(
+            _ request: Agentplane_V1_AgentService.Method.CreateAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.CreateAgent.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.CreateAgent.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.CreateAgent.decodeResponse
+            ).message
+        }
 
-    /// Returns the latest version of an agent, or the given version.
-    /// NOT_FOUND: no such agent, or no such version. PERMISSION_DENIED: role
-    /// below member. UNAUTHENTICATED: missing or invalid token.
-    public func getAgent(
-        _ request: Agentplane_V1_AgentService.Method.GetAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.GetAgent.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.GetAgent.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.GetAgent.decodeResponse
-        ).message
-    }
+        /// Returns the latest version of an agent, or the given version.
+        /// NOT_FOUND: no such agent, or no such version. PERMISSION_DENIED: role
+        /// below member. UNAUTHENTICATED: missing or invalid token.
+        public func getAgent(
+            _ request: Agentplane_V1_AgentService.Method.GetAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.GetAgent.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.GetAgent.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.GetAgent.decodeResponse
+            ).message
+        }
 
-    /// Lists agents (latest versions) by name. flow_json is left empty in list
-    /// results; use GetAgent. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    public func listAgents(
-        _ request: Agentplane_V1_AgentService.Method.ListAgents.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.ListAgents.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.ListAgents.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ListAgents.decodeResponse
-        ).message
-    }
+        /// Lists agents (latest versions) by name. flow_json is left empty in list
+        /// results; use GetAgent. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        public func listAgents(
+            _ request: Agentplane_V1_AgentService.Method.ListAgents.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.ListAgents.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.ListAgents.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ListAgents.decodeResponse
+            ).message
+        }
 
-    /// Creates a new version from the complete new definition in the request
-    /// (all fields are replaced, none are merged).
-    /// INVALID_ARGUMENT: empty name or change_message, or the flow fails
-    /// validation (details as in CreateAgent). NOT_FOUND: no such agent.
-    /// ALREADY_EXISTS: renamed to another agent's name. ABORTED:
-    /// expected_version is not the latest version. RESOURCE_EXHAUSTED: flow_json
-    /// larger than 1 MiB. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func updateAgent(
-        _ request: Agentplane_V1_AgentService.Method.UpdateAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.UpdateAgent.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.UpdateAgent.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.UpdateAgent.decodeResponse
-        ).message
-    }
+        /// Creates a new version from the complete new definition in the request
+        /// (all fields are replaced, none are merged).
+        /// INVALID_ARGUMENT: empty name or change_message, or the flow fails
+        /// validation (details as in CreateAgent). NOT_FOUND: no such agent.
+        /// ALREADY_EXISTS: renamed to another agent's name. ABORTED:
+        /// expected_version is not the latest version. RESOURCE_EXHAUSTED: flow_json
+        /// larger than 1 MiB. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func updateAgent(
+            _ request: Agentplane_V1_AgentService.Method.UpdateAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.UpdateAgent.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.UpdateAgent.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.UpdateAgent.decodeResponse
+            ).message
+        }
 
-    /// Lists an agent's versions, newest first, without their flows.
-    /// See [Pagination].
-    /// NOT_FOUND: no such agent. INVALID_ARGUMENT: bad page token or size.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func listAgentVersions(
-        _ request: Agentplane_V1_AgentService.Method.ListAgentVersions.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.ListAgentVersions.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.ListAgentVersions.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ListAgentVersions.decodeResponse
-        ).message
-    }
+        /// Lists an agent's versions, newest first, without their flows.
+        /// See [Pagination].
+        /// NOT_FOUND: no such agent. INVALID_ARGUMENT: bad page token or size.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func listAgentVersions(
+            _ request: Agentplane_V1_AgentService.Method.ListAgentVersions.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.ListAgentVersions.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.ListAgentVersions.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ListAgentVersions.decodeResponse
+            ).message
+        }
 
-    /// Creates a new latest version whose definition equals an older version
-    /// (history is never rewritten).
-    /// NOT_FOUND: no such agent or version. INVALID_ARGUMENT: to_version is the
-    /// latest version. ABORTED: expected_version is not the latest version.
-    /// FAILED_PRECONDITION: the old flow no longer validates (e.g. it references
-    /// a deleted tool; details list the errors). PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    public func rollbackAgent(
-        _ request: Agentplane_V1_AgentService.Method.RollbackAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.RollbackAgent.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.RollbackAgent.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.RollbackAgent.decodeResponse
-        ).message
-    }
+        /// Creates a new latest version whose definition equals an older version
+        /// (history is never rewritten).
+        /// NOT_FOUND: no such agent or version. INVALID_ARGUMENT: to_version is the
+        /// latest version. ABORTED: expected_version is not the latest version.
+        /// FAILED_PRECONDITION: the old flow no longer validates (e.g. it references
+        /// a deleted tool; details list the errors). PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        public func rollbackAgent(
+            _ request: Agentplane_V1_AgentService.Method.RollbackAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.RollbackAgent.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.RollbackAgent.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.RollbackAgent.decodeResponse
+            ).message
+        }
 
-    /// Deletes an agent and all its versions. Its conversations keep their
-    /// history but accept no new messages (FAILED_PRECONDITION).
-    /// NOT_FOUND: no such agent. FAILED_PRECONDITION: a run of the agent is in
-    /// progress or waiting for input. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func deleteAgent(
-        _ request: Agentplane_V1_AgentService.Method.DeleteAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.DeleteAgent.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.DeleteAgent.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.DeleteAgent.decodeResponse
-        ).message
-    }
+        /// Deletes an agent and all its versions. Its conversations keep their
+        /// history but accept no new messages (FAILED_PRECONDITION).
+        /// NOT_FOUND: no such agent. FAILED_PRECONDITION: a run of the agent is in
+        /// progress or waiting for input. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func deleteAgent(
+            _ request: Agentplane_V1_AgentService.Method.DeleteAgent.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.DeleteAgent.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.DeleteAgent.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.DeleteAgent.decodeResponse
+            ).message
+        }
 
-    /// Validates a flow document without saving it: JSON syntax, node and edge
-    /// structure, reachability, and that referenced tools exist in the tenant.
-    /// Invalid flows are a normal response (valid = false), not an error.
-    /// RESOURCE_EXHAUSTED: flow_json larger than 1 MiB. PERMISSION_DENIED: role
-    /// below builder. UNAUTHENTICATED: missing or invalid token.
-    public func validateFlow(
-        _ request: Agentplane_V1_AgentService.Method.ValidateFlow.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_AgentService.Method.ValidateFlow.Output {
-        try await rpc.unary(
-            Agentplane_V1_AgentService.Method.ValidateFlow.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ValidateFlow.decodeResponse
-        ).message
+        /// Validates a flow document without saving it: JSON syntax, node and edge
+        /// structure, reachability, and that referenced tools exist in the tenant.
+        /// Invalid flows are a normal response (valid = false), not an error.
+        /// RESOURCE_EXHAUSTED: flow_json larger than 1 MiB. PERMISSION_DENIED: role
+        /// below builder. UNAUTHENTICATED: missing or invalid token.
+        public func validateFlow(
+            _ request: Agentplane_V1_AgentService.Method.ValidateFlow.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AgentService.Method.ValidateFlow.Output {
+            try await rpc.unary(
+                Agentplane_V1_AgentService.Method.ValidateFlow.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AgentService.Method.ValidateFlow.decodeResponse
+            ).message
+        }
     }
 }
 
@@ -3810,49 +3826,51 @@ public enum Agentplane_V1_ToolService {
 }
 
 /// What a server of agentplane.v1.ToolService implements; register it with the server.
-public protocol Agentplane_V1_ToolServiceServiceProtocol: RegistrableService {
-    /// Creates a tool.
-    /// INVALID_ARGUMENT: empty name, unknown kind, config or secrets invalid for
-    /// the kind (details list each field). ALREADY_EXISTS: a tool with this name
-    /// exists. PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing
-    /// or invalid token.
-    func createTool(request: Agentplane_V1_ToolService.Method.CreateTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.CreateTool.Output
-    /// Returns a tool, secrets redacted.
-    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func getTool(request: Agentplane_V1_ToolService.Method.GetTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.GetTool.Output
-    /// Lists tools by name, secrets redacted. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    func listTools(request: Agentplane_V1_ToolService.Method.ListTools.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ListTools.Output
-    /// Replaces a tool's name, description, config, schema, timeout and enabled
-    /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
-    /// change.
-    /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
-    /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
-    /// expected_revision is not the current revision. PERMISSION_DENIED: role
-    /// below builder. UNAUTHENTICATED: missing or invalid token.
-    func updateTool(request: Agentplane_V1_ToolService.Method.UpdateTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output
-    /// Deletes a tool. Agent versions that reference it fail validation when
-    /// next run or saved.
-    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func deleteTool(request: Agentplane_V1_ToolService.Method.DeleteTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.DeleteTool.Output
-    /// Runs a tool once with the given arguments: the control plane decrypts
-    /// the tool's secrets and calls the integration service for its kind. Flows
-    /// call this with a service token. Builder or above, or ROLE_SERVICE.
-    /// Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
-    /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
-    /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
-    /// the integration's rate limit. UNAVAILABLE: the integration or its
-    /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
-    /// deadline expired. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func executeTool(request: Agentplane_V1_ToolService.Method.ExecuteTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ExecuteTool.Output
+extension Agentplane_V1_ToolService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Creates a tool.
+        /// INVALID_ARGUMENT: empty name, unknown kind, config or secrets invalid for
+        /// the kind (details list each field). ALREADY_EXISTS: a tool with this name
+        /// exists. PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing
+        /// or invalid token.
+        func createTool(request: Agentplane_V1_ToolService.Method.CreateTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.CreateTool.Output
+        /// Returns a tool, secrets redacted.
+        /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func getTool(request: Agentplane_V1_ToolService.Method.GetTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.GetTool.Output
+        /// Lists tools by name, secrets redacted. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        func listTools(request: Agentplane_V1_ToolService.Method.ListTools.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ListTools.Output
+        /// Replaces a tool's name, description, config, schema, timeout and enabled
+        /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
+        /// change.
+        /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
+        /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
+        /// expected_revision is not the current revision. PERMISSION_DENIED: role
+        /// below builder. UNAUTHENTICATED: missing or invalid token.
+        func updateTool(request: Agentplane_V1_ToolService.Method.UpdateTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output
+        /// Deletes a tool. Agent versions that reference it fail validation when
+        /// next run or saved.
+        /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func deleteTool(request: Agentplane_V1_ToolService.Method.DeleteTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.DeleteTool.Output
+        /// Runs a tool once with the given arguments: the control plane decrypts
+        /// the tool's secrets and calls the integration service for its kind. Flows
+        /// call this with a service token. Builder or above, or ROLE_SERVICE.
+        /// Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
+        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
+        /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
+        /// the integration's rate limit. UNAVAILABLE: the integration or its
+        /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
+        /// deadline expired. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func executeTool(request: Agentplane_V1_ToolService.Method.ExecuteTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ExecuteTool.Output
+    }
 }
 
-extension Agentplane_V1_ToolServiceServiceProtocol {
+extension Agentplane_V1_ToolService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -3890,99 +3908,101 @@ extension Agentplane_V1_ToolServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.ToolService.
-public struct Agentplane_V1_ToolServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_ToolService {
+    /// A typed client of agentplane.v1.ToolService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Creates a tool.
-    /// INVALID_ARGUMENT: empty name, unknown kind, config or secrets invalid for
-    /// the kind (details list each field). ALREADY_EXISTS: a tool with this name
-    /// exists. PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing
-    /// or invalid token.
-    public func createTool(
-        _ request: Agentplane_V1_ToolService.Method.CreateTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ToolService.Method.CreateTool.Output {
-        try await rpc.unary(
-            Agentplane_V1_ToolService.Method.CreateTool.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.CreateTool.decodeResponse
-        ).message
-    }
+        /// Creates a tool.
+        /// INVALID_ARGUMENT: empty name, unknown kind, config or secrets invalid for
+        /// the kind (details list each field). ALREADY_EXISTS: a tool with this name
+        /// exists. PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing
+        /// or invalid token.
+        public func createTool(
+            _ request: Agentplane_V1_ToolService.Method.CreateTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ToolService.Method.CreateTool.Output {
+            try await rpc.unary(
+                Agentplane_V1_ToolService.Method.CreateTool.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.CreateTool.decodeResponse
+            ).message
+        }
 
-    /// Returns a tool, secrets redacted.
-    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func getTool(
-        _ request: Agentplane_V1_ToolService.Method.GetTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ToolService.Method.GetTool.Output {
-        try await rpc.unary(
-            Agentplane_V1_ToolService.Method.GetTool.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.GetTool.decodeResponse
-        ).message
-    }
+        /// Returns a tool, secrets redacted.
+        /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func getTool(
+            _ request: Agentplane_V1_ToolService.Method.GetTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ToolService.Method.GetTool.Output {
+            try await rpc.unary(
+                Agentplane_V1_ToolService.Method.GetTool.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.GetTool.decodeResponse
+            ).message
+        }
 
-    /// Lists tools by name, secrets redacted. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    public func listTools(
-        _ request: Agentplane_V1_ToolService.Method.ListTools.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ToolService.Method.ListTools.Output {
-        try await rpc.unary(
-            Agentplane_V1_ToolService.Method.ListTools.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ListTools.decodeResponse
-        ).message
-    }
+        /// Lists tools by name, secrets redacted. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        public func listTools(
+            _ request: Agentplane_V1_ToolService.Method.ListTools.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ToolService.Method.ListTools.Output {
+            try await rpc.unary(
+                Agentplane_V1_ToolService.Method.ListTools.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ListTools.decodeResponse
+            ).message
+        }
 
-    /// Replaces a tool's name, description, config, schema, timeout and enabled
-    /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
-    /// change.
-    /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
-    /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
-    /// expected_revision is not the current revision. PERMISSION_DENIED: role
-    /// below builder. UNAUTHENTICATED: missing or invalid token.
-    public func updateTool(
-        _ request: Agentplane_V1_ToolService.Method.UpdateTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output {
-        try await rpc.unary(
-            Agentplane_V1_ToolService.Method.UpdateTool.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.UpdateTool.decodeResponse
-        ).message
-    }
+        /// Replaces a tool's name, description, config, schema, timeout and enabled
+        /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
+        /// change.
+        /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
+        /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
+        /// expected_revision is not the current revision. PERMISSION_DENIED: role
+        /// below builder. UNAUTHENTICATED: missing or invalid token.
+        public func updateTool(
+            _ request: Agentplane_V1_ToolService.Method.UpdateTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output {
+            try await rpc.unary(
+                Agentplane_V1_ToolService.Method.UpdateTool.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.UpdateTool.decodeResponse
+            ).message
+        }
 
-    /// Deletes a tool. Agent versions that reference it fail validation when
-    /// next run or saved.
-    /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func deleteTool(
-        _ request: Agentplane_V1_ToolService.Method.DeleteTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ToolService.Method.DeleteTool.Output {
-        try await rpc.unary(
-            Agentplane_V1_ToolService.Method.DeleteTool.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.DeleteTool.decodeResponse
-        ).message
-    }
+        /// Deletes a tool. Agent versions that reference it fail validation when
+        /// next run or saved.
+        /// NOT_FOUND: no such tool. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func deleteTool(
+            _ request: Agentplane_V1_ToolService.Method.DeleteTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ToolService.Method.DeleteTool.Output {
+            try await rpc.unary(
+                Agentplane_V1_ToolService.Method.DeleteTool.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.DeleteTool.decodeResponse
+            ).message
+        }
 
-    /// Runs a tool once with the given arguments: the control plane decrypts
-    /// the tool's secrets and calls the integration service for its kind. Flows
-    /// call this with a service token. Builder or above, or ROLE_SERVICE.
-    /// Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
-    /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
-    /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
-    /// the integration's rate limit. UNAVAILABLE: the integration or its
-    /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
-    /// deadline expired. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func executeTool(
-        _ request: Agentplane_V1_ToolService.Method.ExecuteTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ToolService.Method.ExecuteTool.Output {
-        try await rpc.unary(
-            Agentplane_V1_ToolService.Method.ExecuteTool.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ExecuteTool.decodeResponse
-        ).message
+        /// Runs a tool once with the given arguments: the control plane decrypts
+        /// the tool's secrets and calls the integration service for its kind. Flows
+        /// call this with a service token. Builder or above, or ROLE_SERVICE.
+        /// Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
+        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
+        /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
+        /// the integration's rate limit. UNAVAILABLE: the integration or its
+        /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
+        /// deadline expired. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func executeTool(
+            _ request: Agentplane_V1_ToolService.Method.ExecuteTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ToolService.Method.ExecuteTool.Output {
+            try await rpc.unary(
+                Agentplane_V1_ToolService.Method.ExecuteTool.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ExecuteTool.decodeResponse
+            ).message
+        }
     }
 }
 
@@ -4087,64 +4107,66 @@ public enum Agentplane_V1_ConversationService {
 }
 
 /// What a server of agentplane.v1.ConversationService implements; register it with the server.
-public protocol Agentplane_V1_ConversationServiceServiceProtocol: RegistrableService {
-    /// Starts a conversation with an agent. Member or above.
-    /// INVALID_ARGUMENT: empty agent_id. NOT_FOUND: no such agent or version.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func createConversation(request: Agentplane_V1_ConversationService.Method.CreateConversation.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.CreateConversation.Output
-    /// Returns a conversation.
-    /// NOT_FOUND: no such conversation, or another user's and role below admin.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func getConversation(request: Agentplane_V1_ConversationService.Method.GetConversation.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.GetConversation.Output
-    /// Lists conversations, most recently active first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
-    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
-    func listConversations(request: Agentplane_V1_ConversationService.Method.ListConversations.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.ListConversations.Output
-    /// Lists a conversation's messages, oldest first (default page size 100,
-    /// max 500). See [Pagination].
-    /// NOT_FOUND: no such conversation (or not visible to the caller).
-    /// INVALID_ARGUMENT: bad page token or size. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func listMessages(request: Agentplane_V1_ConversationService.Method.ListMessages.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.ListMessages.Output
-    /// Saves a user message and runs the agent on it. Server stream: first the
-    /// saved user message, then the run's ExecutionEvents, and when the run
-    /// finishes the saved assistant message. A run that pauses for input ends
-    /// the stream after its `interrupt` event (continue with
-    /// ResumeConversation); a failed run ends it after `run_failed`; both end
-    /// with status OK (see [Streaming]). Member or above (own conversation).
-    /// INVALID_ARGUMENT: empty content. RESOURCE_EXHAUSTED: content over 32
-    /// KiB, or the tenant's run or model rate limit. NOT_FOUND: no such
-    /// conversation. FAILED_PRECONDITION: the conversation is waiting for human
-    /// input, its agent was deleted, or its flow no longer validates.
-    /// ABORTED: another run of this conversation is in progress. UNAVAILABLE:
-    /// the execution service is down. UNAUTHENTICATED: missing or invalid
-    /// token.
-    func sendMessage(
-        request: Agentplane_V1_ConversationService.Method.SendMessage.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.SendMessage.Output>, context: ServerContext
-    ) async throws
-    /// Appends a message without running the agent; used by the execution
-    /// service to save assistant and tool messages. ROLE_SERVICE only.
-    /// Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: unspecified role or empty content. NOT_FOUND: no such
-    /// conversation. FAILED_PRECONDITION: the idempotency key was used with
-    /// another message. PERMISSION_DENIED: not a service token.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func appendMessage(request: Agentplane_V1_ConversationService.Method.AppendMessage.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.AppendMessage.Output
-    /// Answers the pending interrupt of the conversation's run and continues
-    /// it. The answer is saved as a user message. Server stream shaped as in
-    /// SendMessage. Member or above (own conversation).
-    /// INVALID_ARGUMENT: input fails the interrupt's choices or input schema.
-    /// NOT_FOUND: no such conversation. FAILED_PRECONDITION: nothing is waiting
-    /// for input. ABORTED: interrupt_id is not the pending one (already
-    /// answered). UNAVAILABLE: the execution service is down. UNAUTHENTICATED:
-    /// missing or invalid token.
-    func resumeConversation(
-        request: Agentplane_V1_ConversationService.Method.ResumeConversation.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.ResumeConversation.Output>, context: ServerContext
-    ) async throws
+extension Agentplane_V1_ConversationService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Starts a conversation with an agent. Member or above.
+        /// INVALID_ARGUMENT: empty agent_id. NOT_FOUND: no such agent or version.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func createConversation(request: Agentplane_V1_ConversationService.Method.CreateConversation.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.CreateConversation.Output
+        /// Returns a conversation.
+        /// NOT_FOUND: no such conversation, or another user's and role below admin.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func getConversation(request: Agentplane_V1_ConversationService.Method.GetConversation.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.GetConversation.Output
+        /// Lists conversations, most recently active first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+        /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+        func listConversations(request: Agentplane_V1_ConversationService.Method.ListConversations.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.ListConversations.Output
+        /// Lists a conversation's messages, oldest first (default page size 100,
+        /// max 500). See [Pagination].
+        /// NOT_FOUND: no such conversation (or not visible to the caller).
+        /// INVALID_ARGUMENT: bad page token or size. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func listMessages(request: Agentplane_V1_ConversationService.Method.ListMessages.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.ListMessages.Output
+        /// Saves a user message and runs the agent on it. Server stream: first the
+        /// saved user message, then the run's ExecutionEvents, and when the run
+        /// finishes the saved assistant message. A run that pauses for input ends
+        /// the stream after its `interrupt` event (continue with
+        /// ResumeConversation); a failed run ends it after `run_failed`; both end
+        /// with status OK (see [Streaming]). Member or above (own conversation).
+        /// INVALID_ARGUMENT: empty content. RESOURCE_EXHAUSTED: content over 32
+        /// KiB, or the tenant's run or model rate limit. NOT_FOUND: no such
+        /// conversation. FAILED_PRECONDITION: the conversation is waiting for human
+        /// input, its agent was deleted, or its flow no longer validates.
+        /// ABORTED: another run of this conversation is in progress. UNAVAILABLE:
+        /// the execution service is down. UNAUTHENTICATED: missing or invalid
+        /// token.
+        func sendMessage(
+            request: Agentplane_V1_ConversationService.Method.SendMessage.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.SendMessage.Output>, context: ServerContext
+        ) async throws
+        /// Appends a message without running the agent; used by the execution
+        /// service to save assistant and tool messages. ROLE_SERVICE only.
+        /// Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: unspecified role or empty content. NOT_FOUND: no such
+        /// conversation. FAILED_PRECONDITION: the idempotency key was used with
+        /// another message. PERMISSION_DENIED: not a service token.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func appendMessage(request: Agentplane_V1_ConversationService.Method.AppendMessage.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.AppendMessage.Output
+        /// Answers the pending interrupt of the conversation's run and continues
+        /// it. The answer is saved as a user message. Server stream shaped as in
+        /// SendMessage. Member or above (own conversation).
+        /// INVALID_ARGUMENT: input fails the interrupt's choices or input schema.
+        /// NOT_FOUND: no such conversation. FAILED_PRECONDITION: nothing is waiting
+        /// for input. ABORTED: interrupt_id is not the pending one (already
+        /// answered). UNAVAILABLE: the execution service is down. UNAUTHENTICATED:
+        /// missing or invalid token.
+        func resumeConversation(
+            request: Agentplane_V1_ConversationService.Method.ResumeConversation.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.ResumeConversation.Output>, context: ServerContext
+        ) async throws
+    }
 }
 
-extension Agentplane_V1_ConversationServiceServiceProtocol {
+extension Agentplane_V1_ConversationService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -4187,118 +4209,120 @@ extension Agentplane_V1_ConversationServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.ConversationService.
-public struct Agentplane_V1_ConversationServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_ConversationService {
+    /// A typed client of agentplane.v1.ConversationService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Starts a conversation with an agent. Member or above.
-    /// INVALID_ARGUMENT: empty agent_id. NOT_FOUND: no such agent or version.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func createConversation(
-        _ request: Agentplane_V1_ConversationService.Method.CreateConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ConversationService.Method.CreateConversation.Output {
-        try await rpc.unary(
-            Agentplane_V1_ConversationService.Method.CreateConversation.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.CreateConversation.decodeResponse
-        ).message
-    }
+        /// Starts a conversation with an agent. Member or above.
+        /// INVALID_ARGUMENT: empty agent_id. NOT_FOUND: no such agent or version.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func createConversation(
+            _ request: Agentplane_V1_ConversationService.Method.CreateConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ConversationService.Method.CreateConversation.Output {
+            try await rpc.unary(
+                Agentplane_V1_ConversationService.Method.CreateConversation.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.CreateConversation.decodeResponse
+            ).message
+        }
 
-    /// Returns a conversation.
-    /// NOT_FOUND: no such conversation, or another user's and role below admin.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func getConversation(
-        _ request: Agentplane_V1_ConversationService.Method.GetConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ConversationService.Method.GetConversation.Output {
-        try await rpc.unary(
-            Agentplane_V1_ConversationService.Method.GetConversation.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.GetConversation.decodeResponse
-        ).message
-    }
+        /// Returns a conversation.
+        /// NOT_FOUND: no such conversation, or another user's and role below admin.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func getConversation(
+            _ request: Agentplane_V1_ConversationService.Method.GetConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ConversationService.Method.GetConversation.Output {
+            try await rpc.unary(
+                Agentplane_V1_ConversationService.Method.GetConversation.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.GetConversation.decodeResponse
+            ).message
+        }
 
-    /// Lists conversations, most recently active first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
-    /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
-    public func listConversations(
-        _ request: Agentplane_V1_ConversationService.Method.ListConversations.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ConversationService.Method.ListConversations.Output {
-        try await rpc.unary(
-            Agentplane_V1_ConversationService.Method.ListConversations.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ListConversations.decodeResponse
-        ).message
-    }
+        /// Lists conversations, most recently active first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: all_users
+        /// with a role below admin. UNAUTHENTICATED: missing or invalid token.
+        public func listConversations(
+            _ request: Agentplane_V1_ConversationService.Method.ListConversations.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ConversationService.Method.ListConversations.Output {
+            try await rpc.unary(
+                Agentplane_V1_ConversationService.Method.ListConversations.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ListConversations.decodeResponse
+            ).message
+        }
 
-    /// Lists a conversation's messages, oldest first (default page size 100,
-    /// max 500). See [Pagination].
-    /// NOT_FOUND: no such conversation (or not visible to the caller).
-    /// INVALID_ARGUMENT: bad page token or size. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func listMessages(
-        _ request: Agentplane_V1_ConversationService.Method.ListMessages.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ConversationService.Method.ListMessages.Output {
-        try await rpc.unary(
-            Agentplane_V1_ConversationService.Method.ListMessages.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ListMessages.decodeResponse
-        ).message
-    }
+        /// Lists a conversation's messages, oldest first (default page size 100,
+        /// max 500). See [Pagination].
+        /// NOT_FOUND: no such conversation (or not visible to the caller).
+        /// INVALID_ARGUMENT: bad page token or size. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func listMessages(
+            _ request: Agentplane_V1_ConversationService.Method.ListMessages.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ConversationService.Method.ListMessages.Output {
+            try await rpc.unary(
+                Agentplane_V1_ConversationService.Method.ListMessages.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ListMessages.decodeResponse
+            ).message
+        }
 
-    /// Saves a user message and runs the agent on it. Server stream: first the
-    /// saved user message, then the run's ExecutionEvents, and when the run
-    /// finishes the saved assistant message. A run that pauses for input ends
-    /// the stream after its `interrupt` event (continue with
-    /// ResumeConversation); a failed run ends it after `run_failed`; both end
-    /// with status OK (see [Streaming]). Member or above (own conversation).
-    /// INVALID_ARGUMENT: empty content. RESOURCE_EXHAUSTED: content over 32
-    /// KiB, or the tenant's run or model rate limit. NOT_FOUND: no such
-    /// conversation. FAILED_PRECONDITION: the conversation is waiting for human
-    /// input, its agent was deleted, or its flow no longer validates.
-    /// ABORTED: another run of this conversation is in progress. UNAVAILABLE:
-    /// the execution service is down. UNAUTHENTICATED: missing or invalid
-    /// token.
-    public func sendMessage<Result: Sendable>(
-        _ request: Agentplane_V1_ConversationService.Method.SendMessage.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ConversationService.Method.SendMessage.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_ConversationService.Method.SendMessage.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.SendMessage.decodeResponse, onResponse: onResponse)
-    }
+        /// Saves a user message and runs the agent on it. Server stream: first the
+        /// saved user message, then the run's ExecutionEvents, and when the run
+        /// finishes the saved assistant message. A run that pauses for input ends
+        /// the stream after its `interrupt` event (continue with
+        /// ResumeConversation); a failed run ends it after `run_failed`; both end
+        /// with status OK (see [Streaming]). Member or above (own conversation).
+        /// INVALID_ARGUMENT: empty content. RESOURCE_EXHAUSTED: content over 32
+        /// KiB, or the tenant's run or model rate limit. NOT_FOUND: no such
+        /// conversation. FAILED_PRECONDITION: the conversation is waiting for human
+        /// input, its agent was deleted, or its flow no longer validates.
+        /// ABORTED: another run of this conversation is in progress. UNAVAILABLE:
+        /// the execution service is down. UNAUTHENTICATED: missing or invalid
+        /// token.
+        public func sendMessage<Result: Sendable>(
+            _ request: Agentplane_V1_ConversationService.Method.SendMessage.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ConversationService.Method.SendMessage.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_ConversationService.Method.SendMessage.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.SendMessage.decodeResponse, onResponse: onResponse)
+        }
 
-    /// Appends a message without running the agent; used by the execution
-    /// service to save assistant and tool messages. ROLE_SERVICE only.
-    /// Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: unspecified role or empty content. NOT_FOUND: no such
-    /// conversation. FAILED_PRECONDITION: the idempotency key was used with
-    /// another message. PERMISSION_DENIED: not a service token.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func appendMessage(
-        _ request: Agentplane_V1_ConversationService.Method.AppendMessage.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ConversationService.Method.AppendMessage.Output {
-        try await rpc.unary(
-            Agentplane_V1_ConversationService.Method.AppendMessage.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.AppendMessage.decodeResponse
-        ).message
-    }
+        /// Appends a message without running the agent; used by the execution
+        /// service to save assistant and tool messages. ROLE_SERVICE only.
+        /// Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: unspecified role or empty content. NOT_FOUND: no such
+        /// conversation. FAILED_PRECONDITION: the idempotency key was used with
+        /// another message. PERMISSION_DENIED: not a service token.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func appendMessage(
+            _ request: Agentplane_V1_ConversationService.Method.AppendMessage.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ConversationService.Method.AppendMessage.Output {
+            try await rpc.unary(
+                Agentplane_V1_ConversationService.Method.AppendMessage.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.AppendMessage.decodeResponse
+            ).message
+        }
 
-    /// Answers the pending interrupt of the conversation's run and continues
-    /// it. The answer is saved as a user message. Server stream shaped as in
-    /// SendMessage. Member or above (own conversation).
-    /// INVALID_ARGUMENT: input fails the interrupt's choices or input schema.
-    /// NOT_FOUND: no such conversation. FAILED_PRECONDITION: nothing is waiting
-    /// for input. ABORTED: interrupt_id is not the pending one (already
-    /// answered). UNAVAILABLE: the execution service is down. UNAUTHENTICATED:
-    /// missing or invalid token.
-    public func resumeConversation<Result: Sendable>(
-        _ request: Agentplane_V1_ConversationService.Method.ResumeConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ConversationService.Method.ResumeConversation.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_ConversationService.Method.ResumeConversation.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ResumeConversation.decodeResponse, onResponse: onResponse)
+        /// Answers the pending interrupt of the conversation's run and continues
+        /// it. The answer is saved as a user message. Server stream shaped as in
+        /// SendMessage. Member or above (own conversation).
+        /// INVALID_ARGUMENT: input fails the interrupt's choices or input schema.
+        /// NOT_FOUND: no such conversation. FAILED_PRECONDITION: nothing is waiting
+        /// for input. ABORTED: interrupt_id is not the pending one (already
+        /// answered). UNAVAILABLE: the execution service is down. UNAUTHENTICATED:
+        /// missing or invalid token.
+        public func resumeConversation<Result: Sendable>(
+            _ request: Agentplane_V1_ConversationService.Method.ResumeConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ConversationService.Method.ResumeConversation.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_ConversationService.Method.ResumeConversation.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ResumeConversation.decodeResponse, onResponse: onResponse)
+        }
     }
 }
 
@@ -4374,43 +4398,45 @@ public enum Agentplane_V1_DocumentService {
 }
 
 /// What a server of agentplane.v1.DocumentService implements; register it with the server.
-public protocol Agentplane_V1_DocumentServiceServiceProtocol: RegistrableService {
-    /// Uploads a document. Client stream: the first message carries `metadata`,
-    /// each following one a `chunk` of the content (at most 1 MiB per message).
-    /// The response is sent after the last chunk has been stored; indexing
-    /// continues in the background (Document.status).
-    /// INVALID_ARGUMENT: first message is not metadata, a later one is, or the
-    /// name is empty. RESOURCE_EXHAUSTED: the document exceeds the tenant's
-    /// max_document_bytes (default 50 MiB), or a chunk exceeds 1 MiB.
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func uploadDocument(
-        requests: RequestStream<Agentplane_V1_DocumentService.Method.UploadDocument.Input>, context: ServerContext
-    ) async throws -> Agentplane_V1_DocumentService.Method.UploadDocument.Output
-    /// Returns a document's metadata.
-    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func getDocument(request: Agentplane_V1_DocumentService.Method.GetDocument.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.GetDocument.Output
-    /// Lists documents, newest first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    func listDocuments(request: Agentplane_V1_DocumentService.Method.ListDocuments.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.ListDocuments.Output
-    /// Deletes a document and removes it from the knowledge base.
-    /// NOT_FOUND: no such document. UNAVAILABLE: the knowledge base could not
-    /// be updated (nothing was deleted; retry). PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    func deleteDocument(request: Agentplane_V1_DocumentService.Method.DeleteDocument.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.DeleteDocument.Output
-    /// Downloads a document. Server stream: the first message carries the
-    /// `document` metadata, each following one a `chunk` (up to 256 KiB) of the
-    /// content, in order.
-    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func downloadDocument(
-        request: Agentplane_V1_DocumentService.Method.DownloadDocument.Input, response: ResponseWriter<Agentplane_V1_DocumentService.Method.DownloadDocument.Output>, context: ServerContext
-    ) async throws
+extension Agentplane_V1_DocumentService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Uploads a document. Client stream: the first message carries `metadata`,
+        /// each following one a `chunk` of the content (at most 1 MiB per message).
+        /// The response is sent after the last chunk has been stored; indexing
+        /// continues in the background (Document.status).
+        /// INVALID_ARGUMENT: first message is not metadata, a later one is, or the
+        /// name is empty. RESOURCE_EXHAUSTED: the document exceeds the tenant's
+        /// max_document_bytes (default 50 MiB), or a chunk exceeds 1 MiB.
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func uploadDocument(
+            requests: RequestStream<Agentplane_V1_DocumentService.Method.UploadDocument.Input>, context: ServerContext
+        ) async throws -> Agentplane_V1_DocumentService.Method.UploadDocument.Output
+        /// Returns a document's metadata.
+        /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func getDocument(request: Agentplane_V1_DocumentService.Method.GetDocument.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.GetDocument.Output
+        /// Lists documents, newest first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        func listDocuments(request: Agentplane_V1_DocumentService.Method.ListDocuments.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.ListDocuments.Output
+        /// Deletes a document and removes it from the knowledge base.
+        /// NOT_FOUND: no such document. UNAVAILABLE: the knowledge base could not
+        /// be updated (nothing was deleted; retry). PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        func deleteDocument(request: Agentplane_V1_DocumentService.Method.DeleteDocument.Input, context: ServerContext) async throws -> Agentplane_V1_DocumentService.Method.DeleteDocument.Output
+        /// Downloads a document. Server stream: the first message carries the
+        /// `document` metadata, each following one a `chunk` (up to 256 KiB) of the
+        /// content, in order.
+        /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func downloadDocument(
+            request: Agentplane_V1_DocumentService.Method.DownloadDocument.Input, response: ResponseWriter<Agentplane_V1_DocumentService.Method.DownloadDocument.Output>, context: ServerContext
+        ) async throws
+    }
 }
 
-extension Agentplane_V1_DocumentServiceServiceProtocol {
+extension Agentplane_V1_DocumentService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -4443,82 +4469,84 @@ extension Agentplane_V1_DocumentServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.DocumentService.
-public struct Agentplane_V1_DocumentServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_DocumentService {
+    /// A typed client of agentplane.v1.DocumentService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Uploads a document. Client stream: the first message carries `metadata`,
-    /// each following one a `chunk` of the content (at most 1 MiB per message).
-    /// The response is sent after the last chunk has been stored; indexing
-    /// continues in the background (Document.status).
-    /// INVALID_ARGUMENT: first message is not metadata, a later one is, or the
-    /// name is empty. RESOURCE_EXHAUSTED: the document exceeds the tenant's
-    /// max_document_bytes (default 50 MiB), or a chunk exceeds 1 MiB.
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func uploadDocument(
-        metadata: Metadata = [:], options: CallOptions = .defaults,
-        requests: @escaping @Sendable (RequestWriter<Agentplane_V1_DocumentService.Method.UploadDocument.Input>) async throws -> Void
-    ) async throws -> Agentplane_V1_DocumentService.Method.UploadDocument.Output {
-        try await rpc.clientStreaming(
-            Agentplane_V1_DocumentService.Method.UploadDocument.descriptor, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.UploadDocument.decodeResponse, requests: requests
-        ).message
-    }
+        /// Uploads a document. Client stream: the first message carries `metadata`,
+        /// each following one a `chunk` of the content (at most 1 MiB per message).
+        /// The response is sent after the last chunk has been stored; indexing
+        /// continues in the background (Document.status).
+        /// INVALID_ARGUMENT: first message is not metadata, a later one is, or the
+        /// name is empty. RESOURCE_EXHAUSTED: the document exceeds the tenant's
+        /// max_document_bytes (default 50 MiB), or a chunk exceeds 1 MiB.
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func uploadDocument(
+            metadata: Metadata = [:], options: CallOptions = .defaults,
+            requests: @escaping @Sendable (RequestWriter<Agentplane_V1_DocumentService.Method.UploadDocument.Input>) async throws -> Void
+        ) async throws -> Agentplane_V1_DocumentService.Method.UploadDocument.Output {
+            try await rpc.clientStreaming(
+                Agentplane_V1_DocumentService.Method.UploadDocument.descriptor, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.UploadDocument.decodeResponse, requests: requests
+            ).message
+        }
 
-    /// Returns a document's metadata.
-    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func getDocument(
-        _ request: Agentplane_V1_DocumentService.Method.GetDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_DocumentService.Method.GetDocument.Output {
-        try await rpc.unary(
-            Agentplane_V1_DocumentService.Method.GetDocument.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.GetDocument.decodeResponse
-        ).message
-    }
+        /// Returns a document's metadata.
+        /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func getDocument(
+            _ request: Agentplane_V1_DocumentService.Method.GetDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_DocumentService.Method.GetDocument.Output {
+            try await rpc.unary(
+                Agentplane_V1_DocumentService.Method.GetDocument.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.GetDocument.decodeResponse
+            ).message
+        }
 
-    /// Lists documents, newest first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    public func listDocuments(
-        _ request: Agentplane_V1_DocumentService.Method.ListDocuments.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_DocumentService.Method.ListDocuments.Output {
-        try await rpc.unary(
-            Agentplane_V1_DocumentService.Method.ListDocuments.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.ListDocuments.decodeResponse
-        ).message
-    }
+        /// Lists documents, newest first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        public func listDocuments(
+            _ request: Agentplane_V1_DocumentService.Method.ListDocuments.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_DocumentService.Method.ListDocuments.Output {
+            try await rpc.unary(
+                Agentplane_V1_DocumentService.Method.ListDocuments.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.ListDocuments.decodeResponse
+            ).message
+        }
 
-    /// Deletes a document and removes it from the knowledge base.
-    /// NOT_FOUND: no such document. UNAVAILABLE: the knowledge base could not
-    /// be updated (nothing was deleted; retry). PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    public func deleteDocument(
-        _ request: Agentplane_V1_DocumentService.Method.DeleteDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_DocumentService.Method.DeleteDocument.Output {
-        try await rpc.unary(
-            Agentplane_V1_DocumentService.Method.DeleteDocument.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.DeleteDocument.decodeResponse
-        ).message
-    }
+        /// Deletes a document and removes it from the knowledge base.
+        /// NOT_FOUND: no such document. UNAVAILABLE: the knowledge base could not
+        /// be updated (nothing was deleted; retry). PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        public func deleteDocument(
+            _ request: Agentplane_V1_DocumentService.Method.DeleteDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_DocumentService.Method.DeleteDocument.Output {
+            try await rpc.unary(
+                Agentplane_V1_DocumentService.Method.DeleteDocument.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.DeleteDocument.decodeResponse
+            ).message
+        }
 
-    /// Downloads a document. Server stream: the first message carries the
-    /// `document` metadata, each following one a `chunk` (up to 256 KiB) of the
-    /// content, in order.
-    /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func downloadDocument<Result: Sendable>(
-        _ request: Agentplane_V1_DocumentService.Method.DownloadDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_DocumentService.Method.DownloadDocument.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_DocumentService.Method.DownloadDocument.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.DownloadDocument.decodeResponse, onResponse: onResponse)
+        /// Downloads a document. Server stream: the first message carries the
+        /// `document` metadata, each following one a `chunk` (up to 256 KiB) of the
+        /// content, in order.
+        /// NOT_FOUND: no such document. PERMISSION_DENIED: role below member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func downloadDocument<Result: Sendable>(
+            _ request: Agentplane_V1_DocumentService.Method.DownloadDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_DocumentService.Method.DownloadDocument.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_DocumentService.Method.DownloadDocument.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_DocumentService.Method.DownloadDocument.decodeResponse, onResponse: onResponse)
+        }
     }
 }
 

@@ -703,71 +703,73 @@ public enum Agentplane_V1_ExecutionService {
 }
 
 /// What a server of agentplane.v1.ExecutionService implements; register it with the server.
-public protocol Agentplane_V1_ExecutionServiceServiceProtocol: RegistrableService {
-    /// Starts a run and streams its events from sequence 1 until the run
-    /// finishes, fails, is cancelled or pauses on an interrupt (see
-    /// [Streaming]). The run id is in every event.
-    /// INVALID_ARGUMENT: no flow source, or the draft flow fails validation
-    /// (details list each error). NOT_FOUND: no such agent, version or
-    /// conversation. FAILED_PRECONDITION: the stored agent version no longer
-    /// validates (e.g. a tool it uses was deleted). ABORTED: the conversation
-    /// already has an active run. RESOURCE_EXHAUSTED: the tenant's concurrent-run limit.
-    /// UNAVAILABLE: the control plane or state store is down. PERMISSION_DENIED:
-    /// role below builder. UNAUTHENTICATED: missing or invalid token.
-    func execute(
-        request: Agentplane_V1_ExecutionService.Method.Execute.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.Execute.Output>, context: ServerContext
-    ) async throws
-    /// Continues a run paused on an interrupt with the human's input, streaming
-    /// from the next sequence number.
-    /// INVALID_ARGUMENT: input fails the interrupt's choices or schema.
-    /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run is not waiting for
-    /// input. ABORTED: interrupt_id is not the pending one (already answered).
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func resume(
-        request: Agentplane_V1_ExecutionService.Method.Resume.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.Resume.Output>, context: ServerContext
-    ) async throws
-    /// Returns a run's current status.
-    /// NOT_FOUND: no such run. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func getRun(request: Agentplane_V1_ExecutionService.Method.GetRun.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.GetRun.Output
-    /// Lists runs, newest first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    func listRuns(request: Agentplane_V1_ExecutionService.Method.ListRuns.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.ListRuns.Output
-    /// Cancels a running or paused run: the node in progress is abandoned and
-    /// a run_cancelled event ends the run.
-    /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run already ended.
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func cancelRun(request: Agentplane_V1_ExecutionService.Method.CancelRun.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.CancelRun.Output
-    /// Lists a run's checkpoints, oldest first. See [Pagination].
-    /// NOT_FOUND: no such run. INVALID_ARGUMENT: bad page token or size.
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func listCheckpoints(request: Agentplane_V1_ExecutionService.Method.ListCheckpoints.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.ListCheckpoints.Output
-    /// Re-attaches to a run: streams its stored events after after_sequence,
-    /// then live events until the run ends or pauses. On an ended run it
-    /// replays the stored events and ends.
-    /// NOT_FOUND: no such run. OUT_OF_RANGE: events after after_sequence are
-    /// no longer retained. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func watchRun(
-        request: Agentplane_V1_ExecutionService.Method.WatchRun.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.WatchRun.Output>, context: ServerContext
-    ) async throws
-    /// Starts a NEW run from a checkpoint of an earlier run (same agent
-    /// version), optionally patching its state first; the original run is
-    /// untouched. Streams the new run's events, like Execute.
-    /// NOT_FOUND: no such run or checkpoint. ABORTED: the conversation has an
-    /// active run. RESOURCE_EXHAUSTED: the tenant's
-    /// concurrent-run limit. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func replayRun(
-        request: Agentplane_V1_ExecutionService.Method.ReplayRun.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.ReplayRun.Output>, context: ServerContext
-    ) async throws
+extension Agentplane_V1_ExecutionService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Starts a run and streams its events from sequence 1 until the run
+        /// finishes, fails, is cancelled or pauses on an interrupt (see
+        /// [Streaming]). The run id is in every event.
+        /// INVALID_ARGUMENT: no flow source, or the draft flow fails validation
+        /// (details list each error). NOT_FOUND: no such agent, version or
+        /// conversation. FAILED_PRECONDITION: the stored agent version no longer
+        /// validates (e.g. a tool it uses was deleted). ABORTED: the conversation
+        /// already has an active run. RESOURCE_EXHAUSTED: the tenant's concurrent-run limit.
+        /// UNAVAILABLE: the control plane or state store is down. PERMISSION_DENIED:
+        /// role below builder. UNAUTHENTICATED: missing or invalid token.
+        func execute(
+            request: Agentplane_V1_ExecutionService.Method.Execute.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.Execute.Output>, context: ServerContext
+        ) async throws
+        /// Continues a run paused on an interrupt with the human's input, streaming
+        /// from the next sequence number.
+        /// INVALID_ARGUMENT: input fails the interrupt's choices or schema.
+        /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run is not waiting for
+        /// input. ABORTED: interrupt_id is not the pending one (already answered).
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func resume(
+            request: Agentplane_V1_ExecutionService.Method.Resume.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.Resume.Output>, context: ServerContext
+        ) async throws
+        /// Returns a run's current status.
+        /// NOT_FOUND: no such run. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func getRun(request: Agentplane_V1_ExecutionService.Method.GetRun.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.GetRun.Output
+        /// Lists runs, newest first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        func listRuns(request: Agentplane_V1_ExecutionService.Method.ListRuns.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.ListRuns.Output
+        /// Cancels a running or paused run: the node in progress is abandoned and
+        /// a run_cancelled event ends the run.
+        /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run already ended.
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func cancelRun(request: Agentplane_V1_ExecutionService.Method.CancelRun.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.CancelRun.Output
+        /// Lists a run's checkpoints, oldest first. See [Pagination].
+        /// NOT_FOUND: no such run. INVALID_ARGUMENT: bad page token or size.
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func listCheckpoints(request: Agentplane_V1_ExecutionService.Method.ListCheckpoints.Input, context: ServerContext) async throws -> Agentplane_V1_ExecutionService.Method.ListCheckpoints.Output
+        /// Re-attaches to a run: streams its stored events after after_sequence,
+        /// then live events until the run ends or pauses. On an ended run it
+        /// replays the stored events and ends.
+        /// NOT_FOUND: no such run. OUT_OF_RANGE: events after after_sequence are
+        /// no longer retained. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func watchRun(
+            request: Agentplane_V1_ExecutionService.Method.WatchRun.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.WatchRun.Output>, context: ServerContext
+        ) async throws
+        /// Starts a NEW run from a checkpoint of an earlier run (same agent
+        /// version), optionally patching its state first; the original run is
+        /// untouched. Streams the new run's events, like Execute.
+        /// NOT_FOUND: no such run or checkpoint. ABORTED: the conversation has an
+        /// active run. RESOURCE_EXHAUSTED: the tenant's
+        /// concurrent-run limit. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func replayRun(
+            request: Agentplane_V1_ExecutionService.Method.ReplayRun.Input, response: ResponseWriter<Agentplane_V1_ExecutionService.Method.ReplayRun.Output>, context: ServerContext
+        ) async throws
+    }
 }
 
-extension Agentplane_V1_ExecutionServiceServiceProtocol {
+extension Agentplane_V1_ExecutionService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -815,129 +817,131 @@ extension Agentplane_V1_ExecutionServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.ExecutionService.
-public struct Agentplane_V1_ExecutionServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_ExecutionService {
+    /// A typed client of agentplane.v1.ExecutionService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Starts a run and streams its events from sequence 1 until the run
-    /// finishes, fails, is cancelled or pauses on an interrupt (see
-    /// [Streaming]). The run id is in every event.
-    /// INVALID_ARGUMENT: no flow source, or the draft flow fails validation
-    /// (details list each error). NOT_FOUND: no such agent, version or
-    /// conversation. FAILED_PRECONDITION: the stored agent version no longer
-    /// validates (e.g. a tool it uses was deleted). ABORTED: the conversation
-    /// already has an active run. RESOURCE_EXHAUSTED: the tenant's concurrent-run limit.
-    /// UNAVAILABLE: the control plane or state store is down. PERMISSION_DENIED:
-    /// role below builder. UNAUTHENTICATED: missing or invalid token.
-    public func execute<Result: Sendable>(
-        _ request: Agentplane_V1_ExecutionService.Method.Execute.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.Execute.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_ExecutionService.Method.Execute.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.Execute.decodeResponse, onResponse: onResponse)
-    }
+        /// Starts a run and streams its events from sequence 1 until the run
+        /// finishes, fails, is cancelled or pauses on an interrupt (see
+        /// [Streaming]). The run id is in every event.
+        /// INVALID_ARGUMENT: no flow source, or the draft flow fails validation
+        /// (details list each error). NOT_FOUND: no such agent, version or
+        /// conversation. FAILED_PRECONDITION: the stored agent version no longer
+        /// validates (e.g. a tool it uses was deleted). ABORTED: the conversation
+        /// already has an active run. RESOURCE_EXHAUSTED: the tenant's concurrent-run limit.
+        /// UNAVAILABLE: the control plane or state store is down. PERMISSION_DENIED:
+        /// role below builder. UNAUTHENTICATED: missing or invalid token.
+        public func execute<Result: Sendable>(
+            _ request: Agentplane_V1_ExecutionService.Method.Execute.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.Execute.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_ExecutionService.Method.Execute.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.Execute.decodeResponse, onResponse: onResponse)
+        }
 
-    /// Continues a run paused on an interrupt with the human's input, streaming
-    /// from the next sequence number.
-    /// INVALID_ARGUMENT: input fails the interrupt's choices or schema.
-    /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run is not waiting for
-    /// input. ABORTED: interrupt_id is not the pending one (already answered).
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func resume<Result: Sendable>(
-        _ request: Agentplane_V1_ExecutionService.Method.Resume.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.Resume.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_ExecutionService.Method.Resume.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.Resume.decodeResponse, onResponse: onResponse)
-    }
+        /// Continues a run paused on an interrupt with the human's input, streaming
+        /// from the next sequence number.
+        /// INVALID_ARGUMENT: input fails the interrupt's choices or schema.
+        /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run is not waiting for
+        /// input. ABORTED: interrupt_id is not the pending one (already answered).
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func resume<Result: Sendable>(
+            _ request: Agentplane_V1_ExecutionService.Method.Resume.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.Resume.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_ExecutionService.Method.Resume.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.Resume.decodeResponse, onResponse: onResponse)
+        }
 
-    /// Returns a run's current status.
-    /// NOT_FOUND: no such run. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func getRun(
-        _ request: Agentplane_V1_ExecutionService.Method.GetRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ExecutionService.Method.GetRun.Output {
-        try await rpc.unary(
-            Agentplane_V1_ExecutionService.Method.GetRun.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.GetRun.decodeResponse
-        ).message
-    }
+        /// Returns a run's current status.
+        /// NOT_FOUND: no such run. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func getRun(
+            _ request: Agentplane_V1_ExecutionService.Method.GetRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ExecutionService.Method.GetRun.Output {
+            try await rpc.unary(
+                Agentplane_V1_ExecutionService.Method.GetRun.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.GetRun.decodeResponse
+            ).message
+        }
 
-    /// Lists runs, newest first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    public func listRuns(
-        _ request: Agentplane_V1_ExecutionService.Method.ListRuns.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ExecutionService.Method.ListRuns.Output {
-        try await rpc.unary(
-            Agentplane_V1_ExecutionService.Method.ListRuns.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.ListRuns.decodeResponse
-        ).message
-    }
+        /// Lists runs, newest first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        public func listRuns(
+            _ request: Agentplane_V1_ExecutionService.Method.ListRuns.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ExecutionService.Method.ListRuns.Output {
+            try await rpc.unary(
+                Agentplane_V1_ExecutionService.Method.ListRuns.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.ListRuns.decodeResponse
+            ).message
+        }
 
-    /// Cancels a running or paused run: the node in progress is abandoned and
-    /// a run_cancelled event ends the run.
-    /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run already ended.
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func cancelRun(
-        _ request: Agentplane_V1_ExecutionService.Method.CancelRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ExecutionService.Method.CancelRun.Output {
-        try await rpc.unary(
-            Agentplane_V1_ExecutionService.Method.CancelRun.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.CancelRun.decodeResponse
-        ).message
-    }
+        /// Cancels a running or paused run: the node in progress is abandoned and
+        /// a run_cancelled event ends the run.
+        /// NOT_FOUND: no such run. FAILED_PRECONDITION: the run already ended.
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func cancelRun(
+            _ request: Agentplane_V1_ExecutionService.Method.CancelRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ExecutionService.Method.CancelRun.Output {
+            try await rpc.unary(
+                Agentplane_V1_ExecutionService.Method.CancelRun.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.CancelRun.decodeResponse
+            ).message
+        }
 
-    /// Lists a run's checkpoints, oldest first. See [Pagination].
-    /// NOT_FOUND: no such run. INVALID_ARGUMENT: bad page token or size.
-    /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func listCheckpoints(
-        _ request: Agentplane_V1_ExecutionService.Method.ListCheckpoints.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_ExecutionService.Method.ListCheckpoints.Output {
-        try await rpc.unary(
-            Agentplane_V1_ExecutionService.Method.ListCheckpoints.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.ListCheckpoints.decodeResponse
-        ).message
-    }
+        /// Lists a run's checkpoints, oldest first. See [Pagination].
+        /// NOT_FOUND: no such run. INVALID_ARGUMENT: bad page token or size.
+        /// PERMISSION_DENIED: role below builder. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func listCheckpoints(
+            _ request: Agentplane_V1_ExecutionService.Method.ListCheckpoints.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ExecutionService.Method.ListCheckpoints.Output {
+            try await rpc.unary(
+                Agentplane_V1_ExecutionService.Method.ListCheckpoints.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.ListCheckpoints.decodeResponse
+            ).message
+        }
 
-    /// Re-attaches to a run: streams its stored events after after_sequence,
-    /// then live events until the run ends or pauses. On an ended run it
-    /// replays the stored events and ends.
-    /// NOT_FOUND: no such run. OUT_OF_RANGE: events after after_sequence are
-    /// no longer retained. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func watchRun<Result: Sendable>(
-        _ request: Agentplane_V1_ExecutionService.Method.WatchRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.WatchRun.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_ExecutionService.Method.WatchRun.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.WatchRun.decodeResponse, onResponse: onResponse)
-    }
+        /// Re-attaches to a run: streams its stored events after after_sequence,
+        /// then live events until the run ends or pauses. On an ended run it
+        /// replays the stored events and ends.
+        /// NOT_FOUND: no such run. OUT_OF_RANGE: events after after_sequence are
+        /// no longer retained. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func watchRun<Result: Sendable>(
+            _ request: Agentplane_V1_ExecutionService.Method.WatchRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.WatchRun.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_ExecutionService.Method.WatchRun.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.WatchRun.decodeResponse, onResponse: onResponse)
+        }
 
-    /// Starts a NEW run from a checkpoint of an earlier run (same agent
-    /// version), optionally patching its state first; the original run is
-    /// untouched. Streams the new run's events, like Execute.
-    /// NOT_FOUND: no such run or checkpoint. ABORTED: the conversation has an
-    /// active run. RESOURCE_EXHAUSTED: the tenant's
-    /// concurrent-run limit. PERMISSION_DENIED: role below builder.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func replayRun<Result: Sendable>(
-        _ request: Agentplane_V1_ExecutionService.Method.ReplayRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.ReplayRun.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_ExecutionService.Method.ReplayRun.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.ReplayRun.decodeResponse, onResponse: onResponse)
+        /// Starts a NEW run from a checkpoint of an earlier run (same agent
+        /// version), optionally patching its state first; the original run is
+        /// untouched. Streams the new run's events, like Execute.
+        /// NOT_FOUND: no such run or checkpoint. ABORTED: the conversation has an
+        /// active run. RESOURCE_EXHAUSTED: the tenant's
+        /// concurrent-run limit. PERMISSION_DENIED: role below builder.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func replayRun<Result: Sendable>(
+            _ request: Agentplane_V1_ExecutionService.Method.ReplayRun.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ExecutionService.Method.ReplayRun.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_ExecutionService.Method.ReplayRun.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ExecutionService.Method.ReplayRun.decodeResponse, onResponse: onResponse)
+        }
     }
 }
 

@@ -412,37 +412,39 @@ public enum Agentplane_V1_KnowledgeBaseService {
 }
 
 /// What a server of agentplane.v1.KnowledgeBaseService implements; register it with the server.
-public protocol Agentplane_V1_KnowledgeBaseServiceServiceProtocol: RegistrableService {
-    /// Indexes a document's text, replacing any earlier index of the same
-    /// document id. Client stream: the first message is the `header`, each
-    /// following one a `text` piece (pieces are concatenated; at most 1 MiB
-    /// each). The new chunks become searchable atomically when the stream ends.
-    /// INVALID_ARGUMENT: first message is not a header, a later one is, empty
-    /// document_id, or no text. RESOURCE_EXHAUSTED: text over 20 MiB, or a
-    /// piece over 1 MiB. UNAVAILABLE: the embedding model is unavailable
-    /// (nothing was replaced). PERMISSION_DENIED: not a service token and role
-    /// below admin. UNAUTHENTICATED: missing or invalid token.
-    func indexDocument(
-        requests: RequestStream<Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Input>, context: ServerContext
-    ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Output
-    /// Removes a document's chunks from the index.
-    /// NOT_FOUND: the document is not indexed. PERMISSION_DENIED: not a service
-    /// token and role below admin. UNAUTHENTICATED: missing or invalid token.
-    func deleteDocument(request: Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Input, context: ServerContext) async throws -> Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Output
-    /// Returns the chunks that best match a query, best first.
-    /// INVALID_ARGUMENT: empty query. RESOURCE_EXHAUSTED: query over 4 KiB,
-    /// or the tenant's search rate limit. UNAVAILABLE: vector or hybrid mode and the embedding model is
-    /// unavailable (lexical mode still works). PERMISSION_DENIED: role below
-    /// member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func search(request: Agentplane_V1_KnowledgeBaseService.Method.Search.Input, context: ServerContext) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Search.Output
-    /// Returns counts and the embedding model of the tenant's index.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func stats(request: Agentplane_V1_KnowledgeBaseService.Method.Stats.Input, context: ServerContext) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Stats.Output
+extension Agentplane_V1_KnowledgeBaseService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Indexes a document's text, replacing any earlier index of the same
+        /// document id. Client stream: the first message is the `header`, each
+        /// following one a `text` piece (pieces are concatenated; at most 1 MiB
+        /// each). The new chunks become searchable atomically when the stream ends.
+        /// INVALID_ARGUMENT: first message is not a header, a later one is, empty
+        /// document_id, or no text. RESOURCE_EXHAUSTED: text over 20 MiB, or a
+        /// piece over 1 MiB. UNAVAILABLE: the embedding model is unavailable
+        /// (nothing was replaced). PERMISSION_DENIED: not a service token and role
+        /// below admin. UNAUTHENTICATED: missing or invalid token.
+        func indexDocument(
+            requests: RequestStream<Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Input>, context: ServerContext
+        ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Output
+        /// Removes a document's chunks from the index.
+        /// NOT_FOUND: the document is not indexed. PERMISSION_DENIED: not a service
+        /// token and role below admin. UNAUTHENTICATED: missing or invalid token.
+        func deleteDocument(request: Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Input, context: ServerContext) async throws -> Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Output
+        /// Returns the chunks that best match a query, best first.
+        /// INVALID_ARGUMENT: empty query. RESOURCE_EXHAUSTED: query over 4 KiB,
+        /// or the tenant's search rate limit. UNAVAILABLE: vector or hybrid mode and the embedding model is
+        /// unavailable (lexical mode still works). PERMISSION_DENIED: role below
+        /// member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func search(request: Agentplane_V1_KnowledgeBaseService.Method.Search.Input, context: ServerContext) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Search.Output
+        /// Returns counts and the embedding model of the tenant's index.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func stats(request: Agentplane_V1_KnowledgeBaseService.Method.Stats.Input, context: ServerContext) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Stats.Output
+    }
 }
 
-extension Agentplane_V1_KnowledgeBaseServiceServiceProtocol {
+extension Agentplane_V1_KnowledgeBaseService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -470,70 +472,72 @@ extension Agentplane_V1_KnowledgeBaseServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.KnowledgeBaseService.
-public struct Agentplane_V1_KnowledgeBaseServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_KnowledgeBaseService {
+    /// A typed client of agentplane.v1.KnowledgeBaseService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Indexes a document's text, replacing any earlier index of the same
-    /// document id. Client stream: the first message is the `header`, each
-    /// following one a `text` piece (pieces are concatenated; at most 1 MiB
-    /// each). The new chunks become searchable atomically when the stream ends.
-    /// INVALID_ARGUMENT: first message is not a header, a later one is, empty
-    /// document_id, or no text. RESOURCE_EXHAUSTED: text over 20 MiB, or a
-    /// piece over 1 MiB. UNAVAILABLE: the embedding model is unavailable
-    /// (nothing was replaced). PERMISSION_DENIED: not a service token and role
-    /// below admin. UNAUTHENTICATED: missing or invalid token.
-    public func indexDocument(
-        metadata: Metadata = [:], options: CallOptions = .defaults,
-        requests: @escaping @Sendable (RequestWriter<Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Input>) async throws -> Void
-    ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Output {
-        try await rpc.clientStreaming(
-            Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.descriptor, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.decodeResponse, requests: requests
-        ).message
-    }
+        /// Indexes a document's text, replacing any earlier index of the same
+        /// document id. Client stream: the first message is the `header`, each
+        /// following one a `text` piece (pieces are concatenated; at most 1 MiB
+        /// each). The new chunks become searchable atomically when the stream ends.
+        /// INVALID_ARGUMENT: first message is not a header, a later one is, empty
+        /// document_id, or no text. RESOURCE_EXHAUSTED: text over 20 MiB, or a
+        /// piece over 1 MiB. UNAVAILABLE: the embedding model is unavailable
+        /// (nothing was replaced). PERMISSION_DENIED: not a service token and role
+        /// below admin. UNAUTHENTICATED: missing or invalid token.
+        public func indexDocument(
+            metadata: Metadata = [:], options: CallOptions = .defaults,
+            requests: @escaping @Sendable (RequestWriter<Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Input>) async throws -> Void
+        ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.Output {
+            try await rpc.clientStreaming(
+                Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.descriptor, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.IndexDocument.decodeResponse, requests: requests
+            ).message
+        }
 
-    /// Removes a document's chunks from the index.
-    /// NOT_FOUND: the document is not indexed. PERMISSION_DENIED: not a service
-    /// token and role below admin. UNAUTHENTICATED: missing or invalid token.
-    public func deleteDocument(
-        _ request: Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Output {
-        try await rpc.unary(
-            Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.decodeResponse
-        ).message
-    }
+        /// Removes a document's chunks from the index.
+        /// NOT_FOUND: the document is not indexed. PERMISSION_DENIED: not a service
+        /// token and role below admin. UNAUTHENTICATED: missing or invalid token.
+        public func deleteDocument(
+            _ request: Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.Output {
+            try await rpc.unary(
+                Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.DeleteDocument.decodeResponse
+            ).message
+        }
 
-    /// Returns the chunks that best match a query, best first.
-    /// INVALID_ARGUMENT: empty query. RESOURCE_EXHAUSTED: query over 4 KiB,
-    /// or the tenant's search rate limit. UNAVAILABLE: vector or hybrid mode and the embedding model is
-    /// unavailable (lexical mode still works). PERMISSION_DENIED: role below
-    /// member.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func search(
-        _ request: Agentplane_V1_KnowledgeBaseService.Method.Search.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Search.Output {
-        try await rpc.unary(
-            Agentplane_V1_KnowledgeBaseService.Method.Search.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.Search.decodeResponse
-        ).message
-    }
+        /// Returns the chunks that best match a query, best first.
+        /// INVALID_ARGUMENT: empty query. RESOURCE_EXHAUSTED: query over 4 KiB,
+        /// or the tenant's search rate limit. UNAVAILABLE: vector or hybrid mode and the embedding model is
+        /// unavailable (lexical mode still works). PERMISSION_DENIED: role below
+        /// member.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func search(
+            _ request: Agentplane_V1_KnowledgeBaseService.Method.Search.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Search.Output {
+            try await rpc.unary(
+                Agentplane_V1_KnowledgeBaseService.Method.Search.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.Search.decodeResponse
+            ).message
+        }
 
-    /// Returns counts and the embedding model of the tenant's index.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func stats(
-        _ request: Agentplane_V1_KnowledgeBaseService.Method.Stats.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Stats.Output {
-        try await rpc.unary(
-            Agentplane_V1_KnowledgeBaseService.Method.Stats.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.Stats.decodeResponse
-        ).message
+        /// Returns counts and the embedding model of the tenant's index.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func stats(
+            _ request: Agentplane_V1_KnowledgeBaseService.Method.Stats.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_KnowledgeBaseService.Method.Stats.Output {
+            try await rpc.unary(
+                Agentplane_V1_KnowledgeBaseService.Method.Stats.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_KnowledgeBaseService.Method.Stats.decodeResponse
+            ).message
+        }
     }
 }
 

@@ -1114,59 +1114,61 @@ public enum Agentplane_V1_LLMGatewayService {
 }
 
 /// What a server of agentplane.v1.LLMGatewayService implements; register it with the server.
-public protocol Agentplane_V1_LLMGatewayServiceServiceProtocol: RegistrableService {
-    /// Generates one complete reply.
-    /// INVALID_ARGUMENT: no messages, or a bad parameter. NOT_FOUND: unknown
-    /// model. PERMISSION_DENIED: the model is not in the tenant's allow-list,
-    /// or role below member. FAILED_PRECONDITION: the provider is not usable
-    /// (e.g. OpenAI-compatible with no API key). RESOURCE_EXHAUSTED: the
-    /// tenant's request or token rate limit (ErrorDetails.retry_after), or the
-    /// prompt exceeds the model's context window. UNAVAILABLE: the provider is
-    /// unreachable or overloaded. DEADLINE_EXCEEDED: the provider did not
-    /// answer in time. UNAUTHENTICATED: missing or invalid token.
-    func chat(request: Agentplane_V1_LLMGatewayService.Method.Chat.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.Chat.Output
-    /// Generates a reply as a stream: one `start`, then `content_delta` and
-    /// `tool_call` items as they are produced, then one `end`. Same statuses
-    /// as Chat: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
-    /// FAILED_PRECONDITION, RESOURCE_EXHAUSTED, UNAVAILABLE (also when the
-    /// provider fails after `start`), DEADLINE_EXCEEDED, UNAUTHENTICATED.
-    func chatStream(
-        request: Agentplane_V1_LLMGatewayService.Method.ChatStream.Input, response: ResponseWriter<Agentplane_V1_LLMGatewayService.Method.ChatStream.Output>, context: ServerContext
-    ) async throws
-    /// Embeds texts, one vector per input, in input order.
-    /// INVALID_ARGUMENT: no inputs, or the model cannot embed. NOT_FOUND:
-    /// unknown model. PERMISSION_DENIED: model not allowed, or role below
-    /// member. RESOURCE_EXHAUSTED: more than 256 inputs, an input over the
-    /// model's limit, or the tenant's rate limit. UNAVAILABLE /
-    /// DEADLINE_EXCEEDED: provider down or slow. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func embed(request: Agentplane_V1_LLMGatewayService.Method.Embed.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.Embed.Output
-    /// Lists the models the tenant may use. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    func listModels(request: Agentplane_V1_LLMGatewayService.Method.ListModels.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.ListModels.Output
-    /// Reports the tenant's usage over a time range, and its current limits.
-    /// INVALID_ARGUMENT: end_time before start_time, or a range over 400 days.
-    /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func getUsage(request: Agentplane_V1_LLMGatewayService.Method.GetUsage.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.GetUsage.Output
-    /// Replaces the tenant's provider configuration (the API key is merged:
-    /// see SetProviderConfigRequest.api_key).
-    /// INVALID_ARGUMENT: missing or malformed base_url for a remote provider,
-    /// duplicate route names, a default model missing from the routes.
-    /// ABORTED: expected_revision is not the current revision.
-    /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
-    /// token.
-    func setProviderConfig(request: Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Output
-    /// Returns the tenant's provider configuration, without the API key (only
-    /// whether one is set). A tenant that never set one gets the built-in
-    /// provider's defaults.
-    /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
-    /// token.
-    func getProviderConfig(request: Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Output
+extension Agentplane_V1_LLMGatewayService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Generates one complete reply.
+        /// INVALID_ARGUMENT: no messages, or a bad parameter. NOT_FOUND: unknown
+        /// model. PERMISSION_DENIED: the model is not in the tenant's allow-list,
+        /// or role below member. FAILED_PRECONDITION: the provider is not usable
+        /// (e.g. OpenAI-compatible with no API key). RESOURCE_EXHAUSTED: the
+        /// tenant's request or token rate limit (ErrorDetails.retry_after), or the
+        /// prompt exceeds the model's context window. UNAVAILABLE: the provider is
+        /// unreachable or overloaded. DEADLINE_EXCEEDED: the provider did not
+        /// answer in time. UNAUTHENTICATED: missing or invalid token.
+        func chat(request: Agentplane_V1_LLMGatewayService.Method.Chat.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.Chat.Output
+        /// Generates a reply as a stream: one `start`, then `content_delta` and
+        /// `tool_call` items as they are produced, then one `end`. Same statuses
+        /// as Chat: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+        /// FAILED_PRECONDITION, RESOURCE_EXHAUSTED, UNAVAILABLE (also when the
+        /// provider fails after `start`), DEADLINE_EXCEEDED, UNAUTHENTICATED.
+        func chatStream(
+            request: Agentplane_V1_LLMGatewayService.Method.ChatStream.Input, response: ResponseWriter<Agentplane_V1_LLMGatewayService.Method.ChatStream.Output>, context: ServerContext
+        ) async throws
+        /// Embeds texts, one vector per input, in input order.
+        /// INVALID_ARGUMENT: no inputs, or the model cannot embed. NOT_FOUND:
+        /// unknown model. PERMISSION_DENIED: model not allowed, or role below
+        /// member. RESOURCE_EXHAUSTED: more than 256 inputs, an input over the
+        /// model's limit, or the tenant's rate limit. UNAVAILABLE /
+        /// DEADLINE_EXCEEDED: provider down or slow. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func embed(request: Agentplane_V1_LLMGatewayService.Method.Embed.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.Embed.Output
+        /// Lists the models the tenant may use. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        func listModels(request: Agentplane_V1_LLMGatewayService.Method.ListModels.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.ListModels.Output
+        /// Reports the tenant's usage over a time range, and its current limits.
+        /// INVALID_ARGUMENT: end_time before start_time, or a range over 400 days.
+        /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func getUsage(request: Agentplane_V1_LLMGatewayService.Method.GetUsage.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.GetUsage.Output
+        /// Replaces the tenant's provider configuration (the API key is merged:
+        /// see SetProviderConfigRequest.api_key).
+        /// INVALID_ARGUMENT: missing or malformed base_url for a remote provider,
+        /// duplicate route names, a default model missing from the routes.
+        /// ABORTED: expected_revision is not the current revision.
+        /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
+        /// token.
+        func setProviderConfig(request: Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Output
+        /// Returns the tenant's provider configuration, without the API key (only
+        /// whether one is set). A tenant that never set one gets the built-in
+        /// provider's defaults.
+        /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
+        /// token.
+        func getProviderConfig(request: Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Output
+    }
 }
 
-extension Agentplane_V1_LLMGatewayServiceServiceProtocol {
+extension Agentplane_V1_LLMGatewayService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -1209,115 +1211,117 @@ extension Agentplane_V1_LLMGatewayServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.LLMGatewayService.
-public struct Agentplane_V1_LLMGatewayServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_LLMGatewayService {
+    /// A typed client of agentplane.v1.LLMGatewayService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Generates one complete reply.
-    /// INVALID_ARGUMENT: no messages, or a bad parameter. NOT_FOUND: unknown
-    /// model. PERMISSION_DENIED: the model is not in the tenant's allow-list,
-    /// or role below member. FAILED_PRECONDITION: the provider is not usable
-    /// (e.g. OpenAI-compatible with no API key). RESOURCE_EXHAUSTED: the
-    /// tenant's request or token rate limit (ErrorDetails.retry_after), or the
-    /// prompt exceeds the model's context window. UNAVAILABLE: the provider is
-    /// unreachable or overloaded. DEADLINE_EXCEEDED: the provider did not
-    /// answer in time. UNAUTHENTICATED: missing or invalid token.
-    public func chat(
-        _ request: Agentplane_V1_LLMGatewayService.Method.Chat.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_LLMGatewayService.Method.Chat.Output {
-        try await rpc.unary(
-            Agentplane_V1_LLMGatewayService.Method.Chat.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.Chat.decodeResponse
-        ).message
-    }
+        /// Generates one complete reply.
+        /// INVALID_ARGUMENT: no messages, or a bad parameter. NOT_FOUND: unknown
+        /// model. PERMISSION_DENIED: the model is not in the tenant's allow-list,
+        /// or role below member. FAILED_PRECONDITION: the provider is not usable
+        /// (e.g. OpenAI-compatible with no API key). RESOURCE_EXHAUSTED: the
+        /// tenant's request or token rate limit (ErrorDetails.retry_after), or the
+        /// prompt exceeds the model's context window. UNAVAILABLE: the provider is
+        /// unreachable or overloaded. DEADLINE_EXCEEDED: the provider did not
+        /// answer in time. UNAUTHENTICATED: missing or invalid token.
+        public func chat(
+            _ request: Agentplane_V1_LLMGatewayService.Method.Chat.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_LLMGatewayService.Method.Chat.Output {
+            try await rpc.unary(
+                Agentplane_V1_LLMGatewayService.Method.Chat.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.Chat.decodeResponse
+            ).message
+        }
 
-    /// Generates a reply as a stream: one `start`, then `content_delta` and
-    /// `tool_call` items as they are produced, then one `end`. Same statuses
-    /// as Chat: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
-    /// FAILED_PRECONDITION, RESOURCE_EXHAUSTED, UNAVAILABLE (also when the
-    /// provider fails after `start`), DEADLINE_EXCEEDED, UNAUTHENTICATED.
-    public func chatStream<Result: Sendable>(
-        _ request: Agentplane_V1_LLMGatewayService.Method.ChatStream.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
-        onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_LLMGatewayService.Method.ChatStream.Output>) async throws -> Result
-    ) async throws -> Result {
-        try await rpc.serverStreaming(
-            Agentplane_V1_LLMGatewayService.Method.ChatStream.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.ChatStream.decodeResponse, onResponse: onResponse)
-    }
+        /// Generates a reply as a stream: one `start`, then `content_delta` and
+        /// `tool_call` items as they are produced, then one `end`. Same statuses
+        /// as Chat: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED,
+        /// FAILED_PRECONDITION, RESOURCE_EXHAUSTED, UNAVAILABLE (also when the
+        /// provider fails after `start`), DEADLINE_EXCEEDED, UNAUTHENTICATED.
+        public func chatStream<Result: Sendable>(
+            _ request: Agentplane_V1_LLMGatewayService.Method.ChatStream.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_LLMGatewayService.Method.ChatStream.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_LLMGatewayService.Method.ChatStream.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.ChatStream.decodeResponse, onResponse: onResponse)
+        }
 
-    /// Embeds texts, one vector per input, in input order.
-    /// INVALID_ARGUMENT: no inputs, or the model cannot embed. NOT_FOUND:
-    /// unknown model. PERMISSION_DENIED: model not allowed, or role below
-    /// member. RESOURCE_EXHAUSTED: more than 256 inputs, an input over the
-    /// model's limit, or the tenant's rate limit. UNAVAILABLE /
-    /// DEADLINE_EXCEEDED: provider down or slow. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func embed(
-        _ request: Agentplane_V1_LLMGatewayService.Method.Embed.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_LLMGatewayService.Method.Embed.Output {
-        try await rpc.unary(
-            Agentplane_V1_LLMGatewayService.Method.Embed.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.Embed.decodeResponse
-        ).message
-    }
+        /// Embeds texts, one vector per input, in input order.
+        /// INVALID_ARGUMENT: no inputs, or the model cannot embed. NOT_FOUND:
+        /// unknown model. PERMISSION_DENIED: model not allowed, or role below
+        /// member. RESOURCE_EXHAUSTED: more than 256 inputs, an input over the
+        /// model's limit, or the tenant's rate limit. UNAVAILABLE /
+        /// DEADLINE_EXCEEDED: provider down or slow. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func embed(
+            _ request: Agentplane_V1_LLMGatewayService.Method.Embed.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_LLMGatewayService.Method.Embed.Output {
+            try await rpc.unary(
+                Agentplane_V1_LLMGatewayService.Method.Embed.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.Embed.decodeResponse
+            ).message
+        }
 
-    /// Lists the models the tenant may use. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    public func listModels(
-        _ request: Agentplane_V1_LLMGatewayService.Method.ListModels.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_LLMGatewayService.Method.ListModels.Output {
-        try await rpc.unary(
-            Agentplane_V1_LLMGatewayService.Method.ListModels.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.ListModels.decodeResponse
-        ).message
-    }
+        /// Lists the models the tenant may use. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        public func listModels(
+            _ request: Agentplane_V1_LLMGatewayService.Method.ListModels.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_LLMGatewayService.Method.ListModels.Output {
+            try await rpc.unary(
+                Agentplane_V1_LLMGatewayService.Method.ListModels.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.ListModels.decodeResponse
+            ).message
+        }
 
-    /// Reports the tenant's usage over a time range, and its current limits.
-    /// INVALID_ARGUMENT: end_time before start_time, or a range over 400 days.
-    /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func getUsage(
-        _ request: Agentplane_V1_LLMGatewayService.Method.GetUsage.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_LLMGatewayService.Method.GetUsage.Output {
-        try await rpc.unary(
-            Agentplane_V1_LLMGatewayService.Method.GetUsage.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.GetUsage.decodeResponse
-        ).message
-    }
+        /// Reports the tenant's usage over a time range, and its current limits.
+        /// INVALID_ARGUMENT: end_time before start_time, or a range over 400 days.
+        /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func getUsage(
+            _ request: Agentplane_V1_LLMGatewayService.Method.GetUsage.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_LLMGatewayService.Method.GetUsage.Output {
+            try await rpc.unary(
+                Agentplane_V1_LLMGatewayService.Method.GetUsage.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.GetUsage.decodeResponse
+            ).message
+        }
 
-    /// Replaces the tenant's provider configuration (the API key is merged:
-    /// see SetProviderConfigRequest.api_key).
-    /// INVALID_ARGUMENT: missing or malformed base_url for a remote provider,
-    /// duplicate route names, a default model missing from the routes.
-    /// ABORTED: expected_revision is not the current revision.
-    /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
-    /// token.
-    public func setProviderConfig(
-        _ request: Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Output {
-        try await rpc.unary(
-            Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.decodeResponse
-        ).message
-    }
+        /// Replaces the tenant's provider configuration (the API key is merged:
+        /// see SetProviderConfigRequest.api_key).
+        /// INVALID_ARGUMENT: missing or malformed base_url for a remote provider,
+        /// duplicate route names, a default model missing from the routes.
+        /// ABORTED: expected_revision is not the current revision.
+        /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
+        /// token.
+        public func setProviderConfig(
+            _ request: Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Output {
+            try await rpc.unary(
+                Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.decodeResponse
+            ).message
+        }
 
-    /// Returns the tenant's provider configuration, without the API key (only
-    /// whether one is set). A tenant that never set one gets the built-in
-    /// provider's defaults.
-    /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
-    /// token.
-    public func getProviderConfig(
-        _ request: Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Output {
-        try await rpc.unary(
-            Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.decodeResponse
-        ).message
+        /// Returns the tenant's provider configuration, without the API key (only
+        /// whether one is set). A tenant that never set one gets the built-in
+        /// provider's defaults.
+        /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
+        /// token.
+        public func getProviderConfig(
+            _ request: Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.Output {
+            try await rpc.unary(
+                Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_LLMGatewayService.Method.GetProviderConfig.decodeResponse
+            ).message
+        }
     }
 }
 

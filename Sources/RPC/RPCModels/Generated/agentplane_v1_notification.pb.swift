@@ -488,29 +488,31 @@ public enum Agentplane_V1_NotificationService {
 }
 
 /// What a server of agentplane.v1.NotificationService implements; register it with the server.
-public protocol Agentplane_V1_NotificationServiceServiceProtocol: RegistrableService {
-    /// Records a delivery in the outbox and starts its first attempt. Returns
-    /// once recorded (status PENDING), or with wait_for_first_attempt once the
-    /// first attempt finished (bounded by the call's deadline). Delivery
-    /// failures are reported in the Delivery, not as an error status.
-    /// Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: unspecified channel, missing or malformed target URL
-    /// (except for CHANNEL_KIND_LOG), empty text. FAILED_PRECONDITION: the idempotency key was used with
-    /// another request. RESOURCE_EXHAUSTED: the tenant's notification rate
-    /// limit, or text/payload over 64 KiB. PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    func notify(request: Agentplane_V1_NotificationService.Method.Notify.Input, context: ServerContext) async throws -> Agentplane_V1_NotificationService.Method.Notify.Output
-    /// Returns a delivery.
-    /// NOT_FOUND: no such delivery. PERMISSION_DENIED: role below admin.
-    /// UNAUTHENTICATED: missing or invalid token.
-    func getDelivery(request: Agentplane_V1_NotificationService.Method.GetDelivery.Input, context: ServerContext) async throws -> Agentplane_V1_NotificationService.Method.GetDelivery.Output
-    /// Lists deliveries, newest first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// admin. UNAUTHENTICATED: missing or invalid token.
-    func listDeliveries(request: Agentplane_V1_NotificationService.Method.ListDeliveries.Input, context: ServerContext) async throws -> Agentplane_V1_NotificationService.Method.ListDeliveries.Output
+extension Agentplane_V1_NotificationService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Records a delivery in the outbox and starts its first attempt. Returns
+        /// once recorded (status PENDING), or with wait_for_first_attempt once the
+        /// first attempt finished (bounded by the call's deadline). Delivery
+        /// failures are reported in the Delivery, not as an error status.
+        /// Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: unspecified channel, missing or malformed target URL
+        /// (except for CHANNEL_KIND_LOG), empty text. FAILED_PRECONDITION: the idempotency key was used with
+        /// another request. RESOURCE_EXHAUSTED: the tenant's notification rate
+        /// limit, or text/payload over 64 KiB. PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        func notify(request: Agentplane_V1_NotificationService.Method.Notify.Input, context: ServerContext) async throws -> Agentplane_V1_NotificationService.Method.Notify.Output
+        /// Returns a delivery.
+        /// NOT_FOUND: no such delivery. PERMISSION_DENIED: role below admin.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func getDelivery(request: Agentplane_V1_NotificationService.Method.GetDelivery.Input, context: ServerContext) async throws -> Agentplane_V1_NotificationService.Method.GetDelivery.Output
+        /// Lists deliveries, newest first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// admin. UNAUTHENTICATED: missing or invalid token.
+        func listDeliveries(request: Agentplane_V1_NotificationService.Method.ListDeliveries.Input, context: ServerContext) async throws -> Agentplane_V1_NotificationService.Method.ListDeliveries.Output
+    }
 }
 
-extension Agentplane_V1_NotificationServiceServiceProtocol {
+extension Agentplane_V1_NotificationService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -533,55 +535,57 @@ extension Agentplane_V1_NotificationServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.NotificationService.
-public struct Agentplane_V1_NotificationServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_NotificationService {
+    /// A typed client of agentplane.v1.NotificationService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Records a delivery in the outbox and starts its first attempt. Returns
-    /// once recorded (status PENDING), or with wait_for_first_attempt once the
-    /// first attempt finished (bounded by the call's deadline). Delivery
-    /// failures are reported in the Delivery, not as an error status.
-    /// Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: unspecified channel, missing or malformed target URL
-    /// (except for CHANNEL_KIND_LOG), empty text. FAILED_PRECONDITION: the idempotency key was used with
-    /// another request. RESOURCE_EXHAUSTED: the tenant's notification rate
-    /// limit, or text/payload over 64 KiB. PERMISSION_DENIED: role below
-    /// builder. UNAUTHENTICATED: missing or invalid token.
-    public func notify(
-        _ request: Agentplane_V1_NotificationService.Method.Notify.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_NotificationService.Method.Notify.Output {
-        try await rpc.unary(
-            Agentplane_V1_NotificationService.Method.Notify.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_NotificationService.Method.Notify.decodeResponse
-        ).message
-    }
+        /// Records a delivery in the outbox and starts its first attempt. Returns
+        /// once recorded (status PENDING), or with wait_for_first_attempt once the
+        /// first attempt finished (bounded by the call's deadline). Delivery
+        /// failures are reported in the Delivery, not as an error status.
+        /// Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: unspecified channel, missing or malformed target URL
+        /// (except for CHANNEL_KIND_LOG), empty text. FAILED_PRECONDITION: the idempotency key was used with
+        /// another request. RESOURCE_EXHAUSTED: the tenant's notification rate
+        /// limit, or text/payload over 64 KiB. PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
+        public func notify(
+            _ request: Agentplane_V1_NotificationService.Method.Notify.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_NotificationService.Method.Notify.Output {
+            try await rpc.unary(
+                Agentplane_V1_NotificationService.Method.Notify.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_NotificationService.Method.Notify.decodeResponse
+            ).message
+        }
 
-    /// Returns a delivery.
-    /// NOT_FOUND: no such delivery. PERMISSION_DENIED: role below admin.
-    /// UNAUTHENTICATED: missing or invalid token.
-    public func getDelivery(
-        _ request: Agentplane_V1_NotificationService.Method.GetDelivery.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_NotificationService.Method.GetDelivery.Output {
-        try await rpc.unary(
-            Agentplane_V1_NotificationService.Method.GetDelivery.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_NotificationService.Method.GetDelivery.decodeResponse
-        ).message
-    }
+        /// Returns a delivery.
+        /// NOT_FOUND: no such delivery. PERMISSION_DENIED: role below admin.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func getDelivery(
+            _ request: Agentplane_V1_NotificationService.Method.GetDelivery.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_NotificationService.Method.GetDelivery.Output {
+            try await rpc.unary(
+                Agentplane_V1_NotificationService.Method.GetDelivery.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_NotificationService.Method.GetDelivery.decodeResponse
+            ).message
+        }
 
-    /// Lists deliveries, newest first. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// admin. UNAUTHENTICATED: missing or invalid token.
-    public func listDeliveries(
-        _ request: Agentplane_V1_NotificationService.Method.ListDeliveries.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_NotificationService.Method.ListDeliveries.Output {
-        try await rpc.unary(
-            Agentplane_V1_NotificationService.Method.ListDeliveries.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_NotificationService.Method.ListDeliveries.decodeResponse
-        ).message
+        /// Lists deliveries, newest first. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// admin. UNAUTHENTICATED: missing or invalid token.
+        public func listDeliveries(
+            _ request: Agentplane_V1_NotificationService.Method.ListDeliveries.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_NotificationService.Method.ListDeliveries.Output {
+            try await rpc.unary(
+                Agentplane_V1_NotificationService.Method.ListDeliveries.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_NotificationService.Method.ListDeliveries.decodeResponse
+            ).message
+        }
     }
 }
 

@@ -646,39 +646,41 @@ public enum Agentplane_V1_TicketingService {
 }
 
 /// What a server of agentplane.v1.TicketingService implements; register it with the server.
-public protocol Agentplane_V1_TicketingServiceServiceProtocol: RegistrableService {
-    /// Creates a ticket. Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: empty title, or incomplete backend config.
-    /// FAILED_PRECONDITION: the idempotency key was used with another request.
-    /// RESOURCE_EXHAUSTED: Zammad rate-limited the call. UNAVAILABLE: Zammad is
-    /// unreachable or returned a server error. DEADLINE_EXCEEDED: Zammad did
-    /// not answer in time. PERMISSION_DENIED: Zammad rejected the API token, or
-    /// role below member. UNAUTHENTICATED: missing or invalid token.
-    func createTicket(request: Agentplane_V1_TicketingService.Method.CreateTicket.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.CreateTicket.Output
-    /// Returns a ticket with its comments; for Zammad tickets, refreshed from
-    /// Zammad when backend_config is given.
-    /// NOT_FOUND: no such ticket. UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is
-    /// down or slow. PERMISSION_DENIED: role below member. UNAUTHENTICATED:
-    /// missing or invalid token.
-    func getTicket(request: Agentplane_V1_TicketingService.Method.GetTicket.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.GetTicket.Output
-    /// Lists tickets, newest first, without comments. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    func listTickets(request: Agentplane_V1_TicketingService.Method.ListTickets.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.ListTickets.Output
-    /// Changes a ticket's status, priority, title, assignee or tags, and/or
-    /// appends a comment. Fields left empty / UNSPECIFIED are unchanged.
-    /// Allowed status transitions: OPEN <-> PENDING, OPEN/PENDING -> RESOLVED,
-    /// RESOLVED -> OPEN (reopen), any non-closed -> CLOSED; CLOSED is final.
-    /// INVALID_ARGUMENT: nothing to change. NOT_FOUND: no such ticket.
-    /// FAILED_PRECONDITION: disallowed status transition, or the ticket is
-    /// closed. ABORTED: expected_revision is not the current revision.
-    /// UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is down or slow.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    func updateTicket(request: Agentplane_V1_TicketingService.Method.UpdateTicket.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.UpdateTicket.Output
+extension Agentplane_V1_TicketingService {
+    public protocol ServiceProtocol: RegistrableService {
+        /// Creates a ticket. Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: empty title, or incomplete backend config.
+        /// FAILED_PRECONDITION: the idempotency key was used with another request.
+        /// RESOURCE_EXHAUSTED: Zammad rate-limited the call. UNAVAILABLE: Zammad is
+        /// unreachable or returned a server error. DEADLINE_EXCEEDED: Zammad did
+        /// not answer in time. PERMISSION_DENIED: Zammad rejected the API token, or
+        /// role below member. UNAUTHENTICATED: missing or invalid token.
+        func createTicket(request: Agentplane_V1_TicketingService.Method.CreateTicket.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.CreateTicket.Output
+        /// Returns a ticket with its comments; for Zammad tickets, refreshed from
+        /// Zammad when backend_config is given.
+        /// NOT_FOUND: no such ticket. UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is
+        /// down or slow. PERMISSION_DENIED: role below member. UNAUTHENTICATED:
+        /// missing or invalid token.
+        func getTicket(request: Agentplane_V1_TicketingService.Method.GetTicket.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.GetTicket.Output
+        /// Lists tickets, newest first, without comments. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        func listTickets(request: Agentplane_V1_TicketingService.Method.ListTickets.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.ListTickets.Output
+        /// Changes a ticket's status, priority, title, assignee or tags, and/or
+        /// appends a comment. Fields left empty / UNSPECIFIED are unchanged.
+        /// Allowed status transitions: OPEN <-> PENDING, OPEN/PENDING -> RESOLVED,
+        /// RESOLVED -> OPEN (reopen), any non-closed -> CLOSED; CLOSED is final.
+        /// INVALID_ARGUMENT: nothing to change. NOT_FOUND: no such ticket.
+        /// FAILED_PRECONDITION: disallowed status transition, or the ticket is
+        /// closed. ABORTED: expected_revision is not the current revision.
+        /// UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is down or slow.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        func updateTicket(request: Agentplane_V1_TicketingService.Method.UpdateTicket.Input, context: ServerContext) async throws -> Agentplane_V1_TicketingService.Method.UpdateTicket.Output
+    }
 }
 
-extension Agentplane_V1_TicketingServiceServiceProtocol {
+extension Agentplane_V1_TicketingService.ServiceProtocol {
     /// The service's methods bound to this implementation, for a server's router.
     public var serverMethods: [ServerMethod] {
         [
@@ -706,73 +708,75 @@ extension Agentplane_V1_TicketingServiceServiceProtocol {
     }
 }
 
-/// A typed client of agentplane.v1.TicketingService.
-public struct Agentplane_V1_TicketingServiceClient: Sendable {
-    /// The client calls go through.
-    public let rpc: RPCClient
+extension Agentplane_V1_TicketingService {
+    /// A typed client of agentplane.v1.TicketingService.
+    public struct Client: Sendable {
+        /// The client calls go through.
+        public let rpc: RPCClient
 
-    /// A typed client over an `RPCClient`.
-    public init(_ rpc: RPCClient) { self.rpc = rpc }
+        /// A typed client over an `RPCClient`.
+        public init(_ rpc: RPCClient) { self.rpc = rpc }
 
-    /// Creates a ticket. Idempotent by idempotency_key (see [Idempotency]).
-    /// INVALID_ARGUMENT: empty title, or incomplete backend config.
-    /// FAILED_PRECONDITION: the idempotency key was used with another request.
-    /// RESOURCE_EXHAUSTED: Zammad rate-limited the call. UNAVAILABLE: Zammad is
-    /// unreachable or returned a server error. DEADLINE_EXCEEDED: Zammad did
-    /// not answer in time. PERMISSION_DENIED: Zammad rejected the API token, or
-    /// role below member. UNAUTHENTICATED: missing or invalid token.
-    public func createTicket(
-        _ request: Agentplane_V1_TicketingService.Method.CreateTicket.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_TicketingService.Method.CreateTicket.Output {
-        try await rpc.unary(
-            Agentplane_V1_TicketingService.Method.CreateTicket.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.CreateTicket.decodeResponse
-        ).message
-    }
+        /// Creates a ticket. Idempotent by idempotency_key (see [Idempotency]).
+        /// INVALID_ARGUMENT: empty title, or incomplete backend config.
+        /// FAILED_PRECONDITION: the idempotency key was used with another request.
+        /// RESOURCE_EXHAUSTED: Zammad rate-limited the call. UNAVAILABLE: Zammad is
+        /// unreachable or returned a server error. DEADLINE_EXCEEDED: Zammad did
+        /// not answer in time. PERMISSION_DENIED: Zammad rejected the API token, or
+        /// role below member. UNAUTHENTICATED: missing or invalid token.
+        public func createTicket(
+            _ request: Agentplane_V1_TicketingService.Method.CreateTicket.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_TicketingService.Method.CreateTicket.Output {
+            try await rpc.unary(
+                Agentplane_V1_TicketingService.Method.CreateTicket.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.CreateTicket.decodeResponse
+            ).message
+        }
 
-    /// Returns a ticket with its comments; for Zammad tickets, refreshed from
-    /// Zammad when backend_config is given.
-    /// NOT_FOUND: no such ticket. UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is
-    /// down or slow. PERMISSION_DENIED: role below member. UNAUTHENTICATED:
-    /// missing or invalid token.
-    public func getTicket(
-        _ request: Agentplane_V1_TicketingService.Method.GetTicket.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_TicketingService.Method.GetTicket.Output {
-        try await rpc.unary(
-            Agentplane_V1_TicketingService.Method.GetTicket.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.GetTicket.decodeResponse
-        ).message
-    }
+        /// Returns a ticket with its comments; for Zammad tickets, refreshed from
+        /// Zammad when backend_config is given.
+        /// NOT_FOUND: no such ticket. UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is
+        /// down or slow. PERMISSION_DENIED: role below member. UNAUTHENTICATED:
+        /// missing or invalid token.
+        public func getTicket(
+            _ request: Agentplane_V1_TicketingService.Method.GetTicket.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_TicketingService.Method.GetTicket.Output {
+            try await rpc.unary(
+                Agentplane_V1_TicketingService.Method.GetTicket.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.GetTicket.decodeResponse
+            ).message
+        }
 
-    /// Lists tickets, newest first, without comments. See [Pagination].
-    /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
-    /// member. UNAUTHENTICATED: missing or invalid token.
-    public func listTickets(
-        _ request: Agentplane_V1_TicketingService.Method.ListTickets.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_TicketingService.Method.ListTickets.Output {
-        try await rpc.unary(
-            Agentplane_V1_TicketingService.Method.ListTickets.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.ListTickets.decodeResponse
-        ).message
-    }
+        /// Lists tickets, newest first, without comments. See [Pagination].
+        /// INVALID_ARGUMENT: bad page token or size. PERMISSION_DENIED: role below
+        /// member. UNAUTHENTICATED: missing or invalid token.
+        public func listTickets(
+            _ request: Agentplane_V1_TicketingService.Method.ListTickets.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_TicketingService.Method.ListTickets.Output {
+            try await rpc.unary(
+                Agentplane_V1_TicketingService.Method.ListTickets.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.ListTickets.decodeResponse
+            ).message
+        }
 
-    /// Changes a ticket's status, priority, title, assignee or tags, and/or
-    /// appends a comment. Fields left empty / UNSPECIFIED are unchanged.
-    /// Allowed status transitions: OPEN <-> PENDING, OPEN/PENDING -> RESOLVED,
-    /// RESOLVED -> OPEN (reopen), any non-closed -> CLOSED; CLOSED is final.
-    /// INVALID_ARGUMENT: nothing to change. NOT_FOUND: no such ticket.
-    /// FAILED_PRECONDITION: disallowed status transition, or the ticket is
-    /// closed. ABORTED: expected_revision is not the current revision.
-    /// UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is down or slow.
-    /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
-    /// invalid token.
-    public func updateTicket(
-        _ request: Agentplane_V1_TicketingService.Method.UpdateTicket.Input, metadata: Metadata = [:], options: CallOptions = .defaults
-    ) async throws -> Agentplane_V1_TicketingService.Method.UpdateTicket.Output {
-        try await rpc.unary(
-            Agentplane_V1_TicketingService.Method.UpdateTicket.descriptor, request: request, metadata: metadata, options: options,
-            encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.UpdateTicket.decodeResponse
-        ).message
+        /// Changes a ticket's status, priority, title, assignee or tags, and/or
+        /// appends a comment. Fields left empty / UNSPECIFIED are unchanged.
+        /// Allowed status transitions: OPEN <-> PENDING, OPEN/PENDING -> RESOLVED,
+        /// RESOLVED -> OPEN (reopen), any non-closed -> CLOSED; CLOSED is final.
+        /// INVALID_ARGUMENT: nothing to change. NOT_FOUND: no such ticket.
+        /// FAILED_PRECONDITION: disallowed status transition, or the ticket is
+        /// closed. ABORTED: expected_revision is not the current revision.
+        /// UNAVAILABLE / DEADLINE_EXCEEDED: Zammad is down or slow.
+        /// PERMISSION_DENIED: role below member. UNAUTHENTICATED: missing or
+        /// invalid token.
+        public func updateTicket(
+            _ request: Agentplane_V1_TicketingService.Method.UpdateTicket.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_TicketingService.Method.UpdateTicket.Output {
+            try await rpc.unary(
+                Agentplane_V1_TicketingService.Method.UpdateTicket.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_TicketingService.Method.UpdateTicket.decodeResponse
+            ).message
+        }
     }
 }
 

@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 .PHONY: test deps generate check-generated check-proto lint format build asan unit run bench
 
 ## test: install what is missing, check generated code and the contract, lint, build, run every test
-test: deps check-generated check-proto lint build asan unit
+test: deps check-generated check-proto lint build asan hostile unit
 
 deps:
 	@scripts/deps
@@ -34,6 +34,10 @@ build:
 asan:
 	swift build --sanitize=address --scratch-path .build-asan --product CodecFuzz
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/CodecFuzz/lsan.supp:print_suppressions=0 .build-asan/debug/CodecFuzz
+
+# Hostile and broken HTTP/2 peers against the interop server, while a good client keeps calling.
+hostile: build
+	python3 Tests/Interop/hostile_peers.py . --binary "$$(swift build --show-bin-path)/interop-server"
 
 unit: build
 	swift test --skip-build

@@ -88,6 +88,9 @@ let targets: [Target] = [
         exclude: ["lsan.supp"],
         swiftSettings: swiftSettings),
     .testTarget(
+        name: "RPCTests", dependencies: ["RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting"],
+        path: "Tests/RPCTests", swiftSettings: swiftSettings),
+    .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),
 ]

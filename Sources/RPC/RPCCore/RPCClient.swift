@@ -119,6 +119,9 @@ public struct RPCClient: Sendable {
                 let result = try await body(stream)
                 stream.cancel()
                 return result
+            } catch is CancellationError {
+                stream.cancel()
+                throw RPCError(code: .cancelled, message: "the call was cancelled")
             } catch {
                 stream.cancel()
                 throw error

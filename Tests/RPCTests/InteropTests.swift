@@ -1,0 +1,99 @@
+import Foundation
+import InteropTesting
+import RPCCore
+import RPCHTTP2
+import Testing
+
+/// The repository's root, for the Python scripts under Tests/Interop.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// A child process that is killed when the value goes away.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    private let output = Pipe()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+    }
+
+    /// Reads stdout until a line starts with `prefix`; returns that line.
+    func waitForLine(startingWith prefix: String) throws -> String {
+        var buffer = Data()
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
+            buffer.append(chunk)
+            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
+                return String(line)
+            }
+        }
+    }
+
+    /// Kills the process (SIGKILL; waiting on Foundation's Process can hang in async code).
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit {
+        stop()
+    }
+}
+
+@Suite("gRPC interop", .serialized)
+struct InteropTests {
+    @Test("our Swift client passes every interop case against Python grpcio's server")
+    func swiftClientAgainstGrpcio() async throws {
+        let server = try ChildProcess([
+            "python3", repositoryRoot.appendingPathComponent("Tests/Interop/interop_server.py").path,
+            repositoryRoot.path,
+        ])
+        defer { server.stop() }
+        let line = try server.waitForLine(startingWith: "listening on ")
+        let port = try #require(Int(line.dropFirst("listening on ".count)))
+        let transport = HTTP2ClientTransport(host: "127.0.0.1", port: port)
+        let client = RPCClient(transport: transport)
+        for testCase in InteropClientCases.all {
+            await #expect(throws: Never.self, "\(testCase.name)") { try await testCase.run(client) }
+        }
+        await transport.close()
+    }
+
+    @Test("our Swift client passes every interop case against our own server")
+    func swiftClientAgainstSwiftServer() async throws {
+        let server = InteropServer.make(port: 0)
+        try await server.start()
+        let transport = HTTP2ClientTransport(host: "127.0.0.1", port: try #require(server.port))
+        let client = RPCClient(transport: transport)
+        for testCase in InteropClientCases.all {
+            await #expect(throws: Never.self, "\(testCase.name)") { try await testCase.run(client) }
+        }
+        await transport.close()
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+
+    @Test("Python grpcio's client passes every interop case against our server")
+    func grpcioClientAgainstSwiftServer() async throws {
+        let server = InteropServer.make(port: 0)
+        try await server.start()
+        let port = try #require(server.port)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", repositoryRoot.appendingPathComponent("Tests/Interop/interop_client.py").path,
+            repositoryRoot.path,
+            "--port", String(port),
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(report)")
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+}

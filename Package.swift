@@ -63,9 +63,14 @@ let targets: [Target] = [
         name: "RPCModels", dependencies: ["RPCCore", "ProtoCoding", "CModels", "CProtobufC"],
         path: "Sources/RPC/RPCModels", swiftSettings: swiftSettings),
 
+    // grpc.health.v1 and server reflection, for every server.
+    .target(
+        name: "StandardServices", dependencies: ["RPCCore", "RPCModels", "ProtoCoding"],
+        path: "Sources/RPC/StandardServices", swiftSettings: swiftSettings),
+
     // The gRPC interop test service and its server executable.
     .target(
-        name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2"],
+        name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2", "StandardServices"],
         path: "Sources/RPC/InteropTesting", swiftSettings: swiftSettings),
     .executableTarget(
         name: "InteropServer", dependencies: ["InteropTesting", "RPCHTTP2"], path: "Sources/RPC/InteropServer",
@@ -88,7 +93,7 @@ let targets: [Target] = [
         exclude: ["lsan.supp"],
         swiftSettings: swiftSettings),
     .testTarget(
-        name: "RPCTests", dependencies: ["RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting"],
+        name: "RPCTests", dependencies: ["RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting", "StandardServices"],
         path: "Tests/RPCTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],

@@ -96,12 +96,12 @@ struct CancellationTests {
         await server.shutdown(gracePeriod: .seconds(1))
     }
 
-    @Test func outboundCallsInheritWhatIsLeftOfTheDeadline() async {
+    @Test func outboundCallsInheritWhatIsLeftOfTheDeadline() {
         let deadline = ContinuousClock.now + .seconds(2)
         let context = ServerContext(
             descriptor: MethodDescriptor(service: "s", method: "m", kind: .unary), metadata: [:], deadline: deadline,
             peer: "test")
-        await ServerContext.$current.withValue(context) {
+        ServerContext.$current.withValue(context) {
             #expect(CallOptions().effectiveDeadline() == deadline)
             #expect(CallOptions(timeout: .seconds(60)).effectiveDeadline() == deadline)
             let sooner = CallOptions(timeout: .milliseconds(10)).effectiveDeadline()

@@ -2,6 +2,7 @@ import Foundation
 import InteropTesting
 import RPCCore
 import RPCHTTP2
+import RPCModels
 import Testing
 
 /// The repository's root, for the Python scripts under Tests/Interop.
@@ -76,16 +77,16 @@ struct InteropTests {
         await server.shutdown(gracePeriod: .seconds(1))
     }
 
-    @Test("Python grpcio's client passes every interop case against our server")
-    func grpcioClientAgainstSwiftServer() async throws {
+    /// Runs a Python script under Tests/Interop against our interop server; returns its exit
+    /// status and output.
+    private func runPythonAgainstOurServer(_ script: String) async throws -> (Int32, String) {
         let server = InteropServer.make(port: 0)
         try await server.start()
         let port = try #require(server.port)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", repositoryRoot.appendingPathComponent("Tests/Interop/interop_client.py").path,
-            repositoryRoot.path,
+            "python3", repositoryRoot.appendingPathComponent("Tests/Interop/\(script)").path, repositoryRoot.path,
             "--port", String(port),
         ]
         let output = Pipe()
@@ -93,7 +94,50 @@ struct InteropTests {
         try process.run()
         let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(report)")
+        await server.shutdown(gracePeriod: .seconds(1))
+        return (process.terminationStatus, report)
+    }
+
+    @Test("Python grpcio's client passes every interop case against our server")
+    func grpcioClientAgainstSwiftServer() async throws {
+        let (status, report) = try await runPythonAgainstOurServer("interop_client.py")
+        #expect(status == 0, "\(report)")
+    }
+
+    @Test("grpcio-health-checking and grpcio-reflection clients get correct answers")
+    func grpcioHealthAndReflection() async throws {
+        let (status, report) = try await runPythonAgainstOurServer("health_reflection_check.py")
+        #expect(status == 0, "\(report)")
+    }
+
+    @Test("reflection v1 lists the services and finds the file declaring a method")
+    func reflectionV1() async throws {
+        let server = InteropServer.make(port: 0)
+        try await server.start()
+        let transport = HTTP2ClientTransport(host: "127.0.0.1", port: try #require(server.port))
+        let client = Grpc_Reflection_V1_ServerReflection.Client(RPCClient(transport: transport))
+        let replies = try await client.serverReflectionInfo(
+            requests: { writer in
+                try await writer.write(Grpc_Reflection_V1_ServerReflectionRequest(messageRequest: .listServices("")))
+                try await writer.write(
+                    Grpc_Reflection_V1_ServerReflectionRequest(
+                        messageRequest: .fileContainingSymbol("grpc.testing.TestService.UnaryCall")))
+                try await writer.write(
+                    Grpc_Reflection_V1_ServerReflectionRequest(messageRequest: .fileContainingSymbol("no.Such")))
+            },
+            onResponse: { responses in
+                var all: [Grpc_Reflection_V1_ServerReflectionResponse] = []
+                for try await response in responses { all.append(response) }
+                return all
+            })
+        #expect(replies.count == 3)
+        let names = replies.first?.listServicesResponse?.service.map(\.name) ?? []
+        #expect(names.contains("grpc.testing.TestService"))
+        #expect(names.contains("grpc.health.v1.Health"))
+        // test.proto first, then what it imports.
+        #expect(replies.dropFirst().first?.fileDescriptorResponse?.fileDescriptorProto.count == 3)
+        #expect(replies.last?.errorResponse?.errorCode == 5)
+        await transport.close()
         await server.shutdown(gracePeriod: .seconds(1))
     }
 }

@@ -2,14 +2,15 @@ import Dispatch
 import Foundation
 import Glibc
 public import RPCHTTP2
+import StandardServices
 
 /// The interop server's assembly: the test service, with health and reflection.
 public enum InteropServer {
     /// A server on 127.0.0.1:`port` (0 picks a free port).
-    public static func make(port: Int) -> GRPCServer {
-        GRPCServer(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: port),
-            services: [TestServiceImplementation()])
+    public static func make(port: Int, threads: Int? = nil) -> GRPCServer {
+        let (services, _) = StandardServices.adding(to: [TestServiceImplementation()])
+        return GRPCServer(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: port, threads: threads), services: services)
     }
 
     /// Returns when the process gets SIGINT or SIGTERM.

@@ -16,6 +16,8 @@ public enum AgentplaneProtoFiles {
         Agentplane_V1_Notification_ProtoFile.descriptor,
         Agentplane_V1_Ticketing_ProtoFile.descriptor,
         Grpc_Health_V1_Health_ProtoFile.descriptor,
+        Grpc_Reflection_V1_Reflection_ProtoFile.descriptor,
+        Grpc_Reflection_V1alpha_Reflection_ProtoFile.descriptor,
         Grpc_Testing_Empty_ProtoFile.descriptor,
         Grpc_Testing_Messages_ProtoFile.descriptor,
         Grpc_Testing_Test_ProtoFile.descriptor,

@@ -37,6 +37,6 @@ while let argument = arguments.popFirst() {
 let server = InteropServer.make(port: port, threads: threads)
 try await server.start()
 print("interop-server: listening on 127.0.0.1:\(server.port ?? port)")
-fflush(stdout)
+fflush(nil)
 await InteropServer.waitForTermination()
 await server.shutdown(gracePeriod: .seconds(5))

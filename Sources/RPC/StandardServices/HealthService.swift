@@ -7,6 +7,7 @@ import Synchronization
 /// The empty service name stands for the whole server. Every service registered with the
 /// server starts as SERVING; `setStatus` changes one and wakes its watchers.
 public final class HealthService: Grpc_Health_V1_Health.ServiceProtocol {
+    /// A service's status.
     public typealias ServingStatus = Grpc_Health_V1_HealthCheckResponse.ServingStatus
 
     private struct State {

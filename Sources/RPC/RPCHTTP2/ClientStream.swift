@@ -6,7 +6,8 @@ import RPCCore
 /// caller's methods hop there.
 final class HTTP2ClientStream: ClientStream, @unchecked Sendable {
     let loop: any EventLoop
-    private weak var connection: ClientConnectionHandler?
+    /// Strong (see `ServerStream.connection`); released when the stream ends.
+    private var connection: ClientConnectionHandler?
     private(set) var id: Int32 = 0
     private let deadline: ContinuousClock.Instant?
 
@@ -227,6 +228,7 @@ final class HTTP2ClientStream: ClientStream, @unchecked Sendable {
     }
 
     func closed(errorCode: UInt32) {
+        defer { connection = nil }
         if unconsumed > 0 {
             connection?.consumeConnection(count: unconsumed)
             unconsumed = 0
@@ -250,6 +252,7 @@ final class HTTP2ClientStream: ClientStream, @unchecked Sendable {
 
     /// The connection is gone.
     func connectionLost() {
+        defer { connection = nil }
         guard !ended else { return }
         end(Status(code: .unavailable, message: "the connection was lost"), [:])
     }

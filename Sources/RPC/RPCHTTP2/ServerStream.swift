@@ -9,7 +9,10 @@ import RPCCore
 final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
     let id: Int32
     let loop: any EventLoop
-    weak var connection: ServerConnectionHandler?
+    /// Strong, not weak (a weak reference costs a side-table lookup per use on the hot path);
+    /// the cycle with the connection's stream table is broken in `closed`, which runs for
+    /// every stream, also when the connection goes away.
+    private(set) var connection: ServerConnectionHandler?
 
     // The request head, filled in while headers arrive.
     var path = ""
@@ -58,30 +61,33 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
 
     func addHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
         headerBytes += name.count + value.count + 32
-        let name = String(decoding: name, as: UTF8.self)
-        switch name {
-        case ":path": path = String(decoding: value, as: UTF8.self)
-        case ":method": httpMethod = String(decoding: value, as: UTF8.self)
-        case "content-type": contentType = String(decoding: value, as: UTF8.self)
-        case "grpc-encoding": encoding = String(decoding: value, as: UTF8.self)
-        case "grpc-timeout":
+        // The common headers are recognised from their bytes, without making Strings.
+        switch KnownHeader(name) {
+        case .path: path = String(decoding: value, as: UTF8.self)
+        case .method: httpMethod = String(decoding: value, as: UTF8.self)
+        case .contentType: contentType = String(decoding: value, as: UTF8.self)
+        case .grpcEncoding: encoding = String(decoding: value, as: UTF8.self)
+        case .grpcTimeout:
             timeout = WireFormats.decodeTimeout(String(decoding: value, as: UTF8.self))
             timeoutInvalid = timeout == nil
-        case ":authority": metadata.addString(String(decoding: value, as: UTF8.self), forKey: "authority")
-        case "te", "grpc-accept-encoding", "grpc-message-type", ":scheme":
-            break
-        default:
-            guard !name.hasPrefix(":") else { return }
-            let text = String(decoding: value, as: UTF8.self)
-            if Metadata.isBinaryKey(name) {
-                for piece in text.split(separator: ",") {
-                    if let bytes = WireFormats.base64Decode(piece.trimmingSpaces()) {
-                        metadata.addBinary(bytes, forKey: name)
-                    }
+        case .authority: metadata.addString(String(decoding: value, as: UTF8.self), forKey: "authority")
+        case .ignored: break
+        case .other: addMetadata(name: String(decoding: name, as: UTF8.self), value: value)
+        }
+    }
+
+    /// Custom metadata: `-bin` values are base64, possibly several joined by commas.
+    private func addMetadata(name: String, value: UnsafeBufferPointer<UInt8>) {
+        guard !name.hasPrefix(":") else { return }
+        let text = String(decoding: value, as: UTF8.self)
+        if Metadata.isBinaryKey(name) {
+            for piece in text.split(separator: ",") {
+                if let bytes = WireFormats.base64Decode(piece.trimmingSpaces()) {
+                    metadata.addBinary(bytes, forKey: name)
                 }
-            } else {
-                metadata.addString(text, forKey: name)
             }
+        } else {
+            metadata.addString(text, forKey: name)
         }
     }
 
@@ -328,6 +334,7 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
 
     /// nghttp2 closed the stream: a client reset, or the normal end.
     func closed(errorCode: UInt32) {
+        defer { connection = nil }
         closed = true
         deadlineTimer?.cancel()
         deadlineTimer = nil
@@ -370,6 +377,28 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
         headers.add("grpc-status", String(status.code.rawValue))
         if !status.message.isEmpty { headers.add("grpc-message", WireFormats.percentEncode(status.message)) }
         add(trailers, to: &headers)
+    }
+}
+
+/// Request headers the server looks at, recognised by their bytes.
+private enum KnownHeader {
+    case path, method, contentType, grpcEncoding, grpcTimeout, authority, ignored, other
+
+    private static let table: [(name: [UInt8], header: KnownHeader)] = [
+        (Array(":path".utf8), .path), (Array(":method".utf8), .method), (Array(":scheme".utf8), .ignored),
+        (Array(":authority".utf8), .authority), (Array("content-type".utf8), .contentType),
+        (Array("te".utf8), .ignored),
+        (Array("user-agent".utf8), .other), (Array("grpc-timeout".utf8), .grpcTimeout),
+        (Array("grpc-encoding".utf8), .grpcEncoding), (Array("grpc-accept-encoding".utf8), .ignored),
+        (Array("grpc-message-type".utf8), .ignored),
+    ]
+
+    init(_ name: UnsafeBufferPointer<UInt8>) {
+        for entry in Self.table where entry.name.count == name.count && entry.name.elementsEqual(name) {
+            self = entry.header
+            return
+        }
+        self = .other
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 public import RPCHTTP2
 import StandardServices
+import Synchronization
 
 /// The interop server's assembly: the test service, with health and reflection.
 public enum InteropServer {

@@ -32,20 +32,18 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     ) async throws -> any ClientStream {
         let start = next.add(1, ordering: .relaxed).oldValue
         var lastError: (any Error)?
-        // Targets already connected first, in round-robin order; then any that can connect.
-        for pass in 0..<2 {
-            for offset in 0..<subchannels.count {
-                let subchannel = subchannels[(start &+ offset) % subchannels.count]
-                if pass == 0, !subchannel.isReady { continue }
-                do {
-                    if let stream = try await subchannel.openStream(
-                        descriptor: descriptor, metadata: metadata, deadline: deadline)
-                    {
-                        return stream
-                    }
-                } catch {
-                    lastError = error
+        // Each call starts at the next target in turn; a target that is down (or still backing
+        // off after a failure) passes the call on to the one after it.
+        for offset in 0..<subchannels.count {
+            let subchannel = subchannels[(start &+ offset) % subchannels.count]
+            do {
+                if let stream = try await subchannel.openStream(
+                    descriptor: descriptor, metadata: metadata, deadline: deadline)
+                {
+                    return stream
                 }
+            } catch {
+                lastError = error
             }
         }
         throw RPCError(
@@ -90,13 +88,6 @@ final class Subchannel: Sendable {
         self.target = target
         self.group = group
         self.configuration = configuration
-    }
-
-    var isReady: Bool {
-        locked.withLock {
-            if case .ready = $0.state { return true }
-            return false
-        }
     }
 
     /// A stream on this target's connection, connecting first if needed. Throws when the

@@ -17,7 +17,7 @@ final class HTTP2ClientStream: ClientStream, @unchecked Sendable {
     private var writer: CheckedContinuation<Void, any Error>?
 
     private var deframer: MessageDeframer
-    private var parts = CircularBuffer<ClientResponsePart>()
+    private var parts = CircularBuffer<ClientResponsePart>(initialCapacity: 4)
     private var receiver: CheckedContinuation<ClientResponsePart, Never>?
     private var unconsumed = 0
     private var ended = false

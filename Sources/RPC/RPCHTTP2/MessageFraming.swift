@@ -22,6 +22,23 @@ struct MessageDeframer {
     /// Bytes buffered and not yet returned as messages.
     var bufferedCount: Int { buffer.count - readIndex }
 
+    /// Takes whole messages straight from `bytes` while nothing is buffered, so the common
+    /// case (a message that arrives in one piece) is copied once; the rest is appended.
+    mutating func appendTakingWholeMessages(_ bytes: UnsafeRawBufferPointer, into messages: (Next) -> Bool) {
+        var remaining = bytes[...]
+        while bufferedCount == 0, remaining.count >= 5 {
+            let flag = remaining[remaining.startIndex]
+            let length =
+                UInt32(remaining[remaining.startIndex + 1]) << 24 | UInt32(remaining[remaining.startIndex + 2]) << 16
+                | UInt32(remaining[remaining.startIndex + 3]) << 8 | UInt32(remaining[remaining.startIndex + 4])
+            if flag != 0 || length > maximumMessageSize || remaining.count < 5 + Int(length) { break }
+            let start = remaining.startIndex + 5
+            guard messages(.message(Array(remaining[start..<start + Int(length)]))) else { return }
+            remaining = remaining[(start + Int(length))...]
+        }
+        if !remaining.isEmpty { append(UnsafeRawBufferPointer(rebasing: remaining)) }
+    }
+
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if readIndex > 0, readIndex == buffer.count {
             buffer.removeAll(keepingCapacity: true)

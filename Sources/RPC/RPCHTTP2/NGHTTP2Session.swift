@@ -347,15 +347,17 @@ struct HeaderList {
             var empty = nghttp2_nv()
             return body(&empty, 0)
         }
-        var bytes = bytes
-        return bytes.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            let nva = fields.map { field in
-                nghttp2_nv(
-                    name: base + field.nameStart, value: base + field.valueStart, namelen: field.nameLength,
-                    valuelen: field.valueLength, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        return bytes.withUnsafeBufferPointer { buffer in
+            // nghttp2 copies the fields without writing to them; its API just isn't const.
+            let base = UnsafeMutablePointer(mutating: buffer.baseAddress!)
+            return withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count) { nva in
+                for (index, field) in fields.enumerated() {
+                    nva[index] = nghttp2_nv(
+                        name: base + field.nameStart, value: base + field.valueStart, namelen: field.nameLength,
+                        valuelen: field.valueLength, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+                }
+                return body(nva.baseAddress!, fields.count)
             }
-            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
         }
     }
 }

@@ -29,7 +29,7 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
 
     // Inbound.
     private var deframer: MessageDeframer
-    private var inbox = CircularBuffer<[UInt8]>()
+    private var inbox = CircularBuffer<[UInt8]>(initialCapacity: 2)
     private(set) var inboundEnded = false
     private var unconsumed = 0
     private var reader: CheckedContinuation<[UInt8]?, any Error>?
@@ -134,8 +134,11 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
             connection.consume(streamID: id, count: bytes.count)
             return
         }
-        deframer.append(bytes)
         unconsumed += bytes.count
+        deframer.appendTakingWholeMessages(bytes) { next in
+            if case .message(let message) = next { inbox.append(message) }
+            return true
+        }
         while true {
             switch deframer.next() {
             case .message(let message):

@@ -17,6 +17,17 @@ final class CallCounter: ServerInterceptor {
     }
 }
 
+/// Adds a metadata entry to every call, as an authentication interceptor would.
+struct AddingMetadata: ClientInterceptor {
+    func intercept<Result: Sendable>(
+        _ call: ClientCallInfo, next: @Sendable (ClientCallInfo) async throws -> Result
+    ) async throws -> Result {
+        var call = call
+        call.metadata.addString("from-the-interceptor", forKey: "x-grpc-test-echo-initial")
+        return try await next(call)
+    }
+}
+
 @Suite("The client transport", .serialized)
 struct ClientTransportTests {
     private func startServer(_ counter: CallCounter) async throws -> GRPCServer {
@@ -90,5 +101,20 @@ struct ClientTransportTests {
         await server.shutdown(gracePeriod: .seconds(5))
         #expect(try await call.value == [7])
         await transport.close()
+    }
+
+    @Test func clientInterceptorsSeeAndChangeEveryCall() async throws {
+        let server = try await startServer(CallCounter())
+        let transport = HTTP2ClientTransport(host: "127.0.0.1", port: try #require(server.port))
+        let rpc = RPCClient(transport: transport, interceptors: [AddingMetadata()])
+        typealias Unary = Grpc_Testing_TestService.Method.UnaryCall
+        // The test service echoes x-grpc-test-echo-initial in its response headers.
+        let response = try await rpc.unary(
+            Unary.descriptor, request: Grpc_Testing_SimpleRequest(responseSize: 3), encode: { $0.serializedBytes() },
+            decode: Unary.decodeResponse)
+        #expect(response.headers[stringValues: "x-grpc-test-echo-initial"] == ["from-the-interceptor"])
+        #expect(response.message.payload?.body.count == 3)
+        await transport.close()
+        await server.shutdown(gracePeriod: .milliseconds(100))
     }
 }

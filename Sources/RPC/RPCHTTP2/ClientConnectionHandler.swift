@@ -9,14 +9,10 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     private let configuration: ClientConfiguration
     private let authority: String
-    private var session: NGHTTP2Session?
-    private var context: ChannelHandlerContext?
+    private var io: HTTP2ConnectionIO?
+    private var session: NGHTTP2Session? { io?.session }
+    private var loop: (any EventLoop)?
     private var streams: [Int32: HTTP2ClientStream] = [:]
-    private var reading = false
-    private var flushScheduled = false
-    private var lastRead = NIODeadline.now()
-    private var keepaliveTimer: RepeatedTask?
-    private var pingTimeout: Scheduled<Void>?
     /// Set when the server sent GOAWAY or the connection failed: no new calls here.
     private(set) var isUsable = true
     /// Called once when the connection stops taking new calls.
@@ -28,27 +24,21 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        do {
-            var settings = NGHTTP2Session.Settings()
-            settings.maxConcurrentStreams = 100
-            session = try NGHTTP2Session(role: .client, delegate: self, settings: settings)
-        } catch {
+        loop = context.eventLoop
+        var settings = NGHTTP2Session.Settings()
+        settings.maxConcurrentStreams = 100
+        guard let session = try? NGHTTP2Session(role: .client, delegate: self, settings: settings) else {
             context.close(promise: nil)
             return
         }
-        if let interval = configuration.keepaliveInterval {
-            let amount = TimeAmount.nanoseconds(interval.nanoseconds)
-            keepaliveTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) {
-                [weak self] _ in
-                self?.keepaliveTick(interval: amount)
-            }
-        }
-        if context.channel.isActive { flush() }
+        io = HTTP2ConnectionIO(
+            session: session, context: context, keepaliveInterval: configuration.keepaliveInterval,
+            keepaliveTimeout: configuration.keepaliveTimeout)
+        if context.channel.isActive { io?.flush() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        flush()
+        io?.flush()
         context.fireChannelActive()
     }
 
@@ -59,7 +49,6 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func handlerRemoved(context: ChannelHandlerContext) {
         tearDown()
-        self.context = nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -67,39 +56,25 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { flush() }
+        if context.channel.isWritable { io?.flush() }
         context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let session else { return }
-        let buffer = unwrapInboundIn(data)
-        lastRead = .now()
-        reading = true
-        let result = buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(NGHTTP2Error) in try session.receive(bytes) }
-        }
-        if case .failure = result {
-            session.terminate(errorCode: NGHTTP2Session.ErrorCode.protocolError)
-            markUnusable()
-        }
+        if io?.receive(unwrapInboundIn(data)) == false { markUnusable() }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
-        flush()
+        io?.readComplete()
     }
 
     private func tearDown() {
         markUnusable()
-        keepaliveTimer?.cancel()
-        keepaliveTimer = nil
-        pingTimeout?.cancel()
-        pingTimeout = nil
+        io?.stop()
         let open = streams.values
         streams.removeAll()
         for stream in open { stream.connectionLost() }
-        session = nil
+        io = nil
     }
 
     private func markUnusable() {
@@ -114,7 +89,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     func openStream(
         descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?
     ) -> HTTP2ClientStream? {
-        guard isUsable, let session, let context else { return nil }
+        guard isUsable, let session, let loop else { return nil }
         var headers = HeaderList()
         headers.add(":method", "POST")
         headers.add(":scheme", "http")
@@ -133,7 +108,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
             }
         }
         let stream = HTTP2ClientStream(
-            loop: context.eventLoop, connection: self, deadline: deadline,
+            loop: loop, connection: self, deadline: deadline,
             maximumMessageSize: configuration.maximumReceiveMessageSize)
         do {
             let id = try session.submitRequest(headers: headers)
@@ -150,44 +125,12 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     /// Closes the connection.
     func close() {
         markUnusable()
-        context?.close(promise: nil)
+        io?.close()
     }
 
-    // MARK: Output
-
-    func flush() {
-        guard let session, let context, context.channel.isActive else { return }
-        if context.channel.isWritable {
-            var out = context.channel.allocator.buffer(capacity: 0)
-            let result = Result { () throws(NGHTTP2Error) in
-                try session.send { bytes in out.writeBytes(bytes) }
-            }
-            if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil) }
-            if case .failure = result {
-                context.close(promise: nil)
-                return
-            }
-        }
-        if !session.wantsRead, !session.wantsWrite { context.close(promise: nil) }
-    }
-
+    /// Flushes soon: at the end of the current read batch, or on the next loop turn.
     func scheduleFlush() {
-        guard !reading, !flushScheduled, let context else { return }
-        flushScheduled = true
-        context.eventLoop.execute {
-            self.flushScheduled = false
-            self.flush()
-        }
-    }
-
-    private func keepaliveTick(interval: TimeAmount) {
-        guard let session, let context, pingTimeout == nil, NIODeadline.now() - lastRead >= interval else { return }
-        session.ping()
-        flush()
-        pingTimeout = context.eventLoop.scheduleTask(in: .nanoseconds(configuration.keepaliveTimeout.nanoseconds)) {
-            [weak self] in
-            self?.close()
-        }
+        io?.scheduleFlush()
     }
 
     // MARK: Used by streams
@@ -240,7 +183,6 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func sessionReceivedPingAck() {
-        pingTimeout?.cancel()
-        pingTimeout = nil
+        io?.pingAcknowledged()
     }
 }

@@ -14,17 +14,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     let interceptors: [any ServerInterceptor]
     private let configuration: ServerConfiguration
     private let registry: ConnectionRegistry
-    private var session: NGHTTP2Session?
-    private var context: ChannelHandlerContext?
+    private var io: HTTP2ConnectionIO?
+    private var session: NGHTTP2Session? { io?.session }
     private var streams: [Int32: ServerStream] = [:]
     private(set) var executor: EventLoopTaskExecutor?
     private var peer = ""
-    private var reading = false
-    private var flushScheduled = false
     private var draining = false
-    private var lastRead = NIODeadline.now()
-    private var keepaliveTimer: RepeatedTask?
-    private var pingTimeout: Scheduled<Void>?
 
     init(
         router: ServerRouter, interceptors: [any ServerInterceptor], configuration: ServerConfiguration,
@@ -39,39 +34,28 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     // MARK: Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
         executor = EventLoopTaskExecutor(loop: context.eventLoop)
         peer = Self.describe(context.channel.remoteAddress)
         var settings = NGHTTP2Session.Settings()
         settings.maxConcurrentStreams = configuration.maximumConcurrentStreams
-        do {
-            session = try NGHTTP2Session(role: .server, delegate: self, settings: settings)
-        } catch {
+        guard let session = try? NGHTTP2Session(role: .server, delegate: self, settings: settings) else {
             context.close(promise: nil)
             return
         }
+        io = HTTP2ConnectionIO(
+            session: session, context: context, keepaliveInterval: configuration.keepaliveInterval,
+            keepaliveTimeout: configuration.keepaliveTimeout)
         registry.add(self, loop: context.eventLoop)
-        if let interval = configuration.keepaliveInterval {
-            let nanos =
-                Int64(interval.components.seconds) * 1_000_000_000
-                + interval.components.attoseconds / 1_000_000_000
-            keepaliveTimer = context.eventLoop.scheduleRepeatedTask(
-                initialDelay: .nanoseconds(nanos), delay: .nanoseconds(nanos)
-            ) { [weak self] _ in
-                self?.keepaliveTick(interval: .nanoseconds(nanos))
-            }
-        }
-        if context.channel.isActive { flush() }
+        if context.channel.isActive { io?.flush() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        flush()
+        io?.flush()
         context.fireChannelActive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         tearDown()
-        self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -84,87 +68,33 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { flush() }
+        if context.channel.isWritable { io?.flush() }
         context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let session else { return }
-        let buffer = unwrapInboundIn(data)
-        lastRead = .now()
-        reading = true
-        let result = buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(NGHTTP2Error) in try session.receive(bytes) }
-        }
-        if case .failure = result {
-            // nghttp2 has queued a GOAWAY where the protocol asks for one; a peer that does
-            // not even send the HTTP/2 preface gets GOAWAY(PROTOCOL_ERROR) from us here.
-            session.terminate(errorCode: NGHTTP2Session.ErrorCode.protocolError)
-        }
+        io?.receive(unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        reading = false
-        flush()
+        io?.readComplete()
     }
 
     private func tearDown() {
-        keepaliveTimer?.cancel()
-        keepaliveTimer = nil
-        pingTimeout?.cancel()
-        pingTimeout = nil
+        io?.stop()
         let open = streams.values
         streams.removeAll()
         for stream in open { stream.closed(errorCode: NGHTTP2Session.ErrorCode.cancel) }
-        session = nil
+        io = nil
         registry.remove(self)
-    }
-
-    // MARK: Output
-
-    /// Writes everything nghttp2 has queued; closes the connection once nghttp2 neither
-    /// reads nor writes (after GOAWAY, or a fatal error).
-    func flush() {
-        guard let session, let context, context.channel.isActive else { return }
-        if context.channel.isWritable {
-            var out = context.channel.allocator.buffer(capacity: 0)
-            let result = Result { () throws(NGHTTP2Error) in
-                try session.send { bytes in out.writeBytes(bytes) }
-            }
-            if out.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(out), promise: nil) }
-            if case .failure = result {
-                context.close(promise: nil)
-                return
-            }
-        }
-        if !session.wantsRead, !session.wantsWrite {
-            context.close(promise: nil)
-        }
     }
 
     /// Flushes soon: at the end of the current read batch, or on the next loop turn.
     func scheduleFlush() {
-        guard !reading, !flushScheduled, let context else { return }
-        flushScheduled = true
-        context.eventLoop.execute {
-            self.flushScheduled = false
-            self.flush()
-        }
+        io?.scheduleFlush()
     }
 
-    // MARK: Keepalive and shutdown
-
-    private func keepaliveTick(interval: TimeAmount) {
-        guard let session, let context, pingTimeout == nil else { return }
-        guard NIODeadline.now() - lastRead >= interval else { return }
-        session.ping()
-        flush()
-        let timeout = configuration.keepaliveTimeout.components
-        let nanos = timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000
-        pingTimeout = context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) { [weak self] in
-            self?.context?.close(promise: nil)
-        }
-    }
+    // MARK: Shutdown
 
     /// Starts a graceful shutdown: GOAWAY now; in-flight calls finish; the connection closes
     /// when the last one is done.
@@ -173,12 +103,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
         draining = true
         session.submitShutdownNotice()
         session.submitGoaway(errorCode: NGHTTP2Session.ErrorCode.noError)
-        flush()
+        io?.flush()
     }
 
     /// Closes the connection now.
     func closeNow() {
-        context?.close(promise: nil)
+        io?.close()
     }
 
     // MARK: Used by streams
@@ -210,9 +140,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     // MARK: nghttp2 events
 
     func sessionBeganHeaders(streamID: Int32) {
-        guard streams[streamID] == nil, let context else { return }
+        guard streams[streamID] == nil, let loop = executor?.loop else { return }
         streams[streamID] = ServerStream(
-            id: streamID, loop: context.eventLoop, connection: self,
+            id: streamID, loop: loop, connection: self,
             maximumMessageSize: configuration.maximumReceiveMessageSize)
     }
 
@@ -319,8 +249,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     func sessionReceivedGoaway(lastStreamID: Int32, errorCode: UInt32) {}
 
     func sessionReceivedPingAck() {
-        pingTimeout?.cancel()
-        pingTimeout = nil
+        io?.pingAcknowledged()
     }
 
     private static func describe(_ address: SocketAddress?) -> String {

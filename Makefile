@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 .PHONY: test deps generate check-generated check-proto lint format build asan unit run bench
 
 ## test: install what is missing, check generated code and the contract, lint, build, run every test
-test: deps check-generated check-proto lint build asan hostile unit
+test: deps check-generated check-proto lint build asan hostile infra unit
 
 deps:
 	@scripts/deps
@@ -39,7 +39,12 @@ asan:
 hostile: build
 	python3 Tests/Interop/hostile_peers.py . --binary "$$(swift build --show-bin-path)/interop-server"
 
-unit: build
+# PostgreSQL 15 and Redis on loopback, project-local (scripts/infra stop to stop them).
+infra: deps
+	@scripts/infra start
+	@scripts/infra status
+
+unit: build infra
 	swift test --skip-build
 
 ## run: arrives with issue 9 (the whole platform, one command)

@@ -68,6 +68,11 @@ let targets: [Target] = [
         name: "StandardServices", dependencies: ["RPCCore", "RPCModels", "ProtoCoding"],
         path: "Sources/RPC/StandardServices", swiftSettings: swiftSettings),
 
+    // The service runtime: PostgreSQL (libpq) and, later, Redis, config, auth, observability.
+    .target(
+        name: "Runtime", dependencies: ["CLibpq"], path: "Sources/Runtime", exclude: ["CLibpq", "CHiredis"],
+        swiftSettings: swiftSettings),
+
     // The gRPC interop test service and its server executable.
     .target(
         name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2", "StandardServices"],
@@ -95,6 +100,8 @@ let targets: [Target] = [
     .testTarget(
         name: "RPCTests", dependencies: ["RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting", "StandardServices"],
         path: "Tests/RPCTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),

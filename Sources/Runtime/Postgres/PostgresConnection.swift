@@ -1,0 +1,93 @@
+private import CLibpq
+import Dispatch
+import Glibc
+
+/// One libpq connection. It owns the `PGconn` and closes it in `deinit`. Every call blocks,
+/// so the pool runs them on the connection's own dispatch queue, never on an event loop.
+final class PostgresConnection: @unchecked Sendable {
+    private let connection: OpaquePointer
+    /// Where this connection's blocking calls run, one at a time.
+    let queue = DispatchQueue(label: "agentplane.postgres.connection")
+
+    /// Connects; `connectionString` is a libpq key=value string or a postgresql:// URI.
+    init(connectionString: String, settings: [String: String]) throws {
+        guard let connection = PQconnectdb(connectionString) else {
+            throw PostgresError(code: .connection, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.text(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(code: .connection, message: message)
+        }
+        self.connection = connection
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+            _ = try execute("SELECT set_config($1, $2, false)", [name, value])
+        }
+    }
+
+    deinit {
+        PQfinish(connection)
+    }
+
+    /// Whether the connection is still usable (libpq notices a broken one after a failure).
+    var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+
+    /// Runs one statement with its parameters sent separately from the SQL text (never
+    /// spliced into it); returns the rows.
+    func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> [PostgresRow] {
+        let texts = parameters.map { $0?.postgresText }
+        let result = withCStrings(texts) { values in
+            PQexecParams(connection, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        }
+        guard let result else {
+            throw PostgresError(code: .connection, message: Self.text(PQerrorMessage(connection)))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return []
+        case PGRES_TUPLES_OK:
+            let columns = (0..<PQnfields(result)).map { Self.text(PQfname(result, $0)) }
+            return (0..<PQntuples(result)).map { row in
+                PostgresRow(
+                    columns: columns,
+                    values: (0..<Int32(columns.count)).map { column in
+                        PQgetisnull(result, row, column) != 0 ? nil : Self.text(PQgetvalue(result, row, column))
+                    })
+            }
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = Self.text(PQresultErrorMessage(result)).trimmingNewlines()
+            if !isHealthy {
+                throw PostgresError(code: .connection, sqlState: state, message: message)
+            }
+            throw PostgresError.fromServer(sqlState: state, message: message)
+        }
+    }
+
+    private static func text(_ pointer: UnsafePointer<CChar>?) -> String {
+        pointer.map { String(cString: $0) } ?? ""
+    }
+
+    private static func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+        pointer.map { String(cString: $0) } ?? ""
+    }
+}
+
+/// Runs `body` with C copies of the strings (NULL for nil), freed afterwards.
+private func withCStrings<R>(
+    _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R
+) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+extension String {
+    fileprivate func trimmingNewlines() -> String {
+        var text = self
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+}

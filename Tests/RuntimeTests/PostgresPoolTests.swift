@@ -1,0 +1,119 @@
+import Foundation
+import Runtime
+import Testing
+
+/// The test database: DATABASE_URL, or the cluster `scripts/infra start` runs.
+let testDatabaseURL =
+    ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:55432/postgres"
+
+@Suite("PostgreSQL through libpq", .serialized)
+struct PostgresPoolTests {
+    private func makePool(
+        size: Int = 8, wait: Duration = .seconds(5), statementTimeout: Duration? = .seconds(30)
+    ) -> PostgresPool {
+        PostgresPool(
+            configuration: PostgresPool.Configuration(
+                connectionString: testDatabaseURL, maximumConnections: size, waitTimeout: wait,
+                statementTimeout: statementTimeout))
+    }
+
+    /// A schema of its own for one test, dropped afterwards.
+    private func withSchema(_ pool: PostgresPool, _ body: (String) async throws -> Void) async throws {
+        let schema = "runtime_test_\(UInt32.random(in: 0...UInt32.max))"
+        _ = try await pool.query("CREATE SCHEMA \(schema)")
+        do {
+            try await body(schema)
+        } catch {
+            _ = try? await pool.query("DROP SCHEMA \(schema) CASCADE")
+            throw error
+        }
+        _ = try await pool.query("DROP SCHEMA \(schema) CASCADE")
+    }
+
+    @Test func twoHundredConcurrentQueriesThroughAPoolOfEight() async throws {
+        let pool = makePool(size: 8)
+        let sums = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let rows = try await pool.query("SELECT $1::int + 1 AS n, pg_sleep(0.002)", index)
+                    return try rows[0].decode("n", as: Int.self)
+                }
+            }
+            var results: [Int] = []
+            for try await value in group { results.append(value) }
+            return results
+        }
+        #expect(sums.sorted() == Array(1...200))
+        #expect(pool.openConnections <= 8)
+        pool.close()
+    }
+
+    @Test func waitingPastTheTimeoutFailsClearly() async throws {
+        let pool = makePool(size: 1, wait: .milliseconds(150))
+        async let holder: [PostgresRow] = pool.query("SELECT pg_sleep(0.8)")
+        try await Task.sleep(for: .milliseconds(100))
+        let error = await #expect(throws: PostgresError.self) { _ = try await pool.query("SELECT 1") }
+        #expect(error?.code == .poolTimeout)
+        #expect(error?.message.contains("pool of 1") == true)
+        _ = try await holder
+        // Once the connection is back, the pool serves again.
+        #expect(try await pool.query("SELECT 2 AS n")[0].decode("n", as: Int.self) == 2)
+        pool.close()
+    }
+
+    @Test func aTransactionThatThrowsLeavesNothingBehind() async throws {
+        struct Abort: Error {}
+        let pool = makePool()
+        try await withSchema(pool) { schema in
+            _ = try await pool.query("CREATE TABLE \(schema).items (id text PRIMARY KEY)")
+            await #expect(throws: Abort.self) {
+                try await pool.transaction { session in
+                    _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "a")
+                    _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "b")
+                    throw Abort()
+                }
+            }
+            #expect(try await pool.query("SELECT count(*) AS n FROM \(schema).items")[0].decode("n", as: Int.self) == 0)
+            try await pool.transaction { session in
+                _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "c")
+            }
+            #expect(try await pool.query("SELECT count(*) AS n FROM \(schema).items")[0].decode("n", as: Int.self) == 1)
+        }
+        pool.close()
+    }
+
+    @Test func sqlStatesBecomeTypedErrors() async throws {
+        let pool = makePool(statementTimeout: .milliseconds(200))
+        try await withSchema(pool) { schema in
+            _ = try await pool.query("CREATE TABLE \(schema).items (id text PRIMARY KEY)")
+            _ = try await pool.query("INSERT INTO \(schema).items VALUES ($1)", "x")
+            let duplicate = await #expect(throws: PostgresError.self) {
+                _ = try await pool.query("INSERT INTO \(schema).items VALUES ($1)", "x")
+            }
+            #expect(duplicate?.code == .uniqueViolation)
+            #expect(duplicate?.sqlState == "23505")
+            let slow = await #expect(throws: PostgresError.self) { _ = try await pool.query("SELECT pg_sleep(2)") }
+            #expect(slow?.code == .queryCanceled)
+            let syntax = await #expect(throws: PostgresError.self) { _ = try await pool.query("SELEC 1") }
+            #expect(syntax?.code == .server)
+            #expect(syntax?.sqlState == "42601")
+        }
+        pool.close()
+    }
+
+    @Test func injectionStringsRoundTripAsData() async throws {
+        let pool = makePool()
+        let hostile = [
+            "'; DROP TABLE users; --", "Robert'); DROP TABLE Students;--", "$1", "\\", "\"quoted\"",
+            "\r\n*3\r\n$3\r\nSET\r\n", "ünïcødé 🚀", "' OR '1'='1",
+        ]
+        for text in hostile {
+            let rows = try await pool.query("SELECT $1::text AS v, length($1::text) AS n", text)
+            #expect(rows[0]["v"] == text)
+            #expect(try rows[0].decode("n", as: Int.self) == text.unicodeScalars.count)
+        }
+        let nulls = try await pool.query("SELECT $1::text AS v", nil)
+        #expect(nulls[0]["v"] == nil)
+        pool.close()
+    }
+}

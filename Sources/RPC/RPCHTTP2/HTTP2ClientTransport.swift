@@ -102,11 +102,7 @@ final class Subchannel: Sendable {
             }.get()
             if let stream { return stream }
             // The connection stopped taking calls (GOAWAY); forget it and connect again.
-            locked.withLock { locked in
-                if case .ready(let current) = locked.state, current.channel === connection.channel {
-                    locked.state = .idle
-                }
-            }
+            forget(connection)
         }
         return nil
     }

@@ -17,7 +17,14 @@ let products: [Product] = [
 ]
 
 let dependencies: [Package.Dependency] = [
-    .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3")
+    .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+    .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+    .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
 ]
 
 let targets: [Target] = [
@@ -68,10 +75,52 @@ let targets: [Target] = [
         name: "StandardServices", dependencies: ["RPCCore", "RPCModels", "ProtoCoding"],
         path: "Sources/RPC/StandardServices", swiftSettings: swiftSettings),
 
-    // The service runtime: PostgreSQL (libpq) and, later, Redis, config, auth, observability.
+    // The service runtime, one module per concern (Sources/Runtime/<folder>), so a service
+    // links what it uses; `Runtime` (Host/) ties them into a running service.
     .target(
-        name: "Runtime", dependencies: ["CLibpq"], path: "Sources/Runtime", exclude: ["CLibpq", "CHiredis"],
+        name: "RuntimeConfig", path: "Sources/Runtime/Config", swiftSettings: swiftSettings),
+    .target(
+        name: "RuntimePostgres", dependencies: ["CLibpq"], path: "Sources/Runtime/Postgres",
         swiftSettings: swiftSettings),
+    .target(
+        name: "RuntimeRedis", dependencies: ["CHiredis"], path: "Sources/Runtime/Redis",
+        swiftSettings: swiftSettings),
+    .target(
+        name: "RuntimeSecurity",
+        dependencies: [
+            "RPCCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ],
+        path: "Sources/Runtime/Security", swiftSettings: swiftSettings),
+    .target(
+        name: "RuntimeHTTP",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ],
+        path: "Sources/Runtime/HTTP", swiftSettings: swiftSettings),
+    .target(
+        name: "RuntimeObservability",
+        dependencies: [
+            "RPCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ],
+        path: "Sources/Runtime/Observability", swiftSettings: swiftSettings),
+    .target(
+        name: "Runtime",
+        dependencies: [
+            "RuntimeConfig", "RuntimePostgres", "RuntimeRedis", "RuntimeSecurity", "RuntimeHTTP",
+            "RuntimeObservability", "RPCCore", "RPCHTTP2", "RPCModels", "StandardServices",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        path: "Sources/Runtime/Host", swiftSettings: swiftSettings),
 
     // The gRPC interop test service and its server executable.
     .target(
@@ -101,7 +150,19 @@ let targets: [Target] = [
         name: "RPCTests", dependencies: ["RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting", "StandardServices"],
         path: "Tests/RPCTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "RuntimeTests", dependencies: ["Runtime"], path: "Tests/RuntimeTests", swiftSettings: swiftSettings),
+        name: "RuntimeTests",
+        dependencies: [
+            "Runtime", "RuntimeConfig", "RuntimePostgres", "RuntimeRedis", "RuntimeSecurity", "RuntimeHTTP",
+            "RuntimeObservability", "RPCCore", "RPCHTTP2", "RPCModels", "StandardServices", "InteropTesting",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/RuntimeTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),

@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import RuntimePostgres
 import Testing
 
 /// The test database: DATABASE_URL, or the cluster `scripts/infra start` runs.

@@ -19,6 +19,9 @@ final class PostgresConnection: @unchecked Sendable {
             PQfinish(connection)
             throw PostgresError(code: .connection, message: message)
         }
+        // Server notices ("table does not exist, skipping") are not errors; libpq would print
+        // them on stderr.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         self.connection = connection
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
             _ = try execute("SELECT set_config($1, $2, false)", [name, value])
@@ -62,6 +65,25 @@ final class PostgresConnection: @unchecked Sendable {
                 throw PostgresError(code: .connection, sqlState: state, message: message)
             }
             throw PostgresError.fromServer(sqlState: state, message: message)
+        }
+    }
+
+    /// Runs trusted SQL that may hold several statements (a migration file) with the simple
+    /// query protocol. Never for input: it takes no parameters.
+    func executeScript(_ sql: String) throws {
+        guard let result = PQexec(connection, sql) else {
+            throw PostgresError(code: .connection, message: Self.text(PQerrorMessage(connection)))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = Self.text(PQresultErrorMessage(result)).trimmingNewlines()
+            throw isHealthy
+                ? PostgresError.fromServer(sqlState: state, message: message)
+                : PostgresError(code: .connection, sqlState: state, message: message)
         }
     }
 

@@ -18,6 +18,8 @@ public struct PostgresError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let connection = Code(name: "connection failure")
         /// No pooled connection became free within the wait timeout.
         public static let poolTimeout = Code(name: "pool timeout")
+        /// A schema migration could not be applied, or was changed after it was.
+        public static let migration = Code(name: "migration failure")
         /// A value in a row could not be read as the type asked for.
         public static let decoding = Code(name: "decoding failure")
 

@@ -17,16 +17,24 @@ public final class PostgresPool: Sendable {
         public var waitTimeout: Duration
         /// Server-side limit per statement (`statement_timeout`); nil leaves the server's.
         public var statementTimeout: Duration?
+        /// The role every connection switches to (`SET ROLE`) before use, so that row-level
+        /// security binds even when the login user is a superuser or owns the tables; nil keeps
+        /// the login user. Services use `PostgresMigrator.applicationRole`.
+        public var role: String?
+        /// Shown in `pg_stat_activity`, to tell a service's connections apart.
+        public var applicationName: String?
 
         /// A configuration: 8 connections, 5 s wait, 30 s statements.
         public init(
             connectionString: String, maximumConnections: Int = 8, waitTimeout: Duration = .seconds(5),
-            statementTimeout: Duration? = .seconds(30)
+            statementTimeout: Duration? = .seconds(30), role: String? = nil, applicationName: String? = nil
         ) {
             self.connectionString = connectionString
             self.maximumConnections = maximumConnections
             self.waitTimeout = waitTimeout
             self.statementTimeout = statementTimeout
+            self.role = role
+            self.applicationName = applicationName
         }
     }
 
@@ -80,10 +88,19 @@ public final class PostgresPool: Sendable {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
-    public func transaction<R: Sendable>(_ body: (PostgresSession) async throws -> R) async throws -> R {
+    ///
+    /// With a `tenant`, the transaction runs with `app.tenant_id` set to it (`SET LOCAL`), which
+    /// row-level security policies compare each row's `tenant_id` against; the setting ends with
+    /// the transaction, so a pooled connection never carries one tenant's context into another's.
+    public func transaction<R: Sendable>(
+        tenant: String? = nil, _ body: (PostgresSession) async throws -> R
+    ) async throws -> R {
         try await withConnection { session in
             _ = try await session.query("BEGIN", [])
             do {
+                if let tenant {
+                    _ = try await session.query("SELECT set_config('app.tenant_id', $1, true)", tenant)
+                }
                 let result = try await body(session)
                 _ = try await session.query("COMMIT", [])
                 return result
@@ -145,6 +162,8 @@ public final class PostgresPool: Sendable {
             settings["statement_timeout"] = String(
                 timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         }
+        if let role = configuration.role { settings["role"] = role }
+        if let name = configuration.applicationName { settings["application_name"] = name }
         let connectionString = configuration.connectionString
         let connectionSettings = settings
         do {

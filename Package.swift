@@ -146,13 +146,20 @@ let targets: [Target] = [
         name: "CodecFuzz", dependencies: ["TestModels", "ProtoCoding"], path: "Tests/CodecFuzz",
         exclude: ["lsan.supp"],
         swiftSettings: swiftSettings),
+    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .testTarget(
-        name: "RPCTests", dependencies: ["RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting", "StandardServices"],
+        name: "RPCTests",
+        dependencies: ["TestSupport", "RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting", "StandardServices"],
         path: "Tests/RPCTests", swiftSettings: swiftSettings),
+    // A service run by the host with the interop test service, for the lifecycle tests.
+    .executableTarget(
+        name: "RuntimeTestService", dependencies: ["Runtime", "InteropTesting", "RuntimeSecurity"],
+        path: "Tests/RuntimeTestService", swiftSettings: swiftSettings),
     .testTarget(
         name: "RuntimeTests",
         dependencies: [
-            "Runtime", "RuntimeConfig", "RuntimePostgres", "RuntimeRedis", "RuntimeSecurity", "RuntimeHTTP",
+            "Runtime", "RuntimeTestService", "TestSupport", "RuntimeConfig", "RuntimePostgres", "RuntimeRedis",
+            "RuntimeSecurity", "RuntimeHTTP",
             "RuntimeObservability", "RPCCore", "RPCHTTP2", "RPCModels", "StandardServices", "InteropTesting",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -3,47 +3,8 @@ import InteropTesting
 import RPCCore
 import RPCHTTP2
 import RPCModels
+import TestSupport
 import Testing
-
-/// The repository's root, for the Python scripts under Tests/Interop.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-/// A child process that is killed when the value goes away.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
-    private let output = Pipe()
-
-    init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-    }
-
-    /// Reads stdout until a line starts with `prefix`; returns that line.
-    func waitForLine(startingWith prefix: String) throws -> String {
-        var buffer = Data()
-        while true {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
-            buffer.append(chunk)
-            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
-                return String(line)
-            }
-        }
-    }
-
-    /// Kills the process (SIGKILL; waiting on Foundation's Process can hang in async code).
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-
-    deinit {
-        stop()
-    }
-}
 
 @Suite("gRPC interop", .serialized)
 struct InteropTests {

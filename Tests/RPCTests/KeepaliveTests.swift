@@ -3,6 +3,7 @@ import InteropTesting
 import RPCCore
 import RPCHTTP2
 import RPCModels
+import TestSupport
 import Testing
 
 @Suite("Keepalive and client limits")

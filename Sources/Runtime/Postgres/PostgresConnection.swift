@@ -35,6 +35,13 @@ final class PostgresConnection: @unchecked Sendable {
     /// Whether the connection is still usable (libpq notices a broken one after a failure).
     var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
 
+    /// Whether an idle connection still works: reads whatever the server sent meanwhile
+    /// without blocking (libpq's socket is non-blocking), which reveals a connection the
+    /// server closed (a restart, an idle timeout) before a statement is lost on it.
+    var isAliveAfterIdle: Bool {
+        PQconsumeInput(connection) == 1 && isHealthy
+    }
+
     /// Runs one statement with its parameters sent separately from the SQL text (never
     /// spliced into it); returns the rows.
     func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> [PostgresRow] {

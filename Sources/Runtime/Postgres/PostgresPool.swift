@@ -70,6 +70,8 @@ public final class PostgresPool: Sendable {
         do {
             return try await withConnection { try await $0.query(sql, parameters) }
         } catch let error as PostgresError where error.code == .connection {
+            // The server probably restarted: the idle connections are as broken as this one.
+            discardIdleConnections()
             return try await withConnection { try await $0.query(sql, parameters) }
         }
     }
@@ -128,6 +130,17 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    private func discardIdleConnections() {
+        let discarded = state.withLock { state in
+            defer {
+                state.open -= state.idle.count
+                state.idle.removeAll()
+            }
+            return state.idle
+        }
+        _ = discarded  // closed (PQfinish) as the last references go away
+    }
+
     private func acquire() async throws -> PostgresConnection {
         enum Next {
             case use(PostgresConnection)
@@ -145,6 +158,10 @@ public final class PostgresPool: Sendable {
         }
         switch next {
         case .use(let connection):
+            guard connection.isAliveAfterIdle else {
+                handBackSlot()  // drops the dead connection
+                return try await acquire()
+            }
             return connection
         case .open:
             return try await open()

@@ -1,0 +1,186 @@
+import Foundation
+public import Logging
+public import RPCCore
+import RPCHTTP2
+import RPCModels
+public import RuntimeConfig
+import RuntimeHTTP
+import RuntimeObservability
+import RuntimePostgres
+import RuntimeRedis
+import RuntimeSecurity
+import ServiceLifecycle
+import StandardServices
+
+/// Runs a service: configuration, migrations, pools, auth, metrics, the admin port, health,
+/// and a graceful shutdown on SIGTERM or SIGINT.
+public enum ServiceHost {
+    /// The entry point of a service executable: reads the configuration from the environment
+    /// (and `--port`), runs until SIGTERM or SIGINT, and exits. A bad configuration exits with
+    /// status 2 and one message naming every bad or missing key.
+    public static func main(_ definition: ServiceDefinition) async -> Never {
+        var reader = ConfigReader()
+        let configuration = ServiceConfiguration.load(service: definition.name, reader: &reader)
+        do {
+            try reader.validate()
+        } catch {
+            FileHandle.standardError.write(Data("\(definition.name): \(error)\n".utf8))
+            exit(2)
+        }
+        do {
+            let service = try await start(definition, configuration: configuration, handlingSignals: true)
+            try await service.run()
+            exit(0)
+        } catch {
+            FileHandle.standardError.write(Data("\(definition.name): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// Prepares everything and starts listening (gRPC and admin ports); `run` then serves
+    /// until shutdown (on SIGTERM or SIGINT too, `handlingSignals`). Tests use this to run a
+    /// service inside their own process.
+    public static func start(
+        _ definition: ServiceDefinition, configuration: ServiceConfiguration, handlingSignals: Bool = false
+    ) async throws -> RunningService {
+        let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
+        _ = Observability.bootstrapLogging(service: definition.name, level: level)
+        let registry = Observability.bootstrapMetrics()
+        var logger = Logger(label: "agentplane.\(definition.name)")
+        logger.logLevel = level
+
+        if let schema = definition.schema {
+            try await migrate(definition, schema: schema, configuration: configuration, logger: logger)
+        }
+        let postgres = PostgresPool(
+            configuration: .init(
+                connectionString: configuration.databaseURL,
+                role: PostgresMigrator.defaultApplicationRole, applicationName: definition.name))
+        let redis = try RedisPool(configuration: RedisConfiguration(url: configuration.redisURL))
+        let revocations = RedisRevocationList(redis: redis)
+        let tokens = try TokenIssuer(secret: configuration.jwtSecret.revealBytes())
+        let verifier = try TokenVerifier(secret: configuration.jwtSecret.revealBytes())
+        let secretBox = try configuration.secretBoxKeys.map { try SecretBox(keys: $0) }
+        let http = OutboundHTTPClient(
+            policy: OutboundURLPolicy(allowedInsecureHosts: Set(configuration.outboundAllowHosts)))
+        let peers = PeerClients(
+            addresses: configuration.peers,
+            interceptors: [
+                TracePropagationInterceptor(),
+                IdentityPropagationInterceptor(issuer: tokens, serviceName: definition.name),
+                ClientMetricsInterceptor(),
+            ])
+        let environment = ServiceEnvironment(
+            configuration: configuration, logger: logger, postgres: postgres, redis: redis, tokens: tokens,
+            verifier: verifier, revocations: revocations, secretBox: secretBox, http: http, peers: peers)
+
+        let assembly = try await definition.assemble(environment)
+        let (services, health) = StandardServices.adding(to: assembly.services)
+        let serviceNames = Set(assembly.services.flatMap { $0.serverMethods.map(\.descriptor.service) })
+        let monitor = DependencyMonitor(
+            postgres: postgres, redis: redis, health: health, serviceNames: serviceNames.sorted())
+        await monitor.check()
+
+        let server = GRPCServer(
+            configuration: ServerConfiguration(host: configuration.host, port: configuration.port),
+            services: services,
+            interceptors: [
+                TracingInterceptor(),
+                MetricsInterceptor(),
+                AuthInterceptor(
+                    verifier: verifier, policy: definition.authPolicy, revocations: revocations,
+                    apiKeyVerifier: assembly.apiKeyVerifier),
+                TenantLogInterceptor(),
+            ])
+        let admin = AdminServer(
+            host: configuration.host, port: configuration.adminPort, registry: registry,
+            readiness: {
+                let report = monitor.report
+                return ReadinessReport(ready: report.ready, checks: report.checks)
+            })
+        try await admin.start()
+        do {
+            try await server.start()
+        } catch {
+            await admin.shutdown()
+            throw error
+        }
+        logger.info(
+            "serving",
+            metadata: [
+                "port": "\(server.port ?? configuration.port)",
+                "admin_port": "\(admin.port ?? configuration.adminPort)",
+            ])
+
+        let close: @Sendable () async -> Void = {
+            await peers.close()
+            try? await http.shutdown()
+            postgres.close()
+            redis.close()
+        }
+        // The group shuts services down in reverse order: the server drains first, then
+        // background work stops, then pools close, and the admin port goes last.
+        let lifecycle: [any Service] = [
+            AdminLifecycle(admin: admin),
+            ResourcesLifecycle(close: close),
+            BackgroundLifecycle(
+                tasks: assembly.backgroundTasks + [{ await monitor.run(every: .seconds(2)) }], logger: logger),
+            GRPCServerLifecycle(
+                server: server, monitor: monitor, gracePeriod: configuration.shutdownGrace, logger: logger),
+        ]
+        return RunningService(
+            environment: environment, grpcPort: server.port ?? configuration.port,
+            adminPort: admin.port ?? configuration.adminPort,
+            group: ServiceGroup(
+                services: lifecycle, gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
+                logger: logger))
+    }
+
+    /// Applies the service's migrations, waiting for PostgreSQL while it is still starting.
+    private static func migrate(
+        _ definition: ServiceDefinition, schema: String, configuration: ServiceConfiguration, logger: Logger
+    ) async throws {
+        let migrator = PostgresMigrator(connectionString: configuration.databaseURL, schema: schema)
+        let deadline = ContinuousClock.now + configuration.startupTimeout
+        while true {
+            do {
+                let applied = try await migrator.migrate(definition.migrations)
+                if !applied.isEmpty {
+                    logger.info("migrated", metadata: ["schema": "\(schema)", "versions": "\(applied)"])
+                }
+                return
+            } catch let error as PostgresError where error.code == .connection && ContinuousClock.now < deadline {
+                logger.warning("waiting for PostgreSQL", metadata: ["error": "\(error.message)"])
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+}
+
+/// A started service: listening, and serving once `run` is called, until `shutdown`.
+public final class RunningService: Sendable {
+    /// What the service's handlers were given.
+    public let environment: ServiceEnvironment
+    /// The gRPC port (useful when configured as 0).
+    public let grpcPort: Int
+    /// The admin HTTP port.
+    public let adminPort: Int
+    private let group: ServiceGroup
+
+    init(environment: ServiceEnvironment, grpcPort: Int, adminPort: Int, group: ServiceGroup) {
+        self.environment = environment
+        self.grpcPort = grpcPort
+        self.adminPort = adminPort
+        self.group = group
+    }
+
+    /// Serves until the graceful shutdown has finished.
+    public func run() async throws {
+        try await group.run()
+    }
+
+    /// Starts the graceful shutdown: drain calls, stop background work, close pools.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+}

@@ -14,6 +14,10 @@ let products: [Product] = [
     .library(name: "RPCHTTP2", targets: ["RPCHTTP2"]),
     .executable(name: "interop-server", targets: ["InteropServer"]),
     .executable(name: "protoc-gen-agentplane", targets: ["Codegen"]),
+    .executable(name: "llm-gateway", targets: ["LLMGatewayServer"]),
+    .executable(name: "kb-search", targets: ["KBSearchServer"]),
+    .executable(name: "ticketing", targets: ["TicketingServer"]),
+    .executable(name: "notification", targets: ["NotificationServer"]),
 ]
 
 let dependencies: [Package.Dependency] = [
@@ -25,6 +29,26 @@ let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+]
+
+/// What every service's library uses: the runtime and the generated models.
+let serviceDependencies: [Target.Dependency] = [
+    "Runtime", "RuntimeConfig", "RuntimePostgres", "RuntimeRedis", "RuntimeSecurity", "RuntimeHTTP",
+    "RuntimeObservability", "RPCCore", "RPCModels", "ProtoCoding",
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Crypto", package: "swift-crypto"),
+]
+
+/// What every service's tests use: the runtime, a real transport, fake HTTP servers on NIO.
+let serviceTestDependencies: [Target.Dependency] = [
+    "TestSupport", "ServiceTestSupport", "Runtime", "RuntimeConfig", "RuntimePostgres", "RuntimeRedis",
+    "RuntimeSecurity",
+    "RuntimeHTTP", "RuntimeObservability", "RPCCore", "RPCHTTP2", "RPCModels", "ProtoCoding",
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Crypto", package: "swift-crypto"),
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
 ]
 
 let targets: [Target] = [
@@ -122,6 +146,36 @@ let targets: [Target] = [
         ],
         path: "Sources/Runtime/Host", swiftSettings: swiftSettings),
 
+    // The services: each a library (its logic, tested through its RPCs) and a thin executable.
+    .target(
+        name: "LLMGateway", dependencies: serviceDependencies, path: "Sources/Services/LLMGateway",
+        resources: [.copy("Migrations")], swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "LLMGatewayServer", dependencies: ["LLMGateway", "Runtime"], path: "Sources/Services/LLMGatewayServer",
+        swiftSettings: swiftSettings),
+    // hnswlib (header-only C++) behind an extern "C" API, for KB search's approximate index.
+    .target(
+        name: "CHNSW", path: "Sources/Services/CHNSW", publicHeadersPath: "include",
+        cxxSettings: [.unsafeFlags(["-O2"])]),
+    .target(
+        name: "KBSearch", dependencies: serviceDependencies + ["CHNSW"], path: "Sources/Services/KBSearch",
+        resources: [.copy("Migrations")], swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "KBSearchServer", dependencies: ["KBSearch", "Runtime"], path: "Sources/Services/KBSearchServer",
+        swiftSettings: swiftSettings),
+    .target(
+        name: "Ticketing", dependencies: serviceDependencies, path: "Sources/Services/Ticketing",
+        resources: [.copy("Migrations")], swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "TicketingServer", dependencies: ["Ticketing", "Runtime"], path: "Sources/Services/TicketingServer",
+        swiftSettings: swiftSettings),
+    .target(
+        name: "Notification", dependencies: serviceDependencies, path: "Sources/Services/Notification",
+        resources: [.copy("Migrations")], swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "NotificationServer", dependencies: ["Notification", "Runtime"],
+        path: "Sources/Services/NotificationServer", swiftSettings: swiftSettings),
+
     // The gRPC interop test service and its server executable.
     .target(
         name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2", "StandardServices"],
@@ -147,6 +201,10 @@ let targets: [Target] = [
         exclude: ["lsan.supp"],
         swiftSettings: swiftSettings),
     .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .target(
+        name: "ServiceTestSupport",
+        dependencies: ["TestSupport", "Runtime", "RuntimeSecurity", "RuntimeConfig", "RPCCore", "RPCHTTP2"],
+        path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
     .testTarget(
         name: "RPCTests",
         dependencies: ["TestSupport", "RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting", "StandardServices"],
@@ -158,7 +216,8 @@ let targets: [Target] = [
     .testTarget(
         name: "RuntimeTests",
         dependencies: [
-            "Runtime", "RuntimeTestService", "TestSupport", "RuntimeConfig", "RuntimePostgres", "RuntimeRedis",
+            "Runtime", "RuntimeTestService", "TestSupport", "ServiceTestSupport", "RuntimeConfig", "RuntimePostgres",
+            "RuntimeRedis",
             "RuntimeSecurity", "RuntimeHTTP",
             "RuntimeObservability", "RPCCore", "RPCHTTP2", "RPCModels", "StandardServices", "InteropTesting",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -170,6 +229,18 @@ let targets: [Target] = [
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Tests/RuntimeTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "LLMGatewayTests", dependencies: ["LLMGateway"] + serviceTestDependencies,
+        path: "Tests/LLMGatewayTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "KBSearchTests", dependencies: ["KBSearch", "CHNSW"] + serviceTestDependencies,
+        path: "Tests/KBSearchTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "TicketingTests", dependencies: ["Ticketing"] + serviceTestDependencies,
+        path: "Tests/TicketingTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "NotificationTests", dependencies: ["Notification"] + serviceTestDependencies,
+        path: "Tests/NotificationTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),

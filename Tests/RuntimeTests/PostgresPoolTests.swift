@@ -1,10 +1,7 @@
 import Foundation
 import RuntimePostgres
+import ServiceTestSupport
 import Testing
-
-/// The test database: DATABASE_URL, or the cluster `scripts/infra start` runs.
-let testDatabaseURL =
-    ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:55432/postgres"
 
 @Suite("PostgreSQL through libpq", .serialized)
 struct PostgresPoolTests {

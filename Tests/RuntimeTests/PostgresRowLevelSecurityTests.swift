@@ -1,5 +1,6 @@
 import Foundation
 import RuntimePostgres
+import ServiceTestSupport
 import Testing
 
 @Suite("PostgreSQL migrations and row-level security", .serialized)

@@ -4,46 +4,21 @@ import InteropTesting
 import RPCCore
 import RPCHTTP2
 import RPCModels
-import Runtime
 import RuntimeConfig
+import RuntimePostgres
+import RuntimeRedis
 import RuntimeSecurity
+import ServiceTestSupport
 import Testing
 
-/// The test Redis, next to `testDatabaseURL`.
-let testRedisURL = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:56379/0"
-/// The JWT secret the host tests run services with.
-let testJWTSecret = "host-tests-secret-0123456789-abcdefghijklmnop"
-
-/// The five keys every service needs, with free ports.
-func minimalServiceEnvironment(port: Int = 0, adminPort: Int = 0) -> [String: String] {
-    [
-        "PORT": String(port), "ADMIN_PORT": String(adminPort), "DATABASE_URL": testDatabaseURL,
-        "REDIS_URL": testRedisURL, "JWT_SECRET": testJWTSecret, "HOST": "127.0.0.1",
-    ]
-}
-
-/// GETs a path on the admin port; returns the status and body.
-func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
-    let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
-    let (data, response) = try await URLSession.shared.data(from: url)
-    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
-}
-
-func bearer(role: Role = .member, tenant: String = "tenant-host") async throws -> Metadata {
-    let issued = try await TokenIssuer(secret: Array(testJWTSecret.utf8)).issueAccessToken(
-        tenantID: tenant, userID: "user-1", role: role, ttl: .seconds(300))
-    return ["authorization": .string("Bearer \(issued.token)")]
-}
+@testable import Runtime
 
 @Suite("Service host", .serialized)
 struct ServiceHostTests {
     private func startService() async throws -> (RunningService, Task<Void, any Error>) {
-        var reader = ConfigReader(environment: minimalServiceEnvironment(), arguments: [])
-        let configuration = ServiceConfiguration.load(service: "host-test", reader: &reader)
-        try reader.validate()
         let service = try await ServiceHost.start(
             ServiceDefinition(name: "host-test") { _ in ServiceAssembly(services: [TestServiceImplementation()]) },
-            configuration: configuration)
+            environment: minimalServiceEnvironment(), arguments: [])
         let running = Task { try await service.run() }
         return (service, running)
     }
@@ -103,5 +78,22 @@ struct ServiceHostTests {
         #expect(box?.message.contains("SECRET_BOX_KEYS") == true)
         await service.shutdown()
         try await running.value
+    }
+
+    @Test func storeFailuresReachCallersAsStatusesTheyCanActOn() {
+        let cases: [(any Error, Status.Code)] = [
+            (PostgresError(code: .connection, message: "gone"), .unavailable),
+            (PostgresError(code: .poolTimeout, message: "busy"), .unavailable),
+            (PostgresError(code: .serializationFailure, message: "conflict"), .aborted),
+            (PostgresError(code: .queryCanceled, message: "slow"), .deadlineExceeded),
+            (PostgresError(code: .server, message: "secret detail"), .internalError),
+            (RedisError(code: .connection, message: "gone"), .unavailable),
+            (CocoaError(.fileNoSuchFile), .internalError),
+        ]
+        for (error, code) in cases {
+            let mapped = ErrorMappingInterceptor.status(for: error)
+            #expect(mapped.code == code, "\(error)")
+            #expect(!mapped.message.contains("secret detail"))
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import RPCCore
 import RPCHTTP2
 import RPCModels
+import ServiceTestSupport
 import TestSupport
 import Testing
 

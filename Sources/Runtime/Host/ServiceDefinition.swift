@@ -1,4 +1,5 @@
 public import RPCCore
+public import RuntimeConfig
 public import RuntimePostgres
 public import RuntimeSecurity
 
@@ -13,18 +14,24 @@ public struct ServiceDefinition: Sendable {
     public var migrations: [Migration]
     /// Public methods, minimum roles, where service tokens are accepted.
     public var authPolicy: AuthPolicy
+    /// Reads the service's own configuration keys with the same reader as the common ones, so
+    /// that one start-up message names every bad key; the result reaches `assemble` as
+    /// `environment.settings`.
+    public var readSettings: @Sendable (inout ConfigReader) -> any Sendable
     /// Builds the service's handlers and background work once the environment is ready.
     public var assemble: @Sendable (ServiceEnvironment) async throws -> ServiceAssembly
 
     /// A definition.
     public init(
         name: String, schema: String? = nil, migrations: [Migration] = [], authPolicy: AuthPolicy = AuthPolicy(),
+        readSettings: @escaping @Sendable (inout ConfigReader) -> any Sendable = { _ in () },
         assemble: @escaping @Sendable (ServiceEnvironment) async throws -> ServiceAssembly
     ) {
         self.name = name
         self.schema = schema
         self.migrations = migrations
         self.authPolicy = authPolicy
+        self.readSettings = readSettings
         self.assemble = assemble
     }
 }

@@ -29,6 +29,16 @@ public struct ServiceEnvironment: Sendable {
     public let http: OutboundHTTPClient
     /// Clients for the other services.
     public let peers: PeerClients
+    /// What the definition's `readSettings` returned.
+    public let settings: any Sendable
+
+    /// The service's own settings, as the type its `readSettings` returns.
+    public func settings<Settings: Sendable>(as type: Settings.Type) -> Settings {
+        guard let settings = settings as? Settings else {
+            preconditionFailure("readSettings returned \(Swift.type(of: settings)), not \(Settings.self)")
+        }
+        return settings
+    }
 
     /// The secret box, or FAILED_PRECONDITION naming SECRET_BOX_KEYS for the call that needs it.
     public func requireSecretBox() throws(RPCError) -> SecretBox {

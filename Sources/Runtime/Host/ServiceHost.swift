@@ -19,29 +19,41 @@ public enum ServiceHost {
     /// (and `--port`), runs until SIGTERM or SIGINT, and exits. A bad configuration exits with
     /// status 2 and one message naming every bad or missing key.
     public static func main(_ definition: ServiceDefinition) async -> Never {
-        var reader = ConfigReader()
-        let configuration = ServiceConfiguration.load(service: definition.name, reader: &reader)
         do {
-            try reader.validate()
-        } catch {
-            FileHandle.standardError.write(Data("\(definition.name): \(error)\n".utf8))
-            exit(2)
-        }
-        do {
-            let service = try await start(definition, configuration: configuration, handlingSignals: true)
+            let service = try await start(definition, handlingSignals: true)
             try await service.run()
             exit(0)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(definition.name): \(error)\n".utf8))
+            exit(2)
         } catch {
             FileHandle.standardError.write(Data("\(definition.name): \(error)\n".utf8))
             exit(1)
         }
     }
 
+    /// Reads and validates the configuration — the common keys and the service's own — from
+    /// `environment` (nil: the process's) and `arguments`, then starts the service (see
+    /// `start(_:configuration:settings:handlingSignals:)`). Throws `ConfigurationError`
+    /// naming every bad or missing key.
+    public static func start(
+        _ definition: ServiceDefinition, environment: [String: String]? = nil,
+        arguments: [String] = CommandLine.arguments, handlingSignals: Bool = false
+    ) async throws -> RunningService {
+        var reader = ConfigReader(environment: environment, arguments: arguments)
+        let configuration = ServiceConfiguration.load(service: definition.name, reader: &reader)
+        let settings = definition.readSettings(&reader)
+        try reader.validate()
+        return try await start(
+            definition, configuration: configuration, settings: settings, handlingSignals: handlingSignals)
+    }
+
     /// Prepares everything and starts listening (gRPC and admin ports); `run` then serves
     /// until shutdown (on SIGTERM or SIGINT too, `handlingSignals`). Tests use this to run a
     /// service inside their own process.
     public static func start(
-        _ definition: ServiceDefinition, configuration: ServiceConfiguration, handlingSignals: Bool = false
+        _ definition: ServiceDefinition, configuration: ServiceConfiguration, settings: any Sendable = (),
+        handlingSignals: Bool = false
     ) async throws -> RunningService {
         let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
         _ = Observability.bootstrapLogging(service: definition.name, level: level)
@@ -72,7 +84,8 @@ public enum ServiceHost {
             ])
         let environment = ServiceEnvironment(
             configuration: configuration, logger: logger, postgres: postgres, redis: redis, tokens: tokens,
-            verifier: verifier, revocations: revocations, secretBox: secretBox, http: http, peers: peers)
+            verifier: verifier, revocations: revocations, secretBox: secretBox, http: http, peers: peers,
+            settings: settings)
 
         let assembly = try await definition.assemble(environment)
         let (services, health) = StandardServices.adding(to: assembly.services)
@@ -91,6 +104,7 @@ public enum ServiceHost {
                     verifier: verifier, policy: definition.authPolicy, revocations: revocations,
                     apiKeyVerifier: assembly.apiKeyVerifier),
                 TenantLogInterceptor(),
+                ErrorMappingInterceptor(logger: logger),
             ])
         let admin = AdminServer(
             host: configuration.host, port: configuration.adminPort, registry: registry,

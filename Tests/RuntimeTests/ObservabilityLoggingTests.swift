@@ -74,7 +74,7 @@ struct ObservabilityLoggingTests {
         let logger = collector.logger()
         await LogContext.with(["tenant": "acme", "request_id": "r-1"]) {
             logger.info("outer")
-            await LogContext.with(["request_id": "r-2"]) {
+            LogContext.with(["request_id": "r-2"]) {
                 logger.warning("inner")
             }
             await Task.yield()
@@ -142,7 +142,7 @@ struct ObservabilityLoggingTests {
         await withTaskGroup(of: Void.self) { group in
             for task in 0..<tasks {
                 group.addTask {
-                    await LogContext.with(["task": "\(task)"]) {
+                    LogContext.with(["task": "\(task)"]) {
                         for index in 0..<linesPerTask {
                             logger.info("line \(index) of \"task\" \(task)\n", metadata: ["index": "\(index)"])
                         }

@@ -574,11 +574,16 @@ private final class PrivateRedisServer {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         self.process = process
-        for _ in 0..<100 {
+        // Generous: on a loaded two-core machine a restart on the same port can take a while.
+        for _ in 0..<400 {
             if Self.isListening(port) { return }
+            if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw RedisError(code: .connection, message: "the test redis-server on port \(port) did not start")
+        let log = (try? String(contentsOfFile: "\(directory)/redis.log", encoding: .utf8)) ?? ""
+        throw RedisError(
+            code: .connection,
+            message: "the test redis-server on port \(port) did not start: \(log.split(separator: "\n").suffix(3))")
     }
 
     /// Stops the server process (SIGSTOP): it keeps its sockets but reads nothing.

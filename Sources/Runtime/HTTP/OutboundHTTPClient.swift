@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-public import Foundation
+import Foundation
 public import NIOCore
 
 /// The HTTP client for URLs tenants supply: every call, and every redirect it follows, passes the

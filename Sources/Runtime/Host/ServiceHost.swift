@@ -1,6 +1,6 @@
 import Foundation
-public import Logging
-public import RPCCore
+import Logging
+import RPCCore
 import RPCHTTP2
 import RPCModels
 public import RuntimeConfig

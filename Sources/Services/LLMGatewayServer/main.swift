@@ -1,1 +1,5 @@
-// Placeholder until the service's executable is written.
+// The LLM gateway's executable: chat and embeddings for every tenant, served by the runtime.
+import LLMGateway
+import Runtime
+
+await ServiceHost.main(LLMGatewayService.definition)

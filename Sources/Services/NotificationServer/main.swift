@@ -1,1 +1,4 @@
-// Placeholder until the service's executable is written.
+import Notification
+import Runtime
+
+await ServiceHost.main(NotificationService.definition)

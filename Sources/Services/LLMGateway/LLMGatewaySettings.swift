@@ -1,0 +1,48 @@
+public import RuntimeConfig
+
+/// The gateway's own configuration keys (see docs/CONFIGURATION.md, "LLM gateway").
+public struct LLMGatewaySettings: Sendable, Equatable {
+    /// Requests per minute per tenant when its configuration leaves the limit at zero.
+    public var defaultRequestsPerMinute: Int
+    /// Tokens per minute per tenant when its configuration leaves the limit at zero.
+    public var defaultTokensPerMinute: Int
+    /// Tokens per UTC day per tenant when its configuration leaves the limit at zero; 0: no daily limit.
+    public var defaultTokensPerDay: Int
+    /// How many times a failed provider call is retried (429, 5xx, connection errors).
+    public var maximumRetries: Int
+    /// The first retry's delay; each further retry doubles it (with jitter).
+    public var retryBaseDelay: Duration
+    /// The longest single wait between retries, also the cap on an honoured Retry-After.
+    public var retryMaximumDelay: Duration
+
+    /// Settings with the documented defaults.
+    public init(
+        defaultRequestsPerMinute: Int = 600, defaultTokensPerMinute: Int = 1_000_000, defaultTokensPerDay: Int = 0,
+        maximumRetries: Int = 2, retryBaseDelay: Duration = .milliseconds(250),
+        retryMaximumDelay: Duration = .seconds(10)
+    ) {
+        self.defaultRequestsPerMinute = defaultRequestsPerMinute
+        self.defaultTokensPerMinute = defaultTokensPerMinute
+        self.defaultTokensPerDay = defaultTokensPerDay
+        self.maximumRetries = maximumRetries
+        self.retryBaseDelay = retryBaseDelay
+        self.retryMaximumDelay = retryMaximumDelay
+    }
+
+    /// Reads the `LLM_*` keys, recording every bad value in `reader`.
+    public static func read(from reader: inout ConfigReader) -> LLMGatewaySettings {
+        let settings = LLMGatewaySettings(
+            defaultRequestsPerMinute: reader.int("LLM_DEFAULT_REQUESTS_PER_MINUTE", default: 600, range: 1...1_000_000),
+            defaultTokensPerMinute: reader.int(
+                "LLM_DEFAULT_TOKENS_PER_MINUTE", default: 1_000_000, range: 1...1_000_000_000),
+            defaultTokensPerDay: reader.int("LLM_DEFAULT_TOKENS_PER_DAY", default: 0, range: 0...1_000_000_000_000),
+            maximumRetries: reader.int("LLM_MAX_RETRIES", default: 2, range: 0...10),
+            retryBaseDelay: reader.duration("LLM_RETRY_BASE_DELAY", default: .milliseconds(250)),
+            retryMaximumDelay: reader.duration("LLM_RETRY_MAX_DELAY", default: .seconds(10)))
+        if settings.retryBaseDelay <= .zero || settings.retryBaseDelay > settings.retryMaximumDelay {
+            reader.recordProblem(
+                "LLM_RETRY_BASE_DELAY", "LLM_RETRY_BASE_DELAY must be positive and not above LLM_RETRY_MAX_DELAY")
+        }
+        return settings
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import RPCCore
+import RPCModels
+import Runtime
+import RuntimePostgres
+import RuntimeSecurity
+
+/// A tenant's configuration as read from the store, with its sealed key.
+struct StoredProviderConfig: Sendable {
+    var config: ProviderConfiguration
+    var sealedAPIKey: String?
+    var revision: Int64
+    var updatedBy: String
+    var updatedAt: Date?
+
+    /// The tenant that never configured anything.
+    static let unset = StoredProviderConfig(
+        config: .builtinDefaults, sealedAPIKey: nil, revision: 0, updatedBy: "", updatedAt: nil)
+
+    var message: Agentplane_V1_ProviderConfig {
+        config.message(apiKeySet: sealedAPIKey != nil, revision: revision, updatedBy: updatedBy, updatedAt: updatedAt)
+    }
+}
+
+/// Reads and writes `llm.provider_configs`, one row per tenant, under row-level security.
+struct ProviderConfigStore: Sendable {
+    let postgres: PostgresPool
+
+    /// The secret box context of a tenant's provider key: a ciphertext opens only for its tenant.
+    static func keyContext(tenant: String) -> String { "\(tenant)/llm/provider/api_key" }
+
+    func load(tenant: String) async throws -> StoredProviderConfig {
+        try await postgres.transaction(tenant: tenant) { session in
+            try await Self.read(session, tenant: tenant, lock: false) ?? .unset
+        }
+    }
+
+    /// Replaces the configuration: checks the expected revision, merges the key, bumps the revision.
+    func save(
+        tenant: String, user: String, config: ProviderConfiguration, request: Agentplane_V1_SetProviderConfigRequest,
+        secretBox: () throws(RPCError) -> SecretBox
+    ) async throws -> StoredProviderConfig {
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        do {
+            return try await postgres.transaction(tenant: tenant) { session in
+                let current = try await Self.read(session, tenant: tenant, lock: true)
+                let revision = current?.revision ?? 0
+                if request.expectedRevision != 0 && request.expectedRevision != revision {
+                    throw RPCError.withDetails(
+                        .aborted,
+                        "expected_revision \(request.expectedRevision) is stale (current: \(revision)); "
+                            + "re-read and retry",
+                        reason: "REVISION_MISMATCH")
+                }
+                var sealed = current?.sealedAPIKey
+                if request.clearAPIKey { sealed = nil }
+                if !request.apiKey.isEmpty {
+                    do {
+                        sealed = try secretBox().sealString(request.apiKey, context: Self.keyContext(tenant: tenant))
+                    } catch let error as SecretBoxError {
+                        throw RPCError(code: .internalError, message: "cannot seal the API key: \(error.code)")
+                    }
+                }
+                let rows = try await session.query(
+                    """
+                    INSERT INTO llm.provider_configs
+                        (tenant_id, config, api_key_sealed, revision, updated_by, updated_at)
+                    VALUES ($1, $2::jsonb, $3, $4, $5, now())
+                    ON CONFLICT (tenant_id) DO UPDATE SET config = EXCLUDED.config,
+                        api_key_sealed = EXCLUDED.api_key_sealed, revision = EXCLUDED.revision,
+                        updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+                    RETURNING extract(epoch FROM updated_at)::float8 AS updated_at
+                    """, tenant, json, sealed, revision + 1, user)
+                let updatedAt = try rows.first.map { Date(timeIntervalSince1970: try $0.decode("updated_at")) }
+                return StoredProviderConfig(
+                    config: config, sealedAPIKey: sealed, revision: revision + 1, updatedBy: user, updatedAt: updatedAt)
+            }
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            throw RPCError(code: .aborted, message: "the configuration was changed concurrently; re-read and retry")
+        }
+    }
+
+    private static func read(_ session: PostgresSession, tenant: String, lock: Bool) async throws
+        -> StoredProviderConfig?
+    {
+        let rows = try await session.query(
+            """
+            SELECT config::text AS config, api_key_sealed, revision, updated_by,
+                extract(epoch FROM updated_at)::float8 AS updated_at
+            FROM llm.provider_configs WHERE tenant_id = $1\(lock ? " FOR UPDATE" : "")
+            """, tenant)
+        guard let row = rows.first else { return nil }
+        let config = try JSONDecoder().decode(
+            ProviderConfiguration.self, from: Data(try row.decode("config", as: String.self).utf8))
+        return StoredProviderConfig(
+            config: config, sealedAPIKey: row["api_key_sealed"], revision: try row.decode("revision"),
+            updatedBy: try row.decode("updated_by"),
+            updatedAt: Date(timeIntervalSince1970: try row.decode("updated_at", as: Double.self)))
+    }
+}

@@ -176,6 +176,10 @@ let targets: [Target] = [
         name: "NotificationServer", dependencies: ["Notification", "Runtime"],
         path: "Sources/Services/NotificationServer", swiftSettings: swiftSettings),
 
+    // Flows: the JSON format, its validator and the durable state-graph engine; used by the
+    // execution service (runs) and the control plane (validation on save). Pure Swift.
+    .target(name: "FlowEngine", path: "Sources/Services/FlowEngine", swiftSettings: swiftSettings),
+
     // The gRPC interop test service and its server executable.
     .target(
         name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2", "StandardServices"],
@@ -241,6 +245,14 @@ let targets: [Target] = [
     .testTarget(
         name: "NotificationTests", dependencies: ["Notification"] + serviceTestDependencies,
         path: "Tests/NotificationTests", swiftSettings: swiftSettings),
+    // The platform from outside: the service executables as processes.
+    .testTarget(
+        name: "PlatformTests",
+        dependencies: ["TestSupport", "ServiceTestSupport", "RPCCore", "RPCHTTP2", "RPCModels"],
+        path: "Tests/PlatformTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "FlowEngineTests", dependencies: ["FlowEngine"], path: "Tests/FlowEngineTests",
+        swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),

@@ -14,8 +14,10 @@ final class OutcomeRecorder: ServerInterceptor {
     }
 
     private let outcomes = Mutex<[Outcome]>([])
+    private let started = Mutex<[String]>([])
 
     func intercept(context: ServerContext, next: @Sendable (ServerContext) async throws -> Void) async throws {
+        started.withLock { $0.append(context.descriptor.method) }
         do {
             try await next(context)
             record(Outcome(method: context.descriptor.method, cancelled: false, hadDeadline: context.deadline != nil))
@@ -29,6 +31,16 @@ final class OutcomeRecorder: ServerInterceptor {
 
     private func record(_ outcome: Outcome) {
         outcomes.withLock { $0.append(outcome) }
+    }
+
+    /// Waits up to `timeout` until a handler of `method` has started.
+    func waitUntilStarted(_ method: String, within timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if started.withLock({ $0.contains(method) }) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 
     /// Waits up to `timeout` for an outcome of `method`.
@@ -61,7 +73,9 @@ struct CancellationTests {
                 for try await _ in responses {}
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Cancel once the handler runs (on a loaded machine the request may take a while to
+        // arrive; a call reset before its handler starts never runs one).
+        #expect(await recorder.waitUntilStarted("StreamingOutputCall"))
         call.cancel()
         let error = await #expect(throws: RPCError.self) { try await call.value }
         #expect(error?.code == .cancelled)
@@ -82,7 +96,9 @@ struct CancellationTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: RPCError.self) {
             try await client.streamingOutputCall(
-                Self.sleepingRequest, options: CallOptions(timeout: .milliseconds(300))
+                // Long enough for the request to reach the handler on a loaded machine: a call
+                // whose deadline passes before its handler starts never runs one.
+                Self.sleepingRequest, options: CallOptions(timeout: .seconds(1))
             ) {
                 responses in for try await _ in responses {}
             }

@@ -7,8 +7,8 @@ import Testing
 /// A PostgreSQL cluster and Redis of this suite's own (scripts/infra with other ports and data
 /// folder), so killing them disturbs no other suite.
 private struct PrivateInfrastructure {
-    let postgresPort = 55500 + Int.random(in: 0..<400)
-    var redisPort: Int { postgresPort + 1000 }
+    let postgresPort = testServerPort(spread: 2)
+    var redisPort: Int { postgresPort + 1 }
     let dataDirectory = "/tmp/agentplane-restart-\(UInt32.random(in: 0...UInt32.max))"
 
     var databaseURL: String { "postgresql://postgres@127.0.0.1:\(postgresPort)/postgres" }

@@ -1,5 +1,6 @@
 import Foundation
 import RuntimeRedis
+import TestSupport
 import Testing
 
 /// The shared test Redis: REDIS_URL, or the server `scripts/infra start` runs.
@@ -546,7 +547,7 @@ private final class PrivateRedisServer {
     init() throws {
         var candidate = 0
         for _ in 0..<50 {
-            let port = 57_100 + Int.random(in: 0..<800)
+            let port = testServerPort()
             if !Self.isListening(port) {
                 candidate = port
                 break

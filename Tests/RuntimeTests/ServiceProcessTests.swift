@@ -11,11 +11,11 @@ private let testServiceBinary = repositoryRoot.appendingPathComponent(".build/de
 
 @Suite("A service as a process", .serialized)
 struct ServiceProcessTests {
-    private func freePort() -> Int { 40000 + Int.random(in: 0..<10000) }
+    private func freePort() -> Int { testServerPort(spread: 2) }
 
     @Test func sigtermDuringASlowCallLetsItFinish() async throws {
         let port = freePort()
-        let adminPort = port + 10000
+        let adminPort = port + 1
         let service = try ChildProcess(
             [testServiceBinary], environment: minimalServiceEnvironment(port: port, adminPort: adminPort),
             captureStandardError: true)

@@ -80,3 +80,14 @@ public final class ChildProcess: @unchecked Sendable {
         stop()
     }
 }
+
+/// A port for a test server that must listen on a known number (a process started with
+/// `--port`, a server restarted on the same port), chosen below Linux's ephemeral range
+/// (32768–60999): a port in that range can be taken at any moment by an outgoing connection
+/// of some other test, and binding it then fails with "address already in use". Prefer port
+/// 0 where the server can report the port it got.
+public func testServerPort(spread: Int = 1) -> Int {
+    // Ports 20000-31999, in steps of `spread` so a caller can use port + 1…port + spread - 1.
+    let slots = 12_000 / max(1, spread)
+    return 20_000 + Int.random(in: 0..<slots) * max(1, spread)
+}

@@ -14,6 +14,10 @@ let products: [Product] = [
     .library(name: "RPCHTTP2", targets: ["RPCHTTP2"]),
     .executable(name: "interop-server", targets: ["InteropServer"]),
     .executable(name: "protoc-gen-agentplane", targets: ["Codegen"]),
+    .library(name: "FlowEngine", targets: ["FlowEngine"]),
+    .library(name: "RuntimeRedis", targets: ["RuntimeRedis"]),
+    .library(name: "KBSearch", targets: ["KBSearch"]),
+    .executable(name: "execution", targets: ["ExecutionServer"]),
     .executable(name: "llm-gateway", targets: ["LLMGatewayServer"]),
     .executable(name: "kb-search", targets: ["KBSearchServer"]),
     .executable(name: "ticketing", targets: ["TicketingServer"]),
@@ -180,6 +184,13 @@ let targets: [Target] = [
     // execution service (runs) and the control plane (validation on save). Pure Swift.
     .target(name: "FlowEngine", path: "Sources/Services/FlowEngine", swiftSettings: swiftSettings),
 
+    .target(
+        name: "Execution", dependencies: serviceDependencies + ["FlowEngine"], path: "Sources/Services/Execution",
+        resources: [.copy("Migrations")], swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "ExecutionServer", dependencies: ["Execution", "Runtime"], path: "Sources/Services/ExecutionServer",
+        swiftSettings: swiftSettings),
+
     // The gRPC interop test service and its server executable.
     .target(
         name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2", "StandardServices"],
@@ -253,6 +264,9 @@ let targets: [Target] = [
     .testTarget(
         name: "FlowEngineTests", dependencies: ["FlowEngine"], path: "Tests/FlowEngineTests",
         swiftSettings: swiftSettings),
+    .testTarget(
+        name: "ExecutionTests", dependencies: ["Execution", "FlowEngine"] + serviceTestDependencies,
+        path: "Tests/ExecutionTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),

@@ -218,7 +218,9 @@ let targets: [Target] = [
     .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .target(
         name: "ServiceTestSupport",
-        dependencies: ["TestSupport", "Runtime", "RuntimeSecurity", "RuntimeConfig", "RPCCore", "RPCHTTP2"],
+        dependencies: [
+            "TestSupport", "Runtime", "RuntimeSecurity", "RuntimeConfig", "RuntimePostgres", "RPCCore", "RPCHTTP2",
+        ],
         path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
     .testTarget(
         name: "RPCTests",

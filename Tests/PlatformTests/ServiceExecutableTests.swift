@@ -14,8 +14,10 @@ struct ServiceExecutableTests {
         let binary = repositoryRoot.appendingPathComponent(".build/debug/\(executable)").path
         let port = testServerPort(spread: 2)
         let adminPort = port + 1
+        var environment = minimalServiceEnvironment(port: port, adminPort: adminPort)
+        environment["DATABASE_URL"] = try await isolatedDatabaseURL(named: "agentplane_platform_tests")
         let service = try ChildProcess(
-            [binary], environment: minimalServiceEnvironment(port: port, adminPort: adminPort),
+            [binary], environment: environment,
             captureStandardError: true, readsOutput: false)
         defer { service.stop() }
         let transport = HTTP2ClientTransport(host: "127.0.0.1", port: port)

@@ -3,6 +3,7 @@ import FoundationNetworking
 public import RPCCore
 public import RPCHTTP2
 public import Runtime
+import RuntimePostgres
 public import RuntimeSecurity
 
 /// The test PostgreSQL (`scripts/infra start`), or DATABASE_URL.
@@ -78,4 +79,24 @@ public final class ServiceTestHarness: Sendable {
         await service.shutdown()
         try await running.value
     }
+}
+
+/// A database of its own on the test cluster (created on first use), for tests that run a
+/// service as a separate process: its background workers (a notification dispatcher, say)
+/// then never pick up work that in-process tests of the same service queued in the shared
+/// database.
+public func isolatedDatabaseURL(named name: String) async throws -> String {
+    let admin = PostgresPool(configuration: .init(connectionString: testDatabaseURL, maximumConnections: 1))
+    defer { admin.close() }
+    if try await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", name).isEmpty {
+        do {
+            // A name cannot be a parameter; callers pass fixed identifiers.
+            _ = try await admin.query("CREATE DATABASE \(name)")
+        } catch let error as PostgresError where error.sqlState == "42P04" || error.sqlState == "23505" {
+            // Created meanwhile by a test running in parallel.
+        }
+    }
+    guard var components = URLComponents(string: testDatabaseURL) else { throw URLError(.badURL) }
+    components.path = "/\(name)"
+    return components.string ?? testDatabaseURL
 }

@@ -55,3 +55,7 @@ run:
 ## bench: codec benchmarks against swift-protobuf (separate package, release build, pinned to one core)
 bench:
 	Benchmarks/run
+
+## bench-flow: the flow engine (no checkpointer, Redis checkpoints, 1,000 parallel runs) against LangGraph
+bench-flow: infra
+	Benchmarks/flow-run

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: test deps generate check-generated check-proto lint format build asan unit run bench
+.PHONY: test deps generate check-generated check-proto lint format build asan unit run bench bench-flow
 
 ## test: install what is missing, check generated code and the contract, lint, build, run every test
 test: deps check-generated check-proto lint build asan hostile infra unit

@@ -1,1 +1,5 @@
-// Placeholder until the service's executable is written.
+// The execution service's executable: everything it does is in the Execution library.
+import Execution
+import Runtime
+
+await ServiceHost.main(ExecutionService.definition)

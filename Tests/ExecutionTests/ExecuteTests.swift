@@ -1,0 +1,309 @@
+import Foundation
+import RPCCore
+import RPCModels
+import Runtime
+import ServiceTestSupport
+import Testing
+
+@Suite("Execution: Execute, Resume, CancelRun, roles and tenants")
+struct ExecuteTests {
+    @Test func aStoredAgentRunsWithEventsToolKeysAndTheAnswerSaved() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let tenant = uniqueTenant("exec")
+        fixture.control.addAgent("agent-multi", version: 2, flow: Flows.multiStep)
+        var request = Agentplane_V1_ExecuteRequest()
+        var ref = Agentplane_V1_AgentRef()
+        ref.agentID = "agent-multi"
+        request.source = .agent(ref)
+        request.input = "How do I reset my password?"
+        request.conversationID = "conv-1"
+        let metadata = try await serviceBearer(tenant: tenant, actingUser: "user-7")
+        let events = try await collect { try await fixture.client.execute(request, metadata: metadata, onResponse: $0) }
+
+        let kinds = events.map(kind)
+        #expect(kinds.first == "run_started")
+        #expect(kinds.last == "run_finished")
+        #expect(events.map(\.sequence) == Array(1...Int64(events.count)))
+        let runID = try #require(events.first?.runID)
+        #expect(events.allSatisfy { $0.runID == runID })
+        #expect(events.first?.runStarted?.agentVersion == 2)
+        let expectedOrder = [
+            "node_started:prepare", "node_finished:prepare", "node_started:lookup", "tool_call", "tool_result",
+            "node_finished:lookup", "node_started:write", "node_finished:write", "node_started:done",
+            "node_finished:done",
+        ]
+        #expect(kinds.filter { $0 != "answer_delta" && $0 != "run_started" && $0 != "run_finished" } == expectedOrder)
+        #expect(kinds.contains("answer_delta"))
+        let finished = try #require(events.last?.runFinished)
+
+        // The tool went through the control plane with the engine's idempotency key and credentials.
+        let call = try #require(events.first { $0.toolCall != nil }?.toolCall)
+        #expect(call.callID == "\(runID):2:lookup")
+        let received = fixture.control.toolCalls.filter { $0.runID == runID }
+        #expect(received.count == 1)
+        #expect(received.first?.key == "\(runID):2:lookup")
+        #expect(received.first?.hadCredentials == true)
+        #expect(received.first?.tokenTenant == tenant)
+        #expect(received.first?.tokenActingUser == "user-7")
+
+        // The answer was saved through AppendMessage, once, and its id is in run_finished.
+        let saved = try #require(fixture.control.messages["\(runID):assistant:1"])
+        #expect(saved.content == finished.answer)
+        #expect(saved.conversationID == "conv-1")
+        #expect(saved.role == .assistant)
+        #expect(finished.messageID == saved.id)
+        #expect(!finished.answer.isEmpty)
+
+        var get = Agentplane_V1_GetRunRequest()
+        get.runID = runID
+        get.includeState = true
+        let run = try #require(try await fixture.client.getRun(get, metadata: metadata).run)
+        #expect(run.status == .succeeded)
+        #expect(run.answer == finished.answer)
+        #expect(run.stepCount == 4)
+        #expect(run.lastSequence == Int64(events.count))
+        #expect(run.startedBy == "user-7")
+        #expect(run.agentID == "agent-multi")
+        #expect(run.state?.fields["topic"]?.stringValue == "How do I reset my password?")
+        #expect(run.finishedAt != nil)
+        try await fixture.stop()
+    }
+
+    @Test func invalidFlowsAndMissingAgentsAreRejected() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let tenant = uniqueTenant("invalid")
+        let metadata = try await builder(tenant)
+        let draft = draftRequest(#"{"entry": "nowhere", "nodes": [{"id": "a", "kind": "teleport"}]}"#)
+        do {
+            _ = try await collect { try await fixture.client.execute(draft, metadata: metadata, onResponse: $0) }
+            Issue.record("an invalid draft was accepted")
+        } catch let error as RPCError {
+            #expect(error.code == .invalidArgument)
+            let details = try #require(error.details)
+            #expect(details.reason == "FLOW_INVALID")
+            #expect(details.violations.count >= 2)
+            #expect(details.violations.contains { $0.code == "UNKNOWN_NODE_KIND" })
+            #expect(details.violations.contains { $0.code == "DANGLING_EDGE" || $0.code == "MISSING_ENTRY" })
+        }
+        let empty = Agentplane_V1_ExecuteRequest()
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.execute(empty, metadata: metadata, onResponse: $0) }
+            } == .invalidArgument)
+
+        var missing = Agentplane_V1_ExecuteRequest()
+        var ref = Agentplane_V1_AgentRef()
+        ref.agentID = "no-such-agent"
+        missing.source = .agent(ref)
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.execute(missing, metadata: metadata, onResponse: $0) }
+            } == .notFound)
+
+        fixture.control.addAgent("agent-broken", flow: #"{"entry": "x", "nodes": []}"#)
+        ref.agentID = "agent-broken"
+        missing.source = .agent(ref)
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.execute(missing, metadata: metadata, onResponse: $0) }
+            } == .failedPrecondition)
+        try await fixture.stop()
+    }
+
+    @Test func rolesAndTenantIsolation() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let tenantA = uniqueTenant("a")
+        let tenantB = uniqueTenant("b")
+        let ownerA = try await builder(tenantA, user: "builder-a")
+        let events = try await collect {
+            try await fixture.client.execute(draftRequest(Flows.counter(2)), metadata: ownerA, onResponse: $0)
+        }
+        let runID = try #require(events.first?.runID)
+        var get = Agentplane_V1_GetRunRequest()
+        get.runID = runID
+
+        // A member may not use the service at all.
+        let member = try await bearer(role: .member, tenant: tenantA)
+        #expect(await statusCode { try await fixture.client.getRun(get, metadata: member) } == .permissionDenied)
+        #expect(
+            await statusCode {
+                try await collect {
+                    try await fixture.client.execute(draftRequest(Flows.counter(1)), metadata: member, onResponse: $0)
+                }
+            } == .permissionDenied)
+        #expect(await statusCode { try await fixture.client.getRun(get) } == .unauthenticated)
+
+        // Another tenant: NOT_FOUND everywhere, and nothing in its lists.
+        let other = try await bearer(role: .admin, tenant: tenantB)
+        #expect(await statusCode { try await fixture.client.getRun(get, metadata: other) } == .notFound)
+        var cancel = Agentplane_V1_CancelRunRequest()
+        cancel.runID = runID
+        #expect(await statusCode { try await fixture.client.cancelRun(cancel, metadata: other) } == .notFound)
+        var checkpoints = Agentplane_V1_ListCheckpointsRequest()
+        checkpoints.runID = runID
+        #expect(
+            await statusCode { try await fixture.client.listCheckpoints(checkpoints, metadata: other) } == .notFound)
+        var watch = Agentplane_V1_WatchRunRequest()
+        watch.runID = runID
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.watchRun(watch, metadata: other, onResponse: $0) }
+            } == .notFound)
+        var resume = Agentplane_V1_ResumeRequest()
+        resume.runID = runID
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.resume(resume, metadata: other, onResponse: $0) }
+            } == .notFound)
+        var replay = Agentplane_V1_ReplayRunRequest()
+        replay.runID = runID
+        replay.checkpointID = "\(runID):1"
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.replayRun(replay, metadata: other, onResponse: $0) }
+            } == .notFound)
+        let listB = try await fixture.client.listRuns(.init(), metadata: other)
+        #expect(listB.runs.isEmpty)
+
+        // Another builder of the same tenant sees only their own runs; an admin sees all.
+        let otherBuilder = try await builder(tenantA, user: "builder-z")
+        #expect(await statusCode { try await fixture.client.getRun(get, metadata: otherBuilder) } == .notFound)
+        #expect(try await fixture.client.listRuns(.init(), metadata: otherBuilder).runs.isEmpty)
+        let admin = try await bearer(role: .admin, tenant: tenantA)
+        #expect(try await fixture.client.getRun(get, metadata: admin).run?.status == .succeeded)
+        let service = try await serviceBearer(tenant: tenantA)
+        #expect(try await fixture.client.listRuns(.init(), metadata: service).runs.map(\.id) == [runID])
+        try await fixture.stop()
+    }
+
+    @Test func listRunsPagesNewestFirst() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let tenant = uniqueTenant("list")
+        let metadata = try await builder(tenant)
+        var ids: [String] = []
+        for _ in 0..<3 {
+            let events = try await collect {
+                try await fixture.client.execute(draftRequest(Flows.counter(1)), metadata: metadata, onResponse: $0)
+            }
+            ids.append(try #require(events.first?.runID))
+        }
+        var request = Agentplane_V1_ListRunsRequest()
+        request.pageSize = 2
+        let first = try await fixture.client.listRuns(request, metadata: metadata)
+        #expect(first.runs.count == 2)
+        #expect(!first.nextPageToken.isEmpty)
+        request.pageToken = first.nextPageToken
+        let second = try await fixture.client.listRuns(request, metadata: metadata)
+        #expect(second.nextPageToken.isEmpty)
+        #expect((first.runs + second.runs).map(\.id) == ids.reversed())
+        request.pageSize = -1
+        #expect(await statusCode { try await fixture.client.listRuns(request, metadata: metadata) } == .invalidArgument)
+        request.pageSize = 2
+        request.status = .failed
+        #expect(await statusCode { try await fixture.client.listRuns(request, metadata: metadata) } == .invalidArgument)
+        try await fixture.stop()
+    }
+
+    @Test func aHumanInputInterruptPausesAndResumeFinishes() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let tenant = uniqueTenant("resume")
+        let metadata = try await builder(tenant)
+        let paused = try await collect {
+            try await fixture.client.execute(
+                draftRequest(Flows.approval, input: "the refund"), metadata: metadata, onResponse: $0)
+        }
+        let interrupt = try #require(paused.last?.interrupt)
+        #expect(interrupt.prompt == "Approve the refund?")
+        #expect(interrupt.choices == ["yes", "no"])
+        let runID = try #require(paused.first?.runID)
+        var get = Agentplane_V1_GetRunRequest()
+        get.runID = runID
+        let waiting = try #require(try await fixture.client.getRun(get, metadata: metadata).run)
+        #expect(waiting.status == .waitingForInput)
+        #expect(waiting.pendingInterrupt?.interruptID == interrupt.interruptID)
+
+        var resume = Agentplane_V1_ResumeRequest()
+        resume.runID = runID
+        var input = Agentplane_V1_HumanInput()
+        input.interruptID = "stale"
+        input.text = "yes"
+        resume.input = input
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.resume(resume, metadata: metadata, onResponse: $0) }
+            }
+                == .aborted)
+        input.interruptID = interrupt.interruptID
+        input.text = "maybe"
+        resume.input = input
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.resume(resume, metadata: metadata, onResponse: $0) }
+            }
+                == .invalidArgument)
+        input.text = "yes"
+        resume.input = input
+        let resumed = try await collect { try await fixture.client.resume(resume, metadata: metadata, onResponse: $0) }
+        #expect(resumed.first.map(kind) == "run_resumed")
+        #expect(resumed.first?.sequence == (paused.last?.sequence ?? 0) + 1)
+        let expectedSequences: [Int64] = (0..<resumed.count).map { Int64(paused.count + 1 + $0) }
+        #expect(resumed.map(\.sequence) == expectedSequences)
+        #expect(resumed.last?.runFinished?.answer == "decided yes")
+        #expect(try await fixture.client.getRun(get, metadata: metadata).run?.status == .succeeded)
+        #expect(
+            await statusCode {
+                try await collect { try await fixture.client.resume(resume, metadata: metadata, onResponse: $0) }
+            }
+                == .failedPrecondition)
+        try await fixture.stop()
+    }
+
+    @Test func cancelRunStopsARunBlockedInASlowTool() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let tenant = uniqueTenant("cancel")
+        let metadata = try await builder(tenant)
+        let client = fixture.client
+        let started = ContinuousClock.now
+        let running = Task {
+            try await collect {
+                try await client.execute(
+                    draftRequest(Flows.slow(delayMilliseconds: 20_000)), metadata: metadata, onResponse: $0)
+            }
+        }
+        var runID: String?
+        for _ in 0..<200 where runID == nil {
+            runID = fixture.control.toolCalls.last { $0.tool == "slow" && $0.key.hasSuffix(":1:wait") }?.runID
+            if runID == nil { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        var cancel = Agentplane_V1_CancelRunRequest()
+        cancel.runID = try #require(runID)
+        cancel.reason = "changed my mind"
+        let response = try await client.cancelRun(cancel, metadata: metadata)
+        #expect(response.run?.status == .cancelled)
+        let events = try await running.value
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let last = try #require(events.last?.runCancelled)
+        #expect(last.reason == "changed my mind")
+        #expect(last.cancelledBy == "builder-1")
+        #expect(await statusCode { try await client.cancelRun(cancel, metadata: metadata) } == .failedPrecondition)
+        try await fixture.stop()
+    }
+
+    @Test func cancelRunEndsARunWaitingForInput() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let metadata = try await builder(uniqueTenant("cancel-paused"))
+        let paused = try await collect {
+            try await fixture.client.execute(draftRequest(Flows.approval), metadata: metadata, onResponse: $0)
+        }
+        var cancel = Agentplane_V1_CancelRunRequest()
+        cancel.runID = try #require(paused.first?.runID)
+        let response = try await fixture.client.cancelRun(cancel, metadata: metadata)
+        #expect(response.run?.status == .cancelled)
+        var watch = Agentplane_V1_WatchRunRequest()
+        watch.runID = cancel.runID
+        let all = try await collect { try await fixture.client.watchRun(watch, metadata: metadata, onResponse: $0) }
+        #expect(all.map(kind).suffix(2) == ["interrupt", "run_cancelled"])
+        #expect(all.map(\.sequence) == Array(1...Int64(all.count)))
+        try await fixture.stop()
+    }
+}

@@ -45,9 +45,13 @@ struct ServiceProcessTests {
                 count += 1
                 if count == 1 {
                     service.signal(SIGTERM)
-                    // While draining the service reports itself not ready.
-                    try await Task.sleep(for: .milliseconds(200))
-                    let readiness = try await httpGet(port: adminPort, path: "/readyz")
+                    // While draining the service reports itself not ready (polled: on a loaded
+                    // machine the signal takes a moment to be handled).
+                    var readiness = try await httpGet(port: adminPort, path: "/readyz")
+                    for _ in 0..<50 where readiness.status != 503 {
+                        try await Task.sleep(for: .milliseconds(50))
+                        readiness = try await httpGet(port: adminPort, path: "/readyz")
+                    }
                     #expect(readiness.status == 503)
                     #expect(readiness.body.contains("draining"))
                 }

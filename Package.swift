@@ -17,6 +17,7 @@ let products: [Product] = [
     .library(name: "FlowEngine", targets: ["FlowEngine"]),
     .library(name: "RuntimeRedis", targets: ["RuntimeRedis"]),
     .library(name: "KBSearch", targets: ["KBSearch"]),
+    .executable(name: "control", targets: ["ControlServer"]),
     .executable(name: "execution", targets: ["ExecutionServer"]),
     .executable(name: "llm-gateway", targets: ["LLMGatewayServer"]),
     .executable(name: "kb-search", targets: ["KBSearchServer"]),
@@ -191,6 +192,16 @@ let targets: [Target] = [
         name: "ExecutionServer", dependencies: ["Execution", "Runtime"], path: "Sources/Services/ExecutionServer",
         swiftSettings: swiftSettings),
 
+    .target(
+        name: "Control",
+        dependencies: serviceDependencies + [
+            "FlowEngine", .product(name: "CryptoExtras", package: "swift-crypto"),
+        ],
+        path: "Sources/Services/Control", resources: [.copy("Migrations")], swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "ControlServer", dependencies: ["Control", "Runtime"], path: "Sources/Services/ControlServer",
+        swiftSettings: swiftSettings),
+
     // The gRPC interop test service and its server executable.
     .target(
         name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2", "StandardServices"],
@@ -269,6 +280,9 @@ let targets: [Target] = [
     .testTarget(
         name: "ExecutionTests", dependencies: ["Execution", "FlowEngine"] + serviceTestDependencies,
         path: "Tests/ExecutionTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "ControlTests", dependencies: ["Control", "FlowEngine"] + serviceTestDependencies,
+        path: "Tests/ControlTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),

@@ -1,0 +1,1 @@
+// Placeholder until the service's executable is written.

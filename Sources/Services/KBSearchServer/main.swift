@@ -1,1 +1,5 @@
-// Placeholder until the service's executable is written.
+// The KB search service's executable.
+import KBSearch
+import Runtime
+
+await ServiceHost.main(KBSearchService.definition)

@@ -20,9 +20,17 @@ struct EventPump: Sendable {
             actingUser: actingUser, omitStateUpdates: record.omitStateUpdates)
         var steps = record.stepCount
         var sawTerminal = false
+        // Numbers are given here, by the one writer the lease allows, following what the run's
+        // stream already holds: after a takeover the engine numbers from its last checkpoint,
+        // and events the previous replica emitted after it but never stored would otherwise
+        // leave a gap (and events it did store would be shadowed). Steps re-run after a crash
+        // thus appear again, under new numbers.
+        var stored = (try? await coordinator.state.lastSequence(tenant: record.tenantID, runID: record.id)) ?? 0
         for await flowEvent in events {
             if liveRun.leaseLost { continue }  // Handed over: whoever continues the run reports.
             var event = mapper.event(flowEvent)
+            stored += 1
+            event.sequence = stored
             var change = RunChange(lastSequence: event.sequence)
             var ended = false
             switch flowEvent.payload {

@@ -9,7 +9,7 @@ import Testing
 /// Every service executable, started as an operator would: the five common keys alone.
 @Suite("Service executables")
 struct ServiceExecutableTests {
-    @Test(arguments: ["llm-gateway", "kb-search", "ticketing", "notification", "execution"])
+    @Test(arguments: ["control", "llm-gateway", "kb-search", "ticketing", "notification", "execution"])
     func startsWithTheFiveKeysAloneReportsServingAndStopsOnSigterm(executable: String) async throws {
         let binary = repositoryRoot.appendingPathComponent(".build/debug/\(executable)").path
         let port = testServerPort(spread: 2)

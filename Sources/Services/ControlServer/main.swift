@@ -1,1 +1,5 @@
-// Placeholder until the service's executable is written.
+// The control plane executable: everything it does is in the Control library.
+import Control
+import Runtime
+
+await ServiceHost.main(ControlService.definition)

@@ -1,0 +1,81 @@
+import Foundation
+import RPCModels
+public import Runtime
+import RuntimePostgres
+import RuntimeSecurity
+
+/// The control plane: tenants, users, sign-in, API keys and agents.
+public enum ControlService {
+    /// What `ServiceHost` runs: schema `control`, its migrations, the Auth, Tenant, User and
+    /// Agent services, the API key verifier, and the start-up bootstrap of the first tenant.
+    public static var definition: ServiceDefinition {
+        ServiceDefinition(
+            name: "control", schema: "control", migrations: migrations, authPolicy: authPolicy,
+            readSettings: { reader in ControlSettings.read(&reader) },
+            assemble: { environment in
+                let settings = environment.settings(as: ControlSettings.self)
+                let context = ControlContext(
+                    postgres: environment.postgres, redis: environment.redis, tokens: environment.tokens,
+                    revocations: environment.revocations, settings: settings,
+                    events: DomainEvents(redis: environment.redis, logger: environment.logger),
+                    logger: environment.logger)
+                try await bootstrap(settings, context: context)
+                return ServiceAssembly(
+                    services: [
+                        AuthHandler(
+                            context: context, limiter: LoginRateLimiter(redis: environment.redis, settings: settings)),
+                        TenantHandler(context: context), UserHandler(context: context), AgentHandler(context: context),
+                    ],
+                    apiKeyVerifier: ControlAPIKeyVerifier(pool: environment.postgres))
+            })
+    }
+
+    /// Minimum roles per the contract's comments; handlers check the finer rules (self or admin,
+    /// owner-only grants).
+    static var authPolicy: AuthPolicy {
+        let user = "/agentplane.v1.UserService/"
+        let agent = "/agentplane.v1.AgentService/"
+        return AuthPolicy(
+            publicMethods: AuthPolicy.standardPublicMethods.union(["/agentplane.v1.TenantService/CreateTenant"]),
+            minimumRoles: [
+                "/agentplane.v1.TenantService/UpdateTenantSettings": .admin,
+                user + "CreateUser": .admin, user + "ListUsers": .admin, user + "UpdateUserRoles": .admin,
+                user + "DeleteUser": .admin, user + "CreateApiKey": .builder,
+                agent + "CreateAgent": .builder, agent + "UpdateAgent": .builder, agent + "RollbackAgent": .builder,
+                agent + "DeleteAgent": .builder, agent + "ValidateFlow": .builder,
+            ],
+            defaultMinimumRole: .member,
+            serviceMethods: [
+                "/agentplane.v1.AuthService/WhoAmI", "/agentplane.v1.TenantService/GetTenant",
+                agent + "GetAgent", agent + "ListAgents", agent + "ListAgentVersions",
+            ])
+    }
+
+    /// Creates BOOTSTRAP_TENANT_SLUG and its owner unless the slug exists (idempotent).
+    static func bootstrap(_ settings: ControlSettings, context: ControlContext) async throws {
+        guard let slug = settings.bootstrapTenantSlug, let email = settings.bootstrapOwnerEmail,
+            let password = settings.bootstrapOwnerPassword
+        else { return }
+        if try await context.tenants({ try await $0.tenant(slug: slug) }) != nil { return }
+        var request = Agentplane_V1_CreateTenantRequest()
+        request.slug = slug
+        request.ownerEmail = email
+        request.ownerPassword = password.reveal()
+        let (tenant, owner) = try await TenantProvisioning.create(request, postgres: context.postgres, existing: .keep)
+        if owner != nil {
+            context.logger.info("bootstrap tenant created", metadata: ["tenant": "\(tenant.id)", "slug": "\(slug)"])
+        }
+    }
+
+    /// The schema's migrations, shipped as resources of this module.
+    static var migrations: [Migration] {
+        guard let folder = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
+            preconditionFailure("the Control module's Migrations resource is missing")
+        }
+        do {
+            return try Migration.load(from: folder)
+        } catch {
+            preconditionFailure("cannot load the control migrations: \(error)")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+public import RuntimeConfig
+
+/// The control plane's own configuration keys (see docs/CONFIGURATION.md).
+public struct ControlSettings: Sendable {
+    /// The platform token CreateTenant requires (`PLATFORM_BOOTSTRAP_TOKEN(_FILE)`); nil disables it.
+    public var bootstrapToken: Secret?
+    /// The first tenant, created at start-up when it does not exist (`BOOTSTRAP_TENANT_SLUG`).
+    public var bootstrapTenantSlug: String?
+    /// Its owner's email (`BOOTSTRAP_OWNER_EMAIL`).
+    public var bootstrapOwnerEmail: String?
+    /// Its owner's password (`BOOTSTRAP_OWNER_PASSWORD(_FILE)`).
+    public var bootstrapOwnerPassword: Secret?
+    /// Failed logins allowed per tenant and email within `loginWindow` (`LOGIN_MAX_FAILURES`).
+    public var loginMaxFailures: Int
+    /// Failed logins allowed per client address within `loginWindow`
+    /// (`LOGIN_MAX_FAILURES_PER_ADDRESS`).
+    public var loginMaxFailuresPerAddress: Int
+    /// The window failed logins are counted in (`LOGIN_FAILURE_WINDOW`).
+    public var loginWindow: Duration
+    /// Lifetime of access tokens (`ACCESS_TOKEN_TTL`).
+    public var accessTokenTTL: Duration
+    /// Lifetime of refresh tokens and their session (`REFRESH_TOKEN_TTL`).
+    public var refreshTokenTTL: Duration
+
+    /// Reads the keys, recording bad values in the reader so they are reported with the common ones.
+    public static func read(_ reader: inout ConfigReader) -> ControlSettings {
+        let token = reader.secret("PLATFORM_BOOTSTRAP_TOKEN", required: false)
+        let slug = reader.string("BOOTSTRAP_TENANT_SLUG")
+        let email = reader.string("BOOTSTRAP_OWNER_EMAIL")
+        let password = reader.secret("BOOTSTRAP_OWNER_PASSWORD", required: slug != nil)
+        if slug != nil, email == nil {
+            reader.recordProblem(
+                "BOOTSTRAP_OWNER_EMAIL", "BOOTSTRAP_TENANT_SLUG is set, so BOOTSTRAP_OWNER_EMAIL is needed")
+        }
+        if slug == nil, email != nil || password != nil {
+            reader.recordProblem("BOOTSTRAP_TENANT_SLUG", "BOOTSTRAP_OWNER_* is set without BOOTSTRAP_TENANT_SLUG")
+        }
+        let failures = reader.int("LOGIN_MAX_FAILURES", default: 5, range: 1...1000)
+        let perAddress = reader.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default: 50, range: 1...1_000_000)
+        let window = reader.duration("LOGIN_FAILURE_WINDOW", default: .seconds(900))
+        let access = reader.duration("ACCESS_TOKEN_TTL", default: .seconds(900))
+        let refresh = reader.duration("REFRESH_TOKEN_TTL", default: .seconds(30 * 24 * 3600))
+        for (key, value) in [
+            ("LOGIN_FAILURE_WINDOW", window), ("ACCESS_TOKEN_TTL", access), ("REFRESH_TOKEN_TTL", refresh),
+        ]
+        where value < .seconds(1) {
+            reader.recordProblem(key, "\(key) must be at least one second")
+        }
+        return ControlSettings(
+            bootstrapToken: token, bootstrapTenantSlug: slug, bootstrapOwnerEmail: email,
+            bootstrapOwnerPassword: password, loginMaxFailures: failures,
+            loginMaxFailuresPerAddress: perAddress, loginWindow: window,
+            accessTokenTTL: access, refreshTokenTTL: refresh)
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder until this suite has its first test.

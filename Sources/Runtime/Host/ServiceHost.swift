@@ -19,8 +19,13 @@ public enum ServiceHost {
     /// (and `--port`), runs until SIGTERM or SIGINT, and exits. A bad configuration exits with
     /// status 2 and one message naming every bad or missing key.
     public static func main(_ definition: ServiceDefinition) async -> Never {
+        let signals = SignalLatch()
+        // Stopped while still starting (waiting for PostgreSQL, migrating): nothing is served
+        // yet, and an open migration transaction rolls back when the connection goes.
+        signals.onSignal { exit(1) }
         do {
-            let service = try await start(definition, handlingSignals: true)
+            let service = try await start(definition)
+            signals.onSignal { Task { await service.shutdown() } }
             try await service.run()
             exit(0)
         } catch let error as ConfigurationError {

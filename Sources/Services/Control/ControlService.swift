@@ -4,10 +4,11 @@ public import Runtime
 import RuntimePostgres
 import RuntimeSecurity
 
-/// The control plane: tenants, users, sign-in, API keys and agents.
+/// The control plane: tenants, users, sign-in, API keys, agents, tools, conversations and documents.
 public enum ControlService {
-    /// What `ServiceHost` runs: schema `control`, its migrations, the Auth, Tenant, User and
-    /// Agent services, the API key verifier, and the start-up bootstrap of the first tenant.
+    /// What `ServiceHost` runs: schema `control`, its migrations, the Auth, Tenant, User, Agent,
+    /// Tool, Conversation and Document services, the API key verifier, and the start-up bootstrap
+    /// of the first tenant.
     public static var definition: ServiceDefinition {
         ServiceDefinition(
             name: "control", schema: "control", migrations: migrations, authPolicy: authPolicy,
@@ -25,6 +26,11 @@ public enum ControlService {
                         AuthHandler(
                             context: context, limiter: LoginRateLimiter(redis: environment.redis, settings: settings)),
                         TenantHandler(context: context), UserHandler(context: context), AgentHandler(context: context),
+                        ToolHandler(
+                            context: context, secretBox: environment.secretBox,
+                            executor: ToolExecutor(peers: environment.peers, http: environment.http)),
+                        ConversationHandler(context: context, peers: environment.peers),
+                        DocumentHandler(context: context, peers: environment.peers),
                     ],
                     apiKeyVerifier: ControlAPIKeyVerifier(pool: environment.postgres))
             })
@@ -35,6 +41,8 @@ public enum ControlService {
     static var authPolicy: AuthPolicy {
         let user = "/agentplane.v1.UserService/"
         let agent = "/agentplane.v1.AgentService/"
+        let tool = "/agentplane.v1.ToolService/"
+        let document = "/agentplane.v1.DocumentService/"
         return AuthPolicy(
             publicMethods: AuthPolicy.standardPublicMethods.union(["/agentplane.v1.TenantService/CreateTenant"]),
             minimumRoles: [
@@ -43,11 +51,20 @@ public enum ControlService {
                 user + "DeleteUser": .admin, user + "CreateApiKey": .builder,
                 agent + "CreateAgent": .builder, agent + "UpdateAgent": .builder, agent + "RollbackAgent": .builder,
                 agent + "DeleteAgent": .builder, agent + "ValidateFlow": .builder,
+                tool + "CreateTool": .builder, tool + "UpdateTool": .builder, tool + "DeleteTool": .builder,
+                tool + "ExecuteTool": .builder,
+                "/agentplane.v1.ConversationService/AppendMessage": .service,
+                document + "UploadDocument": .builder, document + "DeleteDocument": .builder,
             ],
             defaultMinimumRole: .member,
             serviceMethods: [
                 "/agentplane.v1.AuthService/WhoAmI", "/agentplane.v1.TenantService/GetTenant",
                 agent + "GetAgent", agent + "ListAgents", agent + "ListAgentVersions",
+                tool + "GetTool", tool + "ListTools", tool + "ExecuteTool",
+                "/agentplane.v1.ConversationService/GetConversation",
+                "/agentplane.v1.ConversationService/ListConversations",
+                "/agentplane.v1.ConversationService/ListMessages",
+                document + "GetDocument", document + "ListDocuments", document + "DownloadDocument",
             ])
     }
 

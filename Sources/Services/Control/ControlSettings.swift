@@ -21,6 +21,9 @@ public struct ControlSettings: Sendable {
     public var accessTokenTTL: Duration
     /// Lifetime of refresh tokens and their session (`REFRESH_TOKEN_TTL`).
     public var refreshTokenTTL: Duration
+    /// Largest document UploadDocument accepts, whatever a tenant's `max_document_bytes` says
+    /// (`DOCUMENT_MAX_BYTES`).
+    public var documentMaxBytes: Int = 20 << 20
 
     /// Reads the keys, recording bad values in the reader so they are reported with the common ones.
     public static func read(_ reader: inout ConfigReader) -> ControlSettings {
@@ -40,6 +43,7 @@ public struct ControlSettings: Sendable {
         let window = reader.duration("LOGIN_FAILURE_WINDOW", default: .seconds(900))
         let access = reader.duration("ACCESS_TOKEN_TTL", default: .seconds(900))
         let refresh = reader.duration("REFRESH_TOKEN_TTL", default: .seconds(30 * 24 * 3600))
+        let documentMaxBytes = reader.int("DOCUMENT_MAX_BYTES", default: 20 << 20, range: 1024...(512 << 20))
         for (key, value) in [
             ("LOGIN_FAILURE_WINDOW", window), ("ACCESS_TOKEN_TTL", access), ("REFRESH_TOKEN_TTL", refresh),
         ]
@@ -50,6 +54,6 @@ public struct ControlSettings: Sendable {
             bootstrapToken: token, bootstrapTenantSlug: slug, bootstrapOwnerEmail: email,
             bootstrapOwnerPassword: password, loginMaxFailures: failures,
             loginMaxFailuresPerAddress: perAddress, loginWindow: window,
-            accessTokenTTL: access, refreshTokenTTL: refresh)
+            accessTokenTTL: access, refreshTokenTTL: refresh, documentMaxBytes: documentMaxBytes)
     }
 }

@@ -1,0 +1,430 @@
+import Foundation
+import RPCCore
+import RPCModels
+import Runtime
+import RuntimePostgres
+import RuntimeSecurity
+import Synchronization
+
+/// ConversationService: conversations with an agent, their messages, and runs of the agent on
+/// a user's message (relayed from the execution service).
+struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
+    let context: ControlContext
+    let peers: PeerClients
+    static let maximumContentBytes = 32 * 1024
+
+    func createConversation(request: Agentplane_V1_CreateConversationRequest, context server: ServerContext)
+        async throws -> Agentplane_V1_CreateConversationResponse
+    {
+        let caller = try AuthContext.require(minimum: .member)
+        if request.agentID.isEmpty { throw RPCErrors.invalid("agent_id", "MISSING_FIELD", "agent_id is required") }
+        if request.agentVersion < 0 {
+            throw RPCErrors.invalid("agent_version", "NEGATIVE", "agent_version must be 0 (latest) or positive")
+        }
+        if request.title.count > 200 {
+            throw RPCErrors.invalid("title", "TOO_LONG", "title must be at most 200 characters")
+        }
+        if request.metadata.count > 100 {
+            throw RPCErrors.invalid("metadata", "TOO_MANY", "metadata must have at most 100 entries")
+        }
+        let conversation = try await context.transaction(tenant: caller.tenantID) { session in
+            let agent = try await AgentStore(session: session, tenant: caller.tenantID).agent(
+                id: request.agentID, version: request.agentVersion)
+            guard agent != nil else {
+                throw RPCErrors.notFound(
+                    request.agentVersion == 0 ? "agent" : "version \(request.agentVersion) of agent", request.agentID)
+            }
+            return try await ConversationStore(session: session, tenant: caller.tenantID).create(
+                id: UUID().uuidString.lowercased(), agentID: request.agentID, version: request.agentVersion,
+                title: request.title, metadata: request.metadata, author: caller.effectiveUserID)
+        }
+        await context.events.publish(
+            tenant: caller.tenantID, type: "conversation.created", subject: conversation.id,
+            actor: caller.effectiveUserID, fields: ["agent_id": conversation.agentID])
+        var response = Agentplane_V1_CreateConversationResponse()
+        response.conversation = conversation
+        return response
+    }
+
+    func getConversation(request: Agentplane_V1_GetConversationRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_GetConversationResponse
+    {
+        let caller = try Self.reader()
+        var response = Agentplane_V1_GetConversationResponse()
+        response.conversation = try await context.transaction(tenant: caller.tenantID) { session in
+            try await visible(
+                request.conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+        }
+        return response
+    }
+
+    func listConversations(request: Agentplane_V1_ListConversationsRequest, context server: ServerContext)
+        async throws -> Agentplane_V1_ListConversationsResponse
+    {
+        let caller = try Self.reader()
+        let everyone = caller.role == .service || caller.role.satisfies(.admin)
+        if request.allUsers, !everyone {
+            throw RPCError(code: .permissionDenied, message: "all_users needs the admin role or above")
+        }
+        let limit = try Pagination.pageSize(request.pageSize)
+        let filters = "conversations|\(request.allUsers)|\(request.agentID)|\(request.status.rawValue)"
+        let cursor = try Pagination.cursor(from: request.pageToken, filters: filters)
+        var after: (Int64, String)?
+        if let cursor {
+            guard cursor.count == 2, let micros = Int64(cursor[0]) else {
+                throw RPCErrors.invalid("page_token", "INVALID_PAGE_TOKEN", "page_token is not one this call returned")
+            }
+            after = (micros, cursor[1])
+        }
+        let rows = try await context.transaction(tenant: caller.tenantID) { session in
+            try await ConversationStore(session: session, tenant: caller.tenantID).list(
+                createdBy: request.allUsers ? nil : caller.effectiveUserID, agentID: request.agentID,
+                status: request.status, after: after, limit: limit)
+        }
+        var response = Agentplane_V1_ListConversationsResponse()
+        response.conversations = rows.prefix(limit).map(\.0)
+        if rows.count > limit, let last = rows.prefix(limit).last {
+            response.nextPageToken = Pagination.token(cursor: [String(last.1), last.0.id], filters: filters)
+        }
+        return response
+    }
+
+    func listMessages(request: Agentplane_V1_ListMessagesRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_ListMessagesResponse
+    {
+        let caller = try Self.reader()
+        let limit = try Pagination.pageSize(request.pageSize, default: 100, maximum: 500)
+        let filters = "messages|\(request.conversationID)"
+        let after = try Pagination.cursor(from: request.pageToken, filters: filters)?.first.flatMap { Int64($0) } ?? 0
+        let rows = try await context.transaction(tenant: caller.tenantID) { session in
+            let store = ConversationStore(session: session, tenant: caller.tenantID)
+            _ = try await visible(request.conversationID, caller: caller, store: store)
+            return try await store.messages(conversationID: request.conversationID, afterSeq: after, limit: limit)
+        }
+        var response = Agentplane_V1_ListMessagesResponse()
+        response.messages = rows.prefix(limit).map(\.0)
+        if rows.count > limit, let last = rows.prefix(limit).last {
+            response.nextPageToken = Pagination.token(cursor: [String(last.1)], filters: filters)
+        }
+        return response
+    }
+
+    func sendMessage(
+        request: Agentplane_V1_SendMessageRequest, response: ResponseWriter<Agentplane_V1_SendMessageResponse>,
+        context server: ServerContext
+    ) async throws {
+        let caller = try AuthContext.require(minimum: .member)
+        if request.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw RPCErrors.invalid("content", "MISSING_FIELD", "content must not be empty")
+        }
+        if request.content.utf8.count > Self.maximumContentBytes {
+            throw RPCError(code: .resourceExhausted, message: "content must be at most 32 KiB")
+        }
+        try await reconcile(request.conversationID, caller: caller)
+        let (conversation, message) = try await context.transaction(tenant: caller.tenantID) { session in
+            let store = ConversationStore(session: session, tenant: caller.tenantID)
+            let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)
+            try Self.requireIdle(conversation)
+            let message = try await store.append(
+                id: UUID().uuidString.lowercased(),
+                NewMessage(
+                    conversationID: conversation.id, role: .user, content: request.content,
+                    authorID: caller.effectiveUserID))
+            try await store.setStatus(id: conversation.id, .running, runID: "")
+            return (conversation, message)
+        }
+        await publishMessage(message, caller: caller)
+        try await response.write(.init(item: .userMessage(message)))
+        var execute = Agentplane_V1_ExecuteRequest()
+        execute.source = .agent(
+            Agentplane_V1_AgentRef(agentID: conversation.agentID, version: conversation.agentVersion))
+        execute.conversationID = conversation.id
+        execute.inputMessageID = message.id
+        execute.input = request.content
+        if let inputs = request.inputs { execute.inputs = inputs }
+        let run = execute
+        try await relay(conversationID: conversation.id, caller: caller) { client, onEvents in
+            try await client.execute(run) { events in try await onEvents(events) }
+        } emit: { item in
+            switch item {
+            case .event(let event): try await response.write(.init(item: .event(event)))
+            case .assistant(let message): try await response.write(.init(item: .assistantMessage(message)))
+            }
+        }
+    }
+
+    func appendMessage(request: Agentplane_V1_AppendMessageRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_AppendMessageResponse
+    {
+        let caller = try AuthContext.requireService()
+        if request.role == .unspecified || Agentplane_V1_MessageRole.allCases.contains(request.role) == false {
+            throw RPCErrors.invalid("role", "MISSING_FIELD", "role must be user, assistant, system or tool")
+        }
+        if request.content.isEmpty { throw RPCErrors.invalid("content", "MISSING_FIELD", "content must not be empty") }
+        if request.content.utf8.count > 1 << 20 {
+            throw RPCError(code: .resourceExhausted, message: "content must be at most 1 MiB")
+        }
+        let key = request.idempotencyKey.isEmpty ? nil : request.idempotencyKey
+        let incoming = NewMessage(
+            conversationID: request.conversationID, role: request.role, content: request.content,
+            runID: request.runID, metadata: request.metadata, idempotencyKey: key)
+        let saved: (Agentplane_V1_Message, Bool)
+        do {
+            saved = try await context.transaction(tenant: caller.tenantID) { session in
+                try await append(incoming, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+            }
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            // Another call with the key committed first: answer as a replay of it.
+            saved = try await context.transaction(tenant: caller.tenantID) { session in
+                try await append(incoming, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+            }
+        }
+        if !saved.1 { await publishMessage(saved.0, caller: caller) }
+        var response = Agentplane_V1_AppendMessageResponse()
+        response.message = saved.0
+        response.replayed = saved.1
+        return response
+    }
+
+    func resumeConversation(
+        request: Agentplane_V1_ResumeConversationRequest,
+        response: ResponseWriter<Agentplane_V1_ResumeConversationResponse>, context server: ServerContext
+    ) async throws {
+        let caller = try AuthContext.require(minimum: .member)
+        guard let input = request.input else {
+            throw RPCErrors.invalid("input", "MISSING_FIELD", "input (the answer to the pending interrupt) is required")
+        }
+        let text = input.text.isEmpty ? (input.data.map { ToolJSON.members($0) }.map { "\($0)" } ?? "") : input.text
+        let (conversation, message) = try await context.transaction(tenant: caller.tenantID) { session in
+            let store = ConversationStore(session: session, tenant: caller.tenantID)
+            let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)
+            guard conversation.status == .waitingForInput, let pending = conversation.pendingInterrupt else {
+                throw RPCError(code: .failedPrecondition, message: "the conversation is not waiting for input")
+            }
+            if input.interruptID != pending.interruptID {
+                throw RPCError(
+                    code: .aborted,
+                    message:
+                        "interrupt \(input.interruptID.prefix(100)) is not the pending one (\(pending.interruptID))")
+            }
+            let message = try await store.append(
+                id: UUID().uuidString.lowercased(),
+                NewMessage(
+                    conversationID: conversation.id, role: .user, content: text.isEmpty ? "(answered)" : text,
+                    runID: conversation.activeRunID, authorID: caller.effectiveUserID,
+                    metadata: ["interrupt_id": pending.interruptID]))
+            try await store.setStatus(id: conversation.id, .running, runID: conversation.activeRunID)
+            return (conversation, message)
+        }
+        await publishMessage(message, caller: caller)
+        try await response.write(.init(item: .userMessage(message)))
+        var resume = Agentplane_V1_ResumeRequest()
+        resume.runID = conversation.activeRunID
+        resume.input = input
+        let run = resume
+        try await relay(conversationID: conversation.id, caller: caller, restoreOnFailure: conversation) {
+            client, onEvents in
+            try await client.resume(run) { events in try await onEvents(events) }
+        } emit: { item in
+            switch item {
+            case .event(let event): try await response.write(.init(item: .event(event)))
+            case .assistant(let message): try await response.write(.init(item: .assistantMessage(message)))
+            }
+        }
+    }
+
+    // MARK: - Relaying a run
+
+    /// What a relay sends to the caller.
+    enum RelayItem: Sendable {
+        case event(Agentplane_V1_ExecutionEvent)
+        case assistant(Agentplane_V1_Message)
+    }
+
+    typealias EventHandler = @Sendable (ClientResponseStream<Agentplane_V1_ExecutionEvent>) async throws -> Void
+
+    /// Starts the run with `start`, forwards its events, records where the run stands (RUNNING
+    /// with its id, WAITING_FOR_INPUT with the interrupt, IDLE at the end) and finally sends the
+    /// saved assistant message. When the call fails, the conversation goes back to where it was
+    /// (`restoreOnFailure`, else IDLE) and the error is returned.
+    private func relay(
+        conversationID: String, caller: AuthContext, restoreOnFailure: Agentplane_V1_Conversation? = nil,
+        start: @Sendable (Agentplane_V1_ExecutionService.Client, @escaping EventHandler) async throws -> Void,
+        emit: @escaping @Sendable (RelayItem) async throws -> Void
+    ) async throws {
+        let tenant = caller.tenantID
+        let settled = SettledFlag()
+        do {
+            let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))
+            try await start(client) { events in
+                var runID = ""
+                for try await event in events {
+                    if runID.isEmpty, !event.runID.isEmpty {
+                        runID = event.runID
+                        try await setStatus(tenant: tenant, conversationID, .running, runID: runID)
+                    }
+                    try await emit(.event(event))
+                    switch event.payload {
+                    case .interrupt(let interrupt):
+                        try await setStatus(
+                            tenant: tenant, conversationID, .waitingForInput, runID: runID, interrupt: interrupt)
+                        settled.set()
+                        return
+                    case .runFinished(let finished):
+                        let answer = try await assistantMessage(
+                            finished, runID: runID, conversationID: conversationID, caller: caller)
+                        try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
+                        settled.set()
+                        try await emit(.assistant(answer))
+                        return
+                    case .runFailed, .runCancelled:
+                        try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
+                        settled.set()
+                        return
+                    default: continue
+                    }
+                }
+            }
+        } catch {
+            if !settled.value {
+                let previous = restoreOnFailure
+                try? await setStatus(
+                    tenant: tenant, conversationID, previous?.status ?? .idle, runID: previous?.activeRunID ?? "",
+                    interrupt: previous?.pendingInterrupt)
+            }
+            throw error
+        }
+        if !settled.value {
+            // The stream ended without a terminal event: the run's outcome is unknown here.
+            try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
+        }
+    }
+
+    /// A conversation left RUNNING by a relay that never saw its run end (the control plane
+    /// restarted mid-run): when the execution service says that run is over or unknown, the
+    /// conversation is IDLE again. A run it reports in progress keeps it RUNNING (ABORTED).
+    private func reconcile(_ conversationID: String, caller: AuthContext) async throws {
+        let current = try await context.transaction(tenant: caller.tenantID) { session in
+            try await visible(conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+        }
+        guard current.status == .running, !current.activeRunID.isEmpty else { return }
+        let over: Bool
+        do {
+            let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))
+            var request = Agentplane_V1_GetRunRequest()
+            request.runID = current.activeRunID
+            let status = try await client.getRun(request).run?.status ?? .unspecified
+            over = [.succeeded, .failed, .cancelled].contains(status)
+        } catch let error as RPCError where error.code == .notFound {
+            over = true
+        } catch {
+            return  // Unknown: keep the guard; SendMessage answers ABORTED.
+        }
+        guard over else { return }
+        _ = try await context.transaction(tenant: caller.tenantID) { session in
+            try await ConversationStore(session: session, tenant: caller.tenantID).release(
+                id: conversationID, runID: current.activeRunID)
+        }
+    }
+
+    /// The assistant message the execution service saved (RunFinished.message_id), or the answer
+    /// saved now with the same key the execution service uses, so it is stored once either way.
+    private func assistantMessage(
+        _ finished: Agentplane_V1_RunFinished, runID: String, conversationID: String, caller: AuthContext
+    ) async throws -> Agentplane_V1_Message {
+        let (message, created) = try await context.transaction(tenant: caller.tenantID) { session in
+            let store = ConversationStore(session: session, tenant: caller.tenantID)
+            if !finished.messageID.isEmpty,
+                let saved = try await store.message(id: finished.messageID, conversationID: conversationID)
+            {
+                return (saved, false)
+            }
+            let key = "\(runID):assistant:1"
+            if let saved = try await store.message(idempotencyKey: key) { return (saved, false) }
+            let saved = try await store.append(
+                id: UUID().uuidString.lowercased(),
+                NewMessage(
+                    conversationID: conversationID, role: .assistant, content: finished.answer, runID: runID,
+                    idempotencyKey: key))
+            return (saved, true)
+        }
+        if created { await publishMessage(message, caller: caller) }
+        return message
+    }
+
+    private func setStatus(
+        tenant: String, _ conversationID: String, _ status: Agentplane_V1_ConversationStatus, runID: String,
+        interrupt: Agentplane_V1_Interrupt? = nil
+    ) async throws {
+        try await context.transaction(tenant: tenant) { session in
+            try await ConversationStore(session: session, tenant: tenant).setStatus(
+                id: conversationID, status, runID: runID, interrupt: interrupt)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Saves `message` or, when its key was used, replays the saved one (FAILED_PRECONDITION if it differs).
+    private func append(_ message: NewMessage, caller: AuthContext, store: ConversationStore) async throws
+        -> (Agentplane_V1_Message, Bool)
+    {
+        if let key = message.idempotencyKey, let saved = try await store.message(idempotencyKey: key) {
+            guard saved.conversationID == message.conversationID, saved.role == message.role,
+                saved.content == message.content, saved.runID == message.runID
+            else {
+                throw RPCError(
+                    code: .failedPrecondition,
+                    message: "idempotency_key \"\(key.prefix(100))\" was used with another message")
+            }
+            return (saved, true)
+        }
+        guard try await store.conversation(id: message.conversationID) != nil else {
+            throw RPCErrors.notFound("conversation", message.conversationID)
+        }
+        return (try await store.append(id: UUID().uuidString.lowercased(), message), false)
+    }
+
+    /// The conversation if the caller may see it: its creator, admins and above, service tokens.
+    /// Others' conversations answer NOT_FOUND, as missing ones do.
+    private func visible(
+        _ id: String, caller: AuthContext, store: ConversationStore, lock: Bool = false
+    ) async throws -> Agentplane_V1_Conversation {
+        if id.isEmpty { throw RPCErrors.invalid("conversation_id", "MISSING_FIELD", "conversation_id is required") }
+        guard let conversation = try await store.conversation(id: id, lock: lock),
+            caller.role == .service || caller.role.satisfies(.admin) || conversation.createdBy == caller.effectiveUserID
+        else { throw RPCErrors.notFound("conversation", id) }
+        return conversation
+    }
+
+    private static func requireIdle(_ conversation: Agentplane_V1_Conversation) throws {
+        switch conversation.status {
+        case .running:
+            throw RPCError(code: .aborted, message: "another run of this conversation is in progress; wait for it")
+        case .waitingForInput:
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "the conversation is waiting for input; answer it with ResumeConversation")
+        default: break
+        }
+    }
+
+    private func publishMessage(_ message: Agentplane_V1_Message, caller: AuthContext) async {
+        await context.events.publish(
+            tenant: caller.tenantID, type: "message.created", subject: message.id, actor: caller.effectiveUserID,
+            fields: ["conversation_id": message.conversationID, "role": "\(message.role)"])
+    }
+
+    /// Readers: member or above, or a service token.
+    private static func reader() throws -> AuthContext {
+        guard let caller = AuthContext.current else { throw RPCErrors.unauthenticated }
+        if caller.role == .service { return caller }
+        return try AuthContext.require(minimum: .member)
+    }
+}
+
+/// Whether a relayed run reached an outcome the conversation already records.
+private final class SettledFlag: Sendable {
+    private let state = Mutex(false)
+    var value: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
+}

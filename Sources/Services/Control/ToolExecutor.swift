@@ -1,0 +1,239 @@
+import FlowEngine
+import Foundation
+import Logging
+import RPCCore
+import RPCModels
+import Runtime
+import RuntimeHTTP
+
+/// One ExecuteTool call, ready to run: the tool, its decrypted secrets and checked arguments.
+struct ToolCall: Sendable {
+    var tool: Agentplane_V1_Tool
+    var secrets: [String: String]
+    var arguments: [String: JSONValue]
+    var idempotencyKey: String
+    var runID: String
+    var conversationID: String
+    var timeout: Duration
+}
+
+/// Routes a tool call to the integration service for its kind (or, for http tools, to the
+/// tool's URL through the runtime's outbound-URL policy) and turns the answer into a JSON object.
+struct ToolExecutor: Sendable {
+    let peers: PeerClients
+    let http: OutboundHTTPClient
+
+    func execute(_ call: ToolCall) async throws -> [String: JSONValue] {
+        let config = ToolJSON.members(call.tool.config)
+        let options = CallOptions(timeout: call.timeout)
+        switch call.tool.kind {
+        case .kbSearch: return try await kbSearch(call, config: config, options: options)
+        case .ticketing: return try await ticketing(call, config: config, options: options)
+        case .notification: return try await notification(call, config: config, options: options)
+        case .llm: return try await llm(call, config: config, options: options)
+        case .http: return try await httpCall(call, config: config)
+        default: throw RPCError(code: .failedPrecondition, message: "tool \(call.tool.name) has no executable kind")
+        }
+    }
+
+    private func kbSearch(_ call: ToolCall, config: [String: JSONValue], options: CallOptions) async throws
+        -> [String: JSONValue]
+    {
+        var request = Agentplane_V1_SearchRequest()
+        request.query = call.arguments["query"]?.stringValue ?? ""
+        if request.query.isEmpty { throw argument("query", "a kb_search tool needs a non-empty string `query`") }
+        let topK = call.arguments["top_k"]?.numberValue ?? config["top_k"]?.numberValue ?? 0
+        request.topK = Int32(max(0, min(50, topK)))
+        request.mode =
+            switch config["mode"]?.stringValue {
+            case "lexical": .lexical
+            case "vector": .vector
+            default: .hybrid
+            }
+        request.tags = config["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        request.documentIDS = config["document_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        request.minScore = config["min_score"]?.numberValue ?? 0
+        let client = Agentplane_V1_KnowledgeBaseService.Client(try peers.client(for: .kbSearch))
+        let response = try await client.search(request, options: options)
+        return [
+            "results": .array(
+                response.results.map { result in
+                    .object([
+                        "score": .number(result.score), "document_id": .string(result.documentID),
+                        "title": .string(result.title), "chunk_id": .string(result.chunkID),
+                        "text": .string(result.text), "heading_path": .array(result.headingPath.map { .string($0) }),
+                    ])
+                })
+        ]
+    }
+
+    private func ticketing(_ call: ToolCall, config: [String: JSONValue], options: CallOptions) async throws
+        -> [String: JSONValue]
+    {
+        var backend = Agentplane_V1_TicketBackendConfig()
+        if config["backend"]?.stringValue == "zammad" {
+            backend.backend = .zammad
+            backend.baseURL = config["base_url"]?.stringValue ?? ""
+            backend.apiToken = call.secrets["api_token"] ?? ""
+            backend.groupName = config["group_name"]?.stringValue ?? ""
+        } else {
+            backend.backend = .builtin
+        }
+        let client = Agentplane_V1_TicketingService.Client(try peers.client(for: .ticketing))
+        let action = call.arguments["action"]?.stringValue ?? "create"
+        switch action {
+        case "create":
+            var request = Agentplane_V1_CreateTicketRequest()
+            request.backendConfig = backend
+            request.idempotencyKey = call.idempotencyKey
+            request.title = call.arguments["title"]?.stringValue ?? ""
+            if request.title.isEmpty { throw argument("title", "creating a ticket needs a non-empty string `title`") }
+            request.body = call.arguments["body"]?.stringValue ?? ""
+            request.requester = call.arguments["requester"]?.stringValue ?? ""
+            request.tags = call.arguments["tags"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            request.priority =
+                switch call.arguments["priority"]?.stringValue {
+                case "low": .low
+                case "high": .high
+                case "urgent": .urgent
+                default: .normal
+                }
+            request.conversationID = call.conversationID
+            request.runID = call.runID
+            let response = try await client.createTicket(request, options: options)
+            return ["ticket": Self.ticket(response.ticket), "replayed": .bool(response.replayed)]
+        case "get":
+            var request = Agentplane_V1_GetTicketRequest()
+            request.ticketID = call.arguments["ticket_id"]?.stringValue ?? ""
+            if request.ticketID.isEmpty { throw argument("ticket_id", "reading a ticket needs `ticket_id`") }
+            request.backendConfig = backend
+            let response = try await client.getTicket(request, options: options)
+            return ["ticket": Self.ticket(response.ticket)]
+        default:
+            throw argument("action", "`action` must be \"create\" or \"get\"")
+        }
+    }
+
+    private static func ticket(_ ticket: Agentplane_V1_Ticket?) -> JSONValue {
+        guard let ticket else { return .null }
+        return .object([
+            "id": .string(ticket.id), "number": .number(Double(ticket.number)), "url": .string(ticket.url),
+            "title": .string(ticket.title), "status": .string("\(ticket.status)"),
+            "priority": .string("\(ticket.priority)"),
+        ])
+    }
+
+    private func notification(_ call: ToolCall, config: [String: JSONValue], options: CallOptions) async throws
+        -> [String: JSONValue]
+    {
+        var request = Agentplane_V1_NotifyRequest()
+        request.idempotencyKey = call.idempotencyKey
+        request.channel =
+            switch config["channel"]?.stringValue {
+            case "slack": .slack
+            case "teams": .teams
+            case "webhook": .webhook
+            default: .log
+            }
+        if request.channel != .log {
+            var target = Agentplane_V1_NotificationTarget()
+            target.url = call.secrets["url"] ?? ""
+            target.signingSecret = call.secrets["signing_secret"] ?? ""
+            target.channelName = config["channel_name"]?.stringValue ?? ""
+            request.target = target
+        }
+        request.text = call.arguments["text"]?.stringValue ?? ""
+        if request.text.isEmpty { throw argument("text", "a notification tool needs a non-empty string `text`") }
+        request.title = call.arguments["title"]?.stringValue ?? ""
+        request.severity =
+            switch call.arguments["severity"]?.stringValue ?? config["severity"]?.stringValue {
+            case "warning": .warning
+            case "critical": .critical
+            default: .info
+            }
+        if let payload = call.arguments["payload"]?.objectValue { request.payload = ToolJSON.structure(payload) }
+        request.conversationID = call.conversationID
+        request.runID = call.runID
+        let client = Agentplane_V1_NotificationService.Client(try peers.client(for: .notification))
+        let response = try await client.notify(request, options: options)
+        return [
+            "delivery_id": .string(response.delivery?.id ?? ""),
+            "status": .string("\(response.delivery?.status ?? .unspecified)"), "replayed": .bool(response.replayed),
+        ]
+    }
+
+    private func llm(_ call: ToolCall, config: [String: JSONValue], options: CallOptions) async throws
+        -> [String: JSONValue]
+    {
+        guard let prompt = call.arguments["prompt"]?.stringValue, !prompt.isEmpty else {
+            throw argument("prompt", "an llm tool needs a non-empty string `prompt`")
+        }
+        var request = Agentplane_V1_ChatRequest()
+        request.model = config["model"]?.stringValue ?? ""
+        if let system = config["system_prompt"]?.stringValue, !system.isEmpty {
+            request.messages.append(Agentplane_V1_ChatMessage(role: .system, content: system))
+        }
+        request.messages.append(Agentplane_V1_ChatMessage(role: .user, content: prompt))
+        request.maxTokens = Int32(config["max_tokens"]?.numberValue ?? 0)
+        if case .bool(let flag) = config["json_output"] { request.jsonOutput = flag }
+        request.runID = call.runID
+        let client = Agentplane_V1_LLMGatewayService.Client(try peers.client(for: .llmGateway))
+        let response = try await client.chat(request, options: options)
+        return ["content": .string(response.message?.content ?? ""), "model": .string(response.model)]
+    }
+
+    private func httpCall(_ call: ToolCall, config: [String: JSONValue]) async throws -> [String: JSONValue] {
+        guard let text = config["url"]?.stringValue, var components = URLComponents(string: text) else {
+            throw RPCError(code: .failedPrecondition, message: "the http tool \(call.tool.name) has no usable url")
+        }
+        let method = OutboundRequest.Method(rawValue: config["method"]?.stringValue ?? "POST")
+        var headers = OutboundHeaders()
+        for (name, value) in (config["headers"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            headers.replaceOrAdd(name: name, value: value.stringValue ?? "")
+        }
+        // Secrets are sent as headers of the same name (e.g. Authorization), set last so they win.
+        for (name, value) in call.secrets.sorted(by: { $0.key < $1.key }) {
+            headers.replaceOrAdd(name: name, value: value)
+        }
+        if !call.idempotencyKey.isEmpty { headers.replaceOrAdd(name: "Idempotency-Key", value: call.idempotencyKey) }
+        var body: [UInt8] = []
+        if method == .get || method == .delete {
+            let query = call.arguments.sorted(by: { $0.key < $1.key }).map { name, value in
+                URLQueryItem(name: name, value: value.templateText)
+            }
+            if !query.isEmpty { components.queryItems = (components.queryItems ?? []) + query }
+        } else {
+            headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+            body = Array(JSONValue.object(call.arguments).jsonText.utf8)
+        }
+        guard let url = components.url else {
+            throw RPCError(code: .failedPrecondition, message: "the http tool \(call.tool.name) has no usable url")
+        }
+        let response: OutboundResponse
+        do {
+            response = try await http.execute(
+                OutboundRequest(method: method, url: url, headers: headers, body: body, timeout: call.timeout))
+        } catch let error as OutboundHTTPError {
+            switch error.code {
+            case .policy: throw RPCError(code: .failedPrecondition, message: "the tool's URL is not allowed: \(error)")
+            case .timeout:
+                throw RPCError(code: .deadlineExceeded, message: "the tool's endpoint did not answer in time")
+            default: throw RPCError(code: .unavailable, message: "the tool's endpoint failed: \(error.code)")
+            }
+        }
+        switch response.status {
+        case 200..<300: break
+        case 429: throw RPCError(code: .resourceExhausted, message: "the tool's endpoint rate-limited the call (429)")
+        case 500...: throw RPCError(code: .unavailable, message: "the tool's endpoint answered \(response.status)")
+        default:
+            throw RPCError(code: .failedPrecondition, message: "the tool's endpoint answered \(response.status)")
+        }
+        let parsed =
+            (try? JSONValue.parse(Data(response.body))) ?? .string(String(decoding: response.body, as: UTF8.self))
+        return ["status": .number(Double(response.status)), "body": parsed]
+    }
+
+    private func argument(_ name: String, _ explanation: String) -> RPCError {
+        RPCError.invalidField("arguments." + name, code: "INVALID_ARGUMENT", explanation)
+    }
+}

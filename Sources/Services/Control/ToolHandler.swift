@@ -1,0 +1,291 @@
+import Crypto
+import FlowEngine
+import Foundation
+import RPCCore
+import RPCModels
+import Runtime
+import RuntimePostgres
+import RuntimeSecurity
+
+/// ToolService: tool configurations with secrets sealed at rest, and ExecuteTool, which routes a
+/// call to the integration for the tool's kind.
+struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
+    let context: ControlContext
+    let secretBox: SecretBox?
+    let executor: ToolExecutor
+    static let defaultTimeout: Duration = .seconds(30)
+    static let maximumTimeout: Duration = .seconds(300)
+
+    func createTool(request: Agentplane_V1_CreateToolRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_CreateToolResponse
+    {
+        let caller = try AuthContext.require(minimum: .builder)
+        guard ToolKindRules.supported.contains(request.kind) else {
+            throw RPCErrors.invalid(
+                "kind", "UNKNOWN_KIND", "kind must be one of kb_search, ticketing, notification, llm, http")
+        }
+        let secrets = request.secrets.filter { !$0.value.isEmpty }
+        let id = UUID().uuidString.lowercased()
+        var definition = try Self.definition(
+            name: request.name, description: request.description, kind: request.kind, config: request.config,
+            inputSchema: request.inputSchema, timeout: request.timeout, enabled: request.enabled, secrets: secrets)
+        definition.sealedSecrets = try seal(secrets, tenant: caller.tenantID, toolID: id)
+        let stored: StoredTool
+        do {
+            stored = try await context.transaction(tenant: caller.tenantID) { session in
+                try await ToolStore(session: session, tenant: caller.tenantID).create(
+                    id: id, definition: definition, author: caller.effectiveUserID)
+            }
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            throw Self.nameTaken(request.name)
+        }
+        await publish(stored.tool, type: "tool.created", caller: caller)
+        var response = Agentplane_V1_CreateToolResponse()
+        response.tool = stored.tool
+        return response
+    }
+
+    func getTool(request: Agentplane_V1_GetToolRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_GetToolResponse
+    {
+        let caller = try AuthContext.require(minimum: .member)
+        try Self.requireID(request.toolID)
+        let stored = try await context.transaction(tenant: caller.tenantID) { session in
+            try await ToolStore(session: session, tenant: caller.tenantID).tool(idOrName: request.toolID)
+        }
+        guard let stored else { throw RPCErrors.notFound("tool", request.toolID) }
+        var response = Agentplane_V1_GetToolResponse()
+        response.tool = stored.tool
+        return response
+    }
+
+    func listTools(request: Agentplane_V1_ListToolsRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_ListToolsResponse
+    {
+        let caller = try AuthContext.require(minimum: .member)
+        let limit = try Pagination.pageSize(request.pageSize)
+        let filters = "tools|\(request.kind.rawValue)"
+        let after = try Pagination.cursor(from: request.pageToken, filters: filters)?.first
+        let rows = try await context.transaction(tenant: caller.tenantID) { session in
+            try await ToolStore(session: session, tenant: caller.tenantID).list(
+                kind: request.kind, afterName: after, limit: limit)
+        }
+        var response = Agentplane_V1_ListToolsResponse()
+        response.tools = rows.prefix(limit).map(\.tool)
+        if rows.count > limit, let last = response.tools.last {
+            response.nextPageToken = Pagination.token(cursor: [last.name], filters: filters)
+        }
+        return response
+    }
+
+    func updateTool(request: Agentplane_V1_UpdateToolRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_UpdateToolResponse
+    {
+        let caller = try AuthContext.require(minimum: .builder)
+        try Self.requireID(request.toolID)
+        let stored: StoredTool
+        do {
+            stored = try await context.transaction(tenant: caller.tenantID) { session in
+                let store = ToolStore(session: session, tenant: caller.tenantID)
+                guard let current = try await store.tool(idOrName: request.toolID, lock: true),
+                    current.tool.id == request.toolID
+                else { throw RPCErrors.notFound("tool", request.toolID) }
+                if request.expectedRevision != 0, request.expectedRevision != current.tool.revision {
+                    throw RPCError(
+                        code: .aborted,
+                        message: "tool \(current.tool.id) is at revision \(current.tool.revision), not "
+                            + "\(request.expectedRevision); read it again and retry")
+                }
+                var secrets = try open(current.sealedSecrets, tenant: caller.tenantID, toolID: current.tool.id)
+                for (name, value) in request.secrets {
+                    secrets[name] = value.isEmpty ? nil : value
+                }
+                var definition = try Self.definition(
+                    name: request.name, description: request.description, kind: current.tool.kind,
+                    config: request.config, inputSchema: request.inputSchema, timeout: request.timeout,
+                    enabled: request.enabled, secrets: secrets)
+                definition.sealedSecrets = try seal(secrets, tenant: caller.tenantID, toolID: current.tool.id)
+                return try await store.update(id: current.tool.id, definition: definition)
+            }
+        } catch let error as PostgresError where error.code == .uniqueViolation {
+            throw Self.nameTaken(request.name)
+        }
+        await publish(stored.tool, type: "tool.updated", caller: caller)
+        var response = Agentplane_V1_UpdateToolResponse()
+        response.tool = stored.tool
+        return response
+    }
+
+    func deleteTool(request: Agentplane_V1_DeleteToolRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_DeleteToolResponse
+    {
+        let caller = try AuthContext.require(minimum: .builder)
+        try Self.requireID(request.toolID)
+        let deleted = try await context.transaction(tenant: caller.tenantID) { session in
+            try await ToolStore(session: session, tenant: caller.tenantID).delete(id: request.toolID)
+        }
+        guard deleted else { throw RPCErrors.notFound("tool", request.toolID) }
+        await context.events.publish(
+            tenant: caller.tenantID, type: "tool.deleted", subject: request.toolID, actor: caller.effectiveUserID)
+        return Agentplane_V1_DeleteToolResponse()
+    }
+
+    func executeTool(request: Agentplane_V1_ExecuteToolRequest, context server: ServerContext) async throws
+        -> Agentplane_V1_ExecuteToolResponse
+    {
+        guard let caller = AuthContext.current else { throw RPCErrors.unauthenticated }
+        if caller.role != .service { try AuthContext.require(minimum: .builder) }
+        try Self.requireID(request.toolID)
+        if request.idempotencyKey.count > 300 {
+            throw RPCErrors.invalid("idempotency_key", "TOO_LONG", "idempotency_key must be at most 300 characters")
+        }
+        let arguments = ToolJSON.members(request.arguments)
+        let (stored, replay) = try await context.transaction(tenant: caller.tenantID) { session in
+            let store = ToolStore(session: session, tenant: caller.tenantID)
+            let stored = try await store.tool(idOrName: request.toolID)
+            let replay = request.idempotencyKey.isEmpty ? nil : try await store.execution(key: request.idempotencyKey)
+            return (stored, replay)
+        }
+        guard let stored else { throw RPCErrors.notFound("tool", request.toolID) }
+        let hash = Self.requestHash(toolID: stored.tool.id, arguments: arguments)
+        if let replay {
+            guard replay.requestHash == hash else {
+                throw RPCError(
+                    code: .failedPrecondition,
+                    message: "idempotency_key \"\(request.idempotencyKey.prefix(100))\" was used with another tool "
+                        + "or other arguments")
+            }
+            return Self.response(replay.result, elapsedMilliseconds: replay.elapsedMilliseconds, replayed: true)
+        }
+        guard stored.tool.enabled else {
+            throw RPCError(code: .failedPrecondition, message: "tool \(stored.tool.name) is disabled; enable it first")
+        }
+        let schema = stored.tool.inputSchema.map { ToolJSON.members($0) }
+        let violations = ToolArgumentValidator.violations(arguments, schema: schema)
+        if !violations.isEmpty {
+            throw ToolArgumentValidator.error(violations, what: "arguments do not match the tool's input_schema")
+        }
+        let secrets = try open(stored.sealedSecrets, tenant: caller.tenantID, toolID: stored.tool.id)
+        let timeout = stored.tool.timeout.map(\.duration).flatMap { $0 > .zero ? $0 : nil } ?? Self.defaultTimeout
+        let started = ContinuousClock.now
+        let result = try await executor.execute(
+            ToolCall(
+                tool: stored.tool, secrets: secrets, arguments: arguments, idempotencyKey: request.idempotencyKey,
+                runID: request.runID, conversationID: request.conversationID, timeout: timeout))
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        if !request.idempotencyKey.isEmpty {
+            let record = ToolExecutionRecord(requestHash: hash, result: result, elapsedMilliseconds: milliseconds)
+            let earlier: ToolExecutionRecord? = try await context.transaction(tenant: caller.tenantID) { session in
+                let store = ToolStore(session: session, tenant: caller.tenantID)
+                if try await store.record(key: request.idempotencyKey, toolID: stored.tool.id, execution: record) {
+                    return nil
+                }
+                return try await store.execution(key: request.idempotencyKey)
+            }
+            // A concurrent call with the same key recorded first: answer as it did.
+            if let earlier, earlier.requestHash == hash {
+                return Self.response(earlier.result, elapsedMilliseconds: earlier.elapsedMilliseconds, replayed: true)
+            }
+        }
+        context.logger.info(
+            "tool executed",
+            metadata: ["tool": "\(stored.tool.id)", "kind": "\(stored.tool.kind)", "elapsed_ms": "\(milliseconds)"])
+        return Self.response(result, elapsedMilliseconds: milliseconds, replayed: false)
+    }
+
+    // MARK: - Helpers
+
+    private static func response(_ result: [String: JSONValue], elapsedMilliseconds: Int64, replayed: Bool)
+        -> Agentplane_V1_ExecuteToolResponse
+    {
+        var response = Agentplane_V1_ExecuteToolResponse()
+        response.result = ToolJSON.structure(result)
+        response.replayed = replayed
+        response.elapsed = Google_Protobuf_Duration(.milliseconds(elapsedMilliseconds))
+        return response
+    }
+
+    static func requestHash(toolID: String, arguments: [String: JSONValue]) -> String {
+        let text = toolID + "\n" + JSONValue.object(arguments).jsonText
+        return SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The secrets as one sealed JSON object, bound to the tenant and the tool.
+    private func seal(_ secrets: [String: String], tenant: String, toolID: String) throws -> String {
+        if secrets.isEmpty { return "" }
+        let box = try SecretBox.required(secretBox)
+        return try box.sealString(
+            RowDecoding.json(secrets), context: Self.secretContext(tenant: tenant, toolID: toolID))
+    }
+
+    private func open(_ sealed: String, tenant: String, toolID: String) throws -> [String: String] {
+        if sealed.isEmpty { return [:] }
+        let box = try SecretBox.required(secretBox)
+        let text: String
+        do {
+            text = try box.openString(sealed, context: Self.secretContext(tenant: tenant, toolID: toolID))
+        } catch {
+            context.logger.error("tool secrets cannot be opened", metadata: ["tool": "\(toolID)", "error": "\(error)"])
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "the secrets of tool \(toolID) cannot be decrypted (SECRET_BOX_KEYS changed?); set them again")
+        }
+        return RowDecoding.decodeJSON(text, as: [String: String].self, default: [:])
+    }
+
+    static func secretContext(tenant: String, toolID: String) -> String { "\(tenant)/tool/\(toolID)/secrets" }
+
+    /// The checked definition of a save (secrets still unsealed; `sealedSecrets` is set by the caller).
+    private static func definition(
+        name: String, description: String, kind: Agentplane_V1_ToolKind, config: Google_Protobuf_Struct?,
+        inputSchema: Google_Protobuf_Struct?, timeout: Google_Protobuf_Duration?, enabled: Bool,
+        secrets: [String: String]
+    ) throws -> ToolDefinition {
+        try RPCErrors.requireText(name, field: "name")
+        if description.count > 4000 {
+            throw RPCErrors.invalid("description", "TOO_LONG", "description must be at most 4000 characters")
+        }
+        let duration = timeout?.duration ?? .zero
+        if duration < .zero || duration > maximumTimeout {
+            throw RPCErrors.invalid("timeout", "OUT_OF_RANGE", "timeout must be between 0 (30 s) and 300 seconds")
+        }
+        if secrets.count > 20 { throw RPCErrors.invalid("secrets", "TOO_MANY", "at most 20 secrets per tool") }
+        for (secretName, value) in secrets
+        where secretName.isEmpty || secretName.count > 100 || value.utf8.count > 16_384 {
+            throw RPCErrors.invalid(
+                "secrets", "INVALID_SECRET", "secret names must have 1-100 characters and values at most 16 KiB")
+        }
+        let members = ToolJSON.members(config)
+        let schema = inputSchema.map { ToolJSON.members($0) }
+        var problems = ToolKindRules.problems(kind: kind, config: members, secretNames: Set(secrets.keys))
+        if let schema { problems += ToolArgumentValidator.schemaProblems(schema) }
+        if !problems.isEmpty { throw ToolArgumentValidator.error(problems, what: "the tool's settings are invalid") }
+        let size =
+            JSONValue.object(members).jsonText.utf8.count
+            + (schema.map { JSONValue.object($0).jsonText.utf8.count } ?? 0)
+        if size > 256 * 1024 {
+            throw RPCErrors.invalid("config", "TOO_LARGE", "config and input_schema must be at most 256 KiB together")
+        }
+        return ToolDefinition(
+            name: name, description: description, kind: kind, config: members, inputSchema: schema,
+            sealedSecrets: "", secretNames: secrets.keys.sorted(),
+            timeoutMilliseconds: Int64(
+                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000),
+            enabled: enabled)
+    }
+
+    private func publish(_ tool: Agentplane_V1_Tool, type: String, caller: AuthContext) async {
+        await context.events.publish(
+            tenant: caller.tenantID, type: type, subject: tool.id, actor: caller.effectiveUserID,
+            fields: ["revision": String(tool.revision), "kind": "\(tool.kind)"])
+    }
+
+    private static func requireID(_ id: String) throws {
+        if id.isEmpty { throw RPCErrors.invalid("tool_id", "MISSING_FIELD", "tool_id is required") }
+    }
+
+    private static func nameTaken(_ name: String) -> RPCError {
+        RPCError(code: .alreadyExists, message: "a tool named \"\(name.prefix(200))\" already exists in this tenant")
+    }
+}

@@ -1,0 +1,282 @@
+import Control
+import Foundation
+import RPCCore
+import RPCModels
+import Runtime
+import RuntimePostgres
+import ServiceTestSupport
+import Testing
+
+@Suite("Control conversations")
+struct ConversationTests {
+    struct Fixture {
+        let fakes: FakeIntegrations
+        let harness: ServiceTestHarness
+        let conversations: Agentplane_V1_ConversationService.Client
+        let agents: Agentplane_V1_AgentService.Client
+
+        static func start() async throws -> Fixture {
+            let fakes = try await FakeIntegrations.start()
+            let harness = try await ServiceTestHarness.start(
+                ControlService.definition,
+                environment: fakes.environment.merging(["SECRET_BOX_KEYS": testSecretBoxKeys()]) { $1 })
+            return Fixture(
+                fakes: fakes, harness: harness, conversations: .init(harness.client), agents: .init(harness.client))
+        }
+
+        func stop() async throws {
+            try await harness.stop()
+            await fakes.stop()
+        }
+
+        /// An agent of `tenant`, created by a builder; its id.
+        func agent(in tenant: String) async throws -> String {
+            var request = Agentplane_V1_CreateAgentRequest()
+            request.name = "support-" + UUID().uuidString.prefix(8)
+            request.flowJSON = validFlow
+            let builder = try await bearer(role: .builder, tenant: tenant, user: "builder-1")
+            return try await agents.createAgent(request, metadata: builder).agent?.id ?? ""
+        }
+
+        func create(agent: String, as metadata: Metadata) async throws -> Agentplane_V1_Conversation {
+            var request = Agentplane_V1_CreateConversationRequest()
+            request.agentID = agent
+            return try #require(try await conversations.createConversation(request, metadata: metadata).conversation)
+        }
+
+        /// Every item of a SendMessage stream.
+        func send(_ conversation: String, _ content: String, as metadata: Metadata) async throws
+            -> [Agentplane_V1_SendMessageResponse]
+        {
+            var request = Agentplane_V1_SendMessageRequest()
+            request.conversationID = conversation
+            request.content = content
+            return try await conversations.sendMessage(request, metadata: metadata) { stream in
+                var items: [Agentplane_V1_SendMessageResponse] = []
+                for try await item in stream { items.append(item) }
+                return items
+            }
+        }
+    }
+
+    @Test("SendMessage: the saved user message, the run's events, then the saved assistant message")
+    func sendMessage() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let conversation = try await fixture.create(agent: agent, as: member)
+        #expect(conversation.status == .idle && conversation.createdBy == "member-1")
+
+        let items = try await fixture.send(conversation.id, "hello there", as: member)
+        let user = try #require(items.first?.userMessage)
+        #expect(user.role == .user && user.content == "hello there" && user.authorID == "member-1")
+        #expect(items.dropFirst().dropLast().allSatisfy { $0.event != nil })
+        #expect(items.count == 5)
+        let answer = try #require(items.last?.assistantMessage)
+        #expect(answer.role == .assistant && answer.content == "echo: hello there" && !answer.runID.isEmpty)
+        let sent = try #require(fixture.fakes.execution.executed.withLock { $0.last })
+        #expect(sent.agent?.agentID == agent && sent.conversationID == conversation.id)
+        #expect(sent.inputMessageID == user.id && sent.input == "hello there")
+
+        let after = try await fixture.conversations.getConversation(
+            .init(conversationID: conversation.id), metadata: member)
+        #expect(after.conversation?.status == .idle && after.conversation?.title == "hello there")
+        #expect(after.conversation?.lastMessageAt != nil)
+
+        // Messages page oldest first.
+        _ = try await fixture.send(conversation.id, "second", as: member)
+        var page = Agentplane_V1_ListMessagesRequest()
+        page.conversationID = conversation.id
+        page.pageSize = 3
+        let first = try await fixture.conversations.listMessages(page, metadata: member)
+        #expect(first.messages.map(\.content) == ["hello there", "echo: hello there", "second"])
+        page.pageToken = first.nextPageToken
+        let second = try await fixture.conversations.listMessages(page, metadata: member)
+        #expect(second.messages.map(\.content) == ["echo: second"] && second.nextPageToken.isEmpty)
+
+        // A failed run ends the stream after run_failed; the conversation is idle again.
+        let failed = try await fixture.send(conversation.id, "please fail", as: member)
+        #expect(failed.last?.event?.runFailed != nil && failed.count == 3)
+        var empty = Agentplane_V1_SendMessageRequest()
+        empty.conversationID = conversation.id
+        empty.content = "  "
+        #expect(await statusCode { try await fixture.send(conversation.id, " ", as: member) } == .invalidArgument)
+        let big = String(repeating: "x", count: 33 * 1024)
+        #expect(await statusCode { try await fixture.send(conversation.id, big, as: member) } == .resourceExhausted)
+        try await fixture.stop()
+    }
+
+    @Test("an interrupt pauses the conversation; ResumeConversation answers it and finishes the run")
+    func interruptAndResume() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let conversation = try await fixture.create(agent: agent, as: member)
+        let items = try await fixture.send(conversation.id, "ask me something", as: member)
+        #expect(items.last?.event?.interrupt?.interruptID == "int-1")
+        let waiting = try #require(
+            try await fixture.conversations.getConversation(.init(conversationID: conversation.id), metadata: member)
+                .conversation)
+        #expect(waiting.status == .waitingForInput && waiting.pendingInterrupt?.prompt == "Which order?")
+        #expect(
+            await statusCode { try await fixture.send(conversation.id, "again", as: member) } == .failedPrecondition)
+
+        var resume = Agentplane_V1_ResumeConversationRequest()
+        resume.conversationID = conversation.id
+        resume.input = Agentplane_V1_HumanInput(interruptID: "stale", text: "A-17")
+        let stale = await statusCode {
+            try await fixture.conversations.resumeConversation(resume, metadata: member) { stream in
+                for try await _ in stream {}
+            }
+        }
+        #expect(stale == .aborted)
+        resume.input = Agentplane_V1_HumanInput(interruptID: "int-1", text: "A-17")
+        let resumed = try await fixture.conversations.resumeConversation(resume, metadata: member) { stream in
+            var items: [Agentplane_V1_ResumeConversationResponse] = []
+            for try await item in stream { items.append(item) }
+            return items
+        }
+        #expect(resumed.first?.userMessage?.content == "A-17")
+        #expect(resumed.last?.assistantMessage?.content == "resumed: A-17")
+        #expect(fixture.fakes.execution.resumed.withLock { $0.last?.runID } == waiting.activeRunID)
+        let idle = try await fixture.conversations.getConversation(
+            .init(conversationID: conversation.id), metadata: member)
+        #expect(idle.conversation?.status == .idle && idle.conversation?.pendingInterrupt == nil)
+        let again = await statusCode {
+            try await fixture.conversations.resumeConversation(resume, metadata: member) { stream in
+                for try await _ in stream {}
+            }
+        }
+        #expect(again == .failedPrecondition)
+        try await fixture.stop()
+    }
+
+    @Test("one run at a time: ABORTED while a run is in progress; a run lost by a crash is released")
+    func oneRunAtATime() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let conversation = try await fixture.create(agent: agent, as: member)
+        let first = Task { try await fixture.send(conversation.id, "hold on", as: member) }
+        var runID = ""
+        for _ in 0..<200 where runID.isEmpty {
+            let current = try await fixture.conversations.getConversation(
+                .init(conversationID: conversation.id), metadata: member)
+            if current.conversation?.status == .running { runID = current.conversation?.activeRunID ?? "" }
+            if runID.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(!runID.isEmpty)
+        #expect(await statusCode { try await fixture.send(conversation.id, "me too", as: member) } == .aborted)
+        fixture.fakes.execution.released.withLock { $0 = true }
+        let items = try await first.value
+        #expect(items.last?.assistantMessage?.content == "echo: hold on")
+
+        // A crash left the conversation RUNNING with a run the execution service no longer knows.
+        let admin = PostgresPool(configuration: .init(connectionString: testDatabaseURL, maximumConnections: 1))
+        defer { admin.close() }
+        _ = try await admin.query(
+            "UPDATE control.conversations SET status = 2, active_run_id = 'run-lost' WHERE tenant_id = $1 AND id = $2",
+            tenant, conversation.id)
+        let after = try await fixture.send(conversation.id, "still there?", as: member)
+        #expect(after.last?.assistantMessage?.content == "echo: still there?")
+        try await fixture.stop()
+    }
+
+    @Test("AppendMessage: service tokens only, idempotent by key")
+    func appendMessage() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let service = try await serviceBearer(service: "execution", tenant: tenant)
+        let conversation = try await fixture.create(agent: agent, as: member)
+        var request = Agentplane_V1_AppendMessageRequest()
+        request.conversationID = conversation.id
+        request.role = .assistant
+        request.content = "Here is your answer."
+        request.runID = "run-7"
+        request.idempotencyKey = "run-7:assistant:1"
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(request, metadata: member) }
+                == .permissionDenied)
+        let owner = try await bearer(role: .owner, tenant: tenant)
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(request, metadata: owner) }
+                == .permissionDenied)
+        let first = try await fixture.conversations.appendMessage(request, metadata: service)
+        #expect(first.replayed == false && first.message?.content == "Here is your answer.")
+        let second = try await fixture.conversations.appendMessage(request, metadata: service)
+        #expect(second.replayed && second.message?.id == first.message?.id)
+        var changed = request
+        changed.content = "Something else"
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(changed, metadata: service) }
+                == .failedPrecondition)
+        var noRole = request
+        noRole.role = .unspecified
+        noRole.idempotencyKey = ""
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(noRole, metadata: service) }
+                == .invalidArgument)
+        let foreign = try await serviceBearer(service: "execution", tenant: uniqueTenant())
+        var elsewhere = request
+        elsewhere.idempotencyKey = "other-key"
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(elsewhere, metadata: foreign) }
+                == .notFound)
+        var listing = Agentplane_V1_ListMessagesRequest()
+        listing.conversationID = conversation.id
+        let messages = try await fixture.conversations.listMessages(listing, metadata: member).messages
+        #expect(messages.map(\.content) == ["Here is your answer."])
+        try await fixture.stop()
+    }
+
+    @Test("visibility: own conversations for members, all for admins; other tenants get NOT_FOUND")
+    func isolation() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let alice = try await bearer(role: .member, tenant: tenant, user: "alice")
+        let bob = try await bearer(role: .member, tenant: tenant, user: "bob")
+        let admin = try await bearer(role: .admin, tenant: tenant, user: "admin")
+        let conversation = try await fixture.create(agent: agent, as: alice)
+        let id = Agentplane_V1_GetConversationRequest(conversationID: conversation.id)
+        #expect(await statusCode { try await fixture.conversations.getConversation(id, metadata: bob) } == .notFound)
+        #expect(await statusCode { try await fixture.send(conversation.id, "hi", as: bob) } == .notFound)
+        #expect(
+            try await fixture.conversations.getConversation(id, metadata: admin).conversation?.id == conversation.id)
+        #expect(try await fixture.conversations.listConversations(.init(), metadata: bob).conversations.isEmpty)
+        #expect(try await fixture.conversations.listConversations(.init(), metadata: alice).conversations.count == 1)
+        var all = Agentplane_V1_ListConversationsRequest()
+        all.allUsers = true
+        #expect(
+            await statusCode { try await fixture.conversations.listConversations(all, metadata: bob) }
+                == .permissionDenied)
+        #expect(try await fixture.conversations.listConversations(all, metadata: admin).conversations.count == 1)
+
+        let stranger = try await bearer(role: .owner, tenant: uniqueTenant(), user: "alice")
+        #expect(
+            await statusCode { try await fixture.conversations.getConversation(id, metadata: stranger) } == .notFound)
+        #expect(await statusCode { try await fixture.send(conversation.id, "hi", as: stranger) } == .notFound)
+        #expect(try await fixture.conversations.listConversations(all, metadata: stranger).conversations.isEmpty)
+        var messages = Agentplane_V1_ListMessagesRequest()
+        messages.conversationID = conversation.id
+        #expect(
+            await statusCode { try await fixture.conversations.listMessages(messages, metadata: stranger) } == .notFound
+        )
+        #expect(await statusCode { try await fixture.create(agent: agent, as: stranger) } == .notFound)
+        var missing = Agentplane_V1_CreateConversationRequest()
+        #expect(
+            await statusCode { try await fixture.conversations.createConversation(missing, metadata: alice) }
+                == .invalidArgument)
+        missing.agentID = agent
+        missing.agentVersion = 9
+        #expect(
+            await statusCode { try await fixture.conversations.createConversation(missing, metadata: alice) }
+                == .notFound)
+        try await fixture.stop()
+    }
+}

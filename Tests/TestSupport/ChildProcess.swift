@@ -29,7 +29,13 @@ public final class ChildProcess: @unchecked Sendable {
             process.standardError = errors
             errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let chunk = handle.availableData
-                guard let self, !chunk.isEmpty else { return }
+                guard !chunk.isEmpty else {
+                    // End of file: stop the dispatch source, which would otherwise fire again and
+                    // again, and must be gone before the handle is released.
+                    handle.readabilityHandler = nil
+                    return
+                }
+                guard let self else { return }
                 self.errorText.withLock { self.collectedErrors.append(chunk) }
             }
         } else {
@@ -78,6 +84,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     deinit {
         stop()
+        errors.fileHandleForReading.readabilityHandler = nil
     }
 }
 

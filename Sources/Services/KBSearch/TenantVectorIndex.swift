@@ -203,9 +203,11 @@ actor TenantVectorIndex {
         let dimensions = dimensions
         let tuning = tuning
         build = Task.detached(priority: .utility) { [weak self] in
+            // Centered on the snapshot's mean, in part (see ApproximateIndex); later chunks keep that center.
             let index = ApproximateIndex(
                 dimensions: dimensions, capacity: snapshotIDs.count * 5 / 4, m: tuning.m,
-                efConstruction: tuning.efConstruction)
+                efConstruction: tuning.efConstruction,
+                center: ApproximateIndex.center(of: snapshotVectors, dimensions: dimensions))
             if let index {
                 for (position, id) in snapshotIDs.enumerated() {
                     // A replica shutting down should not finish a build of many seconds.

@@ -104,28 +104,6 @@ func protoRole(_ role: Role) -> Agentplane_V1_Role {
     }
 }
 
-/// The status a call ended with (`.ok` when it returned).
-func statusCode<T>(_ call: () async throws -> T) async -> Status.Code? {
-    do {
-        _ = try await call()
-        return .ok
-    } catch let error as RPCError {
-        return error.code
-    } catch {
-        return nil
-    }
-}
-
-/// The RPCError a call failed with, if any.
-func rpcError<T>(_ call: () async throws -> T) async -> RPCError? {
-    do {
-        _ = try await call()
-        return nil
-    } catch {
-        return error as? RPCError
-    }
-}
-
 /// A flow that validates.
 let validFlow = #"""
     {"entry": "s", "nodes": [{"id": "s", "kind": "set", "values": {"answer": "x"}, "next": "e"},

@@ -91,18 +91,6 @@ func kind(_ event: Agentplane_V1_ExecutionEvent) -> String {
     }
 }
 
-/// The status a call ended with (`.ok` when it returned).
-func statusCode<T>(_ call: () async throws -> T) async -> Status.Code? {
-    do {
-        _ = try await call()
-        return .ok
-    } catch let error as RPCError {
-        return error.code
-    } catch {
-        return nil
-    }
-}
-
 /// Flows used by the tests.
 enum Flows {
     /// set → tool (echo) → llm → end.

@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 import FoundationNetworking
 public import RPCCore
-public import RPCHTTP2
+import RPCHTTP2
 public import Runtime
 import RuntimePostgres
 public import RuntimeSecurity
@@ -99,4 +99,27 @@ public func isolatedDatabaseURL(named name: String) async throws -> String {
     guard var components = URLComponents(string: testDatabaseURL) else { throw URLError(.badURL) }
     components.path = "/\(name)"
     return components.string ?? testDatabaseURL
+}
+
+/// The status a call ended with (`.ok` when it returned; nil for an error that is not an RPC
+/// status).
+public func statusCode<T>(_ call: () async throws -> T) async -> Status.Code? {
+    do {
+        _ = try await call()
+        return .ok
+    } catch let error as RPCError {
+        return error.code
+    } catch {
+        return nil
+    }
+}
+
+/// The RPCError a call failed with, if any.
+public func rpcError<T>(_ call: () async throws -> T) async -> RPCError? {
+    do {
+        _ = try await call()
+        return nil
+    } catch {
+        return error as? RPCError
+    }
 }

@@ -55,25 +55,3 @@ func zammadConfig(_ fake: FakeZammad, token: String? = nil, group: String = "Use
     config.groupName = group
     return config
 }
-
-/// The status a call ended with (`.ok` when it returned).
-func statusCode<T>(_ call: () async throws -> T) async -> Status.Code? {
-    do {
-        _ = try await call()
-        return .ok
-    } catch let error as RPCError {
-        return error.code
-    } catch {
-        return nil
-    }
-}
-
-/// The RPCError a call failed with, if any.
-func rpcError<T>(_ call: () async throws -> T) async -> RPCError? {
-    do {
-        _ = try await call()
-        return nil
-    } catch {
-        return error as? RPCError
-    }
-}

@@ -27,6 +27,7 @@ let products: [Product] = [
     .executable(name: "kb-search", targets: ["KBSearchServer"]),
     .executable(name: "ticketing", targets: ["TicketingServer"]),
     .executable(name: "notification", targets: ["NotificationServer"]),
+    .executable(name: "agentctl", targets: ["Agentctl"]),
 ]
 
 let dependencies: [Package.Dependency] = [
@@ -38,6 +39,7 @@ let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
 ]
 
 /// What every service's library uses: the runtime and the generated models.
@@ -205,6 +207,14 @@ let targets: [Target] = [
     .executableTarget(
         name: "ControlServer", dependencies: ["Control", "Runtime"], path: "Sources/Services/ControlServer",
         swiftSettings: swiftSettings),
+
+    // The command-line client: talks to the platform through the generated clients only.
+    .executableTarget(
+        name: "Agentctl",
+        dependencies: [
+            "RPCCore", "RPCHTTP2", "RPCModels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Sources/CLI/Agentctl", swiftSettings: swiftSettings),
 
     // The gRPC interop test service and its server executable.
     .target(

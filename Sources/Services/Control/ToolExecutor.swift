@@ -55,7 +55,11 @@ struct ToolExecutor: Sendable {
         request.minScore = config["min_score"]?.numberValue ?? 0
         let client = Agentplane_V1_KnowledgeBaseService.Client(try peers.client(for: .kbSearch))
         let response = try await client.search(request, options: options)
-        return [
+        // `top_score` and `mode` let a flow's router judge whether the knowledge base helped
+        // (scores are only comparable within one mode: cosine for vector, ts_rank/BM25 for
+        // lexical, reciprocal-rank sums for hybrid); absent when nothing matched.
+        var result: [String: JSONValue] = [
+            "mode": .string(Self.modeName(response.mode)),
             "results": .array(
                 response.results.map { result in
                     .object([
@@ -63,8 +67,18 @@ struct ToolExecutor: Sendable {
                         "title": .string(result.title), "chunk_id": .string(result.chunkID),
                         "text": .string(result.text), "heading_path": .array(result.headingPath.map { .string($0) }),
                     ])
-                })
+                }),
         ]
+        if let best = response.results.first { result["top_score"] = .number(best.score) }
+        return result
+    }
+
+    private static func modeName(_ mode: Agentplane_V1_SearchMode) -> String {
+        switch mode {
+        case .lexical: "lexical"
+        case .vector: "vector"
+        default: "hybrid"
+        }
     }
 
     private func ticketing(_ call: ToolCall, config: [String: JSONValue], options: CallOptions) async throws

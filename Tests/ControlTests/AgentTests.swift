@@ -36,7 +36,9 @@ struct AgentTests {
     }
 
     @Test func versionsRollbackAndGetAtAVersion() async throws {
-        let fixture = try await ControlFixture.start()
+        // DeleteAgent asks the execution service whether a run is in progress: the fake has none.
+        let fakes = try await FakeIntegrations.start()
+        let fixture = try await ControlFixture.start(fakes.environment)
         let tenant = try await fixture.createTenant()
         let builder = try await fixture.user(.builder, in: tenant)
         let v1 = try await Self.create(fixture, builder.metadata)
@@ -104,6 +106,7 @@ struct AgentTests {
         #expect(
             await statusCode { try await fixture.agents.deleteAgent(delete, metadata: builder.metadata) } == .notFound)
         try await fixture.stop()
+        await fakes.stop()
     }
 
     @Test func concurrentUpdatesGetDistinctConsecutiveVersions() async throws {

@@ -9,13 +9,16 @@ import ServiceTestSupport
 /// The platform bootstrap token the tests configure.
 let bootstrapToken = "test-bootstrap-token-0123456789abcdef"
 
-/// A control plane run in-process, with typed clients of its four services.
+/// A control plane run in-process, with typed clients of its services.
 struct ControlFixture: Sendable {
     let harness: ServiceTestHarness
     let auth: Agentplane_V1_AuthService.Client
     let tenants: Agentplane_V1_TenantService.Client
     let users: Agentplane_V1_UserService.Client
     let agents: Agentplane_V1_AgentService.Client
+    var tools: Agentplane_V1_ToolService.Client { .init(harness.client) }
+    var conversations: Agentplane_V1_ConversationService.Client { .init(harness.client) }
+    var documents: Agentplane_V1_DocumentService.Client { .init(harness.client) }
 
     /// Starts the service; `environment` adds or overrides keys. The per-address login limit is
     /// raised so parallel tests from 127.0.0.1 never throttle each other.

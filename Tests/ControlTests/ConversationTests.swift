@@ -185,6 +185,37 @@ struct ConversationTests {
         try await fixture.stop()
     }
 
+    @Test("a conversation RUNNING without a run id (a crash before the first event) is released after the bound")
+    func unstartedRunIsReleasedAfterTheBound() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let stale = try await fixture.create(agent: agent, as: member)
+        let fresh = try await fixture.create(agent: agent, as: member)
+        // As a crash leaves them: the user's message saved, RUNNING, no run id yet. One was last
+        // changed 10 minutes ago (beyond the default CONVERSATION_STALE_AFTER of 2 minutes), one now.
+        let admin = PostgresPool(configuration: .init(connectionString: testDatabaseURL, maximumConnections: 1))
+        defer { admin.close() }
+        for (id, age) in [(stale.id, "10 minutes"), (fresh.id, "0 seconds")] {
+            _ = try await admin.query(
+                """
+                UPDATE control.conversations SET status = 2, active_run_id = '', updated_at = now() - $3::interval
+                WHERE tenant_id = $1 AND id = $2
+                """, tenant, id, age)
+        }
+        let executed = fixture.fakes.execution.executed.withLock { $0.count }
+        let after = try await fixture.send(stale.id, "anyone there?", as: member)
+        #expect(after.last?.assistantMessage?.content == "echo: anyone there?")
+        #expect(fixture.fakes.execution.executed.withLock { $0.count } == executed + 1)
+
+        #expect(await statusCode { try await fixture.send(fresh.id, "me too", as: member) } == .aborted)
+        let still = try await fixture.conversations.getConversation(.init(conversationID: fresh.id), metadata: member)
+        #expect(still.conversation?.status == .running && still.conversation?.activeRunID == "")
+        #expect(fixture.fakes.execution.executed.withLock { $0.count } == executed + 1)
+        try await fixture.stop()
+    }
+
     @Test("AppendMessage: service tokens only, idempotent by key")
     func appendMessage() async throws {
         let fixture = try await Fixture.start()

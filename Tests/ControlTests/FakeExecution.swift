@@ -7,7 +7,8 @@ import Synchronization
 /// (answer "echo: <input>", no saved message id, so the control plane saves the answer); an input
 /// containing "ask me" pauses on an interrupt instead, and "fail" ends with run_failed. Resume
 /// finishes the paused run with "resumed: <text>". "hold on" stays RUNNING after run_started
-/// until `released` is set.
+/// until `released` is set. `runs` holds runs a test declares (any agent, any status): ListRuns
+/// filters them by agent and status, GetRun reports them.
 final class FakeExecution: Agentplane_V1_ExecutionService.ServiceProtocol {
     let executed = Mutex<[Agentplane_V1_ExecuteRequest]>([])
     let resumed = Mutex<[Agentplane_V1_ResumeRequest]>([])
@@ -15,6 +16,11 @@ final class FakeExecution: Agentplane_V1_ExecutionService.ServiceProtocol {
     let running = Mutex<Set<String>>([])
     /// Set to let "hold on" runs finish.
     let released = Mutex(false)
+    /// Declared runs: id → (agent id, status as ListRuns reports it, status as GetRun reports it).
+    let runs = Mutex<[String: (agent: String, listed: Agentplane_V1_RunStatus, current: Agentplane_V1_RunStatus)]>(
+        [:])
+    /// ListRuns requests received.
+    let listed = Mutex<[Agentplane_V1_ListRunsRequest]>([])
 
     private static func event(_ runID: String, _ sequence: Int64, _ payload: Agentplane_V1_ExecutionEvent.OneOf_Payload)
         -> Agentplane_V1_ExecutionEvent
@@ -78,12 +84,13 @@ final class FakeExecution: Agentplane_V1_ExecutionService.ServiceProtocol {
     func getRun(request: Agentplane_V1_GetRunRequest, context: ServerContext) async throws
         -> Agentplane_V1_GetRunResponse
     {
-        guard running.withLock({ $0.contains(request.runID) }) else {
+        let declared = runs.withLock { $0[request.runID] }
+        guard running.withLock({ $0.contains(request.runID) }) || declared != nil else {
             throw RPCError(code: .notFound, message: "no run \(request.runID)")
         }
         var run = Agentplane_V1_Run()
         run.id = request.runID
-        run.status = .running
+        run.status = declared?.current ?? .running
         var response = Agentplane_V1_GetRunResponse()
         response.run = run
         return response
@@ -92,7 +99,20 @@ final class FakeExecution: Agentplane_V1_ExecutionService.ServiceProtocol {
     func listRuns(request: Agentplane_V1_ListRunsRequest, context: ServerContext) async throws
         -> Agentplane_V1_ListRunsResponse
     {
-        throw RPCError(code: .unimplemented, message: "fake execution")
+        listed.withLock { $0.append(request) }
+        var response = Agentplane_V1_ListRunsResponse()
+        response.runs = runs.withLock { runs in
+            runs.filter { _, run in
+                (request.agentID.isEmpty || run.agent == request.agentID)
+                    && (request.status == .unspecified || run.listed == request.status)
+            }.map { id, run in
+                var listed = Agentplane_V1_Run()
+                listed.id = id
+                listed.status = run.listed
+                return listed
+            }
+        }
+        return response
     }
 
     func cancelRun(request: Agentplane_V1_CancelRunRequest, context: ServerContext) async throws

@@ -18,87 +18,183 @@ struct RoleMatrixTests {
 
     static let humanBelowAdmin: Set<String> = ["builder", "member"]
 
-    static let cases: [Case] = [
-        Case(name: "WhoAmI", denied: []) { f, m, _ in _ = try await f.auth.whoAmI(.init(), metadata: m) },
-        Case(name: "GetTenant", denied: []) { f, m, _ in _ = try await f.tenants.getTenant(.init(), metadata: m) },
-        Case(name: "UpdateTenantSettings", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
-            _ = try await f.tenants.updateTenantSettings(.init(), metadata: m)
+    static let cases: [Case] =
+        [
+            Case(name: "WhoAmI", denied: []) { f, m, _ in _ = try await f.auth.whoAmI(.init(), metadata: m) },
+            Case(name: "GetTenant", denied: []) { f, m, _ in _ = try await f.tenants.getTenant(.init(), metadata: m) },
+            Case(name: "UpdateTenantSettings", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
+                _ = try await f.tenants.updateTenantSettings(.init(), metadata: m)
+            },
+            Case(name: "CreateUser", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
+                var request = Agentplane_V1_CreateUserRequest()
+                request.email = "new-\(UUID().uuidString.prefix(8))@example.com"
+                request.password = "new-user-password-1"
+                request.roles = [.member]
+                _ = try await f.users.createUser(request, metadata: m)
+            },
+            Case(name: "ListUsers", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
+                _ = try await f.users.listUsers(.init(), metadata: m)
+            },
+            Case(name: "GetUser(other)", denied: humanBelowAdmin.union(["service"])) { f, m, owner in
+                var request = Agentplane_V1_GetUserRequest()
+                request.userID = owner
+                _ = try await f.users.getUser(request, metadata: m)
+            },
+            Case(name: "UpdateUserRoles", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
+                var request = Agentplane_V1_UpdateUserRolesRequest()
+                request.userID = "missing"
+                request.roles = [.member]
+                _ = try await f.users.updateUserRoles(request, metadata: m)
+            },
+            Case(name: "DeleteUser", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
+                var request = Agentplane_V1_DeleteUserRequest()
+                request.userID = "missing"
+                _ = try await f.users.deleteUser(request, metadata: m)
+            },
+            Case(name: "CreateApiKey", denied: ["member", "service"]) { f, m, _ in
+                var request = Agentplane_V1_CreateApiKeyRequest()
+                request.name = "k"
+                request.roles = [.member]
+                _ = try await f.users.createApiKey(request, metadata: m)
+            },
+            Case(name: "ListApiKeys", denied: ["service"]) { f, m, _ in
+                _ = try await f.users.listApiKeys(.init(), metadata: m)
+            },
+            Case(name: "CreateAgent", denied: ["member", "service"]) { f, m, _ in
+                var request = Agentplane_V1_CreateAgentRequest()
+                request.name = "agent-\(UUID().uuidString.prefix(8))"
+                request.flowJSON = validFlow
+                _ = try await f.agents.createAgent(request, metadata: m)
+            },
+            Case(name: "UpdateAgent", denied: ["member", "service"]) { f, m, _ in
+                var request = Agentplane_V1_UpdateAgentRequest()
+                request.agentID = "missing"
+                request.name = "x"
+                request.flowJSON = validFlow
+                request.changeMessage = "m"
+                _ = try await f.agents.updateAgent(request, metadata: m)
+            },
+            Case(name: "RollbackAgent", denied: ["member", "service"]) { f, m, _ in
+                var request = Agentplane_V1_RollbackAgentRequest()
+                request.agentID = "missing"
+                request.toVersion = 1
+                _ = try await f.agents.rollbackAgent(request, metadata: m)
+            },
+            Case(name: "DeleteAgent", denied: ["member", "service"]) { f, m, _ in
+                var request = Agentplane_V1_DeleteAgentRequest()
+                request.agentID = "missing"
+                _ = try await f.agents.deleteAgent(request, metadata: m)
+            },
+            Case(name: "ValidateFlow", denied: ["member", "service"]) { f, m, _ in
+                var request = Agentplane_V1_ValidateFlowRequest()
+                request.flowJSON = validFlow
+                _ = try await f.agents.validateFlow(request, metadata: m)
+            },
+            Case(name: "GetAgent", denied: []) { f, m, _ in
+                var request = Agentplane_V1_GetAgentRequest()
+                request.agentID = "missing"
+                _ = try await f.agents.getAgent(request, metadata: m)
+            },
+            Case(name: "ListAgents", denied: []) { f, m, _ in _ = try await f.agents.listAgents(.init(), metadata: m) },
+            Case(name: "ListAgentVersions", denied: []) { f, m, _ in
+                var request = Agentplane_V1_ListAgentVersionsRequest()
+                request.agentID = "missing"
+                _ = try await f.agents.listAgentVersions(request, metadata: m)
+            },
+        ] + toolCases + conversationCases + documentCases
+
+    static let toolCases: [Case] = [
+        Case(name: "CreateTool", denied: ["member", "service"]) { f, m, _ in
+            _ = try await f.tools.createTool(
+                try toolRequest("tool-\(UUID().uuidString.prefix(8))", kind: .kbSearch), metadata: m)
         },
-        Case(name: "CreateUser", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
-            var request = Agentplane_V1_CreateUserRequest()
-            request.email = "new-\(UUID().uuidString.prefix(8))@example.com"
-            request.password = "new-user-password-1"
-            request.roles = [.member]
-            _ = try await f.users.createUser(request, metadata: m)
+        Case(name: "UpdateTool", denied: ["member", "service"]) { f, m, _ in
+            var request = Agentplane_V1_UpdateToolRequest()
+            request.toolID = "missing"
+            request.name = "renamed"
+            _ = try await f.tools.updateTool(request, metadata: m)
         },
-        Case(name: "ListUsers", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
-            _ = try await f.users.listUsers(.init(), metadata: m)
+        Case(name: "DeleteTool", denied: ["member", "service"]) { f, m, _ in
+            _ = try await f.tools.deleteTool(.init(toolID: "missing"), metadata: m)
         },
-        Case(name: "GetUser(other)", denied: humanBelowAdmin.union(["service"])) { f, m, owner in
-            var request = Agentplane_V1_GetUserRequest()
-            request.userID = owner
-            _ = try await f.users.getUser(request, metadata: m)
+        Case(name: "GetTool", denied: []) { f, m, _ in
+            _ = try await f.tools.getTool(.init(toolID: "missing"), metadata: m)
         },
-        Case(name: "UpdateUserRoles", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
-            var request = Agentplane_V1_UpdateUserRolesRequest()
-            request.userID = "missing"
-            request.roles = [.member]
-            _ = try await f.users.updateUserRoles(request, metadata: m)
+        Case(name: "ListTools", denied: []) { f, m, _ in _ = try await f.tools.listTools(.init(), metadata: m) },
+        Case(name: "ExecuteTool", denied: ["member"]) { f, m, _ in
+            var request = Agentplane_V1_ExecuteToolRequest()
+            request.toolID = "missing"
+            _ = try await f.tools.executeTool(request, metadata: m)
         },
-        Case(name: "DeleteUser", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
-            var request = Agentplane_V1_DeleteUserRequest()
-            request.userID = "missing"
-            _ = try await f.users.deleteUser(request, metadata: m)
-        },
-        Case(name: "CreateApiKey", denied: ["member", "service"]) { f, m, _ in
-            var request = Agentplane_V1_CreateApiKeyRequest()
-            request.name = "k"
-            request.roles = [.member]
-            _ = try await f.users.createApiKey(request, metadata: m)
-        },
-        Case(name: "ListApiKeys", denied: ["service"]) { f, m, _ in
-            _ = try await f.users.listApiKeys(.init(), metadata: m)
-        },
-        Case(name: "CreateAgent", denied: ["member", "service"]) { f, m, _ in
-            var request = Agentplane_V1_CreateAgentRequest()
-            request.name = "agent-\(UUID().uuidString.prefix(8))"
-            request.flowJSON = validFlow
-            _ = try await f.agents.createAgent(request, metadata: m)
-        },
-        Case(name: "UpdateAgent", denied: ["member", "service"]) { f, m, _ in
-            var request = Agentplane_V1_UpdateAgentRequest()
+    ]
+
+    static let conversationCases: [Case] = [
+        Case(name: "CreateConversation", denied: ["service"]) { f, m, _ in
+            var request = Agentplane_V1_CreateConversationRequest()
             request.agentID = "missing"
-            request.name = "x"
-            request.flowJSON = validFlow
-            request.changeMessage = "m"
-            _ = try await f.agents.updateAgent(request, metadata: m)
+            _ = try await f.conversations.createConversation(request, metadata: m)
         },
-        Case(name: "RollbackAgent", denied: ["member", "service"]) { f, m, _ in
-            var request = Agentplane_V1_RollbackAgentRequest()
-            request.agentID = "missing"
-            request.toVersion = 1
-            _ = try await f.agents.rollbackAgent(request, metadata: m)
+        Case(name: "GetConversation", denied: []) { f, m, _ in
+            _ = try await f.conversations.getConversation(.init(conversationID: "missing"), metadata: m)
         },
-        Case(name: "DeleteAgent", denied: ["member", "service"]) { f, m, _ in
-            var request = Agentplane_V1_DeleteAgentRequest()
-            request.agentID = "missing"
-            _ = try await f.agents.deleteAgent(request, metadata: m)
+        Case(name: "ListConversations", denied: []) { f, m, _ in
+            _ = try await f.conversations.listConversations(.init(), metadata: m)
         },
-        Case(name: "ValidateFlow", denied: ["member", "service"]) { f, m, _ in
-            var request = Agentplane_V1_ValidateFlowRequest()
-            request.flowJSON = validFlow
-            _ = try await f.agents.validateFlow(request, metadata: m)
+        Case(name: "ListConversations(all_users)", denied: ["builder", "member"]) { f, m, _ in
+            var request = Agentplane_V1_ListConversationsRequest()
+            request.allUsers = true
+            _ = try await f.conversations.listConversations(request, metadata: m)
         },
-        Case(name: "GetAgent", denied: []) { f, m, _ in
-            var request = Agentplane_V1_GetAgentRequest()
-            request.agentID = "missing"
-            _ = try await f.agents.getAgent(request, metadata: m)
+        Case(name: "ListMessages", denied: []) { f, m, _ in
+            var request = Agentplane_V1_ListMessagesRequest()
+            request.conversationID = "missing"
+            _ = try await f.conversations.listMessages(request, metadata: m)
         },
-        Case(name: "ListAgents", denied: []) { f, m, _ in _ = try await f.agents.listAgents(.init(), metadata: m) },
-        Case(name: "ListAgentVersions", denied: []) { f, m, _ in
-            var request = Agentplane_V1_ListAgentVersionsRequest()
-            request.agentID = "missing"
-            _ = try await f.agents.listAgentVersions(request, metadata: m)
+        Case(name: "SendMessage", denied: ["service"]) { f, m, _ in
+            var request = Agentplane_V1_SendMessageRequest()
+            request.conversationID = "missing"
+            request.content = "hello"
+            try await f.conversations.sendMessage(request, metadata: m) { stream in for try await _ in stream {} }
+        },
+        Case(name: "ResumeConversation", denied: ["service"]) { f, m, _ in
+            var request = Agentplane_V1_ResumeConversationRequest()
+            request.conversationID = "missing"
+            request.input = Agentplane_V1_HumanInput(interruptID: "int-1", text: "yes")
+            try await f.conversations.resumeConversation(request, metadata: m) { stream in for try await _ in stream {}
+            }
+        },
+        Case(name: "AppendMessage", denied: ["owner", "admin", "builder", "member"]) { f, m, _ in
+            var request = Agentplane_V1_AppendMessageRequest()
+            request.conversationID = "missing"
+            request.role = .assistant
+            request.content = "answer"
+            _ = try await f.conversations.appendMessage(request, metadata: m)
+        },
+    ]
+
+    static let documentCases: [Case] = [
+        Case(name: "UploadDocument", denied: ["member", "service"]) { f, m, _ in
+            _ = try await f.documents.uploadDocument(metadata: m) { writer in
+                var header = Agentplane_V1_UploadDocumentMetadata()
+                header.name = "matrix.md"
+                header.skipIndexing = true
+                try await writer.write(.init(part: .metadata(header)))
+                try await writer.write(.init(part: .chunk(Data("# Matrix".utf8))))
+            }
+        },
+        Case(name: "DeleteDocument", denied: ["member", "service"]) { f, m, _ in
+            _ = try await f.documents.deleteDocument(.init(documentID: "missing"), metadata: m)
+        },
+        Case(name: "GetDocument", denied: []) { f, m, _ in
+            _ = try await f.documents.getDocument(.init(documentID: "missing"), metadata: m)
+        },
+        Case(name: "ListDocuments", denied: []) { f, m, _ in
+            _ = try await f.documents.listDocuments(.init(), metadata: m)
+        },
+        Case(name: "DownloadDocument", denied: []) { f, m, _ in
+            try await f.documents.downloadDocument(.init(documentID: "missing"), metadata: m) { stream in
+                for try await _ in stream {}
+            }
         },
     ]
 
@@ -246,6 +342,120 @@ struct RoleMatrixTests {
         #expect(user?.roles == [.builder])
         #expect(
             await statusCode { try await fixture.auth.whoAmI(.init(), metadata: bearerMetadata(key.secret)) } == .ok)
+        try await fixture.stop()
+    }
+
+    @Test func anotherTenantsToolsConversationsAndDocumentsAreNotFound() async throws {
+        let fixture = try await ControlFixture.start()
+        let tenantA = try await fixture.createTenant()
+        let tenantB = try await fixture.createTenant()
+        let ownerA = try await fixture.ownerMetadata(tenantA)
+        let ownerB = try await fixture.ownerMetadata(tenantB)
+        let serviceB = try await serviceBearer(service: "execution", tenant: tenantB.id)
+
+        let tool = try #require(
+            try await fixture.tools.createTool(try toolRequest("a-tool", kind: .kbSearch), metadata: ownerA).tool)
+        var createAgent = Agentplane_V1_CreateAgentRequest()
+        createAgent.name = "a-agent"
+        createAgent.flowJSON = validFlow
+        let agent = try #require(try await fixture.agents.createAgent(createAgent, metadata: ownerA).agent)
+        var createConversation = Agentplane_V1_CreateConversationRequest()
+        createConversation.agentID = agent.id
+        let conversation = try #require(
+            try await fixture.conversations.createConversation(createConversation, metadata: ownerA).conversation)
+        let document = try #require(
+            try await fixture.documents.uploadDocument(metadata: ownerA) { writer in
+                var header = Agentplane_V1_UploadDocumentMetadata()
+                header.name = "a-secret.md"
+                header.skipIndexing = true
+                try await writer.write(.init(part: .metadata(header)))
+                try await writer.write(.init(part: .chunk(Data("# Only for A".utf8))))
+            }.document)
+
+        // Tools: by id and by name.
+        for reference in [tool.id, tool.name] {
+            #expect(
+                await statusCode { try await fixture.tools.getTool(.init(toolID: reference), metadata: ownerB) }
+                    == .notFound)
+            var execute = Agentplane_V1_ExecuteToolRequest()
+            execute.toolID = reference
+            execute.arguments = try protoStruct(#"{"query": "q"}"#)
+            #expect(await statusCode { try await fixture.tools.executeTool(execute, metadata: serviceB) } == .notFound)
+        }
+        var updateTool = Agentplane_V1_UpdateToolRequest()
+        updateTool.toolID = tool.id
+        updateTool.name = "hijacked"
+        updateTool.enabled = false
+        #expect(await statusCode { try await fixture.tools.updateTool(updateTool, metadata: ownerB) } == .notFound)
+        #expect(
+            await statusCode { try await fixture.tools.deleteTool(.init(toolID: tool.id), metadata: ownerB) }
+                == .notFound)
+        #expect(try await fixture.tools.listTools(.init(), metadata: ownerB).tools.isEmpty)
+
+        // Conversations.
+        let conversationID = Agentplane_V1_GetConversationRequest(conversationID: conversation.id)
+        #expect(
+            await statusCode { try await fixture.conversations.getConversation(conversationID, metadata: ownerB) }
+                == .notFound)
+        var messages = Agentplane_V1_ListMessagesRequest()
+        messages.conversationID = conversation.id
+        #expect(
+            await statusCode { try await fixture.conversations.listMessages(messages, metadata: serviceB) } == .notFound
+        )
+        var send = Agentplane_V1_SendMessageRequest()
+        send.conversationID = conversation.id
+        send.content = "let me in"
+        #expect(
+            await statusCode {
+                try await fixture.conversations.sendMessage(send, metadata: ownerB) { stream in
+                    for try await _ in stream {}
+                }
+            } == .notFound)
+        var resume = Agentplane_V1_ResumeConversationRequest()
+        resume.conversationID = conversation.id
+        resume.input = Agentplane_V1_HumanInput(interruptID: "int-1", text: "yes")
+        #expect(
+            await statusCode {
+                try await fixture.conversations.resumeConversation(resume, metadata: ownerB) { stream in
+                    for try await _ in stream {}
+                }
+            } == .notFound)
+        var append = Agentplane_V1_AppendMessageRequest()
+        append.conversationID = conversation.id
+        append.role = .assistant
+        append.content = "planted"
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(append, metadata: serviceB) } == .notFound)
+        var allConversations = Agentplane_V1_ListConversationsRequest()
+        allConversations.allUsers = true
+        #expect(
+            try await fixture.conversations.listConversations(allConversations, metadata: ownerB).conversations.isEmpty)
+
+        // Documents.
+        let documentID = Agentplane_V1_GetDocumentRequest(documentID: document.id)
+        #expect(await statusCode { try await fixture.documents.getDocument(documentID, metadata: ownerB) } == .notFound)
+        #expect(
+            await statusCode {
+                try await fixture.documents.downloadDocument(.init(documentID: document.id), metadata: serviceB) {
+                    stream in for try await _ in stream {}
+                }
+            } == .notFound)
+        #expect(
+            await statusCode {
+                try await fixture.documents.deleteDocument(.init(documentID: document.id), metadata: ownerB)
+            }
+                == .notFound)
+        #expect(try await fixture.documents.listDocuments(.init(), metadata: ownerB).documents.isEmpty)
+
+        // Tenant A is unchanged.
+        let toolA = try await fixture.tools.getTool(.init(toolID: tool.id), metadata: ownerA).tool
+        #expect(toolA?.name == "a-tool" && toolA?.revision == 1 && toolA?.enabled == true)
+        let conversationA = try await fixture.conversations.getConversation(conversationID, metadata: ownerA)
+        #expect(conversationA.conversation?.status == .idle)
+        #expect(try await fixture.conversations.listMessages(messages, metadata: ownerA).messages.isEmpty)
+        #expect(try await fixture.documents.getDocument(documentID, metadata: ownerA).document?.name == "a-secret.md")
+        #expect(
+            try await fixture.documents.listDocuments(.init(), metadata: ownerA).documents.map(\.id) == [document.id])
         try await fixture.stop()
     }
 }

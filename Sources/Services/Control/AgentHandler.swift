@@ -6,18 +6,21 @@ import Runtime
 import RuntimePostgres
 import RuntimeSecurity
 
-/// AgentService: agents with immutable versions; every save validates the flow.
+/// AgentService: agents with immutable versions; every save validates the flow and checks
+/// that the tools it references exist in the tenant.
 struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
     let context: ControlContext
+    /// The execution service, asked before a delete whether a run of the agent is in progress.
+    let peers: PeerClients
     static let maximumFlowBytes = 1 << 20
 
     func createAgent(request: Agentplane_V1_CreateAgentRequest, context server: ServerContext) async throws
         -> Agentplane_V1_CreateAgentResponse
     {
         let caller = try AuthContext.require(minimum: .builder)
-        let definition = try await Self.definition(
+        let definition = try await definition(
             name: request.name, description: request.description, flowJSON: request.flowJSON, tags: request.tags,
-            metadata: request.metadata)
+            metadata: request.metadata, tenant: caller.tenantID)
         if request.changeMessage.count > 2000 {
             throw RPCErrors.invalid("change_message", "TOO_LONG", "change_message must be at most 2000 characters")
         }
@@ -83,9 +86,9 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
     {
         let caller = try AuthContext.require(minimum: .builder)
         try Self.requireID(request.agentID)
-        let definition = try await Self.definition(
+        let definition = try await definition(
             name: request.name, description: request.description, flowJSON: request.flowJSON, tags: request.tags,
-            metadata: request.metadata)
+            metadata: request.metadata, tenant: caller.tenantID)
         try RPCErrors.requireText(request.changeMessage, field: "change_message", maximum: 2000)
         let agent: Agentplane_V1_Agent
         do {
@@ -158,7 +161,7 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
                     throw RPCErrors.invalid(
                         "to_version", "IS_LATEST", "version \(request.toVersion) is already the latest version")
                 }
-                let validation = try await Self.validate(old.flowJSON)
+                let validation = try await check(old.flowJSON, tenant: caller.tenantID, in: session)
                 if !validation.isValid {
                     throw RPCError.withDetails(
                         .failedPrecondition,
@@ -187,6 +190,11 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
     {
         let caller = try AuthContext.require(minimum: .builder)
         try Self.requireID(request.agentID)
+        let exists = try await context.transaction(tenant: caller.tenantID) { session in
+            try await AgentStore(session: session, tenant: caller.tenantID).agent(id: request.agentID) != nil
+        }
+        guard exists else { throw RPCErrors.notFound("agent", request.agentID) }
+        try await requireNoActiveRun(agentID: request.agentID)
         let deleted = try await context.transaction(tenant: caller.tenantID) { session in
             try await AgentStore(session: session, tenant: caller.tenantID).delete(id: request.agentID)
         }
@@ -199,9 +207,11 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
     func validateFlow(request: Agentplane_V1_ValidateFlowRequest, context server: ServerContext) async throws
         -> Agentplane_V1_ValidateFlowResponse
     {
-        try AuthContext.require(minimum: .builder)
+        let caller = try AuthContext.require(minimum: .builder)
         try Self.checkSize(request.flowJSON)
-        let validation = try await Self.validate(request.flowJSON)
+        let validation = try await context.transaction(tenant: caller.tenantID) { session in
+            try await check(request.flowJSON, tenant: caller.tenantID, in: session)
+        }
         var response = Agentplane_V1_ValidateFlowResponse()
         response.valid = validation.isValid
         response.errors = validation.errors.map(Self.violation)
@@ -247,9 +257,91 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
         RPCError(code: .alreadyExists, message: "an agent named \"\(name.prefix(200))\" exists in this tenant")
     }
 
-    /// FlowEngine's validator, off the event loop (a flow may be 1 MiB).
-    private static func validate(_ json: String) async throws -> FlowValidation {
-        try await Offload.run { FlowValidator.validate(json: json) }
+    /// FlowEngine's validator, off the event loop (a flow may be 1 MiB), plus one `UNKNOWN_TOOL`
+    /// error per `tool` node whose `tool` is neither the id nor the name of a tool of the tenant
+    /// (disabled tools count: enabling one is a change of the tool, not of the flow).
+    private func check(_ json: String, tenant: String, in session: PostgresSession) async throws -> FlowCheck {
+        let (validation, references) = try await Offload.run {
+            (FlowValidator.validate(json: json), Self.toolReferences(json))
+        }
+        var errors = validation.errors
+        if !references.isEmpty {
+            let known = try await ToolStore(session: session, tenant: tenant).existing(
+                references: Array(Set(references.map(\.tool))))
+            for reference in references where !known.contains(reference.tool) {
+                errors.append(
+                    FlowIssue(
+                        path: reference.path, code: "UNKNOWN_TOOL",
+                        message: "no tool has the id or name '\(reference.tool.prefix(200))' in this tenant; "
+                            + "create it first"))
+            }
+        }
+        return FlowCheck(errors: errors, warnings: validation.warnings)
+    }
+
+    /// The `tool` nodes' references (an id or a name) with the JSON path of each, in the
+    /// validator's shape (`$.nodes[3].tool`).
+    static func toolReferences(_ json: String) -> [(path: String, tool: String)] {
+        guard let nodes = (try? JSONValue.parse(json))?["nodes"]?.arrayValue else { return [] }
+        return nodes.enumerated().compactMap { index, node in
+            guard node["kind"]?.stringValue == "tool", let tool = node["tool"]?.stringValue, !tool.isEmpty else {
+                return nil
+            }
+            return ("$.nodes[\(index)].tool", tool)
+        }
+    }
+
+    /// Refuses (FAILED_PRECONDITION) while a run of the agent is pending, running or waiting for
+    /// input, as the execution service reports it. When that service cannot be asked the answer
+    /// is UNAVAILABLE and nothing is deleted: deleting blindly could pull the agent from under a
+    /// run. Conversations are not enough to know: runs also start without one (Execute with an
+    /// agent reference).
+    private func requireNoActiveRun(agentID: String) async throws {
+        var active: Agentplane_V1_Run?
+        do {
+            let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))
+            for status in [Agentplane_V1_RunStatus.running, .pending, .waitingForInput] where active == nil {
+                var request = Agentplane_V1_ListRunsRequest()
+                request.agentID = agentID
+                request.status = status
+                request.pageSize = 10
+                // Pages on only while every run seen was a wait that turned out expired.
+                repeat {
+                    let page = try await client.listRuns(request)
+                    for run in page.runs where active == nil {
+                        active = status == .waitingForInput ? try await stillWaiting(run, client: client) : run
+                    }
+                    request.pageToken = page.nextPageToken
+                } while active == nil && !request.pageToken.isEmpty
+            }
+        } catch {
+            let reason = (error as? RPCError).map { "\($0.code): \($0.message)" } ?? "\(error)"
+            throw RPCError(
+                code: .unavailable,
+                message: "cannot ask the execution service whether a run of this agent is in progress (\(reason)); "
+                    + "nothing was deleted, retry")
+        }
+        if let run = active {
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "run \(run.id) of this agent is in progress (\(run.status)); "
+                    + "wait for it to end or cancel it (ExecutionService.CancelRun), then delete the agent")
+        }
+    }
+
+    /// A waiting run as GetRun sees it, nil once over: ListRuns reports the stored status, while
+    /// GetRun also ends a run whose input wait expired (the execution service's input TTL).
+    private func stillWaiting(_ run: Agentplane_V1_Run, client: Agentplane_V1_ExecutionService.Client)
+        async throws -> Agentplane_V1_Run?
+    {
+        var request = Agentplane_V1_GetRunRequest()
+        request.runID = run.id
+        do {
+            guard let current = try await client.getRun(request).run else { return nil }
+            return [.pending, .running, .waitingForInput].contains(current.status) ? current : nil
+        } catch let error as RPCError where error.code == .notFound {
+            return nil
+        }
     }
 
     static func violation(_ issue: FlowIssue) -> Agentplane_V1_FieldViolation {
@@ -260,9 +352,10 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
         return violation
     }
 
-    /// The checked definition of a save: name, sizes, and a valid flow.
-    private static func definition(
-        name: String, description: String, flowJSON: String, tags: [String], metadata: [String: String]
+    /// The checked definition of a save: name, sizes, and a valid flow whose tools exist.
+    private func definition(
+        name: String, description: String, flowJSON: String, tags: [String], metadata: [String: String],
+        tenant: String
     ) async throws -> AgentDefinition {
         try RPCErrors.requireText(name, field: "name")
         if description.count > 10_000 {
@@ -275,10 +368,12 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
             throw RPCErrors.invalid(
                 "metadata", "TOO_LARGE", "at most 100 entries, keys ≤ 200, values ≤ 2000 characters")
         }
-        try checkSize(flowJSON)
-        let validation = try await validate(flowJSON)
+        try Self.checkSize(flowJSON)
+        let validation = try await context.transaction(tenant: tenant) { session in
+            try await check(flowJSON, tenant: tenant, in: session)
+        }
         if !validation.isValid {
-            let violations = validation.errors.map(violation)
+            let violations = validation.errors.map(Self.violation)
             throw RPCError.withDetails(
                 .invalidArgument,
                 "flow_json fails validation: " + validation.errors.map(\.description).joined(separator: "; "),
@@ -289,4 +384,11 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
         return AgentDefinition(
             name: name, description: description, flowJSON: flowJSON, tags: unique, metadata: metadata)
     }
+}
+
+/// The outcome of checking a flow for a save: the validator's issues plus unknown tools.
+struct FlowCheck: Sendable {
+    var errors: [FlowIssue]
+    var warnings: [FlowIssue]
+    var isValid: Bool { errors.isEmpty }
 }

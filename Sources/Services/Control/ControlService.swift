@@ -7,8 +7,8 @@ import RuntimeSecurity
 /// The control plane: tenants, users, sign-in, API keys, agents, tools, conversations and documents.
 public enum ControlService {
     /// What `ServiceHost` runs: schema `control`, its migrations, the Auth, Tenant, User, Agent,
-    /// Tool, Conversation and Document services, the API key verifier, and the start-up bootstrap
-    /// of the first tenant.
+    /// Tool, Conversation and Document services, the API key verifier, the start-up bootstrap
+    /// of the first tenant, and the sweep that restarts documents' lost indexing.
     public static var definition: ServiceDefinition {
         ServiceDefinition(
             name: "control", schema: "control", migrations: migrations, authPolicy: authPolicy,
@@ -21,17 +21,20 @@ public enum ControlService {
                     events: DomainEvents(redis: environment.redis, logger: environment.logger),
                     logger: environment.logger)
                 try await bootstrap(settings, context: context)
+                let indexer = DocumentIndexer(context: context, peers: environment.peers)
                 return ServiceAssembly(
                     services: [
                         AuthHandler(
                             context: context, limiter: LoginRateLimiter(redis: environment.redis, settings: settings)),
-                        TenantHandler(context: context), UserHandler(context: context), AgentHandler(context: context),
+                        TenantHandler(context: context), UserHandler(context: context),
+                        AgentHandler(context: context, peers: environment.peers),
                         ToolHandler(
                             context: context, secretBox: environment.secretBox,
                             executor: ToolExecutor(peers: environment.peers, http: environment.http)),
                         ConversationHandler(context: context, peers: environment.peers),
-                        DocumentHandler(context: context, peers: environment.peers),
+                        DocumentHandler(context: context, peers: environment.peers, indexer: indexer),
                     ],
+                    backgroundTasks: [{ await indexer.run() }],
                     apiKeyVerifier: ControlAPIKeyVerifier(pool: environment.postgres))
             })
     }

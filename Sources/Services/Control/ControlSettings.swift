@@ -24,6 +24,12 @@ public struct ControlSettings: Sendable {
     /// Largest document UploadDocument accepts, whatever a tenant's `max_document_bytes` says
     /// (`DOCUMENT_MAX_BYTES`).
     public var documentMaxBytes: Int = 20 << 20
+    /// How long a conversation may stay RUNNING before its run reported an id; after that a
+    /// SendMessage takes it for a run lost in a crash and releases it (`CONVERSATION_STALE_AFTER`).
+    public var conversationStaleAfter: Duration = .seconds(120)
+    /// How long a document may stay PROCESSING before the sweep takes its indexing for lost and
+    /// starts it again (`DOCUMENT_INDEX_STALE_AFTER`).
+    public var documentIndexStaleAfter: Duration = .seconds(600)
 
     /// Reads the keys, recording bad values in the reader so they are reported with the common ones.
     public static func read(_ reader: inout ConfigReader) -> ControlSettings {
@@ -44,8 +50,11 @@ public struct ControlSettings: Sendable {
         let access = reader.duration("ACCESS_TOKEN_TTL", default: .seconds(900))
         let refresh = reader.duration("REFRESH_TOKEN_TTL", default: .seconds(30 * 24 * 3600))
         let documentMaxBytes = reader.int("DOCUMENT_MAX_BYTES", default: 20 << 20, range: 1024...(512 << 20))
+        let conversationStale = reader.duration("CONVERSATION_STALE_AFTER", default: .seconds(120))
+        let indexStale = reader.duration("DOCUMENT_INDEX_STALE_AFTER", default: .seconds(600))
         for (key, value) in [
             ("LOGIN_FAILURE_WINDOW", window), ("ACCESS_TOKEN_TTL", access), ("REFRESH_TOKEN_TTL", refresh),
+            ("CONVERSATION_STALE_AFTER", conversationStale), ("DOCUMENT_INDEX_STALE_AFTER", indexStale),
         ]
         where value < .seconds(1) {
             reader.recordProblem(key, "\(key) must be at least one second")
@@ -54,6 +63,14 @@ public struct ControlSettings: Sendable {
             bootstrapToken: token, bootstrapTenantSlug: slug, bootstrapOwnerEmail: email,
             bootstrapOwnerPassword: password, loginMaxFailures: failures,
             loginMaxFailuresPerAddress: perAddress, loginWindow: window,
-            accessTokenTTL: access, refreshTokenTTL: refresh, documentMaxBytes: documentMaxBytes)
+            accessTokenTTL: access, refreshTokenTTL: refresh, documentMaxBytes: documentMaxBytes,
+            conversationStaleAfter: conversationStale, documentIndexStaleAfter: indexStale)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for SQL intervals (`$n::int8 * interval '1 millisecond'`).
+    var controlMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -303,11 +303,26 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     /// A conversation left RUNNING by a relay that never saw its run end (the control plane
     /// restarted mid-run): when the execution service says that run is over or unknown, the
     /// conversation is IDLE again. A run it reports in progress keeps it RUNNING (ABORTED).
+    /// Without a run id (a crash between saving the message and the run's first event) there is
+    /// no run to ask about: RUNNING for longer than CONVERSATION_STALE_AFTER releases it.
     private func reconcile(_ conversationID: String, caller: AuthContext) async throws {
         let current = try await context.transaction(tenant: caller.tenantID) { session in
             try await visible(conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
         }
-        guard current.status == .running, !current.activeRunID.isEmpty else { return }
+        guard current.status == .running else { return }
+        if current.activeRunID.isEmpty {
+            let bound = context.settings.conversationStaleAfter
+            let released = try await context.transaction(tenant: caller.tenantID) { session in
+                try await ConversationStore(session: session, tenant: caller.tenantID).releaseUnstarted(
+                    id: conversationID, olderThanMilliseconds: bound.controlMilliseconds)
+            }
+            if released {
+                context.logger.warning(
+                    "conversation released: RUNNING without a run id for longer than CONVERSATION_STALE_AFTER",
+                    metadata: ["conversation": "\(conversationID)"])
+            }
+            return
+        }
         let over: Bool
         do {
             let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))

@@ -100,6 +100,21 @@ struct ConversationStore: Sendable {
         ).isEmpty)
     }
 
+    /// Marks a conversation IDLE that has been RUNNING without a run id for at least
+    /// `olderThanMilliseconds` (its last change is that old); false when it is not in that state.
+    func releaseUnstarted(id: String, olderThanMilliseconds: Int64) async throws -> Bool {
+        !(try await session.query(
+            """
+            UPDATE control.conversations SET status = $3, active_run_id = '', pending_interrupt = ''::bytea,
+                updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND status = $4 AND active_run_id = ''
+              AND updated_at <= now() - $5::int8 * interval '1 millisecond'
+            RETURNING id
+            """, tenant, id, Int(Agentplane_V1_ConversationStatus.idle.rawValue),
+            Int(Agentplane_V1_ConversationStatus.running.rawValue), olderThanMilliseconds
+        ).isEmpty)
+    }
+
     /// Saves a message and moves the conversation's activity; the title defaults to the first user message.
     func append(id: String, _ message: NewMessage) async throws -> Agentplane_V1_Message {
         let rows = try await session.query(

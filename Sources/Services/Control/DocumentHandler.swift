@@ -10,6 +10,7 @@ import RuntimeSecurity
 struct DocumentHandler: Agentplane_V1_DocumentService.ServiceProtocol {
     let context: ControlContext
     let peers: PeerClients
+    let indexer: DocumentIndexer
     static let maximumChunkBytes = 1 << 20
     static let downloadChunkBytes = 256 * 1024
     /// Text formats the knowledge base indexes; other types are stored only.
@@ -90,7 +91,7 @@ struct DocumentHandler: Agentplane_V1_DocumentService.ServiceProtocol {
         if stored.status == .processing {
             let text = String(decoding: content, as: UTF8.self)
             // Inherits the caller's identity, so the KB call carries a service token for this tenant.
-            Task { await index(stored, text: text, caller: caller) }
+            Task { await indexer.index(stored, text: text, caller: caller) }
         }
         var response = Agentplane_V1_UploadDocumentResponse()
         response.document = stored
@@ -182,77 +183,6 @@ struct DocumentHandler: Agentplane_V1_DocumentService.ServiceProtocol {
             try await response.write(.init(part: .chunk(Data(part))))
             offset += part.count
         }
-    }
-
-    // MARK: - Indexing
-
-    /// Streams the text to the knowledge base and records the outcome; if the document was
-    /// deleted meanwhile, its new chunks are removed again.
-    private func index(_ document: Agentplane_V1_Document, text: String, caller: AuthContext) async {
-        let tenant = caller.tenantID
-        var status = Agentplane_V1_DocumentStatus.ready
-        var message = ""
-        var chunks: Int32 = 0
-        let client: Agentplane_V1_KnowledgeBaseService.Client
-        do {
-            client = Agentplane_V1_KnowledgeBaseService.Client(try peers.client(for: .kbSearch))
-            var header = Agentplane_V1_IndexDocumentHeader()
-            header.documentID = document.id
-            header.title = document.name
-            header.tags = document.tags
-            header.contentType = document.contentType
-            let pieces = Self.pieces(text, maximumBytes: Self.maximumChunkBytes)
-            let first = header
-            let response = try await client.indexDocument { writer in
-                try await writer.write(.init(part: .header(first)))
-                for piece in pieces { try await writer.write(.init(part: .text(piece))) }
-            }
-            chunks = response.chunkCount
-        } catch {
-            status = .failed
-            message = "indexing failed: \((error as? RPCError)?.message ?? "\(error)")"
-            context.logger.warning(
-                "document indexing failed", metadata: ["document": "\(document.id)", "error": "\(error)"])
-        }
-        do {
-            let stillThere = try await context.transaction(tenant: tenant) { session in
-                try await DocumentStore(session: session, tenant: tenant).setStatus(
-                    id: document.id, status, message: message, chunks: chunks)
-            }
-            if !stillThere, status == .ready {
-                var remove = Agentplane_V1_DeleteIndexedDocumentRequest()
-                remove.documentID = document.id
-                _ = try? await Agentplane_V1_KnowledgeBaseService.Client(try peers.client(for: .kbSearch))
-                    .deleteDocument(remove)
-                return
-            }
-        } catch {
-            context.logger.error(
-                "document status not recorded", metadata: ["document": "\(document.id)", "error": "\(error)"])
-            return
-        }
-        await context.events.publish(
-            tenant: tenant, type: status == .ready ? "document.indexed" : "document.index_failed", subject: document.id,
-            actor: caller.effectiveUserID, fields: ["chunk_count": String(chunks)])
-    }
-
-    /// Splits text into pieces of at most `maximumBytes` UTF-8 bytes, never inside a character.
-    static func pieces(_ text: String, maximumBytes: Int) -> [String] {
-        var pieces: [String] = []
-        var current = ""
-        var size = 0
-        for character in text {
-            let length = character.utf8.count
-            if size + length > maximumBytes, !current.isEmpty {
-                pieces.append(current)
-                current = ""
-                size = 0
-            }
-            current.append(character)
-            size += length
-        }
-        if !current.isEmpty { pieces.append(current) }
-        return pieces
     }
 
     // MARK: - Helpers

@@ -47,6 +47,13 @@ struct DocumentStore: Sendable {
         return try row.decode("part", as: [UInt8].self)
     }
 
+    /// The whole content, for indexing again.
+    func content(id: String) async throws -> [UInt8]? {
+        try await session.query(
+            "SELECT content FROM control.documents WHERE tenant_id = $1 AND id = $2", tenant, id
+        ).first.map { try $0.decode("content", as: [UInt8].self) }
+    }
+
     /// Newest first after the cursor (created µs, id); one extra row tells a next page exists.
     func list(
         tags: [String], status: Agentplane_V1_DocumentStatus, nameContains: String, after: (Int64, String)?, limit: Int
@@ -86,6 +93,18 @@ struct DocumentStore: Sendable {
                 indexed_at = CASE WHEN $3 = \(Agentplane_V1_DocumentStatus.ready.rawValue) THEN now() ELSE NULL END
             WHERE tenant_id = $1 AND id = $2 RETURNING id
             """, tenant, id, Int(status.rawValue), message, Int(chunks)
+        ).isEmpty)
+    }
+
+    /// Marks a document still PROCESSING as FAILED with `message`; false when it is no longer
+    /// PROCESSING (indexed meanwhile, or deleted).
+    func failProcessing(id: String, message: String) async throws -> Bool {
+        !(try await session.query(
+            """
+            UPDATE control.documents SET status = $3, status_message = $4, indexed_at = NULL
+            WHERE tenant_id = $1 AND id = $2 AND status = $5 RETURNING id
+            """, tenant, id, Int(Agentplane_V1_DocumentStatus.failed.rawValue), message,
+            Int(Agentplane_V1_DocumentStatus.processing.rawValue)
         ).isEmpty)
     }
 

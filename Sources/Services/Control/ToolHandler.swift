@@ -48,7 +48,7 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
     func getTool(request: Agentplane_V1_GetToolRequest, context server: ServerContext) async throws
         -> Agentplane_V1_GetToolResponse
     {
-        let caller = try AuthContext.require(minimum: .member)
+        let caller = try Self.reader()
         try Self.requireID(request.toolID)
         let stored = try await context.transaction(tenant: caller.tenantID) { session in
             try await ToolStore(session: session, tenant: caller.tenantID).tool(idOrName: request.toolID)
@@ -62,7 +62,7 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
     func listTools(request: Agentplane_V1_ListToolsRequest, context server: ServerContext) async throws
         -> Agentplane_V1_ListToolsResponse
     {
-        let caller = try AuthContext.require(minimum: .member)
+        let caller = try Self.reader()
         let limit = try Pagination.pageSize(request.pageSize)
         let filters = "tools|\(request.kind.rawValue)"
         let after = try Pagination.cursor(from: request.pageToken, filters: filters)?.first
@@ -279,6 +279,14 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         await context.events.publish(
             tenant: caller.tenantID, type: type, subject: tool.id, actor: caller.effectiveUserID,
             fields: ["revision": String(tool.revision), "kind": "\(tool.kind)"])
+    }
+
+    /// Readers: member or above, or a service token (the policy lets those through, and a flow's
+    /// run may look a tool up).
+    private static func reader() throws -> AuthContext {
+        guard let caller = AuthContext.current else { throw RPCErrors.unauthenticated }
+        if caller.role == .service { return caller }
+        return try AuthContext.require(minimum: .member)
     }
 
     private static func requireID(_ id: String) throws {

@@ -88,6 +88,18 @@ struct ToolStore: Sendable {
         ).first.map(Self.tool)
     }
 
+    /// Which of `references` name a tool of the tenant, by id or by name (one query for a flow's tools).
+    func existing(references: [String]) async throws -> Set<String> {
+        Set(
+            try await session.query(
+                """
+                SELECT r.reference FROM jsonb_array_elements_text($2::jsonb) AS r(reference)
+                WHERE EXISTS (
+                    SELECT 1 FROM control.tools t WHERE t.tenant_id = $1 AND (t.id = r.reference OR t.name = r.reference))
+                """, tenant, RowDecoding.json(references)
+            ).map { try $0.decode("reference", as: String.self) })
+    }
+
     /// Tools ordered by name after `afterName`; one extra row tells a next page exists.
     func list(kind: Agentplane_V1_ToolKind, afterName: String?, limit: Int) async throws -> [StoredTool] {
         try await session.query(

@@ -87,12 +87,26 @@ public enum ServiceHost {
                 IdentityPropagationInterceptor(issuer: tokens, serviceName: definition.name),
                 ClientMetricsInterceptor(),
             ])
+        let close: @Sendable () async -> Void = {
+            await peers.close()
+            try? await http.shutdown()
+            postgres.close()
+            redis.close()
+        }
         let environment = ServiceEnvironment(
             configuration: configuration, logger: logger, postgres: postgres, redis: redis, tokens: tokens,
             verifier: verifier, revocations: revocations, secretBox: secretBox, http: http, peers: peers,
             settings: settings)
 
-        let assembly = try await definition.assemble(environment)
+        // From here on a failure to start must release what was opened (the HTTP client traps
+        // when dropped unclosed), so the process reports the cause instead of crashing.
+        let assembly: ServiceAssembly
+        do {
+            assembly = try await definition.assemble(environment)
+        } catch {
+            await close()
+            throw error
+        }
         let (services, health) = StandardServices.adding(to: assembly.services)
         let serviceNames = Set(assembly.services.flatMap { $0.serverMethods.map(\.descriptor.service) })
         let monitor = DependencyMonitor(
@@ -117,11 +131,17 @@ public enum ServiceHost {
                 let report = monitor.report
                 return ReadinessReport(ready: report.ready, checks: report.checks)
             })
-        try await admin.start()
+        do {
+            try await admin.start()
+        } catch {
+            await close()
+            throw error
+        }
         do {
             try await server.start()
         } catch {
             await admin.shutdown()
+            await close()
             throw error
         }
         logger.info(
@@ -131,12 +151,6 @@ public enum ServiceHost {
                 "admin_port": "\(admin.port ?? configuration.adminPort)",
             ])
 
-        let close: @Sendable () async -> Void = {
-            await peers.close()
-            try? await http.shutdown()
-            postgres.close()
-            redis.close()
-        }
         // The group shuts services down in reverse order: the server drains first, then
         // background work stops, then pools close, and the admin port goes last.
         let lifecycle: [any Service] = [

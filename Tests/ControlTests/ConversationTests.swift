@@ -5,6 +5,7 @@ import RPCModels
 import Runtime
 import RuntimePostgres
 import ServiceTestSupport
+import Synchronization
 import Testing
 
 @Suite("Control conversations")
@@ -57,6 +58,101 @@ struct ConversationTests {
                 return items
             }
         }
+
+        /// The items a SendMessage stream delivered and the error that ended it, if any.
+        func attempt(_ conversation: String, _ content: String, as metadata: Metadata) async
+            -> (items: [Agentplane_V1_SendMessageResponse], error: RPCError?)
+        {
+            var request = Agentplane_V1_SendMessageRequest()
+            request.conversationID = conversation
+            request.content = content
+            let seen = Mutex<[Agentplane_V1_SendMessageResponse]>([])
+            do {
+                try await conversations.sendMessage(request, metadata: metadata) { stream in
+                    for try await item in stream { seen.withLock { $0.append(item) } }
+                }
+                return (seen.withLock { $0 }, nil)
+            } catch {
+                return (seen.withLock { $0 }, error as? RPCError)
+            }
+        }
+
+        func conversation(_ id: String, as metadata: Metadata) async throws -> Agentplane_V1_Conversation {
+            try #require(
+                try await conversations.getConversation(.init(conversationID: id), metadata: metadata).conversation)
+        }
+
+        /// The contents of every message of the conversation, oldest first.
+        func contents(_ id: String, as metadata: Metadata) async throws -> [String] {
+            var request = Agentplane_V1_ListMessagesRequest()
+            request.conversationID = id
+            request.pageSize = 500
+            return try await conversations.listMessages(request, metadata: metadata).messages.map(\.content)
+        }
+    }
+
+    @Test("a run whose execution stream breaks after it started keeps the conversation RUNNING until it ends")
+    func lostExecutionStreamKeepsTheRun() async throws {
+        let fixture = try await Fixture.start()
+        let execution = fixture.fakes.execution
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let service = try await serviceBearer(service: "execution", tenant: tenant)
+        let conversation = try await fixture.create(agent: agent, as: member)
+
+        // Execute fails before there is a run: IDLE again, the error returned, the message kept.
+        let refused = await fixture.attempt(conversation.id, "refuse at once", as: member)
+        #expect(refused.error?.code == .unavailable)
+        let idle = try await fixture.conversation(conversation.id, as: member)
+        #expect(idle.status == .idle && idle.activeRunID.isEmpty)
+
+        // The stream breaks after run_started: the run goes on elsewhere, the conversation waits for it.
+        let lost = await fixture.attempt(conversation.id, "drop after start", as: member)
+        #expect(lost.items.first?.userMessage?.content == "drop after start")
+        let runID = try #require(lost.items.first { $0.event?.runStarted != nil }?.event?.runID)
+        #expect(lost.error?.code == .unavailable)
+        #expect(lost.error?.message.contains("run \(runID) continues") == true)
+        let running = try await fixture.conversation(conversation.id, as: member)
+        #expect(running.status == .running && running.activeRunID == runID)
+
+        // While GetRun reports it RUNNING, a retry is ABORTED before anything is saved or started.
+        let saved = try await fixture.contents(conversation.id, as: member)
+        #expect(saved == ["refuse at once", "drop after start"])
+        let executed = execution.executed.withLock { $0.count }
+        for _ in 0..<3 {
+            let retry = await fixture.attempt(conversation.id, "drop after start", as: member)
+            #expect(retry.error?.code == .aborted && retry.items.isEmpty)
+        }
+        #expect(try await fixture.contents(conversation.id, as: member) == saved)
+        #expect(execution.executed.withLock { $0.count } == executed)
+        #expect(try await fixture.conversation(conversation.id, as: member).status == .running)
+
+        // Another replica finishes the run and saves its answer; the next message goes through.
+        var answer = Agentplane_V1_AppendMessageRequest()
+        answer.conversationID = conversation.id
+        answer.role = .assistant
+        answer.content = "taken over"
+        answer.runID = runID
+        answer.idempotencyKey = "\(runID):assistant:1"
+        _ = try await fixture.conversations.appendMessage(answer, metadata: service)
+        execution.runs.withLock { $0[runID]?.current = .succeeded }
+        let next = try await fixture.send(conversation.id, "thanks", as: member)
+        #expect(next.last?.assistantMessage?.content == "echo: thanks")
+        #expect(
+            try await fixture.contents(conversation.id, as: member) == saved + ["taken over", "thanks", "echo: thanks"])
+
+        // A stream that ends without a terminal event is no answer either; GetConversation shows
+        // the conversation IDLE once the run is over.
+        let ended = await fixture.attempt(conversation.id, "end early", as: member)
+        let endedRun = try #require(ended.items.first { $0.event?.runStarted != nil }?.event?.runID)
+        #expect(ended.error?.code == .unavailable)
+        let waiting = try await fixture.conversation(conversation.id, as: member)
+        #expect(waiting.status == .running && waiting.activeRunID == endedRun)
+        execution.runs.withLock { $0[endedRun]?.current = .failed }
+        let over = try await fixture.conversation(conversation.id, as: member)
+        #expect(over.status == .idle && over.activeRunID.isEmpty)
+        try await fixture.stop()
     }
 
     @Test("SendMessage: the saved user message, the run's events, then the saved assistant message")

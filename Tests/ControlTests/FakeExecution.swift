@@ -8,7 +8,11 @@ import Synchronization
 /// containing "ask me" pauses on an interrupt instead, and "fail" ends with run_failed. Resume
 /// finishes the paused run with "resumed: <text>". "hold on" stays RUNNING after run_started
 /// until `released` is set. `runs` holds runs a test declares (any agent, any status): ListRuns
-/// filters them by agent and status, GetRun reports them.
+/// filters them by agent and status, GetRun reports them. As the execution service being lost
+/// looks to the control plane: "refuse at once" fails with UNAVAILABLE before any event; "drop
+/// after start" sends run_started, then fails with UNAVAILABLE, and "end early" sends run_started
+/// and ends the stream; both leave the run declared RUNNING in `runs` (another replica would
+/// carry it on) for the test to end.
 final class FakeExecution: Agentplane_V1_ExecutionService.ServiceProtocol {
     let executed = Mutex<[Agentplane_V1_ExecuteRequest]>([])
     let resumed = Mutex<[Agentplane_V1_ResumeRequest]>([])
@@ -37,11 +41,19 @@ final class FakeExecution: Agentplane_V1_ExecutionService.ServiceProtocol {
         context: ServerContext
     ) async throws {
         executed.withLock { $0.append(request) }
+        if request.input.contains("refuse at once") {
+            throw RPCError(code: .unavailable, message: "fake execution: connection refused")
+        }
         let runID = "run-" + UUID().uuidString.prefix(8).lowercased()
         var started = Agentplane_V1_RunStarted()
         started.agentID = request.agent?.agentID ?? ""
         started.conversationID = request.conversationID
         try await response.write(Self.event(runID, 1, .runStarted(started)))
+        if request.input.contains("drop after start") || request.input.contains("end early") {
+            runs.withLock { $0[runID] = (agent: started.agentID, listed: .running, current: .running) }
+            if request.input.contains("end early") { return }
+            throw RPCError(code: .unavailable, message: "fake execution: replica lost")
+        }
         if request.input.contains("ask me") {
             var interrupt = Agentplane_V1_Interrupt()
             interrupt.interruptID = "int-1"

@@ -50,11 +50,18 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         -> Agentplane_V1_GetConversationResponse
     {
         let caller = try Self.reader()
-        var response = Agentplane_V1_GetConversationResponse()
-        response.conversation = try await context.transaction(tenant: caller.tenantID) { session in
-            try await visible(
-                request.conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+        let read = { @Sendable in
+            try await context.transaction(tenant: caller.tenantID) { session in
+                try await visible(
+                    request.conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+            }
         }
+        var conversation = try await read()
+        // A run that ended while nobody relayed it (taken over after the execution service was
+        // lost) left the conversation RUNNING: show it as it stands, not as the relay left it.
+        if try await reconcile(conversation, caller: caller) { conversation = try await read() }
+        var response = Agentplane_V1_GetConversationResponse()
+        response.conversation = conversation
         return response
     }
 
@@ -120,7 +127,13 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         if request.content.utf8.count > Self.maximumContentBytes {
             throw RPCError(code: .resourceExhausted, message: "content must be at most 32 KiB")
         }
-        try await reconcile(request.conversationID, caller: caller)
+        // Before anything is written: a run still in progress answers ABORTED below, with the
+        // history untouched, so a client retrying an interrupted call cannot pile up messages.
+        let current = try await context.transaction(tenant: caller.tenantID) { session in
+            try await visible(
+                request.conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+        }
+        _ = try await reconcile(current, caller: caller)
         let (conversation, message) = try await context.transaction(tenant: caller.tenantID) { session in
             let store = ConversationStore(session: session, tenant: caller.tenantID)
             let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)
@@ -245,15 +258,19 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
 
     /// Starts the run with `start`, forwards its events, records where the run stands (RUNNING
     /// with its id, WAITING_FOR_INPUT with the interrupt, IDLE at the end) and finally sends the
-    /// saved assistant message. When the call fails, the conversation goes back to where it was
-    /// (`restoreOnFailure`, else IDLE) and the error is returned.
+    /// saved assistant message. When the call fails before the run reported its id, the
+    /// conversation goes back to where it was (`restoreOnFailure`, else IDLE) and the error is
+    /// returned. Once the id is known the run is durable in the execution service (another
+    /// replica takes it over and saves its answer), so losing its stream keeps the conversation
+    /// RUNNING with that id for the GetRun check in `reconcile`, and the caller is told the run
+    /// continues.
     private func relay(
         conversationID: String, caller: AuthContext, restoreOnFailure: Agentplane_V1_Conversation? = nil,
         start: @Sendable (Agentplane_V1_ExecutionService.Client, @escaping EventHandler) async throws -> Void,
         emit: @escaping @Sendable (RelayItem) async throws -> Void
     ) async throws {
         let tenant = caller.tenantID
-        let settled = SettledFlag()
+        let progress = RelayProgress()
         do {
             let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))
             try await start(client) { events in
@@ -261,6 +278,7 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                 for try await event in events {
                     if runID.isEmpty, !event.runID.isEmpty {
                         runID = event.runID
+                        progress.started(runID)
                         try await setStatus(tenant: tenant, conversationID, .running, runID: runID)
                     }
                     try await emit(.event(event))
@@ -268,48 +286,82 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                     case .interrupt(let interrupt):
                         try await setStatus(
                             tenant: tenant, conversationID, .waitingForInput, runID: runID, interrupt: interrupt)
-                        settled.set()
+                        progress.settle()
                         return
                     case .runFinished(let finished):
                         let answer = try await assistantMessage(
                             finished, runID: runID, conversationID: conversationID, caller: caller)
                         try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
-                        settled.set()
+                        progress.settle()
                         try await emit(.assistant(answer))
                         return
                     case .runFailed, .runCancelled:
                         try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
-                        settled.set()
+                        progress.settle()
                         return
                     default: continue
                     }
                 }
             }
         } catch {
-            if !settled.value {
+            if progress.settled { throw error }
+            let runID = progress.runID
+            guard !runID.isEmpty else {
                 let previous = restoreOnFailure
                 try? await setStatus(
                     tenant: tenant, conversationID, previous?.status ?? .idle, runID: previous?.activeRunID ?? "",
                     interrupt: previous?.pendingInterrupt)
+                throw error
             }
-            throw error
+            throw await runContinues(
+                runID, conversationID: conversationID, tenant: tenant, cause: Self.describe(error))
         }
-        if !settled.value {
-            // The stream ended without a terminal event: the run's outcome is unknown here.
-            try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
+        if !progress.settled {
+            // The stream ended without a terminal event (a replica handing its runs over on
+            // shutdown ends it so): without a run id there is nothing to wait for.
+            guard !progress.runID.isEmpty else {
+                try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
+                return
+            }
+            throw await runContinues(
+                progress.runID, conversationID: conversationID, tenant: tenant,
+                cause: "its stream ended before the run did")
         }
     }
 
-    /// A conversation left RUNNING by a relay that never saw its run end (the control plane
-    /// restarted mid-run): when the execution service says that run is over or unknown, the
-    /// conversation is IDLE again. A run it reports in progress keeps it RUNNING (ABORTED).
-    /// Without a run id (a crash between saving the message and the run's first event) there is
-    /// no run to ask about: RUNNING for longer than CONVERSATION_STALE_AFTER releases it.
-    private func reconcile(_ conversationID: String, caller: AuthContext) async throws {
-        let current = try await context.transaction(tenant: caller.tenantID) { session in
-            try await visible(conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+    /// Leaves the conversation RUNNING with `runID` (recording the id again in case the write on
+    /// its first event was what failed) and the error telling the caller the run goes on.
+    private func runContinues(_ runID: String, conversationID: String, tenant: String, cause: String) async
+        -> RPCError
+    {
+        _ = try? await context.transaction(tenant: tenant) { session in
+            try await ConversationStore(session: session, tenant: tenant).adopt(id: conversationID, runID: runID)
         }
-        guard current.status == .running else { return }
+        context.logger.warning(
+            "lost the execution stream of a run; the conversation stays RUNNING until the run ends",
+            metadata: ["conversation": "\(conversationID)", "run": "\(runID)", "cause": "\(cause)"])
+        return RPCError(
+            code: .unavailable,
+            message:
+                "the execution service was lost (\(cause)); run \(runID) continues and its answer will be saved "
+                + "to the conversation; GetConversation shows when it is done")
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? RPCError { return "\(error.code): \(error.message)" }
+        return "\(error)"
+    }
+
+    /// A conversation left RUNNING by a relay that never saw its run end (the control plane
+    /// restarted mid-run, or the execution stream broke and another replica took the run over):
+    /// when the execution service says that run is over or unknown, the conversation is IDLE
+    /// again; true when it was released. A run it reports in progress keeps it RUNNING (SendMessage
+    /// answers ABORTED). Without a run id (a crash between saving the message and the run's first
+    /// event) there is no run to ask about: RUNNING for longer than CONVERSATION_STALE_AFTER
+    /// releases it.
+    private func reconcile(_ current: Agentplane_V1_Conversation, caller: AuthContext) async throws -> Bool {
+        guard current.status == .running else { return false }
+        let conversationID = current.id
         if current.activeRunID.isEmpty {
             let bound = context.settings.conversationStaleAfter
             let released = try await context.transaction(tenant: caller.tenantID) { session in
@@ -321,26 +373,32 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                     "conversation released: RUNNING without a run id for longer than CONVERSATION_STALE_AFTER",
                     metadata: ["conversation": "\(conversationID)"])
             }
-            return
+            return released
         }
         let over: Bool
         do {
             let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))
             var request = Agentplane_V1_GetRunRequest()
             request.runID = current.activeRunID
-            let status = try await client.getRun(request).run?.status ?? .unspecified
+            // Bounded: a read (GetConversation) must not hang on an execution service that does.
+            let status =
+                try await client.getRun(request, options: .init(timeout: Self.runCheckTimeout)).run?.status
+                ?? .unspecified
             over = [.succeeded, .failed, .cancelled].contains(status)
         } catch let error as RPCError where error.code == .notFound {
             over = true
         } catch {
-            return  // Unknown: keep the guard; SendMessage answers ABORTED.
+            return false  // Unknown: keep the guard; SendMessage answers ABORTED.
         }
-        guard over else { return }
-        _ = try await context.transaction(tenant: caller.tenantID) { session in
+        guard over else { return false }
+        return try await context.transaction(tenant: caller.tenantID) { session in
             try await ConversationStore(session: session, tenant: caller.tenantID).release(
                 id: conversationID, runID: current.activeRunID)
         }
     }
+
+    /// How long `reconcile` waits for GetRun.
+    static let runCheckTimeout: Duration = .seconds(5)
 
     /// The assistant message the execution service saved (RunFinished.message_id), or the answer
     /// saved now with the same key the execution service uses, so it is stored once either way.
@@ -413,6 +471,12 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
 
     private static func requireIdle(_ conversation: Agentplane_V1_Conversation) throws {
         switch conversation.status {
+        case .running where !conversation.activeRunID.isEmpty:
+            throw RPCError(
+                code: .aborted,
+                message:
+                    "run \(conversation.activeRunID) of this conversation is in progress; wait for it to end "
+                    + "(GetConversation shows when it is done), then send the message again")
         case .running:
             throw RPCError(code: .aborted, message: "another run of this conversation is in progress; wait for it")
         case .waitingForInput:
@@ -437,9 +501,12 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     }
 }
 
-/// Whether a relayed run reached an outcome the conversation already records.
-private final class SettledFlag: Sendable {
-    private let state = Mutex(false)
-    var value: Bool { state.withLock { $0 } }
-    func set() { state.withLock { $0 = true } }
+/// What a relay has seen of its run: the run's id once reported, and whether the conversation
+/// already records the run's outcome (pause or end), so a later failure must not change it.
+private final class RelayProgress: Sendable {
+    private let state = Mutex((runID: "", settled: false))
+    var runID: String { state.withLock { $0.runID } }
+    var settled: Bool { state.withLock { $0.settled } }
+    func started(_ runID: String) { state.withLock { $0.runID = runID } }
+    func settle() { state.withLock { $0.settled = true } }
 }

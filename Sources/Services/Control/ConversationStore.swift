@@ -88,6 +88,16 @@ struct ConversationStore: Sendable {
             """, tenant, id, Int(status.rawValue), runID, interrupt?.serializedBytes() ?? [])
     }
 
+    /// Records `runID` as the run of a RUNNING conversation that has no run id yet or already
+    /// this one; a conversation that moved on meanwhile is left alone.
+    func adopt(id: String, runID: String) async throws {
+        _ = try await session.query(
+            """
+            UPDATE control.conversations SET active_run_id = $4, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND status = $3 AND active_run_id IN ('', $4)
+            """, tenant, id, Int(Agentplane_V1_ConversationStatus.running.rawValue), runID)
+    }
+
     /// Marks a RUNNING conversation IDLE when its run is still `runID`; false when it changed meanwhile.
     func release(id: String, runID: String) async throws -> Bool {
         !(try await session.query(

@@ -90,7 +90,7 @@ struct ApproximateIndexRecallTests {
         // The same graph over the raw vectors: their common component (frequent words) makes it miss.
         let raw = Self.recall(uncentered, queries, matrix: matrix, count: vectors.count, ef: ef)
         print(
-            "KB approximate index on text, \(vectors.count) chunks, M=16: recall@10 ef \(ef) \(recall), ef 512 "
+            "KB approximate index on text, \(vectors.count) chunks, default M: recall@10 ef \(ef) \(recall), ef 512 "
                 + "\(recallAt512) (uncentered: ef \(ef) \(raw)); "
                 + "stored vectors finding themselves \(selfFound)/\(own.count); "
                 + "stored vectors plus noise \(nearRecall) (uncentered \(nearRaw))"

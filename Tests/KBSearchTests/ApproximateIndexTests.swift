@@ -39,13 +39,16 @@ struct ApproximateIndexTests {
         let dimensions = 384
         // Embeddings of text like the built-in provider's, where a near neighbour means shared words.
         let vectors = Self.syntheticTexts(count: 4000, seed: 5).map(HashedEmbedding.embed)
-        let index = try #require(ApproximateIndex(dimensions: dimensions, capacity: 1000, m: 16, efConstruction: 200))
+        let settings = KBSearchSettings()
+        let index = try #require(
+            ApproximateIndex(
+                dimensions: dimensions, capacity: 1000, m: settings.annM, efConstruction: settings.annEfConstruction))
         // Capacity 1000 on purpose: the index must grow.
         for (id, vector) in vectors.enumerated() { #expect(index.add(vector, id: Int64(id))) }
         let queries = Self.syntheticTexts(count: 100, seed: 99).map { HashedEmbedding.embed(String($0.prefix(60))) }
         let truth = queries.map { Set(Self.exactTop($0, vectors, k: 10)) }
         var recallByEf: [Int: Double] = [:]
-        for ef in [64, 128, 256] {
+        for ef in Set([64, 128, 256, settings.annEfSearch]).sorted() {
             var found = 0
             for (query, exact) in zip(queries, truth) {
                 found += index.search(query, k: 10, ef: ef).filter { exact.contains($0) }.count
@@ -53,10 +56,9 @@ struct ApproximateIndexTests {
             recallByEf[ef] = Double(found) / Double(queries.count * 10)
         }
         print(
-            "KB approximate index: recall@10 against the exact scan over 4000 hashed text embeddings (M=16): "
+            "KB approximate index: recall@10 against the exact scan over 4000 hashed text embeddings (default M): "
                 + recallByEf.sorted { $0.key < $1.key }.map { "ef \($0.key): \($0.value)" }.joined(separator: ", "))
-        let defaultEf = KBSearchSettings().annEfSearch
-        #expect((recallByEf[defaultEf] ?? 0) >= 0.95)
+        #expect((recallByEf[settings.annEfSearch] ?? 0) >= 0.95)
 
         let removed = Set((0..<4000).filter { $0 % 10 == 0 }.map { Int64($0) })
         for id in removed { index.remove(id: id) }

@@ -33,8 +33,8 @@ public struct KBSearchSettings: Sendable {
     /// Settings with the defaults.
     public init(
         chunkSize: Int = 1000, chunkOverlap: Int = 150, maxDocumentBytes: Int = 20 << 20, embedBatchSize: Int = 64,
-        embeddingModel: String = "", annThreshold: Int = 20_000, annM: Int = 16, annEfConstruction: Int = 200,
-        annEfSearch: Int = 128, cacheMaxChunks: Int = 2_000_000, searchRateLimit: Int = 1200, preload: Bool = true,
+        embeddingModel: String = "", annThreshold: Int = 20_000, annM: Int = 48, annEfConstruction: Int = 300,
+        annEfSearch: Int = 512, cacheMaxChunks: Int = 2_000_000, searchRateLimit: Int = 1200, preload: Bool = true,
         syncInterval: Duration = .seconds(2)
     ) {
         self.chunkSize = chunkSize

@@ -67,6 +67,10 @@ struct KBSearchBenchmark {
             "KB_SEARCH_RATE_LIMIT": "0", "KB_PRELOAD": "false", "KB_ANN_THRESHOLD": String(options.threshold),
         ]
         if let efSearch = options.efSearch { environment["KB_ANN_EF_SEARCH"] = String(efSearch) }
+        // The graph's shape is tuned from outside (KB_ANN_M, KB_ANN_EF_CONSTRUCTION), as an operator would.
+        for key in ["KB_ANN_M", "KB_ANN_EF_CONSTRUCTION"] {
+            if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
+        }
         let service: RunningService
         let issuer: TokenIssuer
         do {
@@ -86,6 +90,8 @@ struct KBSearchBenchmark {
             "KBSearchBenchmark: sizes \(options.sizes.map(String.init).joined(separator: ", ")) chunks,"
                 + " \(options.queries) queries per mode, KB_ANN_THRESHOLD \(options.threshold),"
                 + " KB_ANN_EF_SEARCH \(options.efSearch.map(String.init) ?? "default"),"
+                + " KB_ANN_M \(ProcessInfo.processInfo.environment["KB_ANN_M"] ?? "default"),"
+                + " KB_ANN_EF_CONSTRUCTION \(ProcessInfo.processInfo.environment["KB_ANN_EF_CONSTRUCTION"] ?? "default"),"
                 + " \(ProcessInfo.processInfo.activeProcessorCount) cores")
         var failure: String?
         var corpus = SyntheticCorpus()

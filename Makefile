@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: test deps generate check-generated check-proto lint format build asan unit run bench bench-flow
+.PHONY: test deps generate check-generated check-proto lint format build asan unit e2e run bench bench-flow bench-scenario
 
 ## test: install what is missing, check generated code and the contract, lint, build, run every test
-test: deps check-generated check-proto lint build asan hostile infra unit
+test: deps check-generated check-proto lint build asan hostile infra unit e2e
 
 deps:
 	@scripts/deps
@@ -55,14 +55,23 @@ unit: build infra
 	  echo "unit: $$group"; swift test --skip-build --filter "$$group"; \
 	done
 
-## run: arrives with issue 9 (the whole platform, one command)
+# The whole platform from outside: the six executables started by scripts/platform (a database
+# of their own), driven through the public gRPC API by Python grpcio, agentctl and the compose check.
+e2e: build infra
+	python3 -m unittest discover -s Tests/EndToEnd -p 'test_*.py' -v
+
+## run: the whole platform on this machine: Postgres, Redis, the six services, the demo seed and
+## its scenario, then serving until Ctrl-C (docs/RUNNING.md)
 run:
-	@echo "make run is not available yet: the six services and the run command arrive with issue 9." >&2
-	@exit 2
+	@scripts/run
 
 ## bench: codec benchmarks against swift-protobuf (separate package, release build, pinned to one core)
 bench:
 	Benchmarks/run
+
+## bench-scenario: the support-desk scenario at 1, 16 and 64 concurrent conversations
+bench-scenario: infra
+	Benchmarks/scenario-run
 
 ## bench-flow: the flow engine (no checkpointer, Redis checkpoints, 1,000 parallel runs) against LangGraph
 bench-flow: infra

@@ -40,7 +40,10 @@ struct SupportAgentTests {
     func tools() -> FakeTools {
         FakeTools([
             "kb_search": Self.kbSearch,
-            "ticketing": { _, _ in .object(["id": .string("t-1"), "number": .number(4711)]) },
+            // The shape of the control plane's ticketing tool result (docs/CONTROL.md, Tools).
+            "ticketing": { _, _ in
+                .object(["ticket": .object(["id": .string("t-1"), "number": .number(4711)]), "replayed": .bool(false)])
+            },
             "notification": { _, _ in .object(["delivered": .bool(true)]) },
         ])
     }

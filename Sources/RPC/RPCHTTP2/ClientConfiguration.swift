@@ -39,14 +39,17 @@ public struct ClientConfiguration: Sendable {
     public var keepaliveTimeout: Duration
     /// Event loop threads the client's connections use.
     public var threads: Int
+    /// How often a target whose host is a name is resolved again, so replicas that come and go
+    /// are picked up; nil resolves only at start and when none of the name's addresses answers.
+    public var resolutionInterval: Duration?
 
     /// The defaults of gRPC's connection backoff spec (1 s, ×1.6, at most 120 s, ±20% jitter),
-    /// 4 MiB messages, one thread.
+    /// 4 MiB messages, one thread, names resolved again every 30 s.
     public init(
         maximumReceiveMessageSize: Int = 4 << 20, connectTimeout: Duration = .seconds(20),
         initialBackoff: Duration = .seconds(1), maximumBackoff: Duration = .seconds(120),
         backoffMultiplier: Double = 1.6, keepaliveInterval: Duration? = nil, keepaliveTimeout: Duration = .seconds(20),
-        threads: Int = 1
+        threads: Int = 1, resolutionInterval: Duration? = .seconds(30)
     ) {
         self.maximumReceiveMessageSize = maximumReceiveMessageSize
         self.connectTimeout = connectTimeout
@@ -56,6 +59,7 @@ public struct ClientConfiguration: Sendable {
         self.keepaliveInterval = keepaliveInterval
         self.keepaliveTimeout = keepaliveTimeout
         self.threads = threads
+        self.resolutionInterval = resolutionInterval
     }
 }
 

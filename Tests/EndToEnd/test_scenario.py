@@ -59,13 +59,15 @@ def struct(values):
 class Api:
     """A logged-in client of the platform's public gRPC API (one channel per service)."""
 
-    def __init__(self, platform):
+    def __init__(self, platform, tenant=None, email=None, password=None):
+        """Logs in as the demo owner, or as the given user of another tenant."""
         self.platform = platform
         self.pb = platform_fixture.stubs()
         self.channels = {}
         login = self.stub("control", "control", "AuthService").Login(
             self.pb.control_pb2.LoginRequest(
-                tenant_slug=platform.tenant, email=platform.email, password=platform.password),
+                tenant_slug=tenant or platform.tenant, email=email or platform.email,
+                password=password or platform.password),
             timeout=RPC_TIMEOUT)
         self.token = login.tokens.access_token
         self.tenant_id = login.tenant.id

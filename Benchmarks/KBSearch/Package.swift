@@ -16,12 +16,14 @@ let package = Package(
     dependencies: [
         // Named, so that targets refer to it as "Agentplane" whatever the checkout's folder is called
         // (a path dependency's identity is its folder name).
-        .package(name: "Agentplane", path: "../..")
+        .package(name: "Agentplane", path: "../.."),
+        .package(path: "../Support"),
     ],
     targets: [
         .executableTarget(
             name: "KBSearchBenchmark",
             dependencies: [
+                .product(name: "BenchmarkSupport", package: "Support"),
                 .product(name: "KBSearch", package: "Agentplane"),
                 .product(name: "Runtime", package: "Agentplane"),
                 .product(name: "RuntimeSecurity", package: "Agentplane"),

@@ -18,12 +18,14 @@ let package = Package(
     dependencies: [
         // Named, so that targets refer to it as "Agentplane" whatever the checkout's folder is called
         // (a path dependency's identity is its folder name).
-        .package(name: "Agentplane", path: "../..")
+        .package(name: "Agentplane", path: "../.."),
+        .package(path: "../Support"),
     ],
     targets: [
         .executableTarget(
             name: "ScenarioBenchmark",
             dependencies: [
+                .product(name: "BenchmarkSupport", package: "Support"),
                 .product(name: "RPCModels", package: "Agentplane"),
                 .product(name: "RPCHTTP2", package: "Agentplane"),
             ],

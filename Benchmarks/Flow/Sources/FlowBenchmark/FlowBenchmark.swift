@@ -10,6 +10,7 @@
 // `single` runs (a) and (b), `parallel` runs (c); ../flow-run pins each to its cores.
 // Lines starting with `metric ` are read by ../flow-run.
 
+import BenchmarkSupport
 import FlowEngine
 import Foundation
 import RuntimeRedis

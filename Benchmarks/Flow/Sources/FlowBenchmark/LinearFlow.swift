@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import FlowEngine
 
 /// The benchmark's graph: `count` `set` nodes in a line, each writing the overwrite channel `last`

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 /// The command line: what to measure and how much.

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import FlowEngine
 import Synchronization
 

@@ -20,6 +20,7 @@
 //                          [--database-url URL] [--redis-url URL]
 // Lines starting with `metric ` are read by Benchmarks/kb-run; the service's log goes to standard error.
 
+import BenchmarkSupport
 import Foundation
 import KBSearch
 import RPCCore
@@ -238,10 +239,4 @@ struct KBSearchBenchmark {
         report(
             "exact scan (vector search filtered by every document id)", "\(name)_exact_vector", Stats(exactLatencies))
     }
-}
-
-/// The one-minute load average (other builds and runs share this machine).
-func loadAverage() -> Double {
-    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return -1 }
-    return Double(text.split(separator: " ").first ?? "") ?? -1
 }

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 /// The command line: which sizes to measure, how many queries, and where the servers are.

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 /// The command line: where the platform is, who signs in, and how much load to apply.

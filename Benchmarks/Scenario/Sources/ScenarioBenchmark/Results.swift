@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 /// One path's figures at one level, or all paths together.
@@ -38,17 +39,17 @@ struct PathResult: Codable, Sendable {
         self.path = path?.rawValue ?? "all"
         messages = answered.count
         errors = mine.count - answered.count
-        firstItem = Stats(answered.compactMap(\.firstItem))
-        firstEvent = Stats(answered.compactMap(\.firstEvent))
-        firstDelta = Stats(answered.compactMap(\.firstDelta))
-        final = Stats(answered.compactMap(\.final))
-        run = Stats(answered.compactMap(\.runElapsed))
+        firstItem = Stats.of(answered.compactMap(\.firstItem))
+        firstEvent = Stats.of(answered.compactMap(\.firstEvent))
+        firstDelta = Stats.of(answered.compactMap(\.firstDelta))
+        final = Stats.of(answered.compactMap(\.final))
+        run = Stats.of(answered.compactMap(\.runElapsed))
         throughput = seconds > 0 ? Double(answered.count) / seconds : 0
         var nodeSamples: [String: [Double]] = [:]
         for outcome in answered {
             for (node, elapsed) in outcome.nodes { nodeSamples[node, default: []].append(elapsed) }
         }
-        nodes = nodeSamples.compactMapValues { Stats($0) }
+        nodes = nodeSamples.compactMapValues { Stats.of($0) }
         var phaseSamples: [String: [Double]] = [:]
         for outcome in answered {
             guard let start = outcome.runStartEmitted, let end = outcome.runEndEmitted,
@@ -57,7 +58,7 @@ struct PathResult: Codable, Sendable {
             let values = [start, end - start, received - end, final - received]
             for (name, value) in zip(Self.phaseNames, values) { phaseSamples[name, default: []].append(value) }
         }
-        phases = phaseSamples.compactMapValues { Stats($0) }
+        phases = phaseSamples.compactMapValues { Stats.of($0) }
     }
 }
 

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 // The scenario benchmark: the support-agent scenario against a running platform.
 //
 // Usage: ScenarioBenchmark --server HOST:PORT --tenant T --email E --password P

@@ -1,3 +1,5 @@
+import BenchmarkSupport
+
 /// The human-readable report on standard output.
 extension ScenarioBenchmark {
     /// Prints the latency table, the profile and the errors.

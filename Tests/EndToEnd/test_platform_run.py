@@ -99,7 +99,7 @@ class PlatformScriptTests(unittest.TestCase):
 
     def test_secrets_are_private_files(self) -> None:
         secrets = self.secrets()
-        self.assertEqual(sorted(secrets), ["jwt", "owner_password", "secret_box"])
+        self.assertEqual(sorted(secrets), ["bootstrap_token", "jwt", "owner_password", "secret_box"])
         self.assertGreaterEqual(len(secrets["jwt"]), 32)
         self.assertRegex(secrets["secret_box"].decode(), r"^k1:[A-Za-z0-9+/]{43}=$")
         self.assertGreaterEqual(len(secrets["owner_password"]), 12)

@@ -86,6 +86,8 @@ public enum ServiceHost {
                 TracePropagationInterceptor(),
                 IdentityPropagationInterceptor(issuer: tokens, serviceName: definition.name),
                 ClientMetricsInterceptor(),
+                // Innermost, so metrics and traces see one logical call.
+                RetryInterceptor(),
             ])
         let close: @Sendable () async -> Void = {
             await peers.close()

@@ -14,6 +14,10 @@ Whatever a test kills is started again in a finally block, so later tests find a
 
 import http.server
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -150,8 +154,9 @@ class ResilienceTest(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, f"run {run_id} did not end after the restart")
             time.sleep(0.5)
 
-    def test_execution_killed_while_a_message_streams(self):
-        c = self.pb.control_pb2
+    def slow_agent(self):
+        """An agent whose one tool call waits at a local endpoint until the test releases it,
+        so a kill lands mid-run for sure; returns (endpoint, agent)."""
         common = self.pb.common_pb2
         endpoint = SlowEndpoint()
         self.addCleanup(endpoint.close)
@@ -169,7 +174,12 @@ class ResilienceTest(unittest.TestCase):
                 {"id": "done", "kind": "end"},
             ],
         }
-        agent = self.api.create_agent(unique("e2e-slow-agent"), json.dumps(flow))
+        return endpoint, self.api.create_agent(unique("e2e-slow-agent"), json.dumps(flow))
+
+    def test_execution_killed_while_a_message_streams(self):
+        c = self.pb.control_pb2
+        common = self.pb.common_pb2
+        endpoint, agent = self.slow_agent()
         conversation = self.api.create_conversation(agent.id)
         first, second = "first question before the crash", "second question after the restart"
 
@@ -220,6 +230,39 @@ class ResilienceTest(unittest.TestCase):
         self.assertEqual(users, [first, second])
         self.assertEqual([(m.run_id, m.content) for m in assistants],
                          [(run.id, f"Slow step done for: {first}"), (end.run_id, f"Slow step done for: {second}")])
+
+    def test_agentctl_chat_waits_for_a_run_that_continues_after_execution_died(self):
+        endpoint, agent = self.slow_agent()
+        home = tempfile.mkdtemp(prefix="agentctl-resilience-")
+        self.addCleanup(shutil.rmtree, home, True)
+        env = dict(os.environ, AGENTPLANE_SERVER=self.platform.addr("control"), AGENTPLANE_CONFIG_DIR=home)
+        env.pop("AGENTPLANE_PASSWORD", None)
+        login = subprocess.run(
+            [self.platform.agentctl, "login", "--tenant", self.platform.tenant, "--email", self.platform.email,
+             "--password-stdin"], input=self.platform.password + "\n", env=env, capture_output=True, text=True,
+            timeout=60)
+        self.assertEqual(login.returncode, 0, login.stderr)
+        chat = subprocess.Popen([self.platform.agentctl, "chat", agent.name, "--message", "question before the crash"],
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            self.assertTrue(endpoint.arrived.wait(STREAM_DEADLINE), "the run never reached the slow tool")
+            self.platform.kill("execution")
+            # agentctl sees the stream break while the run is still held at the endpoint.
+            time.sleep(1)
+        finally:
+            endpoint.release()
+            self.restart("execution", [0])
+        try:
+            out, err = chat.communicate(timeout=RECOVERY_LIMIT + 60)
+        except subprocess.TimeoutExpired:
+            chat.kill()
+            out, err = chat.communicate()
+            self.fail(f"agentctl chat did not end:\n{out}\n{err}")
+        # It said what happened, waited for the run taken over elsewhere and printed its answer.
+        self.assertEqual(chat.returncode, 0, f"stdout:\n{out}\nstderr:\n{err}")
+        self.assertIn("continues elsewhere", out)
+        self.assertEqual(out.strip().splitlines()[-1], "Slow step done for: question before the crash", out)
 
     def test_kb_search_down_fails_the_run_clearly_and_recovers(self):
         c = self.pb.control_pb2

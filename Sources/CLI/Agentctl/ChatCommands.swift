@@ -91,16 +91,80 @@ struct Chat: AsyncParsableCommand {
     /// Sends one message and renders its run; true when the run failed.
     private func send(_ text: String, to conversationID: String, session: Session) async throws -> Bool {
         let output = global.output
-        return try await session.call { metadata in
-            try await Agentplane_V1_ConversationService.Client(session.control).sendMessage(
-                .init(conversationID: conversationID, content: text), metadata: metadata
-            ) { stream in
-                let renderer = RunRenderer(
-                    output: output, resumeHint: "agentctl chat \(agent) --conversation \(conversationID) --resume TEXT")
-                for try await item in stream { renderer.render(ChatItem(item.item)) }
-                return renderer.finish()
+        let renderer = RunRenderer(
+            output: output, resumeHint: "agentctl chat \(agent) --conversation \(conversationID) --resume TEXT")
+        do {
+            return try await session.call { metadata in
+                try await Agentplane_V1_ConversationService.Client(session.control).sendMessage(
+                    .init(conversationID: conversationID, content: text), metadata: metadata
+                ) { stream in
+                    for try await item in stream { renderer.render(ChatItem(item.item)) }
+                    return renderer.finish()
+                }
             }
+        } catch let error as RPCError where error.code == .unavailable {
+            // The stream broke, but a run that had started is durable: another execution replica
+            // (or the restarted one) finishes it and saves the answer. Wait for that rather than
+            // leave the person guessing; anything else is the error it was.
+            renderer.interrupted()
+            guard let answer = try await RunWaiter(session: session, output: output).answer(of: conversationID)
+            else { throw error }
+            return answer.failed
         }
+    }
+}
+
+/// Follows a run whose event stream was lost until it ends, then shows its saved answer.
+struct RunWaiter {
+    let session: Session
+    let output: Output
+    /// How long to wait for a run taken over by another replica (its lease must expire first).
+    static let limit: Duration = .seconds(180)
+
+    /// The run's outcome once the conversation is no longer RUNNING; nil when the conversation
+    /// had no run in progress (the call failed before a run started).
+    func answer(of conversationID: String) async throws -> (failed: Bool, text: String?)? {
+        let conversations = Agentplane_V1_ConversationService.Client(session.control)
+        let get = { () async throws -> Agentplane_V1_Conversation? in
+            try await session.call { metadata in
+                try await conversations.getConversation(.init(conversationID: conversationID), metadata: metadata)
+            }.conversation
+        }
+        guard let first = try await get(), first.status == .running, !first.activeRunID.isEmpty else { return nil }
+        let runID = first.activeRunID
+        if output.json {
+            output.emit(.object([("type", .string("waiting_for_run")), ("run_id", .string(runID))]))
+        } else {
+            Terminal.line("… the execution service was lost; run \(runID) continues elsewhere — waiting for its answer")
+        }
+        let deadline = ContinuousClock.now + Self.limit
+        var conversation = first
+        while conversation.status == .running && conversation.activeRunID == runID {
+            guard ContinuousClock.now < deadline else {
+                throw CLIFailure(
+                    "run \(runID) is still running after \(Self.limit); "
+                        + "see agentctl conversations messages \(conversationID)")
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            guard let next = try await get() else { return nil }
+            conversation = next
+        }
+        let messages = try await session.call { metadata in
+            try await conversations.listMessages(
+                .init(conversationID: conversationID, pageSize: 500), metadata: metadata)
+        }.messages
+        let saved = messages.last { $0.role == .assistant && $0.runID == runID }
+        if output.json {
+            var fields: [(String, JSONValue)] = [("type", .string("run_outcome")), ("run_id", .string(runID))]
+            if let saved { fields.append(("message", saved.json)) }
+            output.emit(.object(fields))
+        } else if let saved {
+            Terminal.line()
+            Terminal.line(saved.content)
+        } else {
+            Terminal.line("✘ run \(runID) ended without an answer (it failed or was cancelled)")
+        }
+        return (saved == nil, saved?.content)
     }
 }
 
@@ -189,6 +253,11 @@ final class RunRenderer: Sendable {
             Terminal.line(answer)
         }
         return final.0
+    }
+
+    /// Ends the output of a stream that broke off (closes a half-printed answer line).
+    func interrupted() {
+        if !output.json { closeAnswerLine() }
     }
 
     private func closeAnswerLine() {

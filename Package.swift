@@ -159,7 +159,7 @@ let targets: [Target] = [
 
     // The services: each a library (its logic, tested through its RPCs) and a thin executable.
     .target(
-        name: "LLMGateway", dependencies: serviceDependencies, path: "Sources/Services/LLMGateway",
+        name: "LLMGateway", dependencies: serviceDependencies + ["FlowEngine"], path: "Sources/Services/LLMGateway",
         resources: [.copy("Migrations")], swiftSettings: swiftSettings),
     .executableTarget(
         name: "LLMGatewayServer", dependencies: ["LLMGateway", "Runtime"], path: "Sources/Services/LLMGatewayServer",
@@ -191,8 +191,15 @@ let targets: [Target] = [
     // execution service (runs) and the control plane (validation on save). Pure Swift.
     .target(name: "FlowEngine", path: "Sources/Services/FlowEngine", swiftSettings: swiftSettings),
 
+    // The engine's JSON values as the contract's google.protobuf Struct/Value, for the services
+    // that carry flows' and tools' JSON over gRPC.
     .target(
-        name: "Execution", dependencies: serviceDependencies + ["FlowEngine"], path: "Sources/Services/Execution",
+        name: "FlowEngineProto", dependencies: ["FlowEngine", "RPCModels"], path: "Sources/Services/FlowEngineProto",
+        swiftSettings: swiftSettings),
+
+    .target(
+        name: "Execution", dependencies: serviceDependencies + ["FlowEngine", "FlowEngineProto"],
+        path: "Sources/Services/Execution",
         resources: [.copy("Migrations")], swiftSettings: swiftSettings),
     .executableTarget(
         name: "ExecutionServer", dependencies: ["Execution", "Runtime"], path: "Sources/Services/ExecutionServer",
@@ -201,7 +208,7 @@ let targets: [Target] = [
     .target(
         name: "Control",
         dependencies: serviceDependencies + [
-            "FlowEngine", .product(name: "CryptoExtras", package: "swift-crypto"),
+            "FlowEngine", "FlowEngineProto", .product(name: "CryptoExtras", package: "swift-crypto"),
         ],
         path: "Sources/Services/Control", resources: [.copy("Migrations")], swiftSettings: swiftSettings),
     .executableTarget(

@@ -1,3 +1,4 @@
+import FlowEngineProto
 import Foundation
 import RPCCore
 import RPCModels
@@ -207,7 +208,7 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         guard let input = request.input else {
             throw RPCErrors.invalid("input", "MISSING_FIELD", "input (the answer to the pending interrupt) is required")
         }
-        let text = input.text.isEmpty ? (input.data.map { ToolJSON.members($0) }.map { "\($0)" } ?? "") : input.text
+        let text = input.text.isEmpty ? (input.data.map { ProtoJSON.members($0) }.map { "\($0)" } ?? "") : input.text
         let (conversation, message) = try await context.transaction(tenant: caller.tenantID) { session in
             let store = ConversationStore(session: session, tenant: caller.tenantID)
             let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)

@@ -1,4 +1,5 @@
 import FlowEngine
+import FlowEngineProto
 import Foundation
 import Logging
 import RPCCore
@@ -24,7 +25,7 @@ struct ToolExecutor: Sendable {
     let http: OutboundHTTPClient
 
     func execute(_ call: ToolCall) async throws -> [String: JSONValue] {
-        let config = ToolJSON.members(call.tool.config)
+        let config = ProtoJSON.members(call.tool.config)
         let options = CallOptions(timeout: call.timeout)
         switch call.tool.kind {
         case .kbSearch: return try await kbSearch(call, config: config, options: options)
@@ -165,7 +166,7 @@ struct ToolExecutor: Sendable {
             case "critical": .critical
             default: .info
             }
-        if let payload = call.arguments["payload"]?.objectValue { request.payload = ToolJSON.structure(payload) }
+        if let payload = call.arguments["payload"]?.objectValue { request.payload = ProtoJSON.structure(payload) }
         request.conversationID = call.conversationID
         request.runID = call.runID
         let client = Agentplane_V1_NotificationService.Client(try peers.client(for: .notification))

@@ -1,5 +1,6 @@
 import Crypto
 import FlowEngine
+import FlowEngineProto
 import Foundation
 import RPCCore
 import RPCModels
@@ -139,7 +140,7 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         if request.idempotencyKey.count > 300 {
             throw RPCErrors.invalid("idempotency_key", "TOO_LONG", "idempotency_key must be at most 300 characters")
         }
-        let arguments = ToolJSON.members(request.arguments)
+        let arguments = ProtoJSON.members(request.arguments)
         let (stored, replay) = try await context.transaction(tenant: caller.tenantID) { session in
             let store = ToolStore(session: session, tenant: caller.tenantID)
             let stored = try await store.tool(idOrName: request.toolID)
@@ -160,7 +161,7 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         guard stored.tool.enabled else {
             throw RPCError(code: .failedPrecondition, message: "tool \(stored.tool.name) is disabled; enable it first")
         }
-        let schema = stored.tool.inputSchema.map { ToolJSON.members($0) }
+        let schema = stored.tool.inputSchema.map { ProtoJSON.members($0) }
         let violations = ToolArgumentValidator.violations(arguments, schema: schema)
         if !violations.isEmpty {
             throw ToolArgumentValidator.error(violations, what: "arguments do not match the tool's input_schema")
@@ -200,7 +201,7 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         -> Agentplane_V1_ExecuteToolResponse
     {
         var response = Agentplane_V1_ExecuteToolResponse()
-        response.result = ToolJSON.structure(result)
+        response.result = ProtoJSON.structure(result)
         response.replayed = replayed
         response.elapsed = Google_Protobuf_Duration(.milliseconds(elapsedMilliseconds))
         return response
@@ -256,8 +257,8 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
             throw RPCErrors.invalid(
                 "secrets", "INVALID_SECRET", "secret names must have 1-100 characters and values at most 16 KiB")
         }
-        let members = ToolJSON.members(config)
-        let schema = inputSchema.map { ToolJSON.members($0) }
+        let members = ProtoJSON.members(config)
+        let schema = inputSchema.map { ProtoJSON.members($0) }
         var problems = ToolKindRules.problems(kind: kind, config: members, secretNames: Set(secrets.keys))
         if let schema { problems += ToolArgumentValidator.schemaProblems(schema) }
         if !problems.isEmpty { throw ToolArgumentValidator.error(problems, what: "the tool's settings are invalid") }

@@ -1,4 +1,5 @@
 import FlowEngine
+import FlowEngineProto
 import Foundation
 import RPCModels
 import RuntimePostgres
@@ -151,9 +152,9 @@ struct ToolStore: Sendable {
         tool.name = try row.decode("name")
         tool.description = try row.decode("description")
         tool.kind = Agentplane_V1_ToolKind(rawValue: Int32(try row.decode("kind", as: Int.self)))
-        tool.config = ToolJSON.structure(ToolJSON.members(text: try row.decode("config")))
+        tool.config = ProtoJSON.structure(ProtoJSON.members(text: try row.decode("config")))
         if let schema: String = row["input_schema"] {
-            tool.inputSchema = ToolJSON.structure(ToolJSON.members(text: schema))
+            tool.inputSchema = ProtoJSON.structure(ProtoJSON.members(text: schema))
         }
         tool.secretNames = RowDecoding.decodeJSON(row["secret_names"], as: [String].self, default: [])
         let milliseconds = try row.decode("timeout_ms", as: Int64.self)

@@ -1,4 +1,5 @@
 import FlowEngine
+import FlowEngineProto
 import RPCCore
 import RPCModels
 import Runtime

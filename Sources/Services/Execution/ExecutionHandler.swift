@@ -1,4 +1,5 @@
 import FlowEngine
+import FlowEngineProto
 import Foundation
 import RPCCore
 import RPCModels

@@ -11,7 +11,7 @@ public struct BuiltinModelClient: ModelClient {
     public func chat(_ request: ChatRequest, onDelta: @escaping @Sendable (String) -> Void) async throws
         -> ChatResult
     {
-        let promptTokens = request.messages.reduce(0) { $0 + BuiltinText.estimatedTokens($1.content) + 4 }
+        let promptTokens = request.messages.reduce(0) { $0 + TextFeatures.estimatedTokens($1.content) + 4 }
         let lastUser = request.messages.lastIndex { $0.role == .user } ?? request.messages.indices.last
         let query = lastUser.map { request.messages[$0].content } ?? ""
         if !request.tools.isEmpty {
@@ -24,16 +24,16 @@ public struct BuiltinModelClient: ModelClient {
             onDelta(delta)
         }
         return ChatResult(
-            text: answer, promptTokens: promptTokens, completionTokens: BuiltinText.estimatedTokens(answer))
+            text: answer, promptTokens: promptTokens, completionTokens: TextFeatures.estimatedTokens(answer))
     }
 
     /// The tool sharing the most distinct content words with the query; ties go to the first.
     static func choose(_ tools: [ChatToolChoice], query: String) -> ChatToolChoice {
-        let words = BuiltinText.contentWords(query)
+        let words = TextFeatures.contentWords(query)
         var best = tools[0]
         var bestScore = -1
         for tool in tools {
-            let score = BuiltinText.contentWords(tool.name + " " + tool.description).intersection(words).count
+            let score = TextFeatures.contentWords(tool.name + " " + tool.description).intersection(words).count
             if score > bestScore {
                 best = tool
                 bestScore = score
@@ -43,13 +43,13 @@ public struct BuiltinModelClient: ModelClient {
     }
 
     static func answer(_ messages: [ChatMessage], lastUser: Int?, query: String) -> String {
-        let words = BuiltinText.contentWords(query)
+        let words = TextFeatures.contentWords(query)
         var candidates: [(sentence: String, score: Int)] = []
         for (index, message) in messages.enumerated() where message.role != .assistant {
-            var sentences = BuiltinText.sentences(message.content)
+            var sentences = TextFeatures.sentences(message.content)
             if index == lastUser { sentences = Array(sentences.dropLast()) }
             for sentence in sentences {
-                candidates.append((sentence, BuiltinText.contentWords(sentence).intersection(words).count))
+                candidates.append((sentence, TextFeatures.contentWords(sentence).intersection(words).count))
             }
         }
         let best = candidates.indices.filter { candidates[$0].score > 0 }
@@ -80,69 +80,5 @@ public struct BuiltinModelClient: ModelClient {
         }
         if !current.isEmpty { pieces.append(current) }
         return pieces
-    }
-}
-
-/// The word and sentence rules of the builtin model (the same as the LLM gateway's `TextFeatures`).
-enum BuiltinText {
-    /// Lowercased runs of letters and digits.
-    static func words(_ text: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber {
-                current.append(character)
-            } else if !current.isEmpty {
-                words.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { words.append(current) }
-        return words
-    }
-
-    /// The gateway's English stopword list.
-    static let stopwords: Set<String> = [
-        "a", "about", "above", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been",
-        "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing",
-        "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here",
-        "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more",
-        "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours",
-        "out", "over", "own", "please", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their",
-        "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until",
-        "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-        "with", "would", "you", "your", "yours",
-    ]
-
-    static func contentWords(_ text: String) -> Set<String> {
-        Set(words(text).filter { !stopwords.contains($0) })
-    }
-
-    /// Split after `.`, `!`, `?` followed by white space, and at line breaks; trimmed, empty dropped.
-    static func sentences(_ text: String) -> [String] {
-        var sentences: [String] = []
-        var current = ""
-        var previous: Character = " "
-        func flush() {
-            let trimmed = current.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !trimmed.isEmpty { sentences.append(trimmed) }
-            current = ""
-        }
-        for character in text {
-            if character.isNewline {
-                flush()
-            } else if character.isWhitespace && [".", "!", "?"].contains(previous) {
-                flush()
-            } else {
-                current.append(character)
-            }
-            previous = character
-        }
-        flush()
-        return sentences
-    }
-
-    static func estimatedTokens(_ text: String) -> Int {
-        (text.utf8.count + 3) / 4
     }
 }

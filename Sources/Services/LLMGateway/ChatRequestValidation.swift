@@ -1,3 +1,4 @@
+import FlowEngine
 import RPCCore
 import RPCModels
 import Runtime

@@ -1,3 +1,4 @@
+import FlowEngine
 import Foundation
 
 /// The built-in provider's embeddings: deterministic signed feature hashing of word unigrams,

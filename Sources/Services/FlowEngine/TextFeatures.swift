@@ -1,9 +1,11 @@
 import Foundation
 
-/// The text rules the built-in provider shares: words, sentences and token estimates.
-enum TextFeatures {
+/// The text rules of the built-in model, shared by the LLM gateway's `builtin` provider and the
+/// engine's in-process `BuiltinModelClient` so both answer alike: words, sentences and token
+/// estimates.
+public enum TextFeatures {
     /// Lowercased words: every character that is not a letter or a digit separates words.
-    static func words(_ text: String) -> [String] {
+    public static func words(_ text: String) -> [String] {
         var words: [String] = []
         var current = ""
         for character in text.lowercased() {
@@ -19,7 +21,7 @@ enum TextFeatures {
     }
 
     /// Words too common to say anything about relevance (English), ignored by the built-in chat.
-    static let stopwords: Set<String> = [
+    public static let stopwords: Set<String> = [
         "a", "about", "above", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been",
         "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing",
         "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here",
@@ -32,13 +34,13 @@ enum TextFeatures {
     ]
 
     /// The distinct words of `text` that are not stopwords.
-    static func contentWords(_ text: String) -> Set<String> {
+    public static func contentWords(_ text: String) -> Set<String> {
         Set(words(text).filter { !stopwords.contains($0) })
     }
 
     /// Sentences: split after `.`, `!` or `?` followed by white space, and at line breaks;
     /// trimmed, empty ones dropped.
-    static func sentences(_ text: String) -> [String] {
+    public static func sentences(_ text: String) -> [String] {
         var sentences: [String] = []
         var current = ""
         var previous: Character = " "
@@ -63,7 +65,7 @@ enum TextFeatures {
 
     /// The gateway's token estimate where a provider reports none: one token per 4 bytes of
     /// UTF-8, rounded up.
-    static func estimatedTokens(_ text: String) -> Int {
+    public static func estimatedTokens(_ text: String) -> Int {
         (text.utf8.count + 3) / 4
     }
 }

@@ -1,11 +1,13 @@
-import FlowEngine
-import Foundation
-import RPCModels
+public import FlowEngine
+public import RPCModels
 
-/// Conversions between the engine's JSON values and the contract's `google.protobuf` types.
-enum ProtoJSON {
+/// Conversions between the engine's JSON values and the contract's `google.protobuf` types
+/// (`Struct`, `Value`), shared by the services that hold flows' and tools' JSON: the control
+/// plane (tool configs, schemas, arguments, results) and the execution service (inputs, state,
+/// events).
+public enum ProtoJSON {
     /// A proto `Value` for a JSON value.
-    static func value(_ json: JSONValue) -> Google_Protobuf_Value {
+    public static func value(_ json: JSONValue) -> Google_Protobuf_Value {
         var value = Google_Protobuf_Value()
         switch json {
         case .null: value.kind = .nullValue(.nullValue)
@@ -22,20 +24,20 @@ enum ProtoJSON {
     }
 
     /// A proto `Struct` for a JSON object's members.
-    static func structure(_ members: [String: JSONValue]) -> Google_Protobuf_Struct {
+    public static func structure(_ members: [String: JSONValue]) -> Google_Protobuf_Struct {
         var result = Google_Protobuf_Struct()
         result.fields = members.mapValues(value)
         return result
     }
 
     /// A proto `Struct` for a JSON value: an object's members, anything else under `value`.
-    static func structure(_ json: JSONValue) -> Google_Protobuf_Struct {
+    public static func structure(_ json: JSONValue) -> Google_Protobuf_Struct {
         if case .object(let members) = json { return structure(members) }
         return structure(["value": json])
     }
 
     /// The JSON value of a proto `Value`.
-    static func json(_ value: Google_Protobuf_Value) -> JSONValue {
+    public static func json(_ value: Google_Protobuf_Value) -> JSONValue {
         switch value.kind {
         case .nullValue, nil: .null
         case .boolValue(let flag): .bool(flag)
@@ -47,17 +49,17 @@ enum ProtoJSON {
     }
 
     /// The members of a proto `Struct`.
-    static func members(_ structure: Google_Protobuf_Struct?) -> [String: JSONValue] {
+    public static func members(_ structure: Google_Protobuf_Struct?) -> [String: JSONValue] {
         (structure?.fields ?? [:]).mapValues(json)
     }
 
     /// JSON text of an object, for storage.
-    static func text(_ members: [String: JSONValue]) -> String {
+    public static func text(_ members: [String: JSONValue]) -> String {
         JSONValue.object(members).jsonText
     }
 
     /// The members of stored JSON text (empty when it is not an object).
-    static func members(text: String) -> [String: JSONValue] {
+    public static func members(text: String) -> [String: JSONValue] {
         (try? JSONValue.parse(text))?.objectValue ?? [:]
     }
 }

@@ -181,7 +181,8 @@ let targets: [Target] = [
         name: "TicketingServer", dependencies: ["Ticketing", "Runtime"], path: "Sources/Services/TicketingServer",
         swiftSettings: swiftSettings),
     .target(
-        name: "Notification", dependencies: serviceDependencies, path: "Sources/Services/Notification",
+        name: "Notification", dependencies: serviceDependencies + ["FlowEngine", "FlowEngineProto"],
+        path: "Sources/Services/Notification",
         resources: [.copy("Migrations")], swiftSettings: swiftSettings),
     .executableTarget(
         name: "NotificationServer", dependencies: ["Notification", "Runtime"],

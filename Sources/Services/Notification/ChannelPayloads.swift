@@ -1,3 +1,4 @@
+import FlowEngine
 import Foundation
 import RPCModels
 
@@ -51,7 +52,7 @@ enum ChannelPayloads {
             ),
         ]
         if !channelName.isEmpty { body["channel"] = .string(channelName) }
-        return Array(JSONValue.object(body).text.utf8)
+        return Array(JSONValue.object(body).jsonText.utf8)
     }
 
     /// A Microsoft Teams message carrying an Adaptive Card, the payload both Teams incoming
@@ -88,7 +89,7 @@ enum ChannelPayloads {
                 ])
             ]),
         ])
-        return Array(envelope.text.utf8)
+        return Array(envelope.jsonText.utf8)
     }
 
     /// The generic webhook body: the notification as plain JSON.
@@ -105,7 +106,7 @@ enum ChannelPayloads {
             "run_id": .string(message.runID),
             "created_at": .string(timestamp(message.createdAt)),
         ])
-        return Array(body.text.utf8)
+        return Array(body.jsonText.utf8)
     }
 
     /// RFC 3339 in UTC with milliseconds.

@@ -1,4 +1,6 @@
 import Crypto
+import FlowEngine
+import FlowEngineProto
 import Foundation
 import Logging
 import RPCModels
@@ -144,7 +146,7 @@ final class Dispatcher: Sendable {
     private func attempt(_ row: PostgresRow, id: String, tenant: String, number: Int) async throws -> Outcome {
         var payload: JSONValue?
         if let bytes = row["payload"].flatMap([UInt8].init(postgresText:)) {
-            payload = (try? Google_Protobuf_Struct(serializedBytes: bytes)).map(JSONValue.init)
+            payload = (try? Google_Protobuf_Struct(serializedBytes: bytes)).map { .object(ProtoJSON.members($0)) }
         }
         let createdMicroseconds = Double(try row.decode("created_us", as: Int64.self))
         let message = OutboxMessage(
@@ -253,7 +255,7 @@ final class Dispatcher: Sendable {
             "delivery_id": "\(message.deliveryID)", "tenant_id": "\(tenant)", "title": "\(message.title)",
             "text": "\(message.text)", "severity": "\(message.severityName)",
         ]
-        if let payload = message.payload { metadata["data"] = "\(payload.text)" }
+        if let payload = message.payload { metadata["data"] = "\(payload.jsonText)" }
         if !message.runID.isEmpty { metadata["run_id"] = "\(message.runID)" }
         if !message.conversationID.isEmpty { metadata["conversation_id"] = "\(message.conversationID)" }
         logger.log(level: level, "notification", metadata: metadata)

@@ -1,4 +1,6 @@
 import Crypto
+import FlowEngine
+import FlowEngineProto
 import Foundation
 import RPCCore
 import RPCModels
@@ -59,8 +61,8 @@ struct ValidatedNotification: Sendable {
             throw RPCError.invalidField("severity", code: "UNKNOWN", "severity \(value) is not a NotificationSeverity")
         }
         payload = request.payload
-        payloadJSON = request.payload.map(JSONValue.init)
-        if let payloadJSON, payloadJSON.text.utf8.count > Self.maximumBytes {
+        payloadJSON = request.payload.map { .object(ProtoJSON.members($0)) }
+        if let payloadJSON, payloadJSON.jsonText.utf8.count > Self.maximumBytes {
             throw RPCError.withDetails(
                 .resourceExhausted, "payload is over 64 KiB as JSON; send less data", reason: "TOO_LARGE")
         }
@@ -145,7 +147,7 @@ struct ValidatedNotification: Sendable {
             "conversation_id": .string(conversationID),
             "run_id": .string(runID),
         ])
-        let digest = HMAC<SHA256>.authenticationCode(for: Array(canonical.text.utf8), using: key)
+        let digest = HMAC<SHA256>.authenticationCode(for: Array(canonical.jsonText.utf8), using: key)
         return digest.map { String(format: "%02x", $0) }.joined()
     }
 }

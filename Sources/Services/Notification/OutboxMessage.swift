@@ -1,3 +1,4 @@
+import FlowEngine
 import Foundation
 import RPCModels
 
@@ -26,7 +27,7 @@ struct OutboxMessage: Sendable {
     /// The payload's top-level fields in key order, as (name, text) pairs for Slack and Teams.
     var fields: [(name: String, value: String)] {
         guard case .object(let members)? = payload else { return [] }
-        return members.keys.sorted().map { ($0, members[$0]!.displayText) }
+        return members.keys.sorted().map { ($0, members[$0]!.stringValue ?? members[$0]!.jsonText) }
     }
 }
 

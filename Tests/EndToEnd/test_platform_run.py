@@ -211,6 +211,10 @@ class PlatformScriptTests(unittest.TestCase):
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # A terminal delivers Ctrl-C to a shell whose SIGINT is at its default; under CI the
+            # test may inherit SIGINT ignored (a background job), and bash cannot trap a signal
+            # that was ignored when it started.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         lines = []
         try:

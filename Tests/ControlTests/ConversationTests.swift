@@ -149,7 +149,15 @@ struct ConversationTests {
         #expect(ended.error?.code == .unavailable)
         let waiting = try await fixture.conversation(conversation.id, as: member)
         #expect(waiting.status == .running && waiting.activeRunID == endedRun)
+        var runningOnly = Agentplane_V1_ListConversationsRequest()
+        runningOnly.status = .running
+        let listed = try await fixture.conversations.listConversations(runningOnly, metadata: member)
+        #expect(listed.conversations.map(\.id) == [conversation.id])
         execution.runs.withLock { $0[endedRun]?.current = .failed }
+        // ListConversations shows it as it stands too, and no longer under the RUNNING filter.
+        let page = try await fixture.conversations.listConversations(.init(), metadata: member)
+        #expect(page.conversations.first { $0.id == conversation.id }?.status == .idle)
+        #expect(try await fixture.conversations.listConversations(runningOnly, metadata: member).conversations.isEmpty)
         let over = try await fixture.conversation(conversation.id, as: member)
         #expect(over.status == .idle && over.activeRunID.isEmpty)
         try await fixture.stop()

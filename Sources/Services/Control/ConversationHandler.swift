@@ -90,7 +90,10 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                 status: request.status, after: after, limit: limit)
         }
         var response = Agentplane_V1_ListConversationsResponse()
-        response.conversations = rows.prefix(limit).map(\.0)
+        response.conversations = try await reconciled(Array(rows.prefix(limit).map(\.0)), caller: caller)
+        if request.status != .unspecified {
+            response.conversations.removeAll { $0.status != request.status }
+        }
         if rows.count > limit, let last = rows.prefix(limit).last {
             response.nextPageToken = Pagination.token(cursor: [String(last.1), last.0.id], filters: filters)
         }
@@ -397,6 +400,41 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                 id: conversationID, runID: current.activeRunID)
         }
     }
+
+    /// `page` with every RUNNING conversation whose run has ended shown as it stands now (as
+    /// GetConversation shows it); the checks run a few at a time.
+    private func reconciled(_ page: [Agentplane_V1_Conversation], caller: AuthContext) async throws
+        -> [Agentplane_V1_Conversation]
+    {
+        let running = page.indices.filter { page[$0].status == .running }
+        guard !running.isEmpty else { return page }
+        var released: [Int] = []
+        try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            var next = running.makeIterator()
+            func add() {
+                guard let index = next.next() else { return }
+                let conversation = page[index]
+                group.addTask { (index, try await self.reconcile(conversation, caller: caller)) }
+            }
+            for _ in 0..<Self.reconcileConcurrency { add() }
+            while let (index, wasReleased) = try await group.next() {
+                if wasReleased { released.append(index) }
+                add()
+            }
+        }
+        guard !released.isEmpty else { return page }
+        var result = page
+        try await context.transaction(tenant: caller.tenantID) { session in
+            let store = ConversationStore(session: session, tenant: caller.tenantID)
+            for index in released {
+                if let fresh = try await store.conversation(id: page[index].id) { result[index] = fresh }
+            }
+        }
+        return result
+    }
+
+    /// How many GetRun checks one ListConversations makes at once.
+    static let reconcileConcurrency = 8
 
     /// How long `reconcile` waits for GetRun.
     static let runCheckTimeout: Duration = .seconds(5)

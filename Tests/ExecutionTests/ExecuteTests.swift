@@ -289,6 +289,44 @@ struct ExecuteTests {
         try await fixture.stop()
     }
 
+    @Test("GetRun shows a running run's node within the progress interval, and the exact count at the end")
+    func progressIsVisibleWhileANodeRuns() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let metadata = try await builder(uniqueTenant("progress"))
+        let client = fixture.client
+        let running = Task {
+            try await collect {
+                try await client.execute(
+                    draftRequest(Flows.crash(slowMilliseconds: 3000)), metadata: metadata, onResponse: $0)
+            }
+        }
+        var runID: String?
+        for _ in 0..<200 where runID == nil {
+            runID = fixture.control.toolCalls.first { $0.tool == "slow" }?.runID
+            if runID == nil { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        var get = Agentplane_V1_GetRunRequest()
+        get.runID = try #require(runID)
+        // The slow tool runs for 3 s; its node shows well within that (the interval is 250 ms).
+        let seen = ContinuousClock.now
+        var run = try #require(try await client.getRun(get, metadata: metadata).run)
+        while run.currentNodeID != "t2", ContinuousClock.now - seen < .milliseconds(1500) {
+            try await Task.sleep(for: .milliseconds(50))
+            run = try #require(try await client.getRun(get, metadata: metadata).run)
+        }
+        #expect(run.status == .running)
+        #expect(run.currentNodeID == "t2")
+        #expect(run.stepCount == 1)
+
+        let events = try await running.value
+        run = try #require(try await client.getRun(get, metadata: metadata).run)
+        #expect(run.status == .succeeded)
+        #expect(run.currentNodeID.isEmpty)
+        #expect(run.stepCount == events.filter { $0.nodeFinished != nil }.count)
+        #expect(run.lastSequence == Int64(events.count))
+        try await fixture.stop()
+    }
+
     @Test func cancelRunEndsARunWaitingForInput() async throws {
         let fixture = try await ExecutionFixture.start()
         let metadata = try await builder(uniqueTenant("cancel-paused"))

@@ -26,8 +26,14 @@ struct EventPump: Sendable {
         // leave a gap (and events it did store would be shadowed). Steps re-run after a crash
         // thus appear again, under new numbers.
         var stored = (try? await coordinator.state.lastSequence(tenant: record.tenantID, runID: record.id)) ?? 0
+        let row = RunRowWriter(
+            runs: coordinator.runs, runID: record.id, tenant: record.tenantID,
+            interval: coordinator.settings.progressInterval, logger: coordinator.logger)
         for await flowEvent in events {
-            if liveRun.leaseLost { continue }  // Handed over: whoever continues the run reports.
+            if liveRun.leaseLost {  // Handed over: whoever continues the run reports.
+                await row.discard()
+                continue
+            }
             var event = mapper.event(flowEvent)
             stored += 1
             event.sequence = stored
@@ -85,27 +91,28 @@ struct EventPump: Sendable {
                 change.currentNodeID = ""
                 sawTerminal = sawTerminal || ended
             }
-            await persist(event, change: change, ended: ended)
+            await persist(event, change: change, ended: ended, row: row)
             liveRun.publish(event)
         }
+        if !liveRun.leaseLost { await row.flush() }
         return sawTerminal
     }
 
-    private func persist(_ event: Agentplane_V1_ExecutionEvent, change: RunChange, ended: Bool) async {
+    private func persist(
+        _ event: Agentplane_V1_ExecutionEvent, change: RunChange, ended: Bool, row: RunRowWriter
+    ) async {
         let tenant = record.tenantID
         do {
             try await coordinator.state.append([event], tenant: tenant, ended: ended)
         } catch {
             coordinator.logger.warning("run \(record.id): event \(event.sequence) not stored: \(error)")
         }
-        let needsRow =
-            change.status != nil || change.stepCount != nil || change.currentNodeID != nil || ended
-        if needsRow {
-            do {
-                try await coordinator.runs.update(record.id, tenant: tenant, change)
-            } catch {
-                coordinator.logger.warning("run \(record.id): status not stored: \(error)")
-            }
+        // A caller that saw an event may ask GetRun next: a new status must be stored first.
+        // Progress alone (node started or finished) may lag by the progress interval.
+        if change.status != nil || ended {
+            await row.submit(change, now: true)
+        } else if change.stepCount != nil || change.currentNodeID != nil {
+            await row.submit(change, now: false)
         }
         if ended || event.interrupt != nil {
             try? await coordinator.state.markInactive(tenant: tenant, runID: record.id)

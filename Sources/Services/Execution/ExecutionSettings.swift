@@ -23,6 +23,9 @@ public struct ExecutionSettings: Sendable {
     public var inputTTL: Duration
     /// Active runs per tenant (`EXECUTION_MAX_CONCURRENT_RUNS`).
     public var maxConcurrentRuns: Int
+    /// How stale a running run's progress in its row (current node, step count) may be
+    /// (`EXECUTION_PROGRESS_INTERVAL`); status changes are stored at once.
+    public var progressInterval: Duration
     /// Whether LLM nodes go to the gateway (`LLM_GATEWAY_ADDR` set) or the built-in model.
     public var useGateway: Bool
     /// The replicas that take over each other's orphaned runs (`EXECUTION_REPLICA_GROUP`): separate
@@ -35,7 +38,7 @@ public struct ExecutionSettings: Sendable {
         checkpointTTL: Duration = .seconds(7 * 86_400), eventTTL: Duration = .seconds(86_400), eventMax: Int = 10_000,
         defaultMaxSteps: Int = 1000, defaultTimeout: Duration = .seconds(300),
         inputTTL: Duration = .seconds(7 * 86_400),
-        maxConcurrentRuns: Int = 100,
+        maxConcurrentRuns: Int = 100, progressInterval: Duration = .milliseconds(250),
         useGateway: Bool = false, replicaGroup: String = "default"
     ) {
         self.leaseTTL = leaseTTL
@@ -48,6 +51,7 @@ public struct ExecutionSettings: Sendable {
         self.defaultTimeout = defaultTimeout
         self.inputTTL = inputTTL
         self.maxConcurrentRuns = maxConcurrentRuns
+        self.progressInterval = progressInterval
         self.useGateway = useGateway
         self.replicaGroup = replicaGroup
     }
@@ -65,6 +69,7 @@ public struct ExecutionSettings: Sendable {
         settings.defaultTimeout = positive(&reader, "EXECUTION_RUN_TIMEOUT", .seconds(300))
         settings.inputTTL = positive(&reader, "EXECUTION_INPUT_TTL", .seconds(7 * 86_400))
         settings.maxConcurrentRuns = reader.int("EXECUTION_MAX_CONCURRENT_RUNS", default: 100, range: 1...100_000)
+        settings.progressInterval = positive(&reader, "EXECUTION_PROGRESS_INTERVAL", .milliseconds(250))
         settings.useGateway = !(reader.string("LLM_GATEWAY_ADDR") ?? "").isEmpty
         settings.replicaGroup = reader.string("EXECUTION_REPLICA_GROUP", default: "default")
         if settings.replicaGroup.isEmpty || settings.replicaGroup.contains(where: \.isWhitespace) {

@@ -248,7 +248,14 @@ let targets: [Target] = [
         name: "CodecFuzz", dependencies: ["TestModels", "ProtoCoding"], path: "Tests/CodecFuzz",
         exclude: ["lsan.supp"],
         swiftSettings: swiftSettings),
-    .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .target(
+        name: "TestSupport",
+        dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .target(
         name: "ServiceTestSupport",
         dependencies: [

@@ -1,10 +1,7 @@
-import Foundation
-import NIOCore
-import NIOHTTP1
-import NIOPosix
 import Synchronization
+import TestSupport
 
-/// A tiny HTTP/1.1 endpoint on 127.0.0.1 for http tools: records every request and answers
+/// An endpoint for http tools: records every request and answers
 /// `{"echo": <the request body as JSON>, "method": ...}`; the path `/fail` answers 503.
 final class FakeHTTPEndpoint: Sendable {
     /// What the endpoint saw.
@@ -15,81 +12,37 @@ final class FakeHTTPEndpoint: Sendable {
         var body: String
     }
 
-    private let group: MultiThreadedEventLoopGroup
-    private let channel: any Channel
+    private let server: TestHTTPServer
     private let box: Box
-    /// The port listened on.
-    let port: Int
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, box: Box) {
-        self.group = group
-        self.channel = channel
+    private init(server: TestHTTPServer, box: Box) {
+        self.server = server
         self.box = box
-        self.port = channel.localAddress?.port ?? 0
     }
 
-    private final class Box: Sendable {
-        let requests = Mutex<[Recorded]>([])
-    }
+    /// The port listened on.
+    var port: Int { server.port }
 
     static func start() async throws -> FakeHTTPEndpoint {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let box = Box()
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(box: box))
-                }
+        let server = try await TestHTTPServer.start { request, responder in
+            box.requests.withLock {
+                $0.append(
+                    Recorded(method: request.method, uri: request.uri, headers: request.headers, body: request.text))
             }
-            .bind(host: "127.0.0.1", port: 0).get()
-        return FakeHTTPEndpoint(group: group, channel: channel, box: box)
+            let echo = request.body.isEmpty ? "null" : request.text
+            responder.respond(
+                status: request.uri.hasPrefix("/fail") ? 503 : 200, headers: [("content-type", "application/json")],
+                body: #"{"method": "\#(request.method)", "echo": \#(echo)}"#)
+        }
+        return FakeHTTPEndpoint(server: server, box: box)
     }
 
     var requests: [Recorded] { box.requests.withLock { $0 } }
 
-    func stop() async {
-        try? await channel.close()
-        try? await group.shutdownGracefully()
-    }
+    func stop() async { await server.stop() }
 
-    private final class Handler: ChannelInboundHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        private let box: Box
-        private var head: HTTPRequestHead?
-        private var body: [UInt8] = []
-
-        init(box: Box) { self.box = box }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                self.head = head
-                body = []
-            case .body(let buffer):
-                body.append(contentsOf: buffer.readableBytesView)
-            case .end:
-                guard let head else { return }
-                self.head = nil
-                var headers: [String: String] = [:]
-                for (name, value) in head.headers { headers[name.lowercased()] = value }
-                let text = String(decoding: body, as: UTF8.self)
-                box.requests.withLock {
-                    $0.append(Recorded(method: head.method.rawValue, uri: head.uri, headers: headers, body: text))
-                }
-                let status: HTTPResponseStatus = head.uri.hasPrefix("/fail") ? .serviceUnavailable : .ok
-                let echo = text.isEmpty ? "null" : text
-                let answer = Array(#"{"method": "\#(head.method.rawValue)", "echo": \#(echo)}"#.utf8)
-                var responseHead = HTTPResponseHead(version: .http1_1, status: status)
-                responseHead.headers.add(name: "content-type", value: "application/json")
-                responseHead.headers.add(name: "content-length", value: String(answer.count))
-                context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: answer)))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            }
-        }
+    private final class Box: Sendable {
+        let requests = Mutex<[Recorded]>([])
     }
 }

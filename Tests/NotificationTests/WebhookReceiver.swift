@@ -1,8 +1,6 @@
 import Foundation
-import NIOCore
-import NIOHTTP1
-import NIOPosix
 import Synchronization
+import TestSupport
 
 /// A fake webhook receiver (Slack, Teams or a generic endpoint) on 127.0.0.1: it records every
 /// request and answers as its script says — 200, 500, 429 with Retry-After, slowly — and
@@ -45,35 +43,25 @@ final class WebhookReceiver: Sendable {
         var maximumInFlight = 0
     }
 
-    private let group: MultiThreadedEventLoopGroup
-    private let channel: any Channel
+    private let server: TestHTTPServer
     private let state: Mutex<State>
     /// The port listened on.
-    let port: Int
+    var port: Int { server.port }
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, script: @escaping Script) {
-        self.group = group
-        self.channel = channel
+    private init(server: TestHTTPServer, script: @escaping Script) {
+        self.server = server
         self.state = Mutex(State(script: script))
-        self.port = channel.localAddress?.port ?? 0
     }
 
     /// Starts a receiver answering with `script`.
     static func start(_ script: @escaping Script = { _ in Answer(status: 200, body: "ok") }) async throws
         -> WebhookReceiver
     {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let box = StateBox()
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(box: box))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let receiver = WebhookReceiver(group: group, channel: channel, script: script)
+        let server = try await TestHTTPServer.start { received, responder in
+            box.receiver.withLock { $0 }?.answer(received, responder)
+        }
+        let receiver = WebhookReceiver(server: server, script: script)
         box.receiver.withLock { $0 = receiver }
         return receiver
     }
@@ -83,10 +71,7 @@ final class WebhookReceiver: Sendable {
         state.withLock { $0.script = script }
     }
 
-    func stop() async {
-        try? await channel.close()
-        try? await group.shutdownGracefully()
-    }
+    func stop() async { await server.stop() }
 
     /// `http://127.0.0.1:PORT` + path.
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
@@ -100,76 +85,28 @@ final class WebhookReceiver: Sendable {
     /// The most requests for one delivery that were in flight at the same time.
     var maximumInFlight: Int { state.withLock { $0.maximumInFlight } }
 
-    fileprivate func begin(_ key: String) -> Answer {
-        state.withLock { state in
+    private func answer(_ received: TestHTTPRequest, _ responder: TestHTTPResponder) {
+        let key = received.headers["idempotency-key"] ?? ""
+        let answer = state.withLock { state in
             let previous = state.requests.filter { $0.idempotencyKey == key }.count
             state.inFlight[key, default: 0] += 1
             state.maximumInFlight = max(state.maximumInFlight, state.inFlight[key]!)
             return state.script(previous)
         }
-    }
-
-    fileprivate func finish(_ request: Request) {
-        state.withLock { state in
-            state.inFlight[request.idempotencyKey, default: 1] -= 1
-            state.requests.append(request)
+        let request = Request(
+            method: received.method, uri: received.uri, headers: received.headers, body: received.body,
+            receivedAt: Date(), answeredStatus: answer.status)
+        let respond = {
+            self.state.withLock { state in
+                state.inFlight[key, default: 1] -= 1
+                state.requests.append(request)
+            }
+            responder.respond(status: answer.status, headers: answer.headers, body: answer.body)
         }
+        if answer.delay > .zero { responder.after(answer.delay, respond) } else { respond() }
     }
 
     private final class StateBox: Sendable {
         let receiver = Mutex<WebhookReceiver?>(nil)
-    }
-
-    private final class Handler: ChannelInboundHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        private let box: StateBox
-        private var head: HTTPRequestHead?
-        private var body: [UInt8] = []
-
-        init(box: StateBox) {
-            self.box = box
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                self.head = head
-                body = []
-            case .body(let buffer):
-                body.append(contentsOf: buffer.readableBytesView)
-            case .end:
-                guard let head, let receiver = box.receiver.withLock({ $0 }) else { return }
-                self.head = nil
-                var headers: [String: String] = [:]
-                for (name, value) in head.headers { headers[name.lowercased()] = value }
-                let key = headers["idempotency-key"] ?? ""
-                let answer = receiver.begin(key)
-                var request = Request(
-                    method: head.method.rawValue, uri: head.uri, headers: headers, body: body, receivedAt: Date(),
-                    answeredStatus: answer.status)
-                request.receivedAt = Date()
-                let respond = {
-                    receiver.finish(request)
-                    var responseHead = HTTPResponseHead(
-                        version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status))
-                    for (name, value) in answer.headers { responseHead.headers.add(name: name, value: value) }
-                    responseHead.headers.add(name: "content-length", value: String(answer.body.utf8.count))
-                    context.write(self.wrapOutboundOut(.head(responseHead)), promise: nil)
-                    context.write(
-                        self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: answer.body)))), promise: nil)
-                    context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
-                }
-                if answer.delay > .zero {
-                    let (seconds, attoseconds) = answer.delay.components
-                    context.eventLoop.assumeIsolated().scheduleTask(
-                        in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-                    ) { respond() }
-                } else {
-                    respond()
-                }
-            }
-        }
     }
 }

@@ -1,8 +1,6 @@
 import Foundation
-import NIOCore
-import NIOHTTP1
-import NIOPosix
 import Synchronization
+import TestSupport
 
 /// A local HTTP server that answers like Zammad's ticket endpoints, with only endpoints real
 /// Zammad has: POST/GET/PUT /api/v1/tickets[/{id}], GET /api/v1/tickets/search?query=tags:…,
@@ -56,38 +54,35 @@ final class FakeZammad: Sendable {
     static let groups: Set<String> = ["Users", "Support"]
     let token: String
     let state = Mutex(State())
-    private let group: MultiThreadedEventLoopGroup
-    private let channel = Mutex<(any Channel)?>(nil)
-    private let boundPort = Mutex(0)
+    private let server = Mutex<TestHTTPServer?>(nil)
 
-    private init(token: String, group: MultiThreadedEventLoopGroup) {
+    private init(token: String) {
         self.token = token
-        self.group = group
     }
 
     /// A started fake accepting `Authorization: Token token=<token>`.
     static func start(token: String = "zammad-test-token") async throws -> FakeZammad {
-        let server = FakeZammad(token: token, group: MultiThreadedEventLoopGroup(numberOfThreads: 1))
-        let channel = try await ServerBootstrap(group: server.group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(server: server))
-                }
+        let fake = FakeZammad(token: token)
+        let server = try await TestHTTPServer.start { [weak fake] request, responder in
+            guard let fake else { return responder.close() }
+            switch fake.handle(
+                method: request.method, uri: request.uri, authorization: request.headers["authorization"],
+                body: request.body)
+            {
+            case .respond(let status, let json, let headers):
+                responder.respond(status: status, json: json, headers: headers)
+            case .drop: responder.close()
+            case .stall: break
             }
-            .bind(host: "127.0.0.1", port: 0).get()
-        server.channel.withLock { $0 = channel }
-        server.boundPort.withLock { $0 = channel.localAddress?.port ?? 0 }
-        return server
+        }
+        fake.server.withLock { $0 = server }
+        return fake
     }
 
-    var port: Int { boundPort.withLock { $0 } }
+    var port: Int { server.withLock { $0?.port ?? 0 } }
 
     func stop() async {
-        let channel = channel.withLock { $0 }
-        try? await channel?.close()
-        try? await group.shutdownGracefully()
+        await server.withLock { $0 }?.stop()
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -273,51 +268,5 @@ final class FakeZammad: Sendable {
             "group": ticket.group, "state": ticket.state, "priority": ticket.priority, "owner": ticket.owner,
             "customer": ticket.customer,
         ]
-    }
-
-    private final class Handler: ChannelInboundHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        private let server: FakeZammad
-        private var head: HTTPRequestHead?
-        private var body: [UInt8] = []
-
-        init(server: FakeZammad) {
-            self.server = server
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                self.head = head
-                body = []
-            case .body(let buffer):
-                body.append(contentsOf: buffer.readableBytesView)
-            case .end:
-                guard let head else { return }
-                self.head = nil
-                let outcome = server.handle(
-                    method: head.method.rawValue, uri: head.uri,
-                    authorization: head.headers.first(name: "authorization"), body: body)
-                switch outcome {
-                case .respond(let status, let json, let headers):
-                    let bytes =
-                        (try? JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])) ?? Data()
-                    var responseHead = HTTPResponseHead(
-                        version: .http1_1, status: HTTPResponseStatus(statusCode: status))
-                    responseHead.headers.add(name: "content-type", value: "application/json; charset=utf-8")
-                    responseHead.headers.add(name: "content-length", value: String(bytes.count))
-                    for (name, value) in headers { responseHead.headers.add(name: name, value: value) }
-                    context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-                    context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: bytes)))), promise: nil)
-                    context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-                case .drop:
-                    context.close(promise: nil)
-                case .stall:
-                    break
-                }
-            }
-        }
     }
 }

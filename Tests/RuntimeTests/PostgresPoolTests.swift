@@ -79,6 +79,36 @@ struct PostgresPoolTests {
         pool.close()
     }
 
+    @Test("statements are prepared once per connection and keep working when a table changes under them")
+    func preparedStatements() async throws {
+        let pool = makePool(size: 1)
+        try await withSchema(pool) { schema in
+            _ = try await pool.query("CREATE TABLE \(schema).items (id text PRIMARY KEY)")
+            _ = try await pool.query("INSERT INTO \(schema).items VALUES ($1)", "a")
+            let select = "SELECT * FROM \(schema).items"
+            #expect(try await pool.query(select)[0].decode("id", as: String.self) == "a")
+            let prepared = try await pool.query(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1", select)
+            #expect(try prepared[0].decode("n", as: Int.self) == 1)
+
+            // A column added under the prepared SELECT *: that one call fails as PostgreSQL
+            // says, the next is prepared afresh and sees the new column.
+            _ = try await pool.query("ALTER TABLE \(schema).items ADD COLUMN note text DEFAULT 'new'")
+            let changed = await #expect(throws: PostgresError.self) { _ = try await pool.query(select) }
+            #expect(changed?.sqlState == "0A000")
+            #expect(try await pool.query(select)[0].decode("note", as: String.self) == "new")
+
+            // Past the cache's size, statements still run (unprepared).
+            for index in 0..<300 {
+                let rows = try await pool.query("SELECT $1::int + \(index) AS n", 1)
+                #expect(try rows[0].decode("n", as: Int.self) == index + 1)
+            }
+            let count = try await pool.query("SELECT count(*) AS n FROM pg_prepared_statements")
+            #expect(try count[0].decode("n", as: Int.self) <= 256)
+        }
+        pool.close()
+    }
+
     @Test func sqlStatesBecomeTypedErrors() async throws {
         let pool = makePool(statementTimeout: .milliseconds(200))
         try await withSchema(pool) { schema in

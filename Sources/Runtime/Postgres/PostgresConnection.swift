@@ -8,6 +8,13 @@ final class PostgresConnection: @unchecked Sendable {
     private let connection: OpaquePointer
     /// Where this connection's blocking calls run, one at a time.
     let queue = DispatchQueue(label: "agentplane.postgres.connection")
+    /// Statements prepared on this connection, by their SQL: a service runs the same few dozen
+    /// statements all day, and the server then parses each once per connection instead of on
+    /// every call. Touched only on `queue`.
+    private var prepared: [String: String] = [:]
+    /// The most statements kept prepared; SQL past it runs unprepared (text that embeds
+    /// values would otherwise grow the server's memory without bound).
+    static let preparedLimit = 256
 
     /// Connects; `connectionString` is a libpq key=value string or a postgresql:// URI.
     init(connectionString: String, settings: [String: String]) throws {
@@ -46,9 +53,47 @@ final class PostgresConnection: @unchecked Sendable {
     /// spliced into it); returns the rows.
     func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> [PostgresRow] {
         let texts = parameters.map { $0?.postgresText }
+        let name = try statementName(sql)
         let result = withCStrings(texts) { values in
-            PQexecParams(connection, sql, Int32(texts.count), nil, values, nil, nil, 0)
+            if let name {
+                PQexecPrepared(connection, name, Int32(texts.count), values, nil, nil, 0)
+            } else {
+                PQexecParams(connection, sql, Int32(texts.count), nil, values, nil, nil, 0)
+            }
         }
+        do {
+            return try rows(of: result)
+        } catch let error as PostgresError where name != nil && error.sqlState == "0A000" {
+            // "cached plan must not change result type": a migration changed a table under a
+            // prepared statement; prepare it afresh next time. Outside a transaction the old
+            // one is dropped now (inside, the failed transaction refuses any statement).
+            prepared[sql] = nil
+            if let name, PQtransactionStatus(connection) == PQTRANS_IDLE,
+                let dropped = PQexec(connection, "DEALLOCATE \(name)")
+            {
+                PQclear(dropped)
+            }
+            throw error
+        }
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it first; nil once the
+    /// cache is full. A statement the server refuses throws here, as executing it would.
+    private func statementName(_ sql: String) throws -> String? {
+        if let name = prepared[sql] { return name }
+        guard prepared.count < Self.preparedLimit else { return nil }
+        // Names are never reused: one dropped above may still exist on the server.
+        preparedCount += 1
+        let name = "ap\(preparedCount)"
+        _ = try rows(of: PQprepare(connection, name, sql, 0, nil))
+        prepared[sql] = name
+        return name
+    }
+
+    private var preparedCount = 0
+
+    /// The rows of a result (none for a command), or its error; frees the result.
+    private func rows(of result: OpaquePointer?) throws -> [PostgresRow] {
         guard let result else {
             throw PostgresError(code: .connection, message: Self.text(PQerrorMessage(connection)))
         }

@@ -14,7 +14,7 @@ struct EventPump: Sendable {
     let actingUser: String
 
     /// Processes every event; whether a terminal event was seen.
-    func run(_ events: AsyncStream<FlowEvent>) async -> Bool {
+    func run(_ events: FlowEventQueue) async -> Bool {
         let mapper = EventMapper(
             agentID: record.agentID, agentVersion: record.agentVersion, conversationID: record.conversationID,
             actingUser: actingUser, omitStateUpdates: record.omitStateUpdates)
@@ -29,83 +29,108 @@ struct EventPump: Sendable {
         let row = RunRowWriter(
             runs: coordinator.runs, runID: record.id, tenant: record.tenantID,
             interval: coordinator.settings.progressInterval, logger: coordinator.logger)
-        for await flowEvent in events {
+        while let batch = await events.nextBatch() {
             if liveRun.leaseLost {  // Handed over: whoever continues the run reports.
                 await row.discard()
                 continue
             }
-            var event = mapper.event(flowEvent)
-            stored += 1
-            event.sequence = stored
-            var change = RunChange(lastSequence: event.sequence)
-            var ended = false
-            switch flowEvent.payload {
-            case .runStarted, .runResumed:
-                change.status = .running
-                change.pendingInterruptJSON = ""
-            case .nodeStarted(let nodeID, _, _):
-                change.currentNodeID = nodeID
-            case .nodeFinished:
-                steps += 1
-                change.stepCount = steps
-            case .interrupt(let interrupt):
-                change.status = .waitingForInput
-                change.currentNodeID = ""
-                change.pendingInterruptJSON = (try? JSONEncoder().encode(interrupt)).map {
-                    String(decoding: $0, as: UTF8.self)
-                }
-            case .runFinished(let answer, _, let usage, _):
-                ended = true
-                change.usage = usage
-                do {
-                    let messageID = try await coordinator.saveAnswer(answer, of: record)
-                    event.runFinished?.messageID = messageID
-                    change.status = .succeeded
-                    change.answer = answer
-                    change.messageID = messageID
-                } catch {
-                    coordinator.logger.error("run \(record.id): the answer could not be saved: \(error)")
-                    let failure = FlowRunError(
-                        code: "ANSWER_NOT_SAVED",
-                        message: "the answer could not be saved in the conversation: \(error)", retryable: true)
-                    var failed = Agentplane_V1_RunFailed()
-                    failed.error = EventMapper.error(failure)
-                    event.payload = .runFailed(failed)
-                    change.status = .failed
-                    change.error = failure
-                }
-            case .runFailed(let error):
-                ended = true
-                change.status = .failed
-                change.error = error
-            case .runCancelled:
-                ended = true
-                change.status = .cancelled
-                let request = liveRun.cancelRequest
-                event.runCancelled?.reason = request?.reason ?? ""
-                event.runCancelled?.cancelledBy = request?.cancelledBy ?? ""
-            case .answerDelta, .toolCall, .toolResult:
-                break
+            // A batch is stored with one Redis round trip and at most one row write, then
+            // handed on in order.
+            var batchEvents: [Agentplane_V1_ExecutionEvent] = []
+            var batchChange: RunChange?
+            var batchEnded = false
+            var batchPaused = false
+            for flowEvent in batch {
+                let (event, change, ended) = await map(flowEvent, mapper: mapper, sequence: &stored, steps: &steps)
+                batchEvents.append(event)
+                batchChange = batchChange.map { $0.merged(with: change) } ?? change
+                batchEnded = batchEnded || ended
+                batchPaused = batchPaused || event.interrupt != nil
             }
-            if ended || event.interrupt != nil {
-                change.currentNodeID = ""
-                sawTerminal = sawTerminal || ended
+            sawTerminal = sawTerminal || batchEnded
+            if let batchChange {
+                await persist(batchEvents, change: batchChange, ended: batchEnded, paused: batchPaused, row: row)
             }
-            await persist(event, change: change, ended: ended, row: row)
-            liveRun.publish(event)
+            for event in batchEvents { liveRun.publish(event) }
         }
         if !liveRun.leaseLost { await row.flush() }
         return sawTerminal
     }
 
+    /// One engine event as the contract's event (numbered next) and what it changes on the
+    /// run's row; whether it ended the run. A finished run's answer is saved here, first.
+    private func map(
+        _ flowEvent: FlowEvent, mapper: EventMapper, sequence stored: inout Int64, steps: inout Int
+    ) async -> (Agentplane_V1_ExecutionEvent, RunChange, Bool) {
+        var event = mapper.event(flowEvent)
+        stored += 1
+        event.sequence = stored
+        var change = RunChange(lastSequence: event.sequence)
+        var ended = false
+        switch flowEvent.payload {
+        case .runStarted, .runResumed:
+            change.status = .running
+            change.pendingInterruptJSON = ""
+        case .nodeStarted(let nodeID, _, _):
+            change.currentNodeID = nodeID
+        case .nodeFinished:
+            steps += 1
+            change.stepCount = steps
+        case .interrupt(let interrupt):
+            change.status = .waitingForInput
+            change.currentNodeID = ""
+            change.pendingInterruptJSON = (try? JSONEncoder().encode(interrupt)).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+        case .runFinished(let answer, _, let usage, _):
+            ended = true
+            change.usage = usage
+            do {
+                let messageID = try await coordinator.saveAnswer(answer, of: record)
+                event.runFinished?.messageID = messageID
+                change.status = .succeeded
+                change.answer = answer
+                change.messageID = messageID
+            } catch {
+                coordinator.logger.error("run \(record.id): the answer could not be saved: \(error)")
+                let failure = FlowRunError(
+                    code: "ANSWER_NOT_SAVED",
+                    message: "the answer could not be saved in the conversation: \(error)", retryable: true)
+                var failed = Agentplane_V1_RunFailed()
+                failed.error = EventMapper.error(failure)
+                event.payload = .runFailed(failed)
+                change.status = .failed
+                change.error = failure
+            }
+        case .runFailed(let error):
+            ended = true
+            change.status = .failed
+            change.error = error
+        case .runCancelled:
+            ended = true
+            change.status = .cancelled
+            let request = liveRun.cancelRequest
+            event.runCancelled?.reason = request?.reason ?? ""
+            event.runCancelled?.cancelledBy = request?.cancelledBy ?? ""
+        case .answerDelta, .toolCall, .toolResult:
+            break
+        }
+        if ended || event.interrupt != nil {
+            change.currentNodeID = ""
+        }
+        return (event, change, ended)
+    }
+
     private func persist(
-        _ event: Agentplane_V1_ExecutionEvent, change: RunChange, ended: Bool, row: RunRowWriter
+        _ events: [Agentplane_V1_ExecutionEvent], change: RunChange, ended: Bool, paused: Bool, row: RunRowWriter
     ) async {
         let tenant = record.tenantID
         do {
-            try await coordinator.state.append([event], tenant: tenant, ended: ended)
+            try await coordinator.state.append(events, tenant: tenant, ended: ended)
         } catch {
-            coordinator.logger.warning("run \(record.id): event \(event.sequence) not stored: \(error)")
+            let numbers = events.map(\.sequence)
+            coordinator.logger.warning(
+                "run \(record.id): events \(numbers.first ?? 0)–\(numbers.last ?? 0) not stored: \(error)")
         }
         // A caller that saw an event may ask GetRun next: a new status must be stored first.
         // Progress alone (node started or finished) may lag by the progress interval.
@@ -114,7 +139,7 @@ struct EventPump: Sendable {
         } else if change.stepCount != nil || change.currentNodeID != nil {
             await row.submit(change, now: false)
         }
-        if ended || event.interrupt != nil {
+        if ended || paused {
             try? await coordinator.state.markInactive(tenant: tenant, runID: record.id)
         }
     }

@@ -87,7 +87,7 @@ final class RunCoordinator: Sendable {
                 record, error: FlowRunError(code: "FLOW_INVALID", message: "the flow no longer validates"))
             return
         }
-        let (flowEvents, sink) = AsyncStream<FlowEvent>.makeStream()
+        let flowEvents = FlowEventQueue()
         let model: any ModelClient =
             settings.useGateway ? GatewayModelClient(peers: peers, runID: runID) : BuiltinModelClient()
         let limits = RunLimits(
@@ -97,7 +97,7 @@ final class RunCoordinator: Sendable {
         let runner = FlowRunner(
             flow: flow, model: model, tools: ControlPlaneTools(peers: peers, conversationID: record.conversationID),
             checkpointer: RedisCheckpointer(store: state, tenant: tenant), limits: limits,
-            onEvent: { sink.yield($0) })
+            onEvent: { flowEvents.push($0) })
         let pump = EventPump(
             coordinator: self, record: record, liveRun: liveRun, actingUser: AuthContext.current?.effectiveUserID ?? "")
         let pumping = Task { await pump.run(flowEvents) }
@@ -123,7 +123,7 @@ final class RunCoordinator: Sendable {
             } catch {
                 liveRun.setEngineError("\(error)")
             }
-            sink.finish()
+            flowEvents.finish()
         }
         liveRun.setEngine(engine)
         if liveRun.leaseLost { engine.cancel() }  // Detached before the engine existed.

@@ -109,6 +109,31 @@ struct PostgresPoolTests {
         pool.close()
     }
 
+    @Test("a transaction's tenant is set for it alone, whatever characters it holds")
+    func transactionTenantSetting() async throws {
+        let pool = makePool(size: 1)
+        for tenant in ["acme", "o'neil", #"back\slash' OR '1'='1"#, "ünï-cødé"] {
+            let seen = try await pool.transaction(tenant: tenant) { session in
+                try await session.query("SELECT current_setting('app.tenant_id') AS t")[0].decode("t", as: String.self)
+            }
+            #expect(seen == tenant)
+            // Ended with the transaction, on the pool's one connection.
+            let after = try await pool.query("SELECT coalesce(current_setting('app.tenant_id', true), '') AS t")
+            #expect(try after[0].decode("t", as: String.self) == "")
+        }
+        // A transaction that ran no statement, then one that failed: the connection is idle again.
+        try await pool.transaction(tenant: "acme") { _ in }
+        await #expect(throws: PostgresError.self) {
+            try await pool.transaction(tenant: "acme") { session in _ = try await session.query("SELEC 1") }
+        }
+        // Outside a transaction, now() moves between statements (inside one, it would not).
+        let first = try await pool.query("SELECT now()::text AS t")[0].decode("t", as: String.self)
+        try await Task.sleep(for: .milliseconds(20))
+        let second = try await pool.query("SELECT now()::text AS t")[0].decode("t", as: String.self)
+        #expect(first != second)
+        pool.close()
+    }
+
     @Test func sqlStatesBecomeTypedErrors() async throws {
         let pool = makePool(statementTimeout: .milliseconds(200))
         try await withSchema(pool) { schema in

@@ -12,6 +12,16 @@ final class PostgresConnection: @unchecked Sendable {
     /// statements all day, and the server then parses each once per connection instead of on
     /// every call. Touched only on `queue`.
     private var prepared: [String: String] = [:]
+    /// A transaction asked for and not yet begun: it begins on the same trip to the queue (and
+    /// the same round trip to the server) as its first statement, and one that never ran a
+    /// statement costs nothing.
+    private var pendingBegin: PendingBegin?
+
+    private enum PendingBegin {
+        case plain
+        case tenant(String)
+    }
+
     /// The most statements kept prepared; SQL past it runs unprepared (text that embeds
     /// values would otherwise grow the server's memory without bound).
     static let preparedLimit = 256
@@ -52,6 +62,10 @@ final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement with its parameters sent separately from the SQL text (never
     /// spliced into it); returns the rows.
     func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> [PostgresRow] {
+        if let begin = pendingBegin {
+            pendingBegin = nil
+            try executeScript(try beginScript(begin))
+        }
         let texts = parameters.map { $0?.postgresText }
         let name = try statementName(sql)
         let result = withCStrings(texts) { values in
@@ -75,6 +89,30 @@ final class PostgresConnection: @unchecked Sendable {
             }
             throw error
         }
+    }
+
+    /// Starts a transaction with the next statement; with a tenant, `app.tenant_id` is set for
+    /// the transaction only (`set_config(…, true)`, i.e. SET LOCAL). Called while the
+    /// connection is checked out and idle, before any statement of the transaction.
+    func beginWithNextStatement(tenant: String?) {
+        pendingBegin = tenant.map { .tenant($0) } ?? .plain
+    }
+
+    /// Whether the transaction asked for never began (no statement ran); it is then forgotten.
+    func dropUnbegunTransaction() -> Bool {
+        defer { pendingBegin = nil }
+        return pendingBegin != nil
+    }
+
+    /// BEGIN, and the tenant setting with its value as an escaped literal: one simple query,
+    /// so one round trip.
+    private func beginScript(_ begin: PendingBegin) throws -> String {
+        guard case .tenant(let tenant) = begin else { return "BEGIN" }
+        guard let escaped = PQescapeLiteral(connection, tenant, tenant.utf8.count) else {
+            throw PostgresError(code: .connection, message: Self.text(PQerrorMessage(connection)))
+        }
+        defer { PQfreemem(escaped) }
+        return "BEGIN; SELECT set_config('app.tenant_id', \(String(cString: escaped)), true)"
     }
 
     /// The name `sql` is prepared under on this connection, preparing it first; nil once the

@@ -98,16 +98,13 @@ public final class PostgresPool: Sendable {
         tenant: String? = nil, _ body: (PostgresSession) async throws -> R
     ) async throws -> R {
         try await withConnection { session in
-            _ = try await session.query("BEGIN", [])
+            session.connection.beginWithNextStatement(tenant: tenant)
             do {
-                if let tenant {
-                    _ = try await session.query("SELECT set_config('app.tenant_id', $1, true)", tenant)
-                }
                 let result = try await body(session)
-                _ = try await session.query("COMMIT", [])
+                if !session.connection.dropUnbegunTransaction() { _ = try await session.query("COMMIT", []) }
                 return result
             } catch {
-                _ = try? await session.query("ROLLBACK", [])
+                if !session.connection.dropUnbegunTransaction() { _ = try? await session.query("ROLLBACK", []) }
                 throw error
             }
         }

@@ -30,8 +30,9 @@ final class RunCoordinator: Sendable {
     let peers: PeerClients
     let logger: Logger
     /// This replica's lease owner id.
-    let replicaID = UUID().uuidString.lowercased()
+    let replicaID: String
     private let live = Mutex<[String: LiveRun]>([:])
+    private let leases: LeaseKeeper
 
     init(runs: RunStore, state: RunStateStore, settings: ExecutionSettings, peers: PeerClients, logger: Logger) {
         self.runs = runs
@@ -39,6 +40,9 @@ final class RunCoordinator: Sendable {
         self.settings = settings
         self.peers = peers
         self.logger = logger
+        let replicaID = UUID().uuidString.lowercased()
+        self.replicaID = replicaID
+        self.leases = LeaseKeeper(store: state, owner: replicaID, logger: logger)
     }
 
     /// Whether this replica runs `runID` now.
@@ -127,37 +131,14 @@ final class RunCoordinator: Sendable {
         }
         liveRun.setEngine(engine)
         if liveRun.leaseLost { engine.cancel() }  // Detached before the engine existed.
-        let watcher = Task { await self.watch(record, engine: engine, liveRun: liveRun) }
+        leases.watch(tenant: tenant, runID: runID, liveRun: liveRun, engine: engine)
         await engine.value
-        watcher.cancel()
+        leases.unwatch(runID)
         let sawTerminal = await pumping.value
         if let message = liveRun.engineError, !sawTerminal, !liveRun.leaseLost {
             await finalizeWithoutEngine(record, error: FlowRunError(code: "INTERNAL", message: message))
         }
         try? await state.releaseLease(tenant: tenant, runID: runID, owner: replicaID)
-    }
-
-    /// Renews the lease and checks the cancel flag until the run task ends; cancels the engine
-    /// when asked to or when the lease was lost to another replica.
-    private func watch(_ record: RunRecord, engine: Task<Void, Never>, liveRun: LiveRun) async {
-        while !Task.isCancelled {
-            do {
-                let (held, cancel) = try await state.renew(tenant: record.tenantID, runID: record.id, owner: replicaID)
-                if let cancel {
-                    liveRun.setCancel(cancel)
-                    engine.cancel()
-                    return
-                }
-                if !held {
-                    logger.warning("lost the lease of run \(record.id); another replica continues it")
-                    liveRun.detach()
-                    return
-                }
-            } catch {
-                logger.warning("cannot renew the lease of run \(record.id): \(error)")
-            }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
     }
 
     /// Ends a run the engine could not run, with a `run_failed` event.

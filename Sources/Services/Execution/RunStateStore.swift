@@ -138,16 +138,25 @@ struct RunStateStore: Sendable {
         return !reply.isNull
     }
 
-    /// Extends the lease and reads the cancel flag in one round trip: whether the lease is
-    /// still ours, and the cancel reason if one was set.
-    func renew(tenant: String, runID: String, owner: String) async throws -> (held: Bool, cancel: CancelRequest?) {
-        let replies = try await redis.pipeline([
-            ["EVAL", Self.renewScript, 1, try key(tenant, runID, "lease"), owner, settings.leaseTTL.milliseconds],
-            ["GET", try key(tenant, runID, "cancel")],
-        ])
-        let held = (try? replies[0].int()) == 1
-        let cancel = replies.count > 1 && !replies[1].isNull ? CancelRequest(decoding: try replies[1].bytes()) : nil
-        return (held, cancel)
+    /// Extends the leases and reads the cancel flags of several runs in one round trip, in
+    /// their order: whether each lease is still ours, and the cancel reason if one was set.
+    func renew(_ runs: [(tenant: String, runID: String)], owner: String) async throws
+        -> [(held: Bool, cancel: CancelRequest?)]
+    {
+        var commands: [[any RedisArgumentConvertible]] = []
+        for run in runs {
+            commands.append([
+                "EVAL", Self.renewScript, 1, try key(run.tenant, run.runID, "lease"), owner,
+                settings.leaseTTL.milliseconds,
+            ])
+            commands.append(["GET", try key(run.tenant, run.runID, "cancel")])
+        }
+        let replies = try await redis.pipeline(commands)
+        return try runs.indices.map { index in
+            let held = (try? replies[2 * index].int()) == 1
+            let flag = replies[2 * index + 1]
+            return (held, flag.isNull ? nil : CancelRequest(decoding: try flag.bytes()))
+        }
     }
 
     /// Gives the lease up if it is still ours.

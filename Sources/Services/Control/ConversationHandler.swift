@@ -131,24 +131,32 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         if request.content.utf8.count > Self.maximumContentBytes {
             throw RPCError(code: .resourceExhausted, message: "content must be at most 32 KiB")
         }
-        // Before anything is written: a run still in progress answers ABORTED below, with the
-        // history untouched, so a client retrying an interrupted call cannot pile up messages.
-        let current = try await context.transaction(tenant: caller.tenantID) { session in
-            try await visible(
-                request.conversationID, caller: caller, store: .init(session: session, tenant: caller.tenantID))
+        // Nothing is written while a run is in progress: it answers ABORTED, with the history
+        // untouched, so a client retrying an interrupted call cannot pile up messages. A
+        // conversation left RUNNING by a run that ended elsewhere is reconciled first.
+        let saveUserMessage = { @Sendable in
+            try await context.transaction(tenant: caller.tenantID) {
+                session -> (Agentplane_V1_Conversation, Agentplane_V1_Message?) in
+                let store = ConversationStore(session: session, tenant: caller.tenantID)
+                let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)
+                if conversation.status == .running { return (conversation, nil) }
+                try Self.requireIdle(conversation)
+                let message = try await store.append(
+                    id: UUID().uuidString.lowercased(),
+                    NewMessage(
+                        conversationID: conversation.id, role: .user, content: request.content,
+                        authorID: caller.effectiveUserID))
+                try await store.setStatus(id: conversation.id, .running, runID: "")
+                return (conversation, message)
+            }
         }
-        _ = try await reconcile(current, caller: caller)
-        let (conversation, message) = try await context.transaction(tenant: caller.tenantID) { session in
-            let store = ConversationStore(session: session, tenant: caller.tenantID)
-            let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)
+        var (conversation, saved) = try await saveUserMessage()
+        if saved == nil, try await reconcile(conversation, caller: caller) {
+            (conversation, saved) = try await saveUserMessage()
+        }
+        guard let message = saved else {
             try Self.requireIdle(conversation)
-            let message = try await store.append(
-                id: UUID().uuidString.lowercased(),
-                NewMessage(
-                    conversationID: conversation.id, role: .user, content: request.content,
-                    authorID: caller.effectiveUserID))
-            try await store.setStatus(id: conversation.id, .running, runID: "")
-            return (conversation, message)
+            throw RPCError(code: .aborted, message: "another run of this conversation is in progress; wait for it")
         }
         await publishMessage(message, caller: caller)
         try await response.write(.init(item: .userMessage(message)))

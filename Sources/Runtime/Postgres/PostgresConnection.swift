@@ -6,8 +6,10 @@ import Glibc
 /// so the pool runs them on the connection's own dispatch queue, never on an event loop.
 final class PostgresConnection: @unchecked Sendable {
     private let connection: OpaquePointer
-    /// Where this connection's blocking calls run, one at a time.
-    let queue = DispatchQueue(label: "agentplane.postgres.connection")
+    /// Where this connection's blocking calls run, one at a time; the task holding the
+    /// connection runs there too (`PostgresPool.withConnection`).
+    let executor = ConnectionExecutor(label: "agentplane.postgres.connection")
+    var queue: DispatchQueue { executor.queue }
     /// Statements prepared on this connection, by their SQL: a service runs the same few dozen
     /// statements all day, and the server then parses each once per connection instead of on
     /// every call. Touched only on `queue`.

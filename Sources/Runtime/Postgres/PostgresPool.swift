@@ -80,7 +80,9 @@ public final class PostgresPool: Sendable {
     public func withConnection<R: Sendable>(_ body: (PostgresSession) async throws -> R) async throws -> R {
         let connection = try await acquire()
         do {
-            let result = try await body(PostgresSession(connection: connection))
+            let result = try await withTaskExecutorPreference(connection.executor) {
+                try await body(PostgresSession(connection: connection))
+            }
             release(connection)
             return result
         } catch {
@@ -264,6 +266,7 @@ public struct PostgresSession: Sendable {
     /// Runs one statement; parameters travel apart from the SQL text.
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?]) async throws -> [PostgresRow] {
         let connection = connection
+        if connection.executor.isCurrent { return try connection.execute(sql, parameters) }
         return try await withCheckedThrowingContinuation { continuation in
             connection.queue.async {
                 continuation.resume(with: Result { try connection.execute(sql, parameters) })

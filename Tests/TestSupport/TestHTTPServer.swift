@@ -149,8 +149,15 @@ public final class TestHTTPServer: Sendable {
         return TestHTTPServer(group: group, channel: channel, counters: counters)
     }
 
-    /// Stops listening and closes every connection.
+    /// Stops listening and closes every connection; later calls do nothing (closing a channel
+    /// of a loop that has shut down is an error NIO reports).
     public func stop() async {
+        guard
+            counters.stopped.withLock({ stopped in
+                defer { stopped = true }
+                return !stopped
+            })
+        else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
@@ -166,6 +173,7 @@ public final class TestHTTPServer: Sendable {
     private final class Counters: Sendable {
         let opened = Mutex(0)
         let closed = Mutex(0)
+        let stopped = Mutex(false)
     }
 
     /// Whether a connection is still open, for answers that go on after a delay.

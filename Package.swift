@@ -220,7 +220,8 @@ let targets: [Target] = [
     .executableTarget(
         name: "Agentctl",
         dependencies: [
-            "RPCCore", "RPCHTTP2", "RPCModels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RPCCore", "RPCHTTP2", "RPCModels", "FlowEngine", "FlowEngineProto",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/CLI/Agentctl", swiftSettings: swiftSettings),
 
@@ -310,7 +311,7 @@ let targets: [Target] = [
         name: "ExecutionTests", dependencies: ["Execution", "FlowEngine"] + serviceTestDependencies,
         path: "Tests/ExecutionTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "ControlTests", dependencies: ["Control", "FlowEngine"] + serviceTestDependencies,
+        name: "ControlTests", dependencies: ["Control", "FlowEngine", "FlowEngineProto"] + serviceTestDependencies,
         path: "Tests/ControlTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],

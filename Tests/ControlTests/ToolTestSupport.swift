@@ -1,4 +1,5 @@
 import FlowEngine
+import FlowEngineProto
 import Foundation
 import ProtoCoding
 import RPCCore
@@ -17,28 +18,7 @@ func uniqueTenant() -> String { "tenant-" + UUID().uuidString.lowercased() }
 /// A `google.protobuf.Struct` from JSON object text.
 func protoStruct(_ text: String) throws -> Google_Protobuf_Struct {
     guard case .object(let members) = try JSONValue.parse(text) else { throw CocoaError(.coderInvalidValue) }
-    var result = Google_Protobuf_Struct()
-    result.fields = members.mapValues(protoValue)
-    return result
-}
-
-func protoValue(_ json: JSONValue) -> Google_Protobuf_Value {
-    var value = Google_Protobuf_Value()
-    switch json {
-    case .null: value.kind = .nullValue(.nullValue)
-    case .bool(let flag): value.kind = .boolValue(flag)
-    case .number(let number): value.kind = .numberValue(number)
-    case .string(let text): value.kind = .stringValue(text)
-    case .array(let items):
-        var list = Google_Protobuf_ListValue()
-        list.values = items.map(protoValue)
-        value.kind = .listValue(list)
-    case .object(let members):
-        var object = Google_Protobuf_Struct()
-        object.fields = members.mapValues(protoValue)
-        value.kind = .structValue(object)
-    }
-    return value
+    return ProtoJSON.structure(members)
 }
 
 /// Whether `secret` occurs anywhere in a message's wire bytes.

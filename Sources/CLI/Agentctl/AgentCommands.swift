@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowEngine
 import Foundation
 import RPCCore
 import RPCModels
@@ -173,15 +174,15 @@ struct AgentsCreate: AsyncParsableCommand {
 
     func run() async throws {
         let flow = try readFlowFile(file)
-        let parsed = try? InputJSON.parse(flow)
-        guard let agentName = name ?? parsed?.string("name") else {
+        let parsed = try? FlowEngine.JSONValue.parse(flow)
+        guard let agentName = name ?? parsed?["name"]?.stringValue else {
             throw ValidationError("the flow has no \"name\"; give --name")
         }
         try await Session.with(global) { session in
             let response = try await session.call { metadata in
                 try await session.agents.createAgent(
                     .init(
-                        name: agentName, description: description ?? parsed?.string("description") ?? "",
+                        name: agentName, description: description ?? parsed?["description"]?.stringValue ?? "",
                         flowJSON: flow, tags: tag),
                     metadata: metadata)
             }

@@ -4,58 +4,6 @@ import RPCModels
 // The `--json` shape of each message the commands print: the proto field names in
 // snake_case, enums as lower-case names, timestamps as RFC 3339, durations as milliseconds.
 
-/// A JSON value read from the command line (`--config`) or a file.
-enum InputJSON: Decodable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([InputJSON])
-    case object([String: InputJSON])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([InputJSON].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: InputJSON].self))
-        }
-    }
-
-    /// Parses JSON text.
-    static func parse(_ text: String) throws -> InputJSON {
-        try JSONDecoder().decode(InputJSON.self, from: Data(text.utf8))
-    }
-
-    /// The value as a protobuf Value.
-    var protoValue: Google_Protobuf_Value {
-        switch self {
-        case .null: Google_Protobuf_Value(kind: .nullValue(.nullValue))
-        case .bool(let value): Google_Protobuf_Value(kind: .boolValue(value))
-        case .number(let value): Google_Protobuf_Value(kind: .numberValue(value))
-        case .string(let value): Google_Protobuf_Value(kind: .stringValue(value))
-        case .array(let values):
-            Google_Protobuf_Value(kind: .listValue(Google_Protobuf_ListValue(values: values.map(\.protoValue))))
-        case .object(let fields):
-            Google_Protobuf_Value(kind: .structValue(Google_Protobuf_Struct(fields: fields.mapValues(\.protoValue))))
-        }
-    }
-
-    /// The string at `key` of an object.
-    func string(_ key: String) -> String? {
-        if case .object(let fields) = self, case .string(let value)? = fields[key] { return value }
-        return nil
-    }
-}
-
 extension Google_Protobuf_Struct {
     /// The struct as a JSON object, keys sorted.
     var json: JSONValue {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import FlowEngine
+import FlowEngineProto
 import Foundation
 import RPCCore
 import RPCModels
@@ -71,10 +73,10 @@ func parseToolKind(_ name: String) throws -> Agentplane_V1_ToolKind {
 
 /// The `--config` JSON object as a Struct.
 func parseConfig(_ text: String) throws -> Google_Protobuf_Struct {
-    guard let parsed = try? InputJSON.parse(text), case .structValue(let object)? = parsed.protoValue.kind else {
+    guard case .object(let members)? = try? FlowEngine.JSONValue.parse(text) else {
         throw ValidationError("--config must be a JSON object, e.g. '{\"top_k\": 3}'")
     }
-    return object
+    return ProtoJSON.structure(members)
 }
 
 /// The `--secret name=value` options as a map.

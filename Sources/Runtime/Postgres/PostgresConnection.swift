@@ -14,6 +14,8 @@ final class PostgresConnection: @unchecked Sendable {
     /// statements all day, and the server then parses each once per connection instead of on
     /// every call. Touched only on `queue`.
     private var prepared: [String: String] = [:]
+    /// Statements prepared so far, for fresh names.
+    private var preparedCount = 0
     /// A transaction asked for and not yet begun: it begins on the same trip to the queue (and
     /// the same round trip to the server) as its first statement, and one that never ran a
     /// statement costs nothing.
@@ -129,8 +131,6 @@ final class PostgresConnection: @unchecked Sendable {
         prepared[sql] = name
         return name
     }
-
-    private var preparedCount = 0
 
     /// The rows of a result (none for a command), or its error; frees the result.
     private func rows(of result: OpaquePointer?) throws -> [PostgresRow] {

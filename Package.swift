@@ -45,7 +45,7 @@ let dependencies: [Package.Dependency] = [
 /// What every service's library uses: the runtime and the generated models.
 let serviceDependencies: [Target.Dependency] = [
     "Runtime", "RuntimeConfig", "RuntimePostgres", "RuntimeRedis", "RuntimeSecurity", "RuntimeHTTP",
-    "RuntimeObservability", "RPCCore", "RPCModels", "ProtoCoding",
+    "RuntimeObservability", "RPCCore", "RPCModels", "ProtoCoding", "Saturating",
     .product(name: "Logging", package: "swift-log"),
     .product(name: "Crypto", package: "swift-crypto"),
 ]
@@ -85,14 +85,18 @@ let targets: [Target] = [
         name: "CModels", dependencies: ["CProtobufC"], path: "Sources/RPC/CModels",
         publicHeadersPath: "include"),
 
+    // Overflow-safe arithmetic for numbers from outside (durations, sizes, counts). Pure Swift.
+    .target(name: "Saturating", path: "Sources/RPC/Saturating", swiftSettings: swiftSettings),
+
     // The gRPC core: statuses, metadata, descriptors, contexts, interceptors, client. Pure Swift.
-    .target(name: "RPCCore", path: "Sources/RPC/RPCCore", swiftSettings: swiftSettings),
+    .target(
+        name: "RPCCore", dependencies: ["Saturating"], path: "Sources/RPC/RPCCore", swiftSettings: swiftSettings),
 
     // The gRPC transport: HTTP/2 by nghttp2 on SwiftNIO sockets and event loops.
     .target(
         name: "RPCHTTP2",
         dependencies: [
-            "RPCCore", "CNghttp2", .product(name: "NIOCore", package: "swift-nio"),
+            "RPCCore", "Saturating", "CNghttp2", .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ],
         path: "Sources/RPC/RPCHTTP2", swiftSettings: swiftSettings),
@@ -115,10 +119,10 @@ let targets: [Target] = [
     .target(
         name: "RuntimeConfig", path: "Sources/Runtime/Config", swiftSettings: swiftSettings),
     .target(
-        name: "RuntimePostgres", dependencies: ["CLibpq"], path: "Sources/Runtime/Postgres",
+        name: "RuntimePostgres", dependencies: ["CLibpq", "Saturating"], path: "Sources/Runtime/Postgres",
         swiftSettings: swiftSettings),
     .target(
-        name: "RuntimeRedis", dependencies: ["CHiredis"], path: "Sources/Runtime/Redis",
+        name: "RuntimeRedis", dependencies: ["CHiredis", "Saturating"], path: "Sources/Runtime/Redis",
         swiftSettings: swiftSettings),
     .target(
         name: "RuntimeSecurity",
@@ -131,6 +135,7 @@ let targets: [Target] = [
     .target(
         name: "RuntimeHTTP",
         dependencies: [
+            "Saturating",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
@@ -190,7 +195,9 @@ let targets: [Target] = [
 
     // Flows: the JSON format, its validator and the durable state-graph engine; used by the
     // execution service (runs) and the control plane (validation on save). Pure Swift.
-    .target(name: "FlowEngine", path: "Sources/Services/FlowEngine", swiftSettings: swiftSettings),
+    .target(
+        name: "FlowEngine", dependencies: ["Saturating"], path: "Sources/Services/FlowEngine",
+        swiftSettings: swiftSettings),
 
     // The engine's JSON values as the contract's google.protobuf Struct/Value, for the services
     // that carry flows' and tools' JSON over gRPC.

@@ -1,3 +1,5 @@
+import Saturating
+
 /// The small text formats gRPC puts in headers: `grpc-timeout`, percent-encoded
 /// `grpc-message`, and base64 for `-bin` metadata.
 public enum WireFormats {
@@ -6,32 +8,33 @@ public enum WireFormats {
     /// A duration as `grpc-timeout`: at most 8 digits and a unit, rounded up so a peer never
     /// sees a shorter deadline than ours.
     public static func encodeTimeout(_ duration: Duration) -> String {
-        let nanos =
-            max(0, duration.components.seconds) * 1_000_000_000
-            + max(0, duration.components.attoseconds / 1_000_000_000)
+        let nanos = max(0, duration.saturatingNanoseconds)
         let units: [(Int64, Character)] = [
             (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
             (3_600_000_000_000, "H"),
         ]
         for (scale, unit) in units {
-            let value = (nanos + scale - 1) / scale
+            // Rounded up without overflow: nanos / scale, plus one when there is a remainder.
+            let value = nanos / scale + (nanos % scale == 0 ? 0 : 1)
             if value < 100_000_000 { return "\(value)\(unit)" }
         }
         return "99999999H"
     }
 
-    /// Parses `grpc-timeout`; nil when it is not 1–8 digits followed by H, M, S, m, u or n.
+    /// Parses `grpc-timeout` as PROTOCOL-HTTP2.md defines it: 1–8 ASCII digits followed by
+    /// H, M, S, m, u or n; nil otherwise. The largest value (99999999 hours) fits a `Duration`;
+    /// servers clamp it to their own maximum before arithmetic on it.
     public static func decodeTimeout(_ text: String) -> Duration? {
         let utf8 = Array(text.utf8)
         guard utf8.count >= 2, utf8.count <= 9 else { return nil }
         var value: Int64 = 0
         for digit in utf8.dropLast() {
             guard digit >= 0x30, digit <= 0x39 else { return nil }
-            value = value * 10 + Int64(digit - 0x30)
+            value = value * 10 + Int64(digit - 0x30)  // at most 8 digits: no overflow
         }
         switch utf8.last! {
-        case UInt8(ascii: "H"): return .seconds(value * 3600)
-        case UInt8(ascii: "M"): return .seconds(value * 60)
+        case UInt8(ascii: "H"): return .seconds(value, times: 3600)
+        case UInt8(ascii: "M"): return .seconds(value, times: 60)
         case UInt8(ascii: "S"): return .seconds(value)
         case UInt8(ascii: "m"): return .milliseconds(value)
         case UInt8(ascii: "u"): return .microseconds(value)

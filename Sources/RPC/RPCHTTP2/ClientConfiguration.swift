@@ -1,3 +1,5 @@
+import Saturating
+
 /// One server address a client connects to.
 public struct Target: Sendable, Hashable, CustomStringConvertible {
     /// Host name or IP address.
@@ -64,8 +66,6 @@ public struct ClientConfiguration: Sendable {
 }
 
 extension Duration {
-    /// The duration in nanoseconds, for NIO's `TimeAmount`.
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
+    /// The duration in nanoseconds (saturating), for NIO's `TimeAmount`.
+    var nanoseconds: Int64 { saturatingNanoseconds }
 }

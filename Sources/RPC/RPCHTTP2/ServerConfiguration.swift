@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var keepaliveTimeout: Duration
     /// Event loop threads; nil means one per core.
     public var threads: Int?
+    /// The longest deadline a call may ask for (`grpc-timeout`); longer ones are shortened to it.
+    public var maximumTimeout: Duration = .seconds(24 * 3600)
 
     /// A configuration with the usual defaults: 4 MiB messages, 1000 streams, pings after
     /// two hours of silence (as gRPC's defaults), one thread per core.

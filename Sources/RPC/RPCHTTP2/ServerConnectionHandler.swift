@@ -212,7 +212,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     private func start(_ stream: ServerStream) {
         guard let executor else { return }
-        stream.dispatch(interceptors: interceptors, executor: executor, peer: peer)
+        stream.dispatch(
+            interceptors: interceptors, executor: executor, peer: peer, maximumTimeout: configuration.maximumTimeout)
     }
 
     private func endOfRequest(_ stream: ServerStream) {

@@ -1,5 +1,6 @@
 import NIOCore
 import RPCCore
+import Saturating
 
 /// One call on a server connection: the request head, the request messages on their way to
 /// the handler, and the response on its way to nghttp2.
@@ -94,15 +95,17 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
     // MARK: Dispatch
 
     /// Starts the handler, on the loop, in a task that prefers the loop as its executor.
-    func dispatch(interceptors: [any ServerInterceptor], executor: EventLoopTaskExecutor, peer: String) {
+    func dispatch(
+        interceptors: [any ServerInterceptor], executor: EventLoopTaskExecutor, peer: String, maximumTimeout: Duration
+    ) {
         guard let method = serverMethod, !dispatched, !finished else { return }
         dispatched = true
         var deadline: ContinuousClock.Instant?
-        if let timeout {
+        if let requested = timeout {
+            // A client may ask for up to 99999999 hours: clamp before any arithmetic.
+            let timeout = requested.clamped(to: .zero...maximumTimeout)
             deadline = ContinuousClock.now + timeout
-            let (seconds, attoseconds) = timeout.components
-            let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-            deadlineTimer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+            deadlineTimer = loop.scheduleTask(in: .nanoseconds(timeout.saturatingNanoseconds)) { [self] in
                 deadlineExpired()
             }
         }

@@ -237,7 +237,8 @@ let targets: [Target] = [
         name: "InteropTesting", dependencies: ["RPCCore", "RPCModels", "RPCHTTP2", "StandardServices"],
         path: "Sources/RPC/InteropTesting", swiftSettings: swiftSettings),
     .executableTarget(
-        name: "InteropServer", dependencies: ["InteropTesting", "RPCHTTP2"], path: "Sources/RPC/InteropServer",
+        name: "InteropServer", dependencies: ["InteropTesting", "RPCCore", "RPCHTTP2", "RuntimeSecurity"],
+        path: "Sources/RPC/InteropServer",
         swiftSettings: swiftSettings),
 
     // The protoc plugin that writes RPCModels (and the test models).

@@ -1,40 +1,75 @@
 // interop-server: grpc.testing.TestService (plus health and reflection) on 127.0.0.1, for
-// any gRPC implementation's interop client. Usage: interop-server --port N [--threads N]
-// (event-loop threads; one per core by default)
+// any gRPC implementation's interop client. Usage:
+//   interop-server --port N [--threads N] [--jwt-secret-file PATH]
+//   interop-server --jwt-secret-file PATH --issue-token
+// --threads: event-loop threads (one per core by default). --jwt-secret-file: every TestService
+// call needs `authorization: Bearer <token>` signed with that secret (the services' JWT
+// interceptor; health and reflection stay public), for the authenticated benchmark and the
+// hostile-peer suite. --issue-token prints a one-hour member token for that secret and exits.
+import FoundationEssentials
 import Glibc
 import InteropTesting
+import RPCCore
 import RPCHTTP2
+import RuntimeSecurity
 
 var port = 50051
 var threads: Int?
+var secretFile: String?
+var issueToken = false
 var arguments = CommandLine.arguments.dropFirst()
+
+func fail(_ message: String) -> Never {
+    print("interop-server: \(message)")
+    exit(2)
+}
+
 while let argument = arguments.popFirst() {
     switch argument {
     case "--port":
-        guard let value = arguments.popFirst().flatMap(Int.init) else {
-            print("interop-server: --port needs a number")
-            exit(2)
-        }
+        guard let value = arguments.popFirst().flatMap(Int.init) else { fail("--port needs a number") }
         port = value
     case let flag where flag.hasPrefix("--port="):
-        guard let value = Int(flag.dropFirst("--port=".count)) else {
-            print("interop-server: --port needs a number")
-            exit(2)
-        }
+        guard let value = Int(flag.dropFirst("--port=".count)) else { fail("--port needs a number") }
         port = value
     case "--threads":
         guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else {
-            print("interop-server: --threads needs a positive number")
-            exit(2)
+            fail("--threads needs a positive number")
         }
         threads = value
+    case "--jwt-secret-file":
+        guard let value = arguments.popFirst() else { fail("--jwt-secret-file needs a path") }
+        secretFile = value
+    case "--issue-token":
+        issueToken = true
     default:
-        print("usage: interop-server --port N [--threads N]")
+        print("usage: interop-server --port N [--threads N] [--jwt-secret-file PATH]")
         exit(2)
     }
 }
 
-let server = InteropServer.make(port: port, threads: threads)
+var interceptors: [any ServerInterceptor] = []
+if let secretFile {
+    guard let data = FileManager.default.contents(atPath: secretFile) else { fail("cannot read \(secretFile)") }
+    let secret = Array(data.split(separator: UInt8(ascii: "\n")).first ?? [])
+    do {
+        if issueToken {
+            let token = try await TokenIssuer(secret: secret).issueAccessToken(
+                tenantID: "interop", userID: "interop-client", role: .member, ttl: .seconds(3600))
+            print(token.token)
+            exit(0)
+        }
+        interceptors = [
+            AuthInterceptor(verifier: try TokenVerifier(secret: secret), revocations: InMemoryRevocationList())
+        ]
+    } catch {
+        fail("\(error)")
+    }
+} else if issueToken {
+    fail("--issue-token needs --jwt-secret-file")
+}
+
+let server = InteropServer.make(port: port, threads: threads, interceptors: interceptors)
 try await server.start()
 print("interop-server: listening on 127.0.0.1:\(server.port ?? port)")
 fflush(nil)

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+public import RPCCore
 public import RPCHTTP2
 import StandardServices
 import Synchronization
@@ -8,10 +9,13 @@ import Synchronization
 /// The interop server's assembly: the test service, with health and reflection.
 public enum InteropServer {
     /// A server on 127.0.0.1:`port` (0 picks a free port).
-    public static func make(port: Int, threads: Int? = nil) -> GRPCServer {
+    public static func make(
+        port: Int, threads: Int? = nil, interceptors: [any ServerInterceptor] = []
+    ) -> GRPCServer {
         let (services, _) = StandardServices.adding(to: [TestServiceImplementation()])
         return GRPCServer(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: port, threads: threads), services: services)
+            configuration: ServerConfiguration(host: "127.0.0.1", port: port, threads: threads), services: services,
+            interceptors: interceptors)
     }
 
     /// Returns when the process gets SIGINT or SIGTERM.

@@ -143,7 +143,7 @@ let targets: [Target] = [
     .target(
         name: "RuntimeObservability",
         dependencies: [
-            "RPCCore",
+            "RPCCore", "Saturating",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -273,7 +273,10 @@ let targets: [Target] = [
         path: "Tests/ServiceTestSupport", swiftSettings: swiftSettings),
     .testTarget(
         name: "RPCTests",
-        dependencies: ["TestSupport", "RPCCore", "RPCHTTP2", "RPCModels", "InteropTesting", "StandardServices"],
+        dependencies: [
+            "TestSupport", "RPCCore", "RPCHTTP2", "RPCModels", "ProtoCoding", "InteropTesting", "StandardServices",
+            "Saturating",
+        ],
         path: "Tests/RPCTests", swiftSettings: swiftSettings),
     // A service run by the host with the interop test service, for the lifecycle tests.
     .executableTarget(

@@ -28,9 +28,18 @@ ERROR_NAMES = {
     5: "STREAM_CLOSED", 6: "FRAME_SIZE_ERROR", 7: "REFUSED_STREAM", 8: "CANCEL", 9: "COMPRESSION_ERROR",
     10: "CONNECT_ERROR", 11: "ENHANCE_YOUR_CALM", 12: "INADEQUATE_SECURITY", 13: "HTTP_1_1_REQUIRED",
 }
-PROTOCOL_ERROR, STREAM_CLOSED, CANCEL = 1, 5, 8
+NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, STREAM_CLOSED, REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM = 0, 1, 2, 5, 7, 8, 11
 
 SETTINGS_INITIAL_WINDOW_SIZE = 0x4
+
+
+class Failure(Exception):
+    """A scenario's expectation did not hold."""
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
 
 
 def error_name(code):
@@ -48,6 +57,26 @@ def settings_frame(pairs=()):
 
 def rst_stream_frame(stream_id, code):
     return frame(RST_STREAM, 0, stream_id, struct.pack(">I", code))
+
+
+def headers_frames(stream_id, block, end_stream=False, max_frame=16384):
+    """A header block as HEADERS plus CONTINUATION frames of at most max_frame bytes each."""
+    pieces = [block[i:i + max_frame] for i in range(0, len(block), max_frame)] or [b""]
+    out = bytearray()
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        flags = (END_HEADERS if last else 0)
+        if index == 0:
+            out += frame(HEADERS, flags | (END_STREAM if end_stream else 0), stream_id, piece)
+        else:
+            out += frame(CONTINUATION, flags, stream_id, piece)
+    return bytes(out)
+
+
+def header_list_size(headers):
+    """The size HTTP/2 counts for a header list: name + value + 32 bytes per field."""
+    return sum(len(n.encode() if isinstance(n, str) else n) + len(v.encode() if isinstance(v, str) else v) + 32
+               for n, v in headers)
 
 
 class Frame:

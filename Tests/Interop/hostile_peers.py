@@ -14,6 +14,10 @@ monitor samples the server's VmRSS every 50 ms (it must stay under 100 MB throug
   rapid_reset          10,000 HEADERS+RST_STREAM(CANCEL) -> keeps up or GOAWAY; RSS bounded
   unread_server_stream 2,000 x 64 KiB responses never read -> flow control bounds RSS
 
+and the scenarios of hostile_limits.py (numbers and sizes at and past their limits, NUL-bearing
+strings, header-list inflation, body parking without credentials, connection limits and floods),
+some of them against a second interop server started with --jwt-secret-file and small limits.
+
 Every socket targets 127.0.0.1 only and every scenario has its own deadline. Prints one line
 per scenario and, last, "N passed, M failed"; exits 1 on any failure. Needs h2 (hyper-h2).
 """
@@ -32,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grpc  # noqa: E402
 
 import hostile_h2 as hh  # noqa: E402
+import hostile_limits  # noqa: E402
 from interop_protos import load  # noqa: E402
 
 empty_pb2, messages_pb2, test_pb2, test_pb2_grpc = load(sys.argv[1] if len(sys.argv) > 1 else ".")
@@ -41,13 +46,7 @@ SCENARIO_TIMEOUT = 30.0            # hard bound on one scenario (each has tighte
 GRPC_OPTIONS = [("grpc.enable_http_proxy", 0)]
 
 
-class Failure(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise Failure(message)
+Failure, expect = hh.Failure, hh.expect
 
 
 def free_port():
@@ -370,12 +369,14 @@ SCENARIOS = [
     ("missing_path", missing_path),
     ("rapid_reset", rapid_reset),
     ("unread_server_stream", unread_server_stream),
-]
+] + hostile_limits.SCENARIOS
 
 
 class Context:
-    def __init__(self, port, process, monitor, background):
+    def __init__(self, port, process, monitor, background, auth):
         self.port, self.process, self.monitor, self.background = port, process, monitor, background
+        self.auth_port, self.auth_process, self.auth_monitor = auth
+        self.messages = messages_pb2
 
 
 def run_scenario(ctx, name, function):
@@ -406,6 +407,11 @@ def run_scenario(ctx, name, function):
     while not ctx.background.success_after(end) and time.monotonic() < wait_until and ctx.process.poll() is None:
         time.sleep(0.05)
     checked = time.monotonic()
+    if ctx.auth_process.poll() is not None:
+        problems.append("the authenticated server exited with status %s" % ctx.auth_process.returncode)
+    auth_peak = ctx.auth_monitor.peak_between(start, checked)
+    if auth_peak >= RSS_LIMIT_KB:
+        problems.append("the authenticated server's RSS reached %.1f MB" % (auth_peak / 1024))
     if ctx.process.poll() is not None:
         problems.append("the server exited with status %s" % ctx.process.returncode)
     elif not ctx.background.success_after(end):
@@ -446,9 +452,24 @@ def main():
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="hostile-peers-server-", suffix=".log", delete=False)
     process = subprocess.Popen([args.binary, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    # The second server: every TestService call needs a token; small connection limits.
+    secret = tempfile.NamedTemporaryFile("w", prefix="hostile-peers-secret-", delete=False)
+    secret.write("hostile-peers-secret-of-at-least-32-bytes\n")
+    secret.close()
+    auth_port = free_port()
+    auth_process = subprocess.Popen(
+        [args.binary, "--port", str(auth_port), "--jwt-secret-file", secret.name] + hostile_limits.AUTH_SERVER_LIMITS,
+        stdout=log, stderr=subprocess.STDOUT)
     passed = failed = 0
-    monitor = background = None
+    monitor = background = auth_monitor = None
     try:
+        if not wait_for_port(auth_port, auth_process):
+            print("FAIL auth_server_start: %s --jwt-secret-file did not listen (exit status %s)"
+                  % (args.binary, auth_process.poll()))
+            print("%d passed, %d failed" % (passed, len(selected)))
+            return 1
+        auth_monitor = Monitor(auth_process.pid)
+        auth_monitor.start()
         if not wait_for_port(port, process):
             print("FAIL server_start: %s did not listen on 127.0.0.1:%d (exit status %s)"
                   % (args.binary, port, process.poll()))
@@ -463,7 +484,7 @@ def main():
         t0 = time.monotonic()
         while not background.success_after(t0 - 1) and time.monotonic() < t0 + 10:
             time.sleep(0.05)
-        ctx = Context(port, process, monitor, background)
+        ctx = Context(port, process, monitor, background, (auth_port, auth_process, auth_monitor))
         for name, function in selected:
             if process.poll() is not None:
                 print("FAIL %s: the server is not running (exit status %s)" % (name, process.returncode))
@@ -492,13 +513,17 @@ def main():
             background.stop.set()
         if monitor is not None:
             monitor.stop.set()
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        if auth_monitor is not None:
+            auth_monitor.stop.set()
+        for child in (process, auth_process):
+            if child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait(timeout=5)
+        os.unlink(secret.name)
         log.close()
         if failed:
             with open(log.name, errors="replace") as f:

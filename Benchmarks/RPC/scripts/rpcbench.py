@@ -4,8 +4,10 @@
   rpcbench.py requests DIR      writes DIR/unary.bin and DIR/stream.bin, gRPC-framed request bodies
                                 for h2load's -d (encoded by hand; the layout is checked against the
                                 grpc_tools-compiled messages when grpcio-tools is importable)
-  rpcbench.py check PORT        one UnaryCall and one short StreamingOutputCall with grpcio; exits 1
-                                unless both end with grpc-status 0 and carry the asked-for payloads
+  rpcbench.py check PORT [TOKEN]
+                                one UnaryCall and one short StreamingOutputCall with grpcio (with
+                                `authorization: Bearer TOKEN` when given); exits 1 unless both end
+                                with grpc-status 0 and carry the asked-for payloads
 """
 import os
 import struct
@@ -89,19 +91,20 @@ def requests(directory):
           f"streaming response {stream_response_frame_size()} bytes per message")
 
 
-def check(port):
+def check(port, token=None):
     import grpc
     _, messages_pb2, _, test_pb2_grpc = load_protos()
+    metadata = [("authorization", "Bearer " + token)] if token else None
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = test_pb2_grpc.TestServiceStub(channel)
         request = messages_pb2.SimpleRequest.FromString(simple_request())
-        response, call = stub.UnaryCall.with_call(request, timeout=10)
+        response, call = stub.UnaryCall.with_call(request, timeout=10, metadata=metadata)
         if call.code() != grpc.StatusCode.OK or len(response.payload.body) != UNARY_RESPONSE_SIZE:
             sys.exit(f"UnaryCall: status {call.code()}, payload {len(response.payload.body)} bytes")
         stream = stub.StreamingOutputCall(
             messages_pb2.StreamingOutputCallRequest(
                 response_parameters=[messages_pb2.ResponseParameters(size=STREAM_MESSAGE_SIZE)] * 1000),
-            timeout=10)
+            timeout=10, metadata=metadata)
         sizes = [len(r.payload.body) for r in stream]
         if stream.code() != grpc.StatusCode.OK or sizes != [STREAM_MESSAGE_SIZE] * 1000:
             sys.exit(f"StreamingOutputCall: status {stream.code()}, {len(sizes)} responses")
@@ -111,7 +114,7 @@ def check(port):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "requests":
         requests(sys.argv[2])
-    elif len(sys.argv) == 3 and sys.argv[1] == "check":
-        check(int(sys.argv[2]))
+    elif len(sys.argv) in (3, 4) and sys.argv[1] == "check":
+        check(int(sys.argv[2]), sys.argv[3] if len(sys.argv) == 4 else None)
     else:
         sys.exit(__doc__)

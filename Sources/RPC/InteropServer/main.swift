@@ -1,8 +1,10 @@
 // interop-server: grpc.testing.TestService (plus health and reflection) on 127.0.0.1, for
 // any gRPC implementation's interop client. Usage:
-//   interop-server --port N [--threads N] [--jwt-secret-file PATH]
+//   interop-server --port N [--threads N] [--jwt-secret-file PATH] [LIMIT N ...]
 //   interop-server --jwt-secret-file PATH --issue-token
-// --threads: event-loop threads (one per core by default). --jwt-secret-file: every TestService
+// --threads: event-loop threads (one per core by default). LIMIT sets one of the server's
+// limits (defaults as the services'): --max-connections, --idle-timeout (seconds),
+// --max-concurrent-streams, --max-connection-buffer-bytes. --jwt-secret-file: every TestService
 // call needs `authorization: Bearer <token>` signed with that secret (the services' JWT
 // interceptor; health and reflection stay public), for the authenticated benchmark and the
 // hostile-peer suite. --issue-token prints a one-hour member token for that secret and exits.
@@ -17,6 +19,8 @@ var port = 50051
 var threads: Int?
 var secretFile: String?
 var issueToken = false
+var limits: [String: Int] = [:]
+let limitFlags = ["--max-connections", "--idle-timeout", "--max-concurrent-streams", "--max-connection-buffer-bytes"]
 var arguments = CommandLine.arguments.dropFirst()
 
 func fail(_ message: String) -> Never {
@@ -42,8 +46,13 @@ while let argument = arguments.popFirst() {
         secretFile = value
     case "--issue-token":
         issueToken = true
+    case let flag where limitFlags.contains(flag):
+        guard let value = arguments.popFirst().flatMap(Int.init), value > 0 else {
+            fail("\(flag) needs a positive number")
+        }
+        limits[flag] = value
     default:
-        print("usage: interop-server --port N [--threads N] [--jwt-secret-file PATH]")
+        print("usage: interop-server --port N [--threads N] [--jwt-secret-file PATH] [LIMIT N ...]")
         exit(2)
     }
 }
@@ -69,7 +78,14 @@ if let secretFile {
     fail("--issue-token needs --jwt-secret-file")
 }
 
-let server = InteropServer.make(port: port, threads: threads, interceptors: interceptors)
+let server = InteropServer.make(port: port, threads: threads, interceptors: interceptors) { configuration in
+    if let value = limits["--max-connections"] { configuration.maximumConnections = value }
+    if let value = limits["--idle-timeout"] { configuration.idleTimeout = .seconds(value) }
+    if let value = limits["--max-concurrent-streams"] {
+        configuration.maximumConcurrentStreams = UInt32(clamping: value)
+    }
+    if let value = limits["--max-connection-buffer-bytes"] { configuration.maximumBufferedRequestBytes = value }
+}
 try await server.start()
 print("interop-server: listening on 127.0.0.1:\(server.port ?? port)")
 fflush(nil)

@@ -9,13 +9,15 @@ import Synchronization
 /// The interop server's assembly: the test service, with health and reflection.
 public enum InteropServer {
     /// A server on 127.0.0.1:`port` (0 picks a free port).
+    /// `configure` may change the server's limits.
     public static func make(
-        port: Int, threads: Int? = nil, interceptors: [any ServerInterceptor] = []
+        port: Int, threads: Int? = nil, interceptors: [any ServerInterceptor] = [],
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) -> GRPCServer {
         let (services, _) = StandardServices.adding(to: [TestServiceImplementation()])
-        return GRPCServer(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: port, threads: threads), services: services,
-            interceptors: interceptors)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: port, threads: threads)
+        configure(&configuration)
+        return GRPCServer(configuration: configuration, services: services, interceptors: interceptors)
     }
 
     /// Returns when the process gets SIGINT or SIGTERM.

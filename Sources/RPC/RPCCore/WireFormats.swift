@@ -8,14 +8,14 @@ public enum WireFormats {
     /// A duration as `grpc-timeout`: at most 8 digits and a unit, rounded up so a peer never
     /// sees a shorter deadline than ours.
     public static func encodeTimeout(_ duration: Duration) -> String {
-        let nanos = max(0, duration.saturatingNanoseconds)
-        let units: [(Int64, Character)] = [
+        // In 128 bits: any Duration's nanoseconds fit, so nothing traps or saturates early.
+        let nanos = max(0, duration.attoseconds / 1_000_000_000)
+        let units: [(Int128, Character)] = [
             (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
             (3_600_000_000_000, "H"),
         ]
         for (scale, unit) in units {
-            // Rounded up without overflow: nanos / scale, plus one when there is a remainder.
-            let value = nanos / scale + (nanos % scale == 0 ? 0 : 1)
+            let value = (nanos + scale - 1) / scale
             if value < 100_000_000 { return "\(value)\(unit)" }
         }
         return "99999999H"
@@ -61,6 +61,40 @@ public enum WireFormats {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Percent-encodes a status message and cuts the result to at most `limit` bytes: a longer
+    /// one ends in `...` after the last whole escape and character that fit, so it stays valid
+    /// percent-encoding of valid UTF-8.
+    public static func percentEncode(_ message: String, limit: Int) -> String {
+        let encoded = percentEncode(message)
+        let utf8 = encoded.utf8
+        guard utf8.count > limit else { return encoded }
+        let ellipsis = Array("...".utf8)
+        let room = max(0, limit - ellipsis.count)
+        let bytes = Array(utf8.prefix(room))
+        // Walk the kept prefix: never end inside `%XX`, nor inside a percent-encoded character.
+        var end = 0
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == 0x25 {
+                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]) else { break }
+                // A lead byte of a multi-byte UTF-8 character: the whole sequence must fit.
+                let length: Int =
+                    switch high {
+                    case 0xC, 0xD: 2
+                    case 0xE: 3
+                    case 0xF: 4
+                    default: 1
+                    }
+                guard index + 3 * length <= bytes.count else { break }
+                index += 3 * length
+            } else {
+                index += 1
+            }
+            end = index
+        }
+        return String(decoding: bytes[..<end] + ellipsis, as: UTF8.self)
     }
 
     /// Decodes a percent-encoded status message; broken escapes are kept as they are.

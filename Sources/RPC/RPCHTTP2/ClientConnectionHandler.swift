@@ -146,9 +146,14 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func sessionBeganHeaders(streamID: Int32) {}
 
-    func sessionReceivedHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
-        streams[streamID]?.receiveHeader(
+    func sessionReceivedHeader(
+        streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        guard let stream = streams[streamID] else { return true }
+        guard stream.countHeader(nameCount: name.count, valueCount: value.count) else { return false }
+        stream.receiveHeader(
             name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        return true
     }
 
     func sessionReceivedHeaders(streamID: Int32, endStream: Bool) {

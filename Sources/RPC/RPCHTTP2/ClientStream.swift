@@ -141,6 +141,16 @@ final class HTTP2ClientStream: ClientStream, @unchecked Sendable {
         return .deferred
     }
 
+    /// Header bytes received on this stream (name + value + 32 per field, trailers included).
+    private var headerBytes = 0
+
+    /// Counts a field against the 16 KiB header list we advertise; false past it (the stream
+    /// is then reset and the call fails).
+    func countHeader(nameCount: Int, valueCount: Int) -> Bool {
+        headerBytes += nameCount + valueCount + 32
+        return headerBytes <= 16 << 10
+    }
+
     func receiveHeader(name: String, value: String) {
         switch name {
         case ":status": httpStatus = value

@@ -104,8 +104,13 @@ final class ConnectionRegistry: Sendable {
 
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
 
-    func add(_ handler: ServerConnectionHandler, loop: any EventLoop) {
-        entries.withLock { $0[ObjectIdentifier(handler)] = Entry(handler: handler, loop: loop) }
+    /// Adds a connection unless `limit` connections are open already; false then.
+    func add(_ handler: ServerConnectionHandler, loop: any EventLoop, limit: Int) -> Bool {
+        entries.withLock {
+            guard $0.count < limit else { return false }
+            $0[ObjectIdentifier(handler)] = Entry(handler: handler, loop: loop)
+            return true
+        }
     }
 
     func remove(_ handler: ServerConnectionHandler) {

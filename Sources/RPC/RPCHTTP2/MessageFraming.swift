@@ -57,7 +57,9 @@ struct MessageDeframer {
         if flag != 0 { return .compressed }
         if length > maximumMessageSize { return .tooLarge(length) }
         guard available >= 5 + Int(length) else {
-            buffer.reserveCapacity(readIndex + 5 + Int(length))
+            // Reserve only for what has arrived: a 5-byte prefix announcing a large message
+            // must not make us allocate it (memory for nothing, on many streams at once).
+            if Int(length) <= 64 << 10 { buffer.reserveCapacity(readIndex + 5 + Int(length)) }
             return .needMoreData
         }
         let start = readIndex + 5

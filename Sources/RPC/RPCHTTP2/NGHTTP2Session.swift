@@ -7,8 +7,11 @@ private import CNghttp2
 protocol NGHTTP2SessionDelegate: AnyObject {
     /// A HEADERS frame opens a header block for a stream (request, response or trailers).
     func sessionBeganHeaders(streamID: Int32)
-    /// One header field of the current block; nghttp2 has validated it.
-    func sessionReceivedHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>)
+    /// One header field of the current block; nghttp2 has validated it. Returning false resets
+    /// the stream (the header list grew past its limit): no further fields of it arrive.
+    func sessionReceivedHeader(
+        streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
+    ) -> Bool
     /// The header block is complete; `endStream` when it also ends the peer's side.
     func sessionReceivedHeaders(streamID: Int32, endStream: Bool)
     /// A piece of a DATA frame's payload.
@@ -255,11 +258,12 @@ final class NGHTTP2Session {
 
         static let onHeader: nghttp2_on_header_callback = {
             _, frame, name, nameLength, value, valueLength, _, userData in
-            owner(userData).delegate.sessionReceivedHeader(
+            let accepted = owner(userData).delegate.sessionReceivedHeader(
                 streamID: frame!.pointee.hd.stream_id,
                 name: UnsafeBufferPointer(start: name, count: nameLength),
                 value: UnsafeBufferPointer(start: value, count: valueLength))
-            return 0
+            // nghttp2 resets the stream (RST_STREAM) and drops the rest of its header block.
+            return accepted ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
         }
 
         static let onFrameReceived: nghttp2_on_frame_recv_callback = { _, frame, userData in
@@ -341,6 +345,19 @@ struct HeaderList {
     }
 
     var isEmpty: Bool { fields.isEmpty }
+
+    /// The fields' size as HTTP/2 counts a header list: name + value + 32 bytes each.
+    var size: Int { bytes.count + 32 * fields.count }
+
+    /// Appends every field of `other`.
+    mutating func append(_ other: HeaderList) {
+        let offset = bytes.count
+        bytes.append(contentsOf: other.bytes)
+        for field in other.fields {
+            fields.append(
+                (field.nameStart + offset, field.nameLength, field.valueStart + offset, field.valueLength))
+        }
+    }
 
     fileprivate func withNV<R>(_ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
         guard !fields.isEmpty else {

@@ -20,6 +20,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     private(set) var executor: EventLoopTaskExecutor?
     private var peer = ""
     private var draining = false
+    private let limits: StreamLimits
+    /// Request bytes all streams hold in buffers, against `maximumBufferedRequestBytes`.
+    private var bufferedRequestBytes = 0
+    private var idleTimer: Scheduled<Void>?
+    /// Calls whose headers arrived in the bytes being read, to start once those are parsed.
+    private var pendingStarts: [ServerStream] = []
 
     init(
         router: ServerRouter, interceptors: [any ServerInterceptor], configuration: ServerConfiguration,
@@ -29,6 +35,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
         self.interceptors = interceptors
         self.configuration = configuration
         self.registry = registry
+        self.limits = StreamLimits(configuration)
     }
 
     // MARK: Channel events
@@ -38,6 +45,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
         peer = Self.describe(context.channel.remoteAddress)
         var settings = NGHTTP2Session.Settings()
         settings.maxConcurrentStreams = configuration.maximumConcurrentStreams
+        settings.maxHeaderListSize = UInt32(clamping: configuration.maximumHeaderListSize)
         guard let session = try? NGHTTP2Session(role: .server, delegate: self, settings: settings) else {
             context.close(promise: nil)
             return
@@ -45,7 +53,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
         io = HTTP2ConnectionIO(
             session: session, context: context, keepaliveInterval: configuration.keepaliveInterval,
             keepaliveTimeout: configuration.keepaliveTimeout)
-        registry.add(self, loop: context.eventLoop)
+        if !registry.add(self, loop: context.eventLoop, limit: configuration.maximumConnections) {
+            // Over the connection limit: GOAWAY, then close once it is written.
+            session.terminate(errorCode: NGHTTP2Session.ErrorCode.enhanceYourCalm)
+        } else {
+            armIdleTimer()
+        }
         if context.channel.isActive { io?.flush() }
     }
 
@@ -74,6 +87,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         io?.receive(unwrapInboundIn(data))
+        startPending()
+    }
+
+    /// Starts the calls whose headers came in the bytes just parsed (and that did not start at
+    /// the end of their request in the same bytes): their interceptors run now, before any
+    /// later byte of their body is taken.
+    private func startPending() {
+        guard !pendingStarts.isEmpty else { return }
+        let ready = pendingStarts
+        pendingStarts.removeAll(keepingCapacity: true)
+        for stream in ready where !stream.dispatched && !stream.finished { start(stream) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -81,6 +105,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     private func tearDown() {
+        pendingStarts.removeAll()
+        idleTimer?.cancel()
+        idleTimer = nil
         io?.stop()
         let open = streams.values
         streams.removeAll()
@@ -92,6 +119,40 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     /// Flushes soon: at the end of the current read batch, or on the next loop turn.
     func scheduleFlush() {
         io?.scheduleFlush()
+    }
+
+    // MARK: Idle connections
+
+    /// Starts the idle clock when no call is open; a call starting stops it.
+    private func armIdleTimer() {
+        guard let idleTimeout = configuration.idleTimeout, idleTimer == nil, streams.isEmpty,
+            let loop = executor?.loop
+        else { return }
+        idleTimer = loop.scheduleTask(in: .nanoseconds(idleTimeout.nanoseconds)) { [self] in
+            idleTimer = nil
+            guard streams.isEmpty, let session else { return }
+            // As gRPC's max_connection_idle: GOAWAY, and the connection closes once it is sent.
+            session.terminate(errorCode: NGHTTP2Session.ErrorCode.noError)
+            io?.flush()
+        }
+    }
+
+    // MARK: Buffered request bytes
+
+    /// The most request bytes this connection's streams may hold in buffers at once.
+    var maximumBufferedRequestBytes: Int { configuration.maximumBufferedRequestBytes }
+
+    /// Charges `count` more buffered bytes to the connection; false (nothing charged) when that
+    /// would pass the limit.
+    func chargeBuffered(_ count: Int) -> Bool {
+        guard count <= configuration.maximumBufferedRequestBytes - bufferedRequestBytes else { return false }
+        bufferedRequestBytes += count
+        return true
+    }
+
+    /// Returns bytes a stream no longer holds.
+    func releaseBuffered(_ count: Int) {
+        bufferedRequestBytes = max(0, bufferedRequestBytes - count)
     }
 
     // MARK: Shutdown
@@ -141,14 +202,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func sessionBeganHeaders(streamID: Int32) {
         guard streams[streamID] == nil, let loop = executor?.loop else { return }
-        streams[streamID] = ServerStream(
-            id: streamID, loop: loop, connection: self,
-            maximumMessageSize: configuration.maximumReceiveMessageSize)
+        streams[streamID] = ServerStream(id: streamID, loop: loop, connection: self, limits: limits)
+        idleTimer?.cancel()
+        idleTimer = nil
     }
 
-    func sessionReceivedHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
-        guard let stream = streams[streamID], !stream.headComplete else { return }
-        stream.addHeader(name: name, value: value)
+    func sessionReceivedHeader(
+        streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        guard let stream = streams[streamID] else { return true }
+        // Counted while the block is decoded: HPACK lets a few bytes expand into a huge list.
+        guard stream.countHeader(name: name, value: value) else { return false }
+        if !stream.headComplete { stream.addHeader(name: name, value: value) }
+        return true
     }
 
     func sessionReceivedHeaders(streamID: Int32, endStream: Bool) {
@@ -171,9 +237,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
             stream.finish(status: status, trailers: [:])
         case nil:
             if endStream { stream.receiveEnd() }
-            // Unary and server-streaming calls start once their one message is complete, so
-            // the handler never waits for it; streaming requests start at once.
-            if endStream || stream.serverMethod!.descriptor.kind.isClientStreaming { start(stream) }
+            // Streaming requests start at once. Unary and server-streaming calls start once their
+            // one message is complete, so the handler never waits for it; with interceptors
+            // (authentication) they also start once the bytes that brought their headers are
+            // parsed, so a call refused there never has its body buffered beyond that read.
+            if endStream || stream.serverMethod!.descriptor.kind.isClientStreaming {
+                start(stream)
+            } else if !interceptors.isEmpty {
+                pendingStarts.append(stream)
+            }
         }
     }
 
@@ -186,8 +258,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     private func validate(_ stream: ServerStream) -> Rejection? {
         guard stream.contentType.hasPrefix("application/grpc") else { return .http(415) }
         guard stream.httpMethod == "POST" else { return .http(405) }
-        if stream.headerBytes > 16 << 10 {
-            return .grpc(Status(code: .resourceExhausted, message: "the request headers exceed 16 KiB"))
+        if stream.headerBytes > limits.maximumHeaderListSize {
+            return .grpc(
+                Status(
+                    code: .resourceExhausted,
+                    message: "the request headers exceed \(limits.maximumHeaderListSize) bytes"))
         }
         if !stream.encoding.isEmpty, stream.encoding != "identity" {
             return .grpc(Status(code: .unimplemented, message: "compression '\(stream.encoding)' is not supported"))
@@ -204,7 +279,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
             return .grpc(
                 Status(
                     code: .unimplemented,
-                    message: known ? "unknown method \(stream.path)" : "unknown service \(service)"))
+                    message: known
+                        ? "unknown method \(ClientInput.excerpt(stream.path))"
+                        : "unknown service \(ClientInput.excerpt(service))"))
         }
         stream.serverMethod = method
         return nil
@@ -236,6 +313,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func sessionClosedStream(streamID: Int32, errorCode: UInt32) {
         streams.removeValue(forKey: streamID)?.closed(errorCode: errorCode)
+        if streams.isEmpty { armIdleTimer() }
     }
 
     func sessionReadData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {

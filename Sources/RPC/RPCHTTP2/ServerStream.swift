@@ -51,17 +51,29 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
     private static let highWater = 256 << 10
     private static let lowWater = 64 << 10
 
-    init(id: Int32, loop: any EventLoop, connection: ServerConnectionHandler, maximumMessageSize: Int) {
+    /// Request bytes this stream holds (partial message + unread messages), as charged to the
+    /// connection's budget.
+    private var bufferedBytes = 0
+    private let limits: StreamLimits
+
+    init(id: Int32, loop: any EventLoop, connection: ServerConnectionHandler, limits: StreamLimits) {
         self.id = id
         self.loop = loop
         self.connection = connection
-        self.deframer = MessageDeframer(maximumMessageSize: maximumMessageSize)
+        self.limits = limits
+        self.deframer = MessageDeframer(maximumMessageSize: limits.maximumMessageSize)
     }
 
     // MARK: Request head
 
-    func addHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+    /// Counts a header field against the header-list limit while the block is decoded; false
+    /// once the limit is passed (the stream must then be reset, the field is not kept).
+    func countHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         headerBytes += name.count + value.count + 32
+        return headerBytes <= limits.maximumHeaderListSize
+    }
+
+    func addHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
         // The common headers are recognised from their bytes, without making Strings.
         switch KnownHeader(name) {
         case .path: path = String(decoding: value, as: UTF8.self)
@@ -137,6 +149,17 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
             connection.consume(streamID: id, count: bytes.count)
             return
         }
+        guard connection.chargeBuffered(bytes.count) else {
+            connection.consume(streamID: id, count: bytes.count)
+            refuse(
+                Status(
+                    code: .resourceExhausted,
+                    message:
+                        "the connection holds more than \(connection.maximumBufferedRequestBytes) request bytes in buffers"
+                ))
+            return
+        }
+        bufferedBytes += bytes.count
         unconsumed += bytes.count
         deframer.appendTakingWholeMessages(bytes) { next in
             if case .message(let message) = next { inbox.append(message) }
@@ -147,6 +170,7 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
             case .message(let message):
                 inbox.append(message)
             case .needMoreData:
+                releaseBuffered()
                 wakeReader()
                 creditIfRoom()
                 return
@@ -181,6 +205,20 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
         task?.cancel()
         connection?.consume(streamID: id, count: unconsumed)
         unconsumed = 0
+        inbox.removeAll()
+        releaseBuffered()
+    }
+
+    /// Gives back to the connection's budget what this stream no longer holds: the budget
+    /// counts the partial message in the deframer and the messages not yet read.
+    private func releaseBuffered() {
+        var holding = deframer.bufferedCount
+        for message in inbox { holding += message.count }
+        if finished || closed { holding = 0 }
+        if holding < bufferedBytes {
+            connection?.releaseBuffered(bufferedBytes - holding)
+            bufferedBytes = holding
+        }
     }
 
     /// Gives the client flow-control credit for what it sent, unless messages pile up unread.
@@ -195,6 +233,7 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
         guard let reader else { return }
         if let message = inbox.popFirst() {
             self.reader = nil
+            releaseBuffered()
             reader.resume(returning: message)
             creditIfRoom()
         } else if inboundEnded {
@@ -206,6 +245,7 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
     /// The next message if it is here (`.some`), the end (`.some(nil)`), or nil to wait.
     private func takeNow() throws -> [UInt8]?? {
         if let message = inbox.popFirst() {
+            releaseBuffered()
             creditIfRoom()
             return .some(message)
         }
@@ -276,7 +316,7 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
             var headers = HeaderList()
             headers.add(":status", "200")
             headers.add("content-type", "application/grpc")
-            Self.add(response.headers, to: &headers)
+            add(response.headers, to: &headers)
             connection.submitResponse(streamID: id, headers: headers, hasBody: true)
         } else if deferred {
             deferred = false
@@ -299,11 +339,11 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
             responseHeadersSent = true
             headers.add(":status", "200")
             headers.add("content-type", "application/grpc")
-            Self.add(response.headers, to: &headers)
-            Self.addStatus(status, trailers, to: &headers)
+            add(response.headers, to: &headers)
+            addStatus(status, trailers, to: &headers)
             connection.submitResponse(streamID: id, headers: headers, hasBody: false)
         } else {
-            Self.addStatus(status, trailers, to: &headers)
+            addStatus(status, trailers, to: &headers)
             pendingTrailers = headers
             if deferred {
                 deferred = false
@@ -349,6 +389,8 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
             task?.cancel()
         }
         failWaiters()
+        inbox.removeAll()
+        releaseBuffered()
         if unconsumed > 0 {
             connection?.consumeConnection(count: unconsumed)
             unconsumed = 0
@@ -370,19 +412,43 @@ final class ServerStream: RequestSource, ResponseSink, @unchecked Sendable {
         }
     }
 
-    private static func add(_ metadata: Metadata, to headers: inout HeaderList) {
+    /// Adds a handler's metadata, all of it or (past the limit) none of it, so the call's
+    /// answer can always be sent: a header block nghttp2 cannot send would leave it unanswered.
+    private func add(_ metadata: Metadata, to headers: inout HeaderList) {
+        guard !metadata.isEmpty else { return }
+        var fields = HeaderList()
         for (key, value) in metadata {
             switch value {
-            case .string(let text): headers.add(key, text)
-            case .binary(let bytes): headers.add(key, WireFormats.base64Encode(bytes))
+            case .string(let text): fields.add(key, text)
+            case .binary(let bytes): fields.add(key, WireFormats.base64Encode(bytes))
             }
+            if fields.size > limits.maximumResponseMetadataSize { return }
         }
+        headers.append(fields)
     }
 
-    private static func addStatus(_ status: Status, _ trailers: Metadata, to headers: inout HeaderList) {
+    private func addStatus(_ status: Status, _ trailers: Metadata, to headers: inout HeaderList) {
         headers.add("grpc-status", String(status.code.rawValue))
-        if !status.message.isEmpty { headers.add("grpc-message", WireFormats.percentEncode(status.message)) }
+        if !status.message.isEmpty {
+            headers.add(
+                "grpc-message", WireFormats.percentEncode(status.message, limit: limits.maximumStatusMessageSize))
+        }
         add(trailers, to: &headers)
+    }
+}
+
+/// The per-call limits of a server connection, from its `ServerConfiguration`.
+struct StreamLimits {
+    var maximumMessageSize: Int
+    var maximumHeaderListSize: Int
+    var maximumStatusMessageSize: Int
+    var maximumResponseMetadataSize: Int
+
+    init(_ configuration: ServerConfiguration) {
+        maximumMessageSize = configuration.maximumReceiveMessageSize
+        maximumHeaderListSize = configuration.maximumHeaderListSize
+        maximumStatusMessageSize = configuration.maximumStatusMessageSize
+        maximumResponseMetadataSize = configuration.maximumResponseMetadataSize
     }
 }
 

@@ -21,10 +21,15 @@ extension Duration {
         min(max(self, range.lowerBound), range.upperBound)
     }
 
-    /// A duration of `value` × `unitSeconds` seconds, computed without overflow (any Int64 value
-    /// of hours, minutes or seconds fits a `Duration`).
+    /// A duration of `value` × `unitSeconds` seconds, saturating at the longest `Duration`
+    /// (about 5 × 10^19 years) instead of trapping.
     public static func seconds(_ value: Int64, times unitSeconds: Int64) -> Duration {
-        Duration(attoseconds: Int128(value) * Int128(unitSeconds) * 1_000_000_000_000_000_000)
+        let (seconds, first) = Int128(value).multipliedReportingOverflow(by: Int128(unitSeconds))
+        let (attoseconds, second) = seconds.multipliedReportingOverflow(by: 1_000_000_000_000_000_000)
+        if first || second {
+            return Duration(attoseconds: (value < 0) != (unitSeconds < 0) ? .min : .max)
+        }
+        return Duration(attoseconds: attoseconds)
     }
 }
 

@@ -40,7 +40,7 @@ public final class HealthService: Grpc_Health_V1_Health.ServiceProtocol {
         -> Grpc_Health_V1_HealthCheckResponse
     {
         guard let status = state.withLock({ $0.statuses[request.service] }) else {
-            throw RPCError(code: .notFound, message: "unknown service '\(request.service)'")
+            throw RPCError(code: .notFound, message: "unknown service \(ClientInput.excerpt(request.service))")
         }
         return Grpc_Health_V1_HealthCheckResponse(status: status)
     }

@@ -1,4 +1,5 @@
 public import ProtoCoding
+import RPCCore
 
 /// What server reflection can tell about a server: its services and the compiled .proto files
 /// behind them, with lookups by file name and by symbol. Both reflection versions use it.
@@ -33,7 +34,7 @@ public struct ReflectionIndex: Sendable {
     }
 
     func file(named name: String) -> Answer {
-        guard files[name] != nil else { return .error(code: 5, message: "no file named '\(name)'") }
+        guard files[name] != nil else { return .error(code: 5, message: "no file named \(ClientInput.excerpt(name))") }
         return .files(withDependencies(name))
     }
 
@@ -45,16 +46,17 @@ public struct ReflectionIndex: Sendable {
             guard let dot = candidate.lastIndex(of: ".") else { break }
             candidate = candidate[..<dot]
         }
-        return .error(code: 5, message: "no symbol '\(symbol)'")
+        return .error(code: 5, message: "no symbol \(ClientInput.excerpt(symbol))")
     }
 
     func extensionNumbers(of type: String) -> Answer {
         // proto3 has no extensions: a known type has none.
-        fileBySymbol[type] == nil ? .error(code: 5, message: "no type '\(type)'") : .extensionNumbers(type: type)
+        fileBySymbol[type] == nil
+            ? .error(code: 5, message: "no type \(ClientInput.excerpt(type))") : .extensionNumbers(type: type)
     }
 
     func fileContainingExtension(type: String, number: Int32) -> Answer {
-        .error(code: 5, message: "no extension \(number) of '\(type)'")
+        .error(code: 5, message: "no extension \(number) of \(ClientInput.excerpt(type))")
     }
 
     /// The file first, then everything it imports, each once.

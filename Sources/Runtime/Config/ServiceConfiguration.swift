@@ -12,6 +12,12 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
     public var port: Int
     /// The HTTP admin port for health and metrics (`ADMIN_PORT`; 0 picks a free port).
     public var adminPort: Int
+    /// The address the admin port binds (`ADMIN_HOST`, default `HOST`'s value).
+    public var adminHost: String
+    /// How long an admin connection may send nothing before it is closed (`ADMIN_IDLE_TIMEOUT`).
+    public var adminIdleTimeout: Duration = .seconds(60)
+    /// What the gRPC server allows a client (the `GRPC_*` keys; docs/CONFIGURATION.md).
+    public var serverLimits = ServerLimits()
     /// The PostgreSQL connection string, a URI or libpq `key=value` pairs (`DATABASE_URL`).
     public var databaseURL: String
     /// Where Redis is (`REDIS_URL`), parsed.
@@ -49,6 +55,7 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
         self.host = host
         self.port = port
         self.adminPort = adminPort
+        self.adminHost = host
         self.databaseURL = databaseURL
         self.redis = redis
         self.jwtSecret = jwtSecret
@@ -110,11 +117,15 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
         let outboundAllowHosts = reader.list("OUTBOUND_ALLOW_HOSTS")
         let shutdownGrace = reader.duration("SHUTDOWN_GRACE", default: .seconds(10))
         let startupTimeout = reader.duration("STARTUP_TIMEOUT", default: .seconds(60))
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             service: service, host: host, port: port, adminPort: adminPort, databaseURL: databaseURL,
             redis: redis, jwtSecret: jwtSecret,
             secretBoxKeyring: secretBoxKeyring, peers: peers, logLevel: logLevel,
             outboundAllowHosts: outboundAllowHosts, shutdownGrace: shutdownGrace, startupTimeout: startupTimeout)
+        configuration.adminHost = reader.string("ADMIN_HOST", default: host)
+        configuration.adminIdleTimeout = reader.duration("ADMIN_IDLE_TIMEOUT", default: .seconds(60))
+        configuration.serverLimits = ServerLimits.load(reader: &reader)
+        return configuration
     }
 
     /// Reads and validates the common keys alone, for a service with no keys of its own.
@@ -139,7 +150,7 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
         }
         let keyring = secretBoxKeyring.isEmpty ? "(unset)" : secretBoxKeyring.map(\.description).joined(separator: ",")
         let fields = [
-            "HOST=\(host)", "PORT=\(port)", "ADMIN_PORT=\(adminPort)",
+            "HOST=\(host)", "PORT=\(port)", "ADMIN_HOST=\(adminHost)", "ADMIN_PORT=\(adminPort)",
             "DATABASE_URL=\(ConfigValueFormats.redactingCredentials(databaseURL))", "REDIS_URL=\(redis)",
             "JWT_SECRET=\(jwtSecret)", "SECRET_BOX_KEYS=\(keyring)",
         ]
@@ -155,7 +166,7 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
         Mirror(
             self,
             children: [
-                "service": service, "host": host, "port": port, "adminPort": adminPort,
+                "service": service, "host": host, "port": port, "adminHost": adminHost, "adminPort": adminPort,
                 "databaseURL": ConfigValueFormats.redactingCredentials(databaseURL), "redis": redis.description,
                 "jwtSecret": jwtSecret, "secretBoxKeyring": secretBoxKeyring.map(\.description),
                 "peers": peers.mapKeys(\.environmentKey), "logLevel": logLevel,

@@ -116,7 +116,7 @@ public enum ServiceHost {
         await monitor.check()
 
         let server = GRPCServer(
-            configuration: ServerConfiguration(host: configuration.host, port: configuration.port),
+            configuration: ServerConfiguration(configuration),
             services: services,
             interceptors: [
                 TracingInterceptor(),
@@ -128,7 +128,8 @@ public enum ServiceHost {
                 ErrorMappingInterceptor(logger: logger),
             ])
         let admin = AdminServer(
-            host: configuration.host, port: configuration.adminPort, registry: registry,
+            host: configuration.adminHost, port: configuration.adminPort, registry: registry,
+            idleTimeout: configuration.adminIdleTimeout,
             readiness: {
                 let report = monitor.report
                 return ReadinessReport(ready: report.ready, checks: report.checks)
@@ -217,5 +218,22 @@ public final class RunningService: Sendable {
     /// Starts the graceful shutdown: drain calls, stop background work, close pools.
     public func shutdown() async {
         await group.triggerGracefulShutdown()
+    }
+}
+
+extension ServerConfiguration {
+    /// The gRPC server's address and limits from a service's configuration keys.
+    init(_ configuration: ServiceConfiguration) {
+        let limits = configuration.serverLimits
+        self.init(
+            host: configuration.host, port: configuration.port,
+            maximumReceiveMessageSize: limits.maximumReceiveMessageSize,
+            maximumConcurrentStreams: UInt32(limits.maximumConcurrentStreams))
+        maximumConnections = limits.maximumConnections
+        idleTimeout = limits.idleTimeout > .zero ? limits.idleTimeout : nil
+        maximumBufferedRequestBytes = limits.maximumBufferedRequestBytes
+        maximumHeaderListSize = limits.maximumHeaderListSize
+        maximumTimeout = limits.maximumTimeout
+        maximumStatusMessageSize = limits.maximumStatusMessageSize
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 public import Prometheus
+import Saturating
 import Synchronization
 
 /// The admin HTTP/1.1 port of a service: `/metrics` for Prometheus, `/healthz` for liveness and
@@ -16,6 +17,7 @@ public final class AdminServer: Sendable {
     private let requestedPort: Int
     private let registry: PrometheusCollectorRegistry
     private let readiness: @Sendable () async -> ReadinessReport
+    private let idleTimeout: Duration
 
     private enum State {
         case idle
@@ -27,11 +29,14 @@ public final class AdminServer: Sendable {
     private let state = Mutex(State.idle)
 
     /// A server for `registry`'s metrics that asks `readiness` on each `/readyz`. Port 0 picks
-    /// a free port, readable from `port` once started.
+    /// a free port, readable from `port` once started. A connection that sends nothing for
+    /// `idleTimeout` is closed.
     public init(
         host: String = "0.0.0.0", port: Int, registry: PrometheusCollectorRegistry,
+        idleTimeout: Duration = .seconds(60),
         readiness: @escaping @Sendable () async -> ReadinessReport = { .ready }
     ) {
+        self.idleTimeout = idleTimeout
         self.host = host
         self.requestedPort = port
         self.registry = registry
@@ -55,12 +60,15 @@ public final class AdminServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let registry = registry
         let readiness = readiness
+        let idle = TimeAmount.nanoseconds(idleTimeout.saturatingNanoseconds)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         AdminHTTPHandler(registry: registry, readiness: readiness))
@@ -96,5 +104,18 @@ public final class AdminServer: Sendable {
         guard let (group, channel) = running else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
+    }
+}
+
+/// Closes a connection once `IdleStateHandler` reports it idle.
+private final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }

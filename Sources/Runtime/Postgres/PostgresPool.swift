@@ -1,4 +1,5 @@
 import Dispatch
+import Saturating
 import Synchronization
 
 /// A bounded pool of PostgreSQL connections with a wait timeout.
@@ -175,8 +176,7 @@ public final class PostgresPool: Sendable {
     private func open() async throws -> PostgresConnection {
         var settings: [String: String] = [:]
         if let timeout = configuration.statementTimeout {
-            settings["statement_timeout"] = String(
-                timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            settings["statement_timeout"] = String(timeout.saturatingMilliseconds)
         }
         if let role = configuration.role { settings["role"] = role }
         if let name = configuration.applicationName { settings["application_name"] = name }

@@ -1,6 +1,7 @@
 private import CHiredis
 import Dispatch
 import Glibc
+import Saturating
 
 /// One hiredis connection. It owns the `redisContext` and frees it in `deinit`. Every call
 /// blocks, so the pool runs them on the connection's own dispatch queue, never on an event loop.
@@ -281,9 +282,7 @@ private func withoutBrokenPipeSignal<R>(_ write: () -> R) -> R {
 extension timeval {
     /// A socket timeout; at least one microsecond, since zero would mean "wait forever".
     fileprivate init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let microseconds = max(0, seconds) * 1_000_000 + max(0, attoseconds) / 1_000_000_000_000
-        let total = max(1, microseconds)
+        let total = max(1, duration.saturatingMicroseconds)
         self.init(tv_sec: Int(total / 1_000_000), tv_usec: Int(total % 1_000_000))
     }
 }

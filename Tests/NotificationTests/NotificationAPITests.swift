@@ -206,7 +206,9 @@ extension NotificationServiceTests {
         let id = UUID().uuidString.lowercased()
         func list(_ microseconds: Int64) async -> Status.Code? {
             let token = Pagination.token(cursor: [String(microseconds), id], filters: filters)
-            return await statusCode { _ = try await fixture.client.listDeliveries(.init(pageToken: token), metadata: admin) }
+            return await statusCode {
+                _ = try await fixture.client.listDeliveries(.init(pageToken: token), metadata: admin)
+            }
         }
         #expect(await list(1 << 55) == nil)
         #expect(await list(-(1 << 55)) == nil)

@@ -77,9 +77,13 @@ extension NotificationServiceTests {
         #expect(defaults.claimLease > defaults.httpTimeout)
         #expect(problems([:]).isEmpty)
         // The lease must outlast an attempt.
-        #expect(problems(["NOTIFICATION_HTTP_TIMEOUT": "10s", "NOTIFICATION_CLAIM_LEASE": "10s"]) == ["NOTIFICATION_CLAIM_LEASE"])
+        #expect(
+            problems(["NOTIFICATION_HTTP_TIMEOUT": "10s", "NOTIFICATION_CLAIM_LEASE": "10s"]) == [
+                "NOTIFICATION_CLAIM_LEASE"
+            ])
         #expect(problems(["NOTIFICATION_HTTP_TIMEOUT": "10s", "NOTIFICATION_CLAIM_LEASE": "10001ms"]).isEmpty)
-        #expect(problems(["NOTIFICATION_TENANT_CONCURRENCY": "1000", "NOTIFICATION_DISPATCH_CONCURRENCY": "1000"]).isEmpty)
+        #expect(
+            problems(["NOTIFICATION_TENANT_CONCURRENCY": "1000", "NOTIFICATION_DISPATCH_CONCURRENCY": "1000"]).isEmpty)
         #expect(
             problems(["NOTIFICATION_TENANT_CONCURRENCY": "1001", "NOTIFICATION_DISPATCH_CONCURRENCY": "1001"])
                 == ["NOTIFICATION_TENANT_CONCURRENCY", "NOTIFICATION_DISPATCH_CONCURRENCY"])

@@ -11,9 +11,9 @@ extension NotificationServiceTests {
         // Tenant A's endpoint never answers within the attempt's timeout; B's answers at once.
         let stalled = try await WebhookReceiver.start { _ in .init(status: 200, delay: .seconds(8)) }
         let prompt = try await WebhookReceiver.start()
-        let timeout = Duration.seconds(2)
+        let timeout = Duration.seconds(3)
         let fixture = try await NotificationFixture.start([
-            "NOTIFICATION_HTTP_TIMEOUT": "2s", "NOTIFICATION_CLAIM_LEASE": "4s",
+            "NOTIFICATION_HTTP_TIMEOUT": "3s", "NOTIFICATION_CLAIM_LEASE": "5s",
             "NOTIFICATION_TENANT_CONCURRENCY": "3", "NOTIFICATION_MAX_ATTEMPTS": "20",
         ])
         let tenantA = uniqueTenant()
@@ -38,7 +38,9 @@ extension NotificationServiceTests {
         let delivery = try await fixture.waitFor(id, tenant: tenantB, timeout: timeout + .seconds(2))
         #expect(delivery.status == .delivered)
         #expect(prompt.requests(for: id).count == 1)
-        // A reached its limit of attempts in flight and never went past it.
+        // Meanwhile A had its limit of attempts in flight, and no more. (Counted while its first
+        // attempts still stall: the receiver counts a request until it answers, not until the
+        // dispatcher gives up on it.)
         #expect(stalled.maximumConcurrent == 3)
 
         // Let A's deliveries finish, so no later test inherits them.
@@ -47,10 +49,29 @@ extension NotificationServiceTests {
             let finished = try await fixture.waitFor(id, tenant: tenantA, timeout: .seconds(20))
             #expect(finished.status == .delivered)
         }
-        #expect(stalled.maximumConcurrent == 3)
         try await fixture.stop()
         await stalled.stop()
         await prompt.stop()
+    }
+
+    @Test("NOTIFICATION_TENANT_CONCURRENCY bounds one tenant's attempts in flight: reached, never passed")
+    func tenantConcurrencyBound() async throws {
+        let slow = try await WebhookReceiver.start { _ in .init(status: 200, delay: .milliseconds(400)) }
+        let fixture = try await NotificationFixture.start([
+            "NOTIFICATION_DISPATCH_CONCURRENCY": "8", "NOTIFICATION_TENANT_CONCURRENCY": "2",
+        ])
+        let tenant = uniqueTenant()
+        let builder = try await bearer(role: .builder, tenant: tenant)
+        var ids: [String] = []
+        for index in 0..<6 {
+            let response = try await fixture.client.notify(
+                notifyRequest(.webhook, url: slow.url("/t"), text: "t\(index)"), metadata: builder)
+            ids.append(try #require(response.delivery?.id))
+        }
+        for id in ids { #expect(try await fixture.waitFor(id, tenant: tenant).status == .delivered) }
+        #expect(slow.maximumConcurrent == 2)
+        try await fixture.stop()
+        await slow.stop()
     }
 
     @Test("NOTIFICATION_DISPATCH_CONCURRENCY bounds one replica's attempts in flight, across tenants")

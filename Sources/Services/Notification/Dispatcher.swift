@@ -363,7 +363,7 @@ final class Dispatcher: Sendable {
     private func record(_ outcome: Outcome, claim: Claim, attempt: Int, maxAttempts: Int) async throws -> Bool {
         let id = claim.id
         let token = claim.token.uuidString
-        let rows = try await postgres.transaction(tenant: claim.tenant) { session in
+        let rows = try await postgres.transaction(tenant: claim.tenant) { session -> [PostgresRow] in
             switch outcome {
             case .delivered(let code):
                 return try await session.query(

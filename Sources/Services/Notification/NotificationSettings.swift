@@ -75,7 +75,8 @@ public struct NotificationSettings: Sendable, Equatable {
         if settings.claimLease <= settings.httpTimeout {
             reader.recordProblem(
                 "NOTIFICATION_CLAIM_LEASE",
-                "NOTIFICATION_CLAIM_LEASE must be longer than NOTIFICATION_HTTP_TIMEOUT (an attempt ends within its claim)")
+                "NOTIFICATION_CLAIM_LEASE must be longer than NOTIFICATION_HTTP_TIMEOUT (an attempt ends within its claim)"
+            )
         }
         if settings.backoffMax < settings.backoffBase {
             reader.recordProblem(

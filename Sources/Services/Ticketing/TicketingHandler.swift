@@ -28,15 +28,14 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
             backend: backend, title: request.title, body: request.body, priority: priority,
             requester: request.requester, tags: Self.unique(request.tags), conversationID: request.conversationID,
             runID: request.runID)
-        let ticket: Agentplane_V1_Ticket
-        let replayed: Bool
+        let created: (ticket: Agentplane_V1_Ticket, replayed: Bool)
         if backend == .zammad {
             let connection = try ZammadConnection(request.backendConfig ?? .init(), needsGroup: true)
-            (ticket, replayed) = try await createInZammad(
+            created = try await createInZammad(
                 new, id: ticketID, request: request, fingerprint: fingerprint, tenant: caller.tenantID, connection)
         } else {
             // No outside call: one transaction. Identical concurrent calls wait on the key's row.
-            (ticket, replayed) = try await store.transaction(tenant: caller.tenantID) { queries in
+            created = try await store.transaction(tenant: caller.tenantID) { queries in
                 if !key.isEmpty,
                     let record = try await queries.claim(key: key, requestHash: fingerprint, ticketID: ticketID)
                 {
@@ -46,8 +45,8 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
             }
         }
         var response = Agentplane_V1_CreateTicketResponse()
-        response.ticket = ticket
-        response.replayed = replayed
+        response.ticket = created.ticket
+        response.replayed = created.replayed
         return response
     }
 
@@ -112,7 +111,7 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
         recorded.status = created.status()
         recorded.groupName = created.group.isEmpty ? connection.group : created.group
         recorded.assignee = created.owner
-        let final = recorded
+        let toRecord = recorded
         do {
             return try await store.transaction(tenant: tenant) { queries in
                 if !key.isEmpty {
@@ -130,7 +129,7 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
                     if !key.isEmpty { try await queries.rebind(key: key, ticketID: known.id) }
                     return (known, true)
                 }
-                return (try await queries.insert(final, id: ticketID), found)
+                return (try await queries.insert(toRecord, id: ticketID), found)
             }
         } catch {
             if !key.isEmpty { await store.releaseClaim(tenant: tenant, claimName, token: token) }
@@ -179,7 +178,8 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
                 let ticket = try await queries.ticket(
                     reference: request.ticketID, backend: backend, zammadBaseURL: connection?.baseURL)
             else { throw Self.notFound(request.ticketID) }
-            return ticket.backend == .zammad && connection != nil ? ticket : try await queries.withComments(ticket)
+            if ticket.backend == .zammad && connection != nil { return ticket }
+            return try await queries.withComments(ticket)
         }
         var response = Agentplane_V1_GetTicketResponse()
         guard let connection, stored.backend == .zammad, let id = Int64(stored.externalID) else {
@@ -205,7 +205,8 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
             refreshed.groupName = upstream.group.isEmpty ? current.groupName : upstream.group
             refreshed.assignee = upstream.owner
             refreshed.tags = tags
-            return refreshed != current ? try await queries.save(refreshed) : current
+            if refreshed == current { return current }
+            return try await queries.save(refreshed)
         }
         ticket.comments = comments
         response.ticket = ticket

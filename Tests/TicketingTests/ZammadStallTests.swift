@@ -55,9 +55,11 @@ struct ZammadStallTests {
                 aAnswered.withLock { $0 = true }
             }
         }
+        // At least the pool's worth reach Zammad (the outbound client queues the others: it opens
+        // at most 8 connections to one host).
         let deadline = ContinuousClock.now + .seconds(5)
-        while stalling.stalled < 12, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(stalling.stalled == 12)
+        while stalling.stalled < 8, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(stalling.stalled >= 8)
 
         // B's calls, on the built-in store and on a Zammad that answers, complete normally.
         for index in 0..<5 {

@@ -219,9 +219,11 @@ final class Dispatcher: Sendable {
         } catch is LeaseEnded {
             await release(claim)
         } catch {
+            // The attempt was made but not recorded (the database failed): the claim is left to
+            // expire, and then counts as an interrupted attempt, rather than sent again at once.
             logger.error(
-                "notification attempt failed", metadata: ["delivery_id": "\(claim.id)", "error": "\(error)"])
-            await release(claim)
+                "recording a notification attempt failed; it counts when its claim expires",
+                metadata: ["delivery_id": "\(claim.id)", "error": "\(error)"])
         }
     }
 
@@ -376,7 +378,8 @@ final class Dispatcher: Sendable {
                     RETURNING id
                     """, id, code, token)
             case .retry(let error, let code, let after) where attempt < maxAttempts:
-                let wait = after ?? retry.backoff(afterAttempt: attempt)
+                // Capped (ten years) so that no configured wait overflows PostgreSQL's timestamps.
+                let wait = min(after ?? retry.backoff(afterAttempt: attempt), .seconds(RetryPolicy.longestDateWait))
                 return try await session.query(
                     """
                     UPDATE notification.deliveries SET attempts = attempts + 1, last_error = $2,

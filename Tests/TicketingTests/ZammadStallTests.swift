@@ -135,6 +135,37 @@ struct ZammadStallTests {
         await zammad.stop()
     }
 
+    @Test("concurrent updates of one Zammad ticket take turns: every change is sent and recorded once")
+    func concurrentZammadUpdatesTakeTurns() async throws {
+        let zammad = try await FakeZammad.start()
+        let fixture = try await TicketingFixture.start()
+        let client = fixture.client
+        let auth = try await serviceBearer(tenant: uniqueTenant("turns"))
+        var request = createRequest("Busy ticket")
+        request.backendConfig = zammadConfig(zammad)
+        let ticket = try #require(try await client.createTicket(request, metadata: auth).ticket)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<5 {
+                group.addTask {
+                    var update = Agentplane_V1_UpdateTicketRequest()
+                    update.ticketID = ticket.id
+                    update.comment = Agentplane_V1_TicketComment(author: "bot", body: "note \(index)", agentOnly: false)
+                    update.backendConfig = zammadConfig(zammad)
+                    _ = try await client.updateTicket(update, metadata: auth)
+                }
+            }
+            try await group.waitForAll()
+        }
+        var get = Agentplane_V1_GetTicketRequest()
+        get.ticketID = ticket.id
+        let recorded = try #require(try await client.getTicket(get, metadata: auth).ticket)
+        #expect(recorded.revision == ticket.revision + 5)
+        #expect(Set(recorded.comments.map(\.body)) == Set((0..<5).map { "note \($0)" }))
+        #expect(zammad.tickets.first?.articles.count == 6)
+        try await fixture.stop()
+        await zammad.stop()
+    }
+
     @Test("TICKETING_CLAIM_LEASE must outlast ZAMMAD_TIMEOUT: at the limit and past it")
     func claimLeaseSetting() {
         func problems(_ environment: [String: String]) -> [String] {

@@ -307,6 +307,9 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
                 work.plan, from: work.current, author: work.author, id: work.id,
                 via: zammad.bounded(by: work.until), work.connection)
             saved = try await store.transaction(tenant: tenant) { queries in
+                // The ticket's row first, then the claim: the order the claiming transaction takes
+                // them in, so a waiting update and this one never deadlock.
+                _ = try await queries.ticket(id: work.current.id, locking: true)
                 try await queries.releaseClaim(claimName, token: token)
                 guard work.plan.changesFields || work.plan.comment != nil else { return work.current }
                 return try await Self.record(work.plan, current: work.current, author: work.author, queries)

@@ -198,6 +198,26 @@ extension NotificationServiceTests {
         try await fixture.stop()
     }
 
+    @Test("A forged page token carrying a time PostgreSQL cannot hold is INVALID_ARGUMENT, at and past the bound")
+    func forgedPageTokenTime() async throws {
+        let fixture = try await NotificationFixture.start()
+        let admin = try await bearer(role: .admin, tenant: uniqueTenant())
+        let filters = "status=0|channel=0|run="
+        let id = UUID().uuidString.lowercased()
+        func list(_ microseconds: Int64) async -> Status.Code? {
+            let token = Pagination.token(cursor: [String(microseconds), id], filters: filters)
+            return await statusCode {
+                _ = try await fixture.client.listDeliveries(.init(pageToken: token), metadata: admin)
+            }
+        }
+        #expect(await list(1 << 55) == nil)
+        #expect(await list(-(1 << 55)) == nil)
+        #expect(await list((1 << 55) + 1) == .invalidArgument)
+        #expect(await list(.max) == .invalidArgument)
+        #expect(await list(.min) == .invalidArgument)
+        try await fixture.stop()
+    }
+
     @Test("Over the tenant's rate limit Notify answers RESOURCE_EXHAUSTED with a retry delay")
     func rateLimit() async throws {
         let fixture = try await NotificationFixture.start(["NOTIFICATION_RATE_LIMIT": "2"])

@@ -18,6 +18,8 @@ func notificationEnvironment(_ extra: [String: String] = [:]) -> [String: String
         "NOTIFICATION_POLL_INTERVAL": "50ms",
         "NOTIFICATION_MAX_ATTEMPTS": "4",
         "NOTIFICATION_HTTP_TIMEOUT": "5s",
+        // Longer than the HTTP timeout, as it must be; short, so a crashed claim is retried soon.
+        "NOTIFICATION_CLAIM_LEASE": "6s",
     ].merging(extra) { $1 }
 }
 

@@ -4,7 +4,7 @@ import TestSupport
 
 /// A fake webhook receiver (Slack, Teams or a generic endpoint) on 127.0.0.1: it records every
 /// request and answers as its script says — 200, 500, 429 with Retry-After, slowly — and
-/// tracks how many requests for one delivery are in flight at once.
+/// tracks how many requests (for one delivery, and in all) are in flight at once.
 final class WebhookReceiver: Sendable {
     /// One request as received.
     struct Request: Sendable {
@@ -41,6 +41,8 @@ final class WebhookReceiver: Sendable {
         var script: Script
         var inFlight: [String: Int] = [:]
         var maximumInFlight = 0
+        var concurrent = 0
+        var maximumConcurrent = 0
     }
 
     private let server: TestHTTPServer
@@ -85,12 +87,20 @@ final class WebhookReceiver: Sendable {
     /// The most requests for one delivery that were in flight at the same time.
     var maximumInFlight: Int { state.withLock { $0.maximumInFlight } }
 
+    /// The most requests (of any delivery) that were in flight at the same time.
+    var maximumConcurrent: Int { state.withLock { $0.maximumConcurrent } }
+
+    /// Requests received and not answered yet.
+    var concurrent: Int { state.withLock { $0.concurrent } }
+
     private func answer(_ received: TestHTTPRequest, _ responder: TestHTTPResponder) {
         let key = received.headers["idempotency-key"] ?? ""
         let answer = state.withLock { state in
             let previous = state.requests.filter { $0.idempotencyKey == key }.count
             state.inFlight[key, default: 0] += 1
             state.maximumInFlight = max(state.maximumInFlight, state.inFlight[key]!)
+            state.concurrent += 1
+            state.maximumConcurrent = max(state.maximumConcurrent, state.concurrent)
             return state.script(previous)
         }
         let request = Request(
@@ -99,6 +109,7 @@ final class WebhookReceiver: Sendable {
         let respond = {
             self.state.withLock { state in
                 state.inFlight[key, default: 1] -= 1
+                state.concurrent -= 1
                 state.requests.append(request)
             }
             responder.respond(status: answer.status, headers: answer.headers, body: answer.body)

@@ -45,6 +45,9 @@ final class FakeZammad: Sendable {
         var nextNumber: Int64 = 31_001
         var nextArticleID: Int64 = 700
         var createFault = CreateFault.none
+        /// Every request is left unanswered (a Zammad that hangs); counted in `stalled`.
+        var stallsEverything = false
+        var stalled = 0
         var requests: [String] = []
         var authorizations: [String] = []
         /// Answers given instead of the real one, oldest first (a proxy's 429 or 502, say).
@@ -95,6 +98,14 @@ final class FakeZammad: Sendable {
         state.withLock { $0.scriptedAnswers.append((status, body, headers)) }
     }
 
+    /// Makes every later request go unanswered (true), or answers again (false).
+    func stallEverything(_ stalls: Bool) {
+        state.withLock { $0.stallsEverything = stalls }
+    }
+
+    /// Requests left unanswered by `stallEverything`.
+    var stalled: Int { state.withLock { $0.stalled } }
+
     func setCreateFault(_ fault: CreateFault) {
         state.withLock { $0.createFault = fault }
     }
@@ -112,10 +123,13 @@ final class FakeZammad: Sendable {
         let path = components?.path ?? uri
         let query = Dictionary(
             (components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        state.withLock {
+        let stalls = state.withLock {
             $0.requests.append("\(method) \(path)")
             $0.authorizations.append(authorization ?? "")
+            if $0.stallsEverything { $0.stalled += 1 }
+            return $0.stallsEverything
         }
+        if stalls { return .stall }
         let scripted = state.withLock { $0.scriptedAnswers.isEmpty ? nil : $0.scriptedAnswers.removeFirst() }
         if let scripted { return .respond(scripted.status, scripted.body, headers: scripted.headers) }
         guard authorization == "Token token=\(token)" else {

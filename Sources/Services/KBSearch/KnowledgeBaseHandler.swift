@@ -104,7 +104,7 @@ public struct KnowledgeBaseHandler: Agentplane_V1_KnowledgeBaseService.ServicePr
             "kb: document indexed",
             metadata: ["document_id": "\(documentID)", "chunks": "\(chunks.count)", "bytes": "\(bytes)"])
         return Agentplane_V1_IndexDocumentResponse(
-            documentID: documentID, chunkCount: Int32(chunks.count), embeddingModel: embeddings.model,
+            documentID: documentID, chunkCount: Int32(clamping: chunks.count), embeddingModel: embeddings.model,
             indexedAt: Google_Protobuf_Timestamp(date: indexedAt))
     }
 
@@ -125,7 +125,7 @@ public struct KnowledgeBaseHandler: Agentplane_V1_KnowledgeBaseService.ServicePr
         guard let deleted = try await store.deleteDocument(tenant: auth.tenantID, documentID: documentID) else {
             throw RPCError(code: .notFound, message: "document '\(documentID)' is not indexed")
         }
-        return Agentplane_V1_DeleteIndexedDocumentResponse(deletedChunks: Int32(deleted))
+        return Agentplane_V1_DeleteIndexedDocumentResponse(deletedChunks: Int32(clamping: deleted))
     }
 
     /// The best chunks for a query.
@@ -180,7 +180,7 @@ public struct KnowledgeBaseHandler: Agentplane_V1_KnowledgeBaseService.ServicePr
             guard let record = records[hit.id] else { return nil }
             return Agentplane_V1_SearchResult(
                 score: hit.score, documentID: record.documentID, title: record.title, chunkID: String(record.id),
-                chunkIndex: Int32(record.chunkIndex), text: record.text, headingPath: record.headingPath)
+                chunkIndex: Int32(clamping: record.chunkIndex), text: record.text, headingPath: record.headingPath)
         }
         return response
     }
@@ -238,7 +238,7 @@ public struct KnowledgeBaseHandler: Agentplane_V1_KnowledgeBaseService.ServicePr
         let stats = try await store.stats(tenant: auth.tenantID)
         var response = Agentplane_V1_StatsResponse(
             documentCount: stats.documentCount, chunkCount: stats.chunkCount, textBytes: stats.textBytes,
-            embeddingModel: stats.embeddingModel, embeddingDimensions: Int32(stats.embeddingDimensions))
+            embeddingModel: stats.embeddingModel, embeddingDimensions: Int32(clamping: stats.embeddingDimensions))
         response.lastIndexedAt = stats.lastIndexedAt.map { Google_Protobuf_Timestamp(date: $0) }
         return response
     }

@@ -7,14 +7,22 @@ import RPCModels
 import RuntimeHTTP
 import RuntimePostgres
 import RuntimeSecurity
+import Saturating
+import Synchronization
 
 /// Sends pending deliveries from the outbox, across tenants, with retries.
 ///
-/// Each attempt runs inside one transaction that claims the delivery with `FOR UPDATE SKIP
-/// LOCKED` (through `claim_due_delivery()`, see the migration) and records the attempt's
-/// outcome before it commits. The row lock lasts exactly as long as the attempt, so replicas
-/// never send one delivery at the same time, and a replica that dies mid-attempt releases it
-/// at once (its connection closes, the transaction rolls back, another replica retries).
+/// A dispatcher claims a batch of due deliveries (`claim_due_deliveries()`, see migration 0003):
+/// each gets the dispatcher's claim id and a lease (`NOTIFICATION_CLAIM_LEASE`), and the claim
+/// commits at once. The endpoints are then called without holding a database connection or a
+/// lock, each attempt bounded by its lease, and each outcome is recorded in a short transaction
+/// of its own, only while the claim is still this dispatcher's. A dispatcher that stops releases
+/// its claims; one that crashes leaves them to expire, after which another dispatcher retries.
+///
+/// Fairness: a tenant has at most `NOTIFICATION_TENANT_CONCURRENCY` attempts in flight (all
+/// replicas together), and a batch is filled round-robin across tenants, those with fewer
+/// attempts in flight first. So one tenant's slow endpoint occupies at most that many slots, and
+/// another tenant's delivery waits at most until one attempt ends (one `NOTIFICATION_HTTP_TIMEOUT`).
 final class Dispatcher: Sendable {
     private let postgres: PostgresPool
     private let http: OutboundHTTPClient
@@ -23,6 +31,8 @@ final class Dispatcher: Sendable {
     private let settings: NotificationSettings
     private let retry: RetryPolicy
     private let signal = WakeSignal()
+    /// Attempts this replica is running.
+    private let running = Mutex(0)
 
     /// What one attempt came to.
     enum Outcome: Sendable, Equatable {
@@ -32,6 +42,17 @@ final class Dispatcher: Sendable {
         case retry(error: String, code: Int, after: Duration?)
         /// Failed for good (4xx other than 408 and 429, a refused URL).
         case permanent(error: String, code: Int)
+    }
+
+    /// A delivery this dispatcher claimed: its claim id, and when the lease ends on this
+    /// replica's clock (measured from before the claim, so never later than the database's).
+    struct Claim: Sendable {
+        var id: String
+        var tenant: String
+        /// Attempts recorded before this one.
+        var attempts: Int
+        var token: UUID
+        var deadline: ContinuousClock.Instant
     }
 
     init(
@@ -53,14 +74,34 @@ final class Dispatcher: Sendable {
     /// How often finished deliveries past their retention are deleted.
     private static let purgeInterval = Duration.seconds(600)
 
-    /// Runs the workers, and the retention clean-up, until cancelled.
+    /// Runs the claiming loop, its attempts, and the retention clean-up, until cancelled; then
+    /// waits for the attempts in flight to end (a cancelled attempt releases its claim).
     func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<settings.dispatchConcurrency {
-                group.addTask { await self.work() }
-            }
+        await withDiscardingTaskGroup { group in
             if settings.retention > .zero {
                 group.addTask { await self.purgeRegularly() }
+            }
+            while !Task.isCancelled {
+                let generation = signal.generation
+                let free = settings.dispatchConcurrency - running.withLock { $0 }
+                if free > 0 {
+                    do {
+                        for claim in try await claim(upTo: free) {
+                            running.withLock { $0 += 1 }
+                            group.addTask {
+                                await self.attempt(claim)
+                                self.running.withLock { $0 -= 1 }
+                                // A slot is free: claim again (another tenant's turn, perhaps).
+                                self.signal.wake()
+                            }
+                        }
+                    } catch is CancellationError {
+                        break
+                    } catch {
+                        logger.error("claiming notification deliveries failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                await signal.wait(since: generation, upTo: settings.pollInterval)
             }
         }
     }
@@ -81,69 +122,119 @@ final class Dispatcher: Sendable {
 
     /// Deletes finished deliveries older than the retention (every tenant's); returns how many.
     func purge() async throws -> Int {
-        let retention = settings.retention.components
-        let milliseconds = retention.seconds * 1000 + retention.attoseconds / 1_000_000_000_000_000
         let rows = try await postgres.query(
-            "SELECT notification.purge_finished_deliveries($1::int8) AS removed", Int64(milliseconds))
+            "SELECT notification.purge_finished_deliveries($1::int8) AS removed",
+            settings.retention.saturatingMilliseconds)
         return try rows.first?.decode("removed", as: Int.self) ?? 0
     }
 
-    private func work() async {
-        while !Task.isCancelled {
-            let generation = signal.generation
-            var attempted = false
-            do {
-                attempted = try await attemptNextDue()
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("notification dispatch failed", metadata: ["error": "\(error)"])
-            }
-            if !attempted { await signal.wait(since: generation, upTo: settings.pollInterval) }
+    // MARK: Claims
+
+    /// Claims up to `batch` due deliveries (fairly across tenants) and commits the claims.
+    func claim(upTo batch: Int) async throws -> [Claim] {
+        let token = UUID()
+        let deadline = ContinuousClock.now + settings.claimLease
+        let rows = try await postgres.query(
+            """
+            SELECT id::text AS id, tenant_id, attempts
+            FROM notification.claim_due_deliveries($1::uuid, $2::int4, $3::int4, $4::int8)
+            """, token.uuidString, batch, settings.tenantConcurrency, settings.claimLease.saturatingMilliseconds)
+        return try rows.map { row in
+            Claim(
+                id: try row.decode("id"), tenant: try row.decode("tenant_id"), attempts: try row.decode("attempts"),
+                token: token, deadline: deadline)
         }
     }
 
-    /// Claims one due delivery and attempts it; false when none is due.
-    func attemptNextDue() async throws -> Bool {
-        try await postgres.transaction { session in
-            let claimed = try await session.query(
-                "SELECT id::text AS id, tenant_id FROM notification.claim_due_delivery()")
-            guard let claim = claimed.first else { return false }
-            let id: String = try claim.decode("id")
-            let tenant: String = try claim.decode("tenant_id")
-            // From here on the row is read and written as the tenant's, under row-level security.
-            _ = try await session.query("SELECT set_config('app.tenant_id', $1, true)", tenant)
-            let rows = try await session.query(
-                """
-                SELECT channel, target_sealed, title, body, severity, payload, conversation_id, run_id,
-                    idempotency_key, attempts, max_attempts,
-                    (extract(epoch FROM created_at) * 1000000)::int8 AS created_us
-                FROM notification.deliveries WHERE id = $1::uuid AND tenant_id = $2 AND status = 'pending'
-                """, id, tenant)
-            guard let row = rows.first else { return true }
-            let attempts: Int = try row.decode("attempts")
-            let maxAttempts: Int = try row.decode("max_attempts")
-            let outcome: Outcome
-            do {
-                outcome = try await attempt(row, id: id, tenant: tenant, number: attempts + 1)
-            } catch let error as PostgresError where error.code == .decoding {
-                // A row that cannot be read would be claimed first again and again: give it up.
-                outcome = .permanent(error: "the delivery cannot be read: \(error.message)", code: 0)
+    /// Gives a claim back without counting an attempt (the dispatcher is stopping, or could not
+    /// read the delivery). Runs even when the calling task is cancelled.
+    private func release(_ claim: Claim) async {
+        let postgres = self.postgres
+        let done = Task {
+            try await postgres.transaction(tenant: claim.tenant) { session in
+                _ = try await session.query(
+                    """
+                    UPDATE notification.deliveries SET claim_id = NULL, claimed_until = NULL
+                    WHERE id = $1::uuid AND tenant_id = $2 AND claim_id = $3::uuid
+                    """, claim.id, claim.tenant, claim.token.uuidString)
             }
-            try await record(outcome, id: id, session: session, attempt: attempts + 1, maxAttempts: maxAttempts)
-            logger.log(
-                level: Self.level(of: outcome), "notification attempt",
-                metadata: [
-                    "delivery_id": "\(id)", "tenant_id": "\(tenant)", "attempt": "\(attempts + 1)",
-                    "outcome": "\(outcome)",
-                ])
-            return true
+        }
+        do {
+            try await done.value
+        } catch {
+            logger.warning(
+                "releasing a notification claim failed; it expires with its lease",
+                metadata: ["delivery_id": "\(claim.id)", "error": "\(error)"])
         }
     }
+
+    /// One attempt of a claimed delivery: read it, send it (no connection held), record it.
+    func attempt(_ claim: Claim) async {
+        let row: PostgresRow?
+        do {
+            row = try await postgres.transaction(tenant: claim.tenant) { session in
+                try await session.query(
+                    """
+                    SELECT channel, target_sealed, title, body, severity, payload, conversation_id, run_id,
+                        idempotency_key, attempts, max_attempts,
+                        (extract(epoch FROM created_at) * 1000000)::int8 AS created_us
+                    FROM notification.deliveries
+                    WHERE id = $1::uuid AND tenant_id = $2 AND status = 'pending' AND claim_id = $3::uuid
+                    """, claim.id, claim.tenant, claim.token.uuidString
+                ).first
+            }
+        } catch {
+            if !(error is CancellationError) {
+                logger.error(
+                    "reading a claimed delivery failed", metadata: ["delivery_id": "\(claim.id)", "error": "\(error)"])
+            }
+            await release(claim)
+            return
+        }
+        guard let row else { return }
+        let number = claim.attempts + 1
+        let outcome: Outcome
+        do {
+            let maxAttempts: Int = try row.decode("max_attempts")
+            do {
+                outcome = try await attempt(row, claim: claim, number: number)
+            } catch let error as PostgresError where error.code == .decoding {
+                // A row that cannot be read would be claimed again and again: give it up.
+                outcome = .permanent(error: "the delivery cannot be read: \(error.message)", code: 0)
+            }
+            // Recorded even when the dispatcher is stopping: the attempt happened.
+            let recorded = try await Task {
+                try await self.record(outcome, claim: claim, attempt: number, maxAttempts: maxAttempts)
+            }.value
+            logger.log(
+                level: recorded ? Self.level(of: outcome) : .warning,
+                recorded ? "notification attempt" : "notification attempt not recorded: the claim had expired",
+                metadata: [
+                    "delivery_id": "\(claim.id)", "tenant_id": "\(claim.tenant)", "attempt": "\(number)",
+                    "outcome": "\(outcome)",
+                ])
+        } catch is CancellationError {
+            // Cut off by a stop: not counted, and free for another dispatcher at once.
+            await release(claim)
+        } catch is LeaseEnded {
+            await release(claim)
+        } catch {
+            // The attempt was made but not recorded (the database failed): the claim is left to
+            // expire, and then counts as an interrupted attempt, rather than sent again at once.
+            logger.error(
+                "recording a notification attempt failed; it counts when its claim expires",
+                metadata: ["delivery_id": "\(claim.id)", "error": "\(error)"])
+        }
+    }
+
+    /// The claim's lease has too little time left for an attempt (the claim waited too long).
+    private struct LeaseEnded: Error {}
 
     // MARK: One attempt
 
-    private func attempt(_ row: PostgresRow, id: String, tenant: String, number: Int) async throws -> Outcome {
+    private func attempt(_ row: PostgresRow, claim: Claim, number: Int) async throws -> Outcome {
+        let id = claim.id
+        let tenant = claim.tenant
         var payload: JSONValue?
         if let bytes = row["payload"].flatMap([UInt8].init(postgresText:)) {
             payload = (try? Google_Protobuf_Struct(serializedBytes: bytes)).map { .object(ProtoJSON.members($0)) }
@@ -177,11 +268,16 @@ final class Dispatcher: Sendable {
             return .permanent(
                 error: "the target cannot be decrypted (were SECRET_BOX_KEYS changed?): \(error)", code: 0)
         }
-        return try await send(message, to: target, attempt: number)
+        // The attempt ends within the claim's lease, so no other dispatcher sends it meanwhile.
+        let timeout = min(settings.httpTimeout, claim.deadline - ContinuousClock.now)
+        guard timeout > .zero else { throw LeaseEnded() }
+        return try await send(message, to: target, attempt: number, timeout: timeout)
     }
 
     /// One HTTP POST of the channel's body, classified.
-    func send(_ message: OutboxMessage, to target: DeliveryTarget, attempt: Int) async throws -> Outcome {
+    func send(
+        _ message: OutboxMessage, to target: DeliveryTarget, attempt: Int, timeout: Duration
+    ) async throws -> Outcome {
         guard let url = URL(string: target.url) else {
             return .permanent(error: "the target URL is malformed", code: 0)
         }
@@ -210,7 +306,7 @@ final class Dispatcher: Sendable {
         do {
             response = try await http.execute(
                 OutboundRequest(
-                    method: .post, url: url, headers: headers, body: body, timeout: settings.httpTimeout,
+                    method: .post, url: url, headers: headers, body: body, timeout: timeout,
                     maximumResponseBytes: 1 << 20, followsRedirects: false))
         } catch let error as OutboundHTTPError {
             if error.code == .policy, let reason = error.urlError?.reason {
@@ -263,39 +359,48 @@ final class Dispatcher: Sendable {
 
     // MARK: Recording
 
-    /// Writes an attempt's outcome; `WHERE status = 'pending'` makes a finished delivery final.
-    private func record(
-        _ outcome: Outcome, id: String, session: PostgresSession, attempt: Int, maxAttempts: Int
-    ) async throws {
-        switch outcome {
-        case .delivered(let code):
-            _ = try await session.query(
-                """
-                UPDATE notification.deliveries
-                SET status = 'delivered', attempts = attempts + 1, last_response_code = $2,
-                    last_attempt_at = clock_timestamp(), delivered_at = clock_timestamp(), next_attempt_at = NULL,
-                    target_sealed = NULL
-                WHERE id = $1::uuid AND status = 'pending'
-                """, id, code)
-        case .retry(let error, let code, let after) where attempt < maxAttempts:
-            let wait = after ?? retry.backoff(afterAttempt: attempt)
-            let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
-            _ = try await session.query(
-                """
-                UPDATE notification.deliveries SET attempts = attempts + 1, last_error = $2, last_response_code = $3,
-                    last_attempt_at = clock_timestamp(),
-                    next_attempt_at = clock_timestamp() + $4::int8 * interval '1 millisecond'
-                WHERE id = $1::uuid AND status = 'pending'
-                """, id, Self.clipped(error), code, milliseconds)
-        case .retry(let error, let code, _), .permanent(let error, let code):
-            _ = try await session.query(
-                """
-                UPDATE notification.deliveries SET status = 'failed', attempts = attempts + 1, last_error = $2,
-                    last_response_code = $3, last_attempt_at = clock_timestamp(), next_attempt_at = NULL,
-                    target_sealed = NULL
-                WHERE id = $1::uuid AND status = 'pending'
-                """, id, Self.clipped(error), code)
+    /// Writes an attempt's outcome in a transaction of its own, and ends the claim. `WHERE
+    /// status = 'pending'` makes a finished delivery final, and the claim id that only this
+    /// claim's outcome is written; false when the claim had expired and was taken over.
+    private func record(_ outcome: Outcome, claim: Claim, attempt: Int, maxAttempts: Int) async throws -> Bool {
+        let id = claim.id
+        let token = claim.token.uuidString
+        let rows = try await postgres.transaction(tenant: claim.tenant) { session -> [PostgresRow] in
+            switch outcome {
+            case .delivered(let code):
+                return try await session.query(
+                    """
+                    UPDATE notification.deliveries
+                    SET status = 'delivered', attempts = attempts + 1, last_response_code = $2,
+                        last_attempt_at = clock_timestamp(), delivered_at = clock_timestamp(), next_attempt_at = NULL,
+                        target_sealed = NULL, claim_id = NULL, claimed_until = NULL
+                    WHERE id = $1::uuid AND status = 'pending' AND claim_id = $3::uuid
+                    RETURNING id
+                    """, id, code, token)
+            case .retry(let error, let code, let after) where attempt < maxAttempts:
+                // Capped (ten years) so that no configured wait overflows PostgreSQL's timestamps.
+                let wait = min(after ?? retry.backoff(afterAttempt: attempt), .seconds(RetryPolicy.longestDateWait))
+                return try await session.query(
+                    """
+                    UPDATE notification.deliveries SET attempts = attempts + 1, last_error = $2,
+                        last_response_code = $3, last_attempt_at = clock_timestamp(),
+                        next_attempt_at = clock_timestamp() + $4::int8 * interval '1 millisecond',
+                        claim_id = NULL, claimed_until = NULL
+                    WHERE id = $1::uuid AND status = 'pending' AND claim_id = $5::uuid
+                    RETURNING id
+                    """, id, Self.clipped(error), code, wait.saturatingMilliseconds, token)
+            case .retry(let error, let code, _), .permanent(let error, let code):
+                return try await session.query(
+                    """
+                    UPDATE notification.deliveries SET status = 'failed', attempts = attempts + 1, last_error = $2,
+                        last_response_code = $3, last_attempt_at = clock_timestamp(), next_attempt_at = NULL,
+                        target_sealed = NULL, claim_id = NULL, claimed_until = NULL
+                    WHERE id = $1::uuid AND status = 'pending' AND claim_id = $4::uuid
+                    RETURNING id
+                    """, id, Self.clipped(error), code, token)
+            }
         }
+        return !rows.isEmpty
     }
 
     private static func level(of outcome: Outcome) -> Logger.Level {

@@ -18,6 +18,10 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
     /// Keys request fingerprints (see `ValidatedNotification.fingerprint`).
     let fingerprintKey: SymmetricKey
 
+    /// The creation times a page token may carry, in microseconds since 1970: about ±1100
+    /// years, inside PostgreSQL's timestamp range.
+    static let cursorRange: ClosedRange<Int64> = -(1 << 55)...(1 << 55)
+
     /// Idempotency keys are honoured for a day, per common.proto.
     private static let keyLifetime = "24 hours"
 
@@ -180,7 +184,10 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
         let filters = "status=\(request.status.rawValue)|channel=\(request.channel.rawValue)|run=\(request.runID)"
         var after: (microseconds: Int64, id: String)?
         if let cursor = try Pagination.cursor(from: request.pageToken, filters: filters) {
-            guard cursor.count == 2, let microseconds = Int64(cursor[0]), UUID(uuidString: cursor[1]) != nil else {
+            // A token is the client's to forge: a time PostgreSQL cannot hold would fail the query.
+            guard cursor.count == 2, let microseconds = Int64(cursor[0]), Self.cursorRange.contains(microseconds),
+                UUID(uuidString: cursor[1]) != nil
+            else {
                 throw RPCError.invalidField(
                     "page_token", code: "MALFORMED", "page_token is not one this service issued")
             }

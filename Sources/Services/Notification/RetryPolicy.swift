@@ -11,8 +11,9 @@ struct RetryPolicy: Sendable {
     /// plus up to 20 % jitter so replicas retrying together spread out.
     func backoff(afterAttempt attempt: Int) -> Duration {
         let exponent = min(max(attempt - 1, 0), 30)
-        var delay = base * (1 << exponent)
-        if delay > maximum { delay = maximum }
+        let factor = 1 << exponent
+        // base · factor without overflow: compared as maximum / factor first.
+        let delay = base > maximum / factor ? maximum : min(base * factor, maximum)
         return delay * Double.random(in: 1.0..<1.2)
     }
 
@@ -23,12 +24,19 @@ struct RetryPolicy: Sendable {
         if let seconds = Int(header) {
             delay = .seconds(max(seconds, 0))
         } else if let date = Self.httpDate(header) {
-            delay = .milliseconds(max(Int64(date.timeIntervalSince(now) * 1000), 0))
+            // The receiver chooses the date (year 999999999, say): bounded before it becomes an
+            // integer, so no date can trap the conversion.
+            let seconds = date.timeIntervalSince(now)
+            guard seconds.isFinite else { return nil }
+            delay = .milliseconds(Int64(min(max(seconds, 0), Self.longestDateWait) * 1000))
         } else {
             return nil
         }
         return min(delay, retryAfterMaximum)
     }
+
+    /// The longest wait read from an HTTP date before the cap applies: ten years, in seconds.
+    static let longestDateWait: Double = 315_576_000
 
     /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form `Retry-After` uses.
     static func httpDate(_ text: String) -> Date? {

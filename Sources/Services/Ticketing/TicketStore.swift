@@ -1,6 +1,8 @@
 import Foundation
+import RPCCore
 import RPCModels
 import RuntimePostgres
+import Saturating
 
 /// The service's Postgres tables, always used inside a tenant-bound transaction so that
 /// row-level security checks every statement a second time.
@@ -16,6 +18,34 @@ struct TicketStore: Sendable {
         try await pool.transaction(tenant: tenant) { session in
             try await body(TicketQueries(session: session, tenant: tenant, settings: settings))
         }
+    }
+
+    /// Runs `body` in a transaction bound to `tenant` until it returns a value. `body` returns
+    /// nil when another call holds the claim it needs; then this waits, holding no connection,
+    /// and runs it again — at most for one claim lease and a margin (by then the other call has
+    /// finished or its claim has expired), otherwise ABORTED.
+    func untilClaimed<R: Sendable>(
+        tenant: String, what: String, _ body: (TicketQueries) async throws -> R?
+    ) async throws -> R {
+        let giveUp = ContinuousClock.now + settings.claimLease + .seconds(5)
+        var pause = Duration.milliseconds(20)
+        while true {
+            if let result = try await transaction(tenant: tenant, body) { return result }
+            guard ContinuousClock.now + pause < giveUp else {
+                throw RPCError(code: .aborted, message: "another call is still working on \(what) in Zammad; retry")
+            }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(250))
+        }
+    }
+
+    /// Ends a claim in a transaction of its own, even when the calling task is cancelled; a
+    /// failure is left to the claim's lease.
+    func releaseClaim(tenant: String, _ name: String, token: UUID) async {
+        let store = self
+        _ = await Task {
+            try? await store.transaction(tenant: tenant) { try await $0.releaseClaim(name, token: token) }
+        }.value
     }
 }
 
@@ -73,6 +103,41 @@ struct TicketQueries: Sendable {
             throw PostgresError(code: .serializationFailure, message: "idempotency key vanished while claimed")
         }
         return IdempotencyRecord(requestHash: try row.decode("request_hash"), ticketID: try row.decode("ticket_id"))
+    }
+
+    /// The record of an idempotency key used within the last 24 hours, if any.
+    func idempotencyRecord(key: String) async throws -> IdempotencyRecord? {
+        let rows = try await session.query(
+            """
+            SELECT request_hash, ticket_id FROM ticketing.idempotency_keys
+            WHERE tenant_id = $1 AND key = $2 AND created_at >= now() - interval '24 hours'
+            """, tenant, key)
+        return try rows.first.map {
+            IdempotencyRecord(requestHash: try $0.decode("request_hash"), ticketID: try $0.decode("ticket_id"))
+        }
+    }
+
+    // MARK: Claims (work with Zammad in progress)
+
+    /// Claims `name` for `token` until `lease` from now: true when it was free, had expired, or
+    /// is already this token's; false while another call holds it.
+    func acquireClaim(_ name: String, token: UUID, lease: Duration) async throws -> Bool {
+        let rows = try await session.query(
+            """
+            INSERT INTO ticketing.claims (tenant_id, name, token, expires_at)
+            VALUES ($1, $2, $3::uuid, now() + $4::int8 * interval '1 millisecond')
+            ON CONFLICT (tenant_id, name) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
+            WHERE ticketing.claims.expires_at <= now() OR ticketing.claims.token = EXCLUDED.token
+            RETURNING name
+            """, tenant, name, token.uuidString, lease.saturatingMilliseconds)
+        return !rows.isEmpty
+    }
+
+    /// Ends the claim on `name` if it is still `token`'s.
+    func releaseClaim(_ name: String, token: UUID) async throws {
+        _ = try await session.query(
+            "DELETE FROM ticketing.claims WHERE tenant_id = $1 AND name = $2 AND token = $3::uuid",
+            tenant, name, token.uuidString)
     }
 
     /// Points a key claimed in this transaction at an existing ticket instead of a new one.

@@ -11,6 +11,15 @@ struct ZammadClient: Sendable {
     let http: OutboundHTTPClient
     /// The time one call may take, shortened to the gRPC call's own deadline.
     let timeout: Duration
+    /// When every call must have ended (the end of the claim the work runs under); nil: none.
+    var deadline: ContinuousClock.Instant? = nil
+
+    /// This client with every call ending by `deadline`; a call past it is DEADLINE_EXCEEDED.
+    func bounded(by deadline: ContinuousClock.Instant?) -> ZammadClient {
+        var bounded = self
+        bounded.deadline = deadline
+        return bounded
+    }
 
     /// What a new ticket needs.
     struct NewTicket: Sendable {
@@ -127,6 +136,15 @@ struct ZammadClient: Sendable {
         }
         var limit = timeout
         if let remaining = ServerContext.current?.timeRemaining, remaining < limit { limit = max(remaining, .zero) }
+        if let deadline {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                throw RPCError(
+                    code: .deadlineExceeded,
+                    message: "the work with Zammad ran past its claim (TICKETING_CLAIM_LEASE); retry with the same key")
+            }
+            limit = min(limit, left)
+        }
         let response: OutboundResponse
         do {
             response = try await http.execute(
@@ -169,7 +187,8 @@ struct ZammadClient: Sendable {
             return RPCError.withDetails(
                 .invalidArgument, "Zammad refused the ticket: \(message)", reason: "ZAMMAD_UNPROCESSABLE")
         case 429:
-            let seconds = headers.first(name: "retry-after").flatMap { Int($0) }
+            // Zammad's (or its proxy's) number: a negative one is read as "now".
+            let seconds = headers.first(name: "retry-after").flatMap { Int($0) }.map { max($0, 0) }
             return RPCError.withDetails(
                 .resourceExhausted, "Zammad is rate-limiting these calls: \(message)", reason: "RATE_LIMITED",
                 retryAfter: seconds.map { .seconds($0) })

@@ -31,6 +31,11 @@ final class LiveRun: Sendable {
         }
         engine?.cancel()
     }
+    /// Stops the engine of a run that this replica has ended itself (an oversized event): its
+    /// lease is kept until the run task finishes.
+    func stopEngine() {
+        inner.withLock { $0.engine }?.cancel()
+    }
     func setCancel(_ request: CancelRequest) { inner.withLock { $0.cancel = request } }
     func setEngineError(_ message: String) { inner.withLock { $0.engineError = message } }
     var cancelRequest: CancelRequest? { inner.withLock { $0.cancel } }

@@ -1,4 +1,5 @@
 import Foundation
+import Saturating
 import Synchronization
 
 /// One execution of a run (from a start, resume or replay until it ends or pauses): the super-step loop.
@@ -68,8 +69,10 @@ final class RunLoop: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let outcome: RunOutcome
+        let active = Self.duration(seconds: position.activeSeconds)
         if let timeout = runner.limits.timeout {
-            let remaining = timeout - .milliseconds(Int64(position.activeSeconds * 1000))
+            // Sleeping "forever" traps in the clock's arithmetic: a century is the longest wait.
+            let remaining = (timeout - active).clamped(to: .zero ... Self.longestWait)
             let timedOut = RunOutcome.failed(
                 FlowRunError(
                     code: "TIMEOUT", message: "the run exceeded its time limit of \(timeout)", retryable: false))
@@ -92,8 +95,18 @@ final class RunLoop: Sendable {
         } else {
             outcome = await loop(position)
         }
-        conclude(outcome, elapsed: clock.now - start + .milliseconds(Int64(position.activeSeconds * 1000)))
+        conclude(outcome, elapsed: clock.now - start + active)
         return outcome
+    }
+
+    /// The longest deadline a run waits for.
+    static let longestWait = Duration.seconds(100 * 365 * 86_400)
+
+    /// Active time in seconds (from a checkpoint) as a duration: not finite or negative counts
+    /// as none, more than `longestWait` as that.
+    static func duration(seconds: Double) -> Duration {
+        guard seconds.isFinite, seconds > 0 else { return .zero }
+        return .milliseconds(Int64(min(seconds, Self.seconds(longestWait)) * 1000))
     }
 
     /// Emits the terminal event of `outcome` (none for a pause: its interrupt events end the stream).
@@ -119,6 +132,14 @@ final class RunLoop: Sendable {
         var answers = position.answers
         let clock = ContinuousClock()
         let start = clock.now
+        var size = runner.limits.maxStateBytes.map { StateSize(state, limit: $0) }
+        if let size, size.exceeded {
+            return .failed(
+                FlowRunError(
+                    code: "STATE_TOO_LARGE",
+                    message: "the run's state is larger than its limit of \(size.limit) bytes before any node ran "
+                        + "(its inputs or state patch)"))
+        }
         while !next.isEmpty {
             if Task.isCancelled { return .cancelled }
             executions += next.count
@@ -181,6 +202,16 @@ final class RunLoop: Sendable {
                     if let error = apply(value, to: channel, in: &state, nodeID: flow.nodes[index].id) {
                         return .failed(error)
                     }
+                    size?.update(channel, in: state)
+                }
+                // Checked before the checkpoint: an oversized state is never saved.
+                if let size, size.exceeded {
+                    let nodeID = flow.nodes[index].id
+                    return .failed(
+                        FlowRunError(
+                            code: "STATE_TOO_LARGE",
+                            message: "node '\(nodeID)' made the run's state larger than its limit of \(size.limit) "
+                                + "bytes", nodeID: nodeID))
                 }
             }
             for (index, result) in zip(next, results) where result.interrupt == nil {
@@ -293,6 +324,9 @@ final class RunLoop: Sendable {
             } else {
                 result = try await executeWithPolicy(node, state: state, step: step, answer: answer)
             }
+            if let limit = runner.limits.maxNodeOutputBytes {
+                try checkOutput(result.updates.lazy.map(\.1), of: node, limit: limit)
+            }
             if runner.onEvent != nil { result.elapsed = clock.now - begin }
             return result
         } catch let error as FlowRunError {
@@ -310,6 +344,21 @@ final class RunLoop: Sendable {
             return NodeResult(
                 failure: FlowRunError(
                     code: "INTERNAL", message: "node '\(node.id)' failed: \(error)", nodeID: node.id, retryable: true))
+        }
+    }
+
+    /// Fails the node (`NODE_OUTPUT_TOO_LARGE`, not retried) when `values` together are larger
+    /// than `limit` as compact JSON.
+    func checkOutput(_ values: some Sequence<JSONValue>, of node: CompiledNode, limit: Int) throws {
+        var total = 0
+        for value in values {
+            total = Saturating.add(total, value.encodedSize(limit: limit))
+            if total > limit {
+                throw FlowRunError(
+                    code: "NODE_OUTPUT_TOO_LARGE",
+                    message: "node '\(node.id)' produced more than the run's node-output limit of \(limit) bytes",
+                    nodeID: node.id)
+            }
         }
     }
 
@@ -454,6 +503,8 @@ final class RunLoop: Sendable {
                         replayed: false, elapsed: clock.now - begin))
                 throw failure.kind == .internal ? NodeError(.toolFailed, failure.message) : failure
             }
+            // An oversized result is neither recorded nor reported.
+            if let limit = runner.limits.maxNodeOutputBytes { try checkOutput(CollectionOfOne(result), of: node, limit: limit) }
             if let checkpointer = runner.checkpointer {
                 try await checkpointer.recordSideEffect(runID: runID, key: key, result: result)
             }
@@ -467,8 +518,8 @@ final class RunLoop: Sendable {
 
     func addUsage(_ result: ChatResult) {
         usage.withLock {
-            $0.promptTokens += result.promptTokens
-            $0.completionTokens += result.completionTokens
+            $0.promptTokens = Saturating.add($0.promptTokens, result.promptTokens)
+            $0.completionTokens = Saturating.add($0.completionTokens, result.completionTokens)
         }
     }
 }

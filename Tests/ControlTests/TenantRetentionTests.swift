@@ -14,8 +14,10 @@ struct TenantRetentionTests {
     ) async throws -> Agentplane_V1_TenantSettings? {
         var request = Agentplane_V1_UpdateTenantSettingsRequest()
         request.settings = settings
-        return try await fixture.tenants.updateTenantSettings(request, metadata: try await fixture.ownerMetadata(tenant))
-            .tenant?.settings
+        return try await fixture.tenants.updateTenantSettings(
+            request, metadata: try await fixture.ownerMetadata(tenant)
+        )
+        .tenant?.settings
     }
 
     /// A conversation of `tenant` (of a fresh agent) with one message, created by a builder.
@@ -27,7 +29,8 @@ struct TenantRetentionTests {
         let agentID = try await fixture.agents.createAgent(agent, metadata: builder).agent?.id ?? ""
         var create = Agentplane_V1_CreateConversationRequest()
         create.agentID = agentID
-        let id = try #require(try await fixture.conversations.createConversation(create, metadata: builder).conversation?.id)
+        let id = try #require(
+            try await fixture.conversations.createConversation(create, metadata: builder).conversation?.id)
         var append = Agentplane_V1_AppendMessageRequest()
         append.conversationID = id
         append.role = .assistant
@@ -43,7 +46,8 @@ struct TenantRetentionTests {
         var request = Agentplane_V1_GetConversationRequest()
         request.conversationID = id
         let admin = try await bearer(role: .admin, tenant: tenant.id)
-        return await statusCode { try await fixture.conversations.getConversation(request, metadata: admin) } != .notFound
+        return await statusCode { try await fixture.conversations.getConversation(request, metadata: admin) }
+            != .notFound
     }
 
     @Test func conversationsIdleLongerThanTheRetentionAreDeletedWithTheirMessages() async throws {

@@ -40,7 +40,8 @@ struct ConversationRetention: Sendable {
     func sweep() async throws -> Int {
         let tenants = try await context.postgres.transaction { session in
             try await session.query("SELECT id, settings FROM control.tenants").map { row in
-                let settings = try? Agentplane_V1_TenantSettings(serializedBytes: try row.decode("settings", as: [UInt8].self))
+                let settings = try? Agentplane_V1_TenantSettings(
+                    serializedBytes: try row.decode("settings", as: [UInt8].self))
                 return (try row.decode("id", as: String.self), settings?.conversationRetention?.duration ?? .zero)
             }
         }

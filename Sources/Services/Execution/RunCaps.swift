@@ -27,7 +27,8 @@ struct RunCaps: Sendable, Equatable {
     ) -> RunCaps {
         let tenantSteps = tenant.maxRunSteps > 0 ? min(Int(tenant.maxRunSteps), platform.maxStepsLimit) : nil
         let stepCeiling = tenantSteps ?? platform.maxStepsLimit
-        let resolvedSteps = steps > 0 ? min(steps, stepCeiling) : tenantSteps ?? min(platform.defaultMaxSteps, stepCeiling)
+        let resolvedSteps =
+            steps > 0 ? min(steps, stepCeiling) : tenantSteps ?? min(platform.defaultMaxSteps, stepCeiling)
 
         let tenantDuration = tenant.maxRunDuration.map(\.duration).flatMap { $0 > .zero ? $0 : nil }
         let tenantTimeout = tenantDuration.map { min($0, platform.runTimeoutLimit) }

@@ -236,7 +236,8 @@ final class RunCoordinator: Sendable {
             if size > limit - EventPump.messageIDAllowance {
                 let failure = FlowRunError(
                     code: "EVENT_TOO_LARGE",
-                    message: "the run_finished event is \(size) bytes, more than the run's event limit of \(limit) bytes",
+                    message:
+                        "the run_finished event is \(size) bytes, more than the run's event limit of \(limit) bytes",
                     nodeID: checkpoint.nodeIDs.last ?? "")
                 var failed = Agentplane_V1_RunFailed()
                 failed.error = EventMapper.error(failure)

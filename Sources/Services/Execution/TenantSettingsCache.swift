@@ -34,7 +34,8 @@ final class TenantSettingsCache: Sendable {
         let settings: Agentplane_V1_TenantSettings
         do {
             let client = Agentplane_V1_TenantService.Client(try peers.client(for: .control))
-            settings = try await client.getTenant(.init(), options: .init(timeout: .seconds(5))).tenant?.settings ?? .init()
+            settings =
+                try await client.getTenant(.init(), options: .init(timeout: .seconds(5))).tenant?.settings ?? .init()
         } catch let error as RPCError where error.code == .notFound {
             settings = .init()
         } catch {

@@ -319,12 +319,15 @@ private struct FlowCompiler {
         let retry = retryPolicy(node["retry"], at: "\(path).retry")
         var timeout: Duration?
         if let raw = node["timeout_ms"] {
-            if let milliseconds = raw.numberValue, milliseconds > 0, milliseconds <= FlowValidator.longestNodeTimeoutMilliseconds {
+            if let milliseconds = raw.numberValue, milliseconds > 0,
+                milliseconds <= FlowValidator.longestNodeTimeoutMilliseconds
+            {
                 timeout = .milliseconds(Int64(milliseconds))
             } else {
                 error(
                     "\(path).timeout_ms", "INVALID_VALUE",
-                    "timeout_ms must be a positive number of at most \(Int(FlowValidator.longestNodeTimeoutMilliseconds)) (24 h)")
+                    "timeout_ms must be a positive number of at most \(Int(FlowValidator.longestNodeTimeoutMilliseconds)) (24 h)"
+                )
             }
         }
         guard let kindName = node["kind"]?.stringValue else {

@@ -72,7 +72,7 @@ final class RunLoop: Sendable {
         let active = Self.duration(seconds: position.activeSeconds)
         if let timeout = runner.limits.timeout {
             // Sleeping "forever" traps in the clock's arithmetic: a century is the longest wait.
-            let remaining = (timeout - active).clamped(to: .zero ... Self.longestWait)
+            let remaining = (timeout - active).clamped(to: .zero...Self.longestWait)
             let timedOut = RunOutcome.failed(
                 FlowRunError(
                     code: "TIMEOUT", message: "the run exceeded its time limit of \(timeout)", retryable: false))
@@ -504,7 +504,9 @@ final class RunLoop: Sendable {
                 throw failure.kind == .internal ? NodeError(.toolFailed, failure.message) : failure
             }
             // An oversized result is neither recorded nor reported.
-            if let limit = runner.limits.maxNodeOutputBytes { try checkOutput(CollectionOfOne(result), of: node, limit: limit) }
+            if let limit = runner.limits.maxNodeOutputBytes {
+                try checkOutput(CollectionOfOne(result), of: node, limit: limit)
+            }
             if let checkpointer = runner.checkpointer {
                 try await checkpointer.recordSideEffect(runID: runID, key: key, result: result)
             }

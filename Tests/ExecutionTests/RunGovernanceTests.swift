@@ -25,7 +25,7 @@ struct RunGovernanceTests {
 
     /// One `set` node writing `count` characters to `v`.
     static func writer(_ count: Int) -> String {
-        #"{"entry": "w", "nodes": [{"id": "w", "kind": "set", "values": {"v": "\#(String(repeating: "w", count: count))"}}]}"#
+        #"{"entry": "w", "state": {"v": {"type": "string"}}, "nodes": [{"id": "w", "kind": "set", "values": {"v": "\#(String(repeating: "w", count: count))"}}]}"#
     }
 
     // MARK: Helpers

@@ -12,7 +12,7 @@ struct SizeLimitTests {
 
     /// One `set` node writing `value` to `v`.
     static func writer(_ value: String) -> String {
-        #"{"entry": "w", "nodes": [{"id": "w", "kind": "set", "values": {"v": "\#(value)"}}]}"#
+        #"{"entry": "w", "state": {"v": {"type": "string"}}, "nodes": [{"id": "w", "kind": "set", "values": {"v": "\#(value)"}}]}"#
     }
 
     @Test func encodedSizeIsTheSizeOfTheCompactJSONAndStopsPastTheLimit() {
@@ -99,7 +99,7 @@ struct SizeLimitTests {
     @Test func anOversizedToolResultIsNeitherRecordedNorReportedNorRetried() async throws {
         let flow = try compile(
             #"""
-            {"entry": "t", "nodes": [{"id": "t", "kind": "tool", "tool": "big", "output": "r", "on_error": "continue",
+            {"entry": "t", "state": {"r": {"type": "object"}}, "nodes": [{"id": "t", "kind": "tool", "tool": "big", "output": "r", "on_error": "continue",
                                       "retry": {"max_attempts": 3, "retry_on": ["tool_failed", "internal"]}}]}
             """#)
         let tools = FakeTools(["big": { _, _ in .object(["blob": .string(String(repeating: "b", count: 5000))]) }])

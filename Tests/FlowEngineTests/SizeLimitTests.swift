@@ -115,6 +115,35 @@ struct SizeLimitTests {
         #expect(!log.all.contains { if case .toolResult = $0.payload { true } else { false } })
     }
 
+    @Test func aTemplateRepeatingALargeValueStopsRenderingAtTheLimit() async throws {
+        let repeated = String(repeating: "{{state.s}}", count: 10_000)
+        let flow = try compile(
+            #"""
+            {"entry": "blow", "state": {"s": {"type": "string", "default": "\#(String(repeating: "s", count: 1000))"},
+                                        "t": {"type": "string"}},
+             "nodes": [{"id": "blow", "kind": "set", "values": {"t": "\#(repeated)"}}]}
+            """#)
+        let outcome = await FlowRunner(
+            flow: flow, model: BuiltinModelClient(), tools: FakeTools([:]),
+            limits: RunLimits(maxStateBytes: 64 << 10, maxNodeOutputBytes: 16 << 10)
+        ).start(runID: "blow", input: "")
+        #expect(outcome.error?.code == "TEMPLATE_TOO_LARGE")
+        #expect(outcome.error?.nodeID == "blow")
+        #expect(outcome.error?.message.contains("65536") == true)
+        // The same template as a tool's arguments or a prompt stops the same way.
+        let tool = try compile(
+            #"""
+            {"entry": "call", "state": {"s": {"type": "string", "default": "\#(String(repeating: "s", count: 1000))"}},
+             "nodes": [{"id": "call", "kind": "tool", "tool": "echo", "arguments": {"q": "\#(repeated)"}}]}
+            """#)
+        let tools = FakeTools(["echo": { _, _ in .object([:]) }])
+        let called = await FlowRunner(
+            flow: tool, model: BuiltinModelClient(), tools: tools, limits: RunLimits(maxStateBytes: 64 << 10)
+        ).start(runID: "call", input: "")
+        #expect(called.error?.code == "TEMPLATE_TOO_LARGE")
+        #expect(tools.invocations.isEmpty)
+    }
+
     @Test func inputsLargerThanTheStateLimitFailTheRunBeforeAnyNode() async throws {
         let flow = try compile(Self.writer("v"))
         let log = EventLog()

@@ -347,6 +347,37 @@ final class RunLoop: Sendable {
         }
     }
 
+    /// The most bytes one rendered template may have: the larger of the run's size limits (none
+    /// without them).
+    var renderLimit: Int {
+        [runner.limits.maxStateBytes, runner.limits.maxNodeOutputBytes].compactMap { $0 }.max() ?? .max
+    }
+
+    /// `template` rendered under `renderLimit`; past it the node fails (`TEMPLATE_TOO_LARGE`, not retried).
+    func render(_ template: Template, _ state: [String: JSONValue], _ node: CompiledNode) throws -> String {
+        do {
+            return try template.render(state, limit: renderLimit)
+        } catch {
+            throw Self.templateTooLarge(node, limit: error.limit)
+        }
+    }
+
+    /// `template` rendered under `renderLimit` (see above).
+    func render(_ template: ValueTemplate, _ state: [String: JSONValue], _ node: CompiledNode) throws -> JSONValue {
+        do {
+            return try template.render(state, limit: renderLimit)
+        } catch {
+            throw Self.templateTooLarge(node, limit: error.limit)
+        }
+    }
+
+    static func templateTooLarge(_ node: CompiledNode, limit: Int) -> FlowRunError {
+        FlowRunError(
+            code: "TEMPLATE_TOO_LARGE",
+            message: "a template of node '\(node.id)' rendered more than the run's limit of \(limit) bytes",
+            nodeID: node.id)
+    }
+
     /// Fails the node (`NODE_OUTPUT_TOO_LARGE`, not retried) when `values` together are larger
     /// than `limit` as compact JSON.
     func checkOutput(_ values: some Sequence<JSONValue>, of node: CompiledNode, limit: Int) throws {
@@ -417,10 +448,11 @@ final class RunLoop: Sendable {
     {
         switch node.kind {
         case .set(let values):
-            return NodeResult(updates: values.map { ($0.0, $0.1.render(state)) })
+            return NodeResult(updates: try values.map { ($0.0, try render($0.1, state, node)) })
 
         case .end(let answerTemplate):
-            return NodeResult(updates: answerTemplate.map { [("answer", .string($0.render(state)))] } ?? [], route: [])
+            let answer = try answerTemplate.map { try render($0, state, node) }
+            return NodeResult(updates: answer.map { [("answer", .string($0))] } ?? [], route: [])
 
         case .router(let routes, let fallback):
             if let route = routes.first(where: { $0.0.holds(in: state) }) { return NodeResult(route: [route.1]) }
@@ -431,8 +463,8 @@ final class RunLoop: Sendable {
 
         case .llm(let model, let system, let prompt, let output):
             var messages: [ChatMessage] = []
-            if let system { messages.append(ChatMessage(role: .system, content: system.render(state))) }
-            messages.append(ChatMessage(role: .user, content: prompt.render(state)))
+            if let system { messages.append(ChatMessage(role: .system, content: try render(system, state, node))) }
+            messages.append(ChatMessage(role: .user, content: try render(prompt, state, node)))
             let nodeID = node.id
             let result: ChatResult
             do {
@@ -448,7 +480,7 @@ final class RunLoop: Sendable {
 
         case .llmRouter(let model, let prompt, let options, let output, let fallback):
             let request = ChatRequest(
-                model: model, messages: [ChatMessage(role: .user, content: prompt.render(state))],
+                model: model, messages: [ChatMessage(role: .user, content: try render(prompt, state, node))],
                 tools: options.map { ChatToolChoice(name: $0.name, description: $0.description) })
             let result: ChatResult
             do {
@@ -474,12 +506,12 @@ final class RunLoop: Sendable {
                 return NodeResult(updates: output.map { [($0, value)] } ?? [])
             }
             let interrupt = FlowInterrupt(
-                interruptID: "\(runID):\(step):\(node.id)", nodeID: node.id, prompt: prompt.render(state),
+                interruptID: "\(runID):\(step):\(node.id)", nodeID: node.id, prompt: try render(prompt, state, node),
                 choices: choices)
             return NodeResult(interrupt: interrupt)
 
         case .tool(let tool, let arguments, let output, _):
-            let rendered = arguments.render(state)
+            let rendered = try render(arguments, state, node)
             let key = "\(runID):\(step):\(node.id)"
             emit(.toolCall(callID: key, nodeID: node.id, tool: tool, arguments: rendered))
             let clock = ContinuousClock()

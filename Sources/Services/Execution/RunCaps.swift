@@ -18,6 +18,10 @@ struct RunCaps: Sendable, Equatable {
     /// The largest serialized event.
     var maxEventBytes: Int
 
+    /// The smallest size limit a tenant's setting gives (a smaller one gives this): every run's
+    /// first events must fit.
+    static let minimumSizeLimit = 1024
+
     /// The caps for a run asking for `steps` node executions and a deadline of `timeout` (0 /
     /// nil: the tenant's maximum, else the platform's default): a request asking for more than
     /// the tenant's maximum (or the platform's) gets the maximum; so does a tenant setting
@@ -41,7 +45,7 @@ struct RunCaps: Sendable, Equatable {
         }
 
         func lowered(_ tenantValue: Int64, _ maximum: Int) -> Int {
-            tenantValue > 0 ? Int(min(tenantValue, Int64(maximum))) : maximum
+            tenantValue > 0 ? Int(min(max(tenantValue, Int64(minimumSizeLimit)), Int64(maximum))) : maximum
         }
         return RunCaps(
             maxSteps: resolvedSteps, timeout: resolvedTimeout,

@@ -422,7 +422,8 @@ public struct Agentplane_V1_TenantSettings: ProtoMessage {
     /// it larger fails the run (code "STATE_TOO_LARGE", naming the node) before
     /// its checkpoint is saved. Zero: the platform's maximum
     /// (EXECUTION_MAX_RUN_STATE_BYTES, 1 MiB). A tenant may only lower it: a
-    /// larger value has the platform maximum's effect.
+    /// larger value has the platform maximum's effect, a value below 1 KiB
+    /// (here and below) gives 1 KiB.
     public var maxRunStateBytes: Int64 = 0
 
     /// Largest output of one node (the values it writes, a tool's result, a

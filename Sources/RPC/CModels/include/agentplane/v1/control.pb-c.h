@@ -417,7 +417,8 @@ struct  Agentplane__V1__TenantSettings
    * it larger fails the run (code "STATE_TOO_LARGE", naming the node) before
    * its checkpoint is saved. Zero: the platform's maximum
    * (EXECUTION_MAX_RUN_STATE_BYTES, 1 MiB). A tenant may only lower it: a
-   * larger value has the platform maximum's effect.
+   * larger value has the platform maximum's effect, a value below 1 KiB
+   * (here and below) gives 1 KiB.
    */
   int64_t max_run_state_bytes;
   /*

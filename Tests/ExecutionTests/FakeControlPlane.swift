@@ -5,8 +5,8 @@ import RPCModels
 import Synchronization
 
 /// The parts of the control plane the execution service calls (AgentService.GetAgent,
-/// ToolService.ExecuteTool, ConversationService.AppendMessage), and the LLM gateway's ChatStream,
-/// on a real gRPC server on port 0.
+/// ToolService.ExecuteTool, ConversationService.AppendMessage and GetConversation,
+/// TenantService.GetTenant), and the LLM gateway's ChatStream, on a real gRPC server on port 0.
 /// Every other method of those services answers UNIMPLEMENTED. ExecuteTool honours idempotency
 /// keys as the real one must: a key seen before returns the first result, and a call arriving
 /// while the first with its key is still running waits for that one instead of repeating it.
@@ -30,6 +30,11 @@ final class FakeControlPlane: Sendable {
         var messages: [String: Agentplane_V1_Message] = [:]
         var appendCalls = 0
         var chatRequests: [Agentplane_V1_ChatRequest] = []
+        /// Conversations by id: their tenant and creator.
+        var conversations: [String: (tenant: String, createdBy: String)] = [:]
+        var tenantSettings: [String: Agentplane_V1_TenantSettings] = [:]
+        var getTenantCalls = 0
+        var unavailable = false
     }
 
     private let state = Mutex(State())
@@ -56,6 +61,58 @@ final class FakeControlPlane: Sendable {
     /// Stores an agent version's flow.
     func addAgent(_ id: String, version: Int32 = 1, flow: String) {
         state.withLock { $0.agents[id, default: [:]][version] = flow }
+    }
+
+    /// Stores a conversation of `tenant` created by `createdBy`.
+    func addConversation(_ id: String, tenant: String, createdBy: String) {
+        state.withLock { $0.conversations[id] = (tenant, createdBy) }
+    }
+
+    /// Sets what GetTenant answers for `tenant` (by default: no settings).
+    func setTenantSettings(_ tenant: String, _ settings: Agentplane_V1_TenantSettings) {
+        state.withLock { $0.tenantSettings[tenant] = settings }
+    }
+
+    /// GetTenant calls received.
+    var getTenantCalls: Int { state.withLock { $0.getTenantCalls } }
+
+    /// When true, GetTenant and GetConversation answer UNAVAILABLE.
+    func setUnavailable(_ value: Bool) { state.withLock { $0.unavailable = value } }
+
+    fileprivate func getTenant(authorization: String?) throws -> Agentplane_V1_GetTenantResponse {
+        let tenant = Self.claims(authorization)["tid"] as? String ?? ""
+        let settings = try state.withLock { state -> Agentplane_V1_TenantSettings in
+            if state.unavailable { throw RPCError(code: .unavailable, message: "the fake is down") }
+            state.getTenantCalls += 1
+            return state.tenantSettings[tenant] ?? .init()
+        }
+        var response = Agentplane_V1_GetTenantResponse()
+        var out = Agentplane_V1_Tenant()
+        out.id = tenant
+        out.settings = settings
+        response.tenant = out
+        return response
+    }
+
+    /// As the real one answers a service token: any conversation of the token's tenant.
+    fileprivate func getConversation(_ request: Agentplane_V1_GetConversationRequest, authorization: String?) throws
+        -> Agentplane_V1_GetConversationResponse
+    {
+        let claims = Self.claims(authorization)
+        let tenant = claims["tid"] as? String ?? ""
+        let stored = try state.withLock { state in
+            if state.unavailable { throw RPCError(code: .unavailable, message: "the fake is down") }
+            return state.conversations[request.conversationID]
+        }
+        guard claims["role"] as? String == "service",
+            let stored, stored.tenant == tenant
+        else { throw RPCError(code: .notFound, message: "no conversation \(request.conversationID)") }
+        var conversation = Agentplane_V1_Conversation()
+        conversation.id = request.conversationID
+        conversation.createdBy = stored.createdBy
+        var response = Agentplane_V1_GetConversationResponse()
+        response.conversation = conversation
+        return response
     }
 
     /// Every ExecuteTool call received, in order.
@@ -205,6 +262,12 @@ private struct FakeControlServices: RegistrableService {
             },
             Self.unary(Agentplane_V1_ConversationService.Method.AppendMessage.self) { request, _ in
                 fake.appendMessage(request)
+            },
+            Self.unary(Agentplane_V1_ConversationService.Method.GetConversation.self) { request, context in
+                try fake.getConversation(request, authorization: context.metadata.firstString(forKey: "authorization"))
+            },
+            Self.unary(Agentplane_V1_TenantService.Method.GetTenant.self) { _, context in
+                try fake.getTenant(authorization: context.metadata.firstString(forKey: "authorization"))
             },
             ServerMethod(descriptor: Agentplane_V1_LLMGatewayService.Method.ChatStream.descriptor) {
                 source, sink, _ in

@@ -70,6 +70,7 @@ struct OrphanSettlingTests {
         let fixture = try await ExecutionFixture.start(["EXECUTION_REPLICA_GROUP": group])
         let tenant = uniqueTenant("settle-end")
         let metadata = try await builder(tenant)
+        fixture.control.addConversation("conv-settle", tenant: tenant, createdBy: "builder-1")
         let events = try await collect {
             try await fixture.client.execute(
                 draftRequest(Flows.multiStep, conversation: "conv-settle"), metadata: metadata, onResponse: $0)

@@ -67,7 +67,9 @@ struct RunLimitTests {
 
     @Test func aConversationHasOneActiveRunAndTenantsHaveARunLimit() async throws {
         let fixture = try await ExecutionFixture.start(["EXECUTION_MAX_CONCURRENT_RUNS": "1"])
-        let metadata = try await builder(uniqueTenant("limits"))
+        let tenant = uniqueTenant("limits")
+        let metadata = try await builder(tenant)
+        fixture.control.addConversation("conv-busy", tenant: tenant, createdBy: "builder-1")
         let client = fixture.client
         let slow = Task {
             try await collect {

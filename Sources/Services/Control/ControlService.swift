@@ -8,7 +8,8 @@ import RuntimeSecurity
 public enum ControlService {
     /// What `ServiceHost` runs: schema `control`, its migrations, the Auth, Tenant, User, Agent,
     /// Tool, Conversation and Document services, the API key verifier, the start-up bootstrap
-    /// of the first tenant, and the sweep that restarts documents' lost indexing.
+    /// of the first tenant, the sweep that restarts documents' lost indexing, and the one that
+    /// deletes conversations past their tenant's retention.
     public static var definition: ServiceDefinition {
         ServiceDefinition(
             name: "control", schema: "control", migrations: migrations, authPolicy: authPolicy,
@@ -34,7 +35,9 @@ public enum ControlService {
                         ConversationHandler(context: context, peers: environment.peers),
                         DocumentHandler(context: context, peers: environment.peers, indexer: indexer),
                     ],
-                    backgroundTasks: [{ await indexer.run() }],
+                    backgroundTasks: [
+                        { await indexer.run() }, { await ConversationRetention(context: context).run() },
+                    ],
                     apiKeyVerifier: ControlAPIKeyVerifier(pool: environment.postgres))
             })
     }

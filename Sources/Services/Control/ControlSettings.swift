@@ -30,6 +30,9 @@ public struct ControlSettings: Sendable {
     /// How long a document may stay PROCESSING before the sweep takes its indexing for lost and
     /// starts it again (`DOCUMENT_INDEX_STALE_AFTER`).
     public var documentIndexStaleAfter: Duration = .seconds(600)
+    /// How often conversations idle past their tenant's `conversation_retention` are deleted
+    /// (`CONVERSATION_RETENTION_SWEEP_INTERVAL`).
+    public var conversationRetentionSweepInterval: Duration = .seconds(600)
 
     /// Reads the keys, recording bad values in the reader so they are reported with the common ones.
     public static func read(_ reader: inout ConfigReader) -> ControlSettings {
@@ -59,12 +62,19 @@ public struct ControlSettings: Sendable {
         where value < .seconds(1) {
             reader.recordProblem(key, "\(key) must be at least one second")
         }
-        return ControlSettings(
+        var settings = ControlSettings(
             bootstrapToken: token, bootstrapTenantSlug: slug, bootstrapOwnerEmail: email,
             bootstrapOwnerPassword: password, loginMaxFailures: failures,
             loginMaxFailuresPerAddress: perAddress, loginWindow: window,
             accessTokenTTL: access, refreshTokenTTL: refresh, documentMaxBytes: documentMaxBytes,
             conversationStaleAfter: conversationStale, documentIndexStaleAfter: indexStale)
+        settings.conversationRetentionSweepInterval = reader.duration(
+            "CONVERSATION_RETENTION_SWEEP_INTERVAL", default: .seconds(600))
+        if settings.conversationRetentionSweepInterval < .milliseconds(100) {
+            reader.recordProblem(
+                "CONVERSATION_RETENTION_SWEEP_INTERVAL", "CONVERSATION_RETENTION_SWEEP_INTERVAL must be at least 100ms")
+        }
+        return settings
     }
 }
 

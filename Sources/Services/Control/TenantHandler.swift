@@ -101,6 +101,13 @@ enum TenantProvisioning {
         if settings.maxRunSteps < 0 {
             throw RPCErrors.invalid("settings.max_run_steps", "OUT_OF_RANGE", "must be 0 (default) or positive")
         }
+        for (field, value) in [
+            ("max_run_state_bytes", settings.maxRunStateBytes), ("max_node_output_bytes", settings.maxNodeOutputBytes),
+            ("max_event_bytes", settings.maxEventBytes),
+        ] where value < 0 {
+            // A value above the platform's maximum is kept: the execution service applies the lower.
+            throw RPCErrors.invalid("settings.\(field)", "OUT_OF_RANGE", "must be 0 (the platform's) or positive")
+        }
         if let retention = settings.conversationRetention, retention.duration < .zero {
             throw RPCErrors.invalid("settings.conversation_retention", "OUT_OF_RANGE", "must not be negative")
         }

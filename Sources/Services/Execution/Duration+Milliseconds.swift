@@ -1,7 +1,7 @@
+import Saturating
+
 extension Duration {
-    /// Whole milliseconds.
-    var milliseconds: Int64 {
-        let parts = components
-        return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
-    }
+    /// Whole milliseconds, saturating (a configured or requested duration of any size converts
+    /// without trapping).
+    var milliseconds: Int64 { saturatingMilliseconds }
 }

@@ -2,6 +2,7 @@ import FlowEngine
 import FlowEngineProto
 import Foundation
 import RPCModels
+import Saturating
 
 /// Turns engine events into the contract's `ExecutionEvent`s.
 struct EventMapper: Sendable {
@@ -106,7 +107,7 @@ struct EventMapper: Sendable {
         var out = Agentplane_V1_TokenUsage()
         out.promptTokens = Int64(usage.promptTokens)
         out.completionTokens = Int64(usage.completionTokens)
-        out.totalTokens = Int64(usage.promptTokens + usage.completionTokens)
+        out.totalTokens = Int64(Saturating.add(usage.promptTokens, usage.completionTokens))
         return out
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RPCCore
 import RPCModels
+import Saturating
 
 /// Takes a run's engine events in order and makes them durable and visible: the run's Redis
 /// stream (for WatchRun), its Postgres row (for GetRun / ListRuns), the conversation (the
@@ -12,6 +13,8 @@ struct EventPump: Sendable {
     let record: RunRecord
     let liveRun: LiveRun
     let actingUser: String
+    /// The largest event the run may store and send (`RunCaps.maxEventBytes`).
+    let maxEventBytes: Int
 
     /// Processes every event; whether a terminal event was seen.
     func run(_ events: FlowEventQueue) async -> Bool {
@@ -20,6 +23,7 @@ struct EventPump: Sendable {
             actingUser: actingUser, omitStateUpdates: record.omitStateUpdates)
         var steps = record.stepCount
         var sawTerminal = false
+        var lastNode = NodeTracker()
         // Numbers are given here, by the one writer the lease allows, following what the run's
         // stream already holds: after a takeover the engine numbers from its last checkpoint,
         // and events the previous replica emitted after it but never stored would otherwise
@@ -34,6 +38,8 @@ struct EventPump: Sendable {
                 await row.discard()
                 continue
             }
+            // An oversized event ended the run: what the stopping engine still emits is dropped.
+            if sawTerminal { continue }
             // A batch is stored with one Redis round trip and at most one row write, then
             // handed on in order.
             var batchEvents: [Agentplane_V1_ExecutionEvent] = []
@@ -41,11 +47,13 @@ struct EventPump: Sendable {
             var batchEnded = false
             var batchPaused = false
             for flowEvent in batch {
-                let (event, change, ended) = await map(flowEvent, mapper: mapper, sequence: &stored, steps: &steps)
+                let (event, change, ended) = await map(
+                    flowEvent, mapper: mapper, sequence: &stored, steps: &steps, lastNode: &lastNode)
                 batchEvents.append(event)
                 batchChange = batchChange.map { $0.merged(with: change) } ?? change
                 batchEnded = batchEnded || ended
                 batchPaused = batchPaused || event.interrupt != nil
+                if ended { break }
             }
             sawTerminal = sawTerminal || batchEnded
             if let batchChange {
@@ -60,11 +68,18 @@ struct EventPump: Sendable {
     /// One engine event as the contract's event (numbered next) and what it changes on the
     /// run's row; whether it ended the run. A finished run's answer is saved here, first.
     private func map(
-        _ flowEvent: FlowEvent, mapper: EventMapper, sequence stored: inout Int64, steps: inout Int
+        _ flowEvent: FlowEvent, mapper: EventMapper, sequence stored: inout Int64, steps: inout Int,
+        lastNode: inout NodeTracker
     ) async -> (Agentplane_V1_ExecutionEvent, RunChange, Bool) {
         var event = mapper.event(flowEvent)
-        stored += 1
+        stored = Saturating.add(stored, 1)
         event.sequence = stored
+        lastNode.see(flowEvent.payload)
+        // Checked before anything of it is stored, sent or saved (a finished run's answer).
+        let size = event.serializedBytes().count
+        if size > maxEventBytes - (event.runFinished != nil ? Self.messageIDAllowance : 0) {
+            return oversized(event, size: size, nodeID: lastNode.id(of: flowEvent.payload))
+        }
         var change = RunChange(lastSequence: event.sequence)
         var ended = false
         switch flowEvent.payload {
@@ -119,6 +134,49 @@ struct EventPump: Sendable {
             change.currentNodeID = ""
         }
         return (event, change, ended)
+    }
+
+    /// Room kept in a `run_finished` event for the saved message's id, set after the check.
+    static let messageIDAllowance = 128
+
+    /// The `run_failed` (EVENT_TOO_LARGE) that takes an oversized event's place: the event is
+    /// neither stored nor sent, and the engine is stopped.
+    private func oversized(_ event: Agentplane_V1_ExecutionEvent, size: Int, nodeID: String)
+        -> (Agentplane_V1_ExecutionEvent, RunChange, Bool)
+    {
+        let kind: String
+        switch event.payload {
+        case .runStarted: kind = "run_started"
+        case .nodeStarted: kind = "node_started"
+        case .nodeFinished: kind = "node_finished"
+        case .answerDelta: kind = "answer_delta"
+        case .toolCall: kind = "tool_call"
+        case .toolResult: kind = "tool_result"
+        case .interrupt: kind = "interrupt"
+        case .runResumed: kind = "run_resumed"
+        case .runFinished: kind = "run_finished"
+        case .runFailed: kind = "run_failed"
+        case .runCancelled: kind = "run_cancelled"
+        case nil: kind = "empty"
+        }
+        let failure = FlowRunError(
+            code: "EVENT_TOO_LARGE",
+            message: "node '\(nodeID)' produced a \(kind) event of \(size) bytes, more than the run's event limit of "
+                + "\(maxEventBytes) bytes", nodeID: nodeID)
+        coordinator.logger.warning("run \(record.id): \(failure.message)")
+        liveRun.stopEngine()
+        var failed = Agentplane_V1_RunFailed()
+        failed.error = EventMapper.error(failure)
+        var replacement = Agentplane_V1_ExecutionEvent()
+        replacement.runID = event.runID
+        replacement.sequence = event.sequence
+        replacement.emittedAt = event.emittedAt
+        replacement.payload = .runFailed(failed)
+        var change = RunChange(lastSequence: event.sequence)
+        change.status = .failed
+        change.error = failure
+        change.currentNodeID = ""
+        return (replacement, change, true)
     }
 
     private func persist(

@@ -5,6 +5,7 @@ import RPCCore
 import RPCModels
 import Runtime
 import RuntimeSecurity
+import Saturating
 
 /// The ExecutionService RPCs. Runs execute in tasks of their own (a caller that goes away only
 /// detaches); the handlers start them and relay their events.
@@ -71,11 +72,12 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
             throw RPCError.invalidField(
                 "source", code: "MISSING_FIELD", "set agent (a stored agent) or draft_flow_json (a draft flow)")
         }
+        try await ConversationAccess.check(request.conversationID, caller: caller.context, peers: coordinator.peers)
         record.conversationID = request.conversationID
         record.inputMessageID = request.inputMessageID
         record.input = request.input
         record.inputsJSON = ProtoJSON.text(ProtoJSON.members(request.inputs))
-        try apply(request.options, to: &record)
+        try await applyLimits(request.options, to: &record)
         record.startedBy = caller.context.effectiveUserID
         try await insertClaimed(record)
         let events = try await launchOrFail(record, .start, caller: caller.context)
@@ -111,20 +113,29 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         }
     }
 
-    private func apply(_ options: Agentplane_V1_RunOptions?, to record: inout RunRecord) throws {
-        guard let options else { return }
-        if options.maxSteps < 0 {
-            throw RPCError.invalidField("options.max_steps", code: "NEGATIVE", "max_steps must be 0 or positive")
-        }
-        record.maxSteps = Int(options.maxSteps)
-        if let timeout = options.timeout {
-            let duration = timeout.duration
-            if duration < .zero {
-                throw RPCError.invalidField("options.timeout", code: "NEGATIVE", "timeout must be 0 or positive")
+    /// Sets the run's limits (`RunCaps`): what `options` ask for (else `steps` / `timeout`, a
+    /// replay's original values), lowered to the tenant's settings and the platform's maxima.
+    private func applyLimits(
+        _ options: Agentplane_V1_RunOptions?, to record: inout RunRecord, steps: Int = 0, timeout: Duration? = nil
+    ) async throws {
+        var steps = steps
+        var timeout = timeout
+        if let options {
+            if options.maxSteps < 0 {
+                throw RPCError.invalidField("options.max_steps", code: "NEGATIVE", "max_steps must be 0 or positive")
             }
-            record.timeoutMilliseconds = duration.milliseconds
+            if options.maxSteps > 0 { steps = Int(options.maxSteps) }
+            if let requested = options.timeout?.duration {
+                if requested < .zero {
+                    throw RPCError.invalidField("options.timeout", code: "NEGATIVE", "timeout must be 0 or positive")
+                }
+                if requested > .zero { timeout = requested }
+            }
+            record.omitStateUpdates = options.omitStateUpdates
         }
-        record.omitStateUpdates = options.omitStateUpdates
+        let tenant = try await coordinator.tenantSettings.settings(tenant: record.tenantID)
+        RunCaps.resolve(steps: steps, timeout: timeout, tenant: tenant, platform: coordinator.settings).store(
+            in: &record)
     }
 
     /// INVALID_ARGUMENT (a draft) or FAILED_PRECONDITION (a stored version) with every
@@ -360,7 +371,7 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
                 tenant: record.tenantID, runID: record.id, after: after)
             if first {
                 first = false
-                let missing = firstRetained.map { $0 > after + 1 } ?? (record.lastSequence > after)
+                let missing = firstRetained.map { $0 > Saturating.add(after, 1) } ?? (record.lastSequence > after)
                 if missing {
                     throw RPCError(
                         code: .outOfRange,
@@ -414,10 +425,11 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         record.flowJSON = original.flowJSON
         record.input = original.input
         record.inputsJSON = original.inputsJSON
-        record.maxSteps = original.maxSteps
-        record.timeoutMilliseconds = original.timeoutMilliseconds
         record.omitStateUpdates = original.omitStateUpdates
-        try apply(request.options, to: &record)
+        try await ConversationAccess.check(original.conversationID, caller: caller.context, peers: coordinator.peers)
+        try await applyLimits(
+            request.options, to: &record, steps: original.maxSteps,
+            timeout: original.timeoutMilliseconds > 0 ? .milliseconds(original.timeoutMilliseconds) : nil)
         record.replayedFromRunID = original.id
         record.replayedFromCheckpointID = checkpoint.id
         record.startedBy = caller.context.effectiveUserID

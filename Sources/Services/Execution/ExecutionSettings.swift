@@ -31,6 +31,22 @@ public struct ExecutionSettings: Sendable {
     /// The replicas that take over each other's orphaned runs (`EXECUTION_REPLICA_GROUP`): separate
     /// deployments sharing one Redis use different groups.
     public var replicaGroup: String
+    /// The most node executions any run may have (`EXECUTION_MAX_STEPS_LIMIT`): a request or a
+    /// tenant asking for more gets this many.
+    public var maxStepsLimit = 10_000
+    /// The longest deadline any run may have (`EXECUTION_RUN_TIMEOUT_LIMIT`).
+    public var runTimeoutLimit: Duration = .seconds(86_400)
+    /// The largest state of a run, as compact JSON (`EXECUTION_MAX_RUN_STATE_BYTES`); tenants
+    /// may only lower it.
+    public var maxRunStateBytes = 1 << 20
+    /// The largest output of one node, as compact JSON (`EXECUTION_MAX_NODE_OUTPUT_BYTES`).
+    public var maxNodeOutputBytes = 256 << 10
+    /// The largest serialized event (`EXECUTION_MAX_EVENT_BYTES`); at most 4 MiB, the message
+    /// size gRPC clients accept by default.
+    public var maxEventBytes = 3 << 20
+    /// How long a tenant's settings (its run limits) are reused before they are read from the
+    /// control plane again (`EXECUTION_TENANT_SETTINGS_TTL`).
+    public var tenantSettingsTTL: Duration = .seconds(30)
 
     /// Settings with explicit values.
     public init(
@@ -75,6 +91,17 @@ public struct ExecutionSettings: Sendable {
         if settings.replicaGroup.isEmpty || settings.replicaGroup.contains(where: \.isWhitespace) {
             reader.recordProblem("EXECUTION_REPLICA_GROUP", "EXECUTION_REPLICA_GROUP must be a non-empty word")
         }
+        settings.maxStepsLimit = reader.int("EXECUTION_MAX_STEPS_LIMIT", default: 10_000, range: 1...1_000_000)
+        settings.runTimeoutLimit = positive(&reader, "EXECUTION_RUN_TIMEOUT_LIMIT", .seconds(86_400))
+        if settings.runTimeoutLimit > .seconds(365 * 86_400) {
+            reader.recordProblem("EXECUTION_RUN_TIMEOUT_LIMIT", "EXECUTION_RUN_TIMEOUT_LIMIT must be at most 8760h")
+        }
+        settings.maxRunStateBytes = reader.int(
+            "EXECUTION_MAX_RUN_STATE_BYTES", default: 1 << 20, range: 1024...(256 << 20))
+        settings.maxNodeOutputBytes = reader.int(
+            "EXECUTION_MAX_NODE_OUTPUT_BYTES", default: 256 << 10, range: 1024...(256 << 20))
+        settings.maxEventBytes = reader.int("EXECUTION_MAX_EVENT_BYTES", default: 3 << 20, range: 1024...(4 << 20))
+        settings.tenantSettingsTTL = positive(&reader, "EXECUTION_TENANT_SETTINGS_TTL", .seconds(30))
         return settings
     }
 

@@ -9,6 +9,7 @@ final class LiveRun: Sendable {
         var engine: Task<Void, Never>?
         var cancel: CancelRequest?
         var leaseLost = false
+        var engineStopped = false
         var engineError: String?
     }
 
@@ -19,7 +20,14 @@ final class LiveRun: Sendable {
     }
 
     func setTask(_ task: Task<Void, Never>) { inner.withLock { $0.task = task } }
-    func setEngine(_ task: Task<Void, Never>) { inner.withLock { $0.engine = task } }
+    /// Records the engine's task; one stopped before it existed is cancelled at once.
+    func setEngine(_ task: Task<Void, Never>) {
+        let stopped = inner.withLock { inner in
+            inner.engine = task
+            return inner.engineStopped
+        }
+        if stopped { task.cancel() }
+    }
     var task: Task<Void, Never>? { inner.withLock { $0.task } }
 
     /// Stops the run here without ending it (the lease went to another replica, or this replica
@@ -27,6 +35,15 @@ final class LiveRun: Sendable {
     func detach() {
         let engine = inner.withLock { inner in
             inner.leaseLost = true
+            return inner.engine
+        }
+        engine?.cancel()
+    }
+    /// Stops the engine of a run that this replica has ended itself (an oversized event): its
+    /// lease is kept until the run task finishes.
+    func stopEngine() {
+        let engine = inner.withLock { inner in
+            inner.engineStopped = true
             return inner.engine
         }
         engine?.cancel()

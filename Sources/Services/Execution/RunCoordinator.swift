@@ -6,6 +6,7 @@ import RPCCore
 import RPCModels
 import Runtime
 import RuntimeSecurity
+import Saturating
 import Synchronization
 
 /// How a run task begins.
@@ -29,6 +30,8 @@ final class RunCoordinator: Sendable {
     let settings: ExecutionSettings
     let peers: PeerClients
     let logger: Logger
+    /// Tenants' settings, for the limits of new runs.
+    let tenantSettings: TenantSettingsCache
     /// This replica's lease owner id.
     let replicaID: String
     private let live = Mutex<[String: LiveRun]>([:])
@@ -40,6 +43,7 @@ final class RunCoordinator: Sendable {
         self.settings = settings
         self.peers = peers
         self.logger = logger
+        self.tenantSettings = TenantSettingsCache(peers: peers, ttl: settings.tenantSettingsTTL)
         let replicaID = UUID().uuidString.lowercased()
         self.replicaID = replicaID
         self.leases = LeaseKeeper(store: state, owner: replicaID, logger: logger)
@@ -94,16 +98,14 @@ final class RunCoordinator: Sendable {
         let flowEvents = FlowEventQueue()
         let model: any ModelClient =
             settings.useGateway ? GatewayModelClient(peers: peers, runID: runID) : BuiltinModelClient()
-        let limits = RunLimits(
-            maxSteps: record.maxSteps > 0 ? record.maxSteps : settings.defaultMaxSteps,
-            timeout: record.timeoutMilliseconds > 0
-                ? .milliseconds(record.timeoutMilliseconds) : settings.defaultTimeout)
+        let caps = RunCaps.stored(in: record, platform: settings)
         let runner = FlowRunner(
             flow: flow, model: model, tools: ControlPlaneTools(peers: peers, conversationID: record.conversationID),
-            checkpointer: RedisCheckpointer(store: state, tenant: tenant), limits: limits,
+            checkpointer: RedisCheckpointer(store: state, tenant: tenant), limits: caps.engineLimits,
             onEvent: { flowEvents.push($0) })
         let pump = EventPump(
-            coordinator: self, record: record, liveRun: liveRun, actingUser: AuthContext.current?.effectiveUserID ?? "")
+            coordinator: self, record: record, liveRun: liveRun, actingUser: AuthContext.current?.effectiveUserID ?? "",
+            maxEventBytes: caps.maxEventBytes)
         let pumping = Task { await pump.run(flowEvents) }
 
         let engine = Task {
@@ -146,7 +148,7 @@ final class RunCoordinator: Sendable {
         let current = (try? await runs.run(id: record.id, tenant: record.tenantID)) ?? record
         var event = Agentplane_V1_ExecutionEvent()
         event.runID = record.id
-        event.sequence = current.lastSequence + 1
+        event.sequence = Saturating.add(current.lastSequence, 1)
         event.emittedAt = Google_Protobuf_Timestamp(date: Date())
         var failed = Agentplane_V1_RunFailed()
         failed.error = EventMapper.error(error)
@@ -167,7 +169,7 @@ final class RunCoordinator: Sendable {
         let stored = try await state.lastSequence(tenant: record.tenantID, runID: record.id)
         var event = Agentplane_V1_ExecutionEvent()
         event.runID = record.id
-        event.sequence = max(record.lastSequence, stored) + 1
+        event.sequence = Saturating.add(max(record.lastSequence, stored), 1)
         event.emittedAt = Google_Protobuf_Timestamp(date: Date())
         var cancelled = Agentplane_V1_RunCancelled()
         cancelled.reason = request.reason
@@ -214,7 +216,7 @@ final class RunCoordinator: Sendable {
         let stored = try await state.lastSequence(tenant: record.tenantID, runID: record.id)
         var event = Agentplane_V1_ExecutionEvent()
         event.runID = record.id
-        event.sequence = max(record.lastSequence, checkpoint.sequence, stored) + 1
+        event.sequence = Saturating.add(max(record.lastSequence, checkpoint.sequence, stored), 1)
         event.emittedAt = Google_Protobuf_Timestamp(date: Date())
         var change = RunChange(lastSequence: event.sequence, currentNodeID: "", usage: checkpoint.usage)
         if let interrupt = checkpoint.interrupts.first {
@@ -227,14 +229,30 @@ final class RunCoordinator: Sendable {
             finished.answer = answer
             finished.finalState = ProtoJSON.structure(checkpoint.state)
             finished.usage = EventMapper.usage(checkpoint.usage)
-            finished.elapsed = Google_Protobuf_Duration(.milliseconds(Int64(checkpoint.activeSeconds * 1000)))
-            finished.messageID = try await saveAnswer(answer, of: record)
+            finished.elapsed = Google_Protobuf_Duration(checkpoint.activeTime)
             event.payload = .runFinished(finished)
-            change.status = .succeeded
-            change.answer = answer
-            change.messageID = finished.messageID
+            let limit = RunCaps.stored(in: record, platform: settings).maxEventBytes
+            let size = event.serializedBytes().count
+            if size > limit - EventPump.messageIDAllowance {
+                let failure = FlowRunError(
+                    code: "EVENT_TOO_LARGE",
+                    message:
+                        "the run_finished event is \(size) bytes, more than the run's event limit of \(limit) bytes",
+                    nodeID: checkpoint.nodeIDs.last ?? "")
+                var failed = Agentplane_V1_RunFailed()
+                failed.error = EventMapper.error(failure)
+                event.payload = .runFailed(failed)
+                change.status = .failed
+                change.error = failure
+            } else {
+                finished.messageID = try await saveAnswer(answer, of: record)
+                event.payload = .runFinished(finished)
+                change.status = .succeeded
+                change.answer = answer
+                change.messageID = finished.messageID
+            }
         }
-        try await state.append([event], tenant: record.tenantID, ended: change.status == .succeeded)
+        try await state.append([event], tenant: record.tenantID, ended: change.status != .waitingForInput)
         try await runs.update(record.id, tenant: record.tenantID, change)
         try await state.markInactive(tenant: record.tenantID, runID: record.id)
     }

@@ -57,6 +57,10 @@ struct RunRecord: Sendable {
     var inputsJSON = "{}"
     var maxSteps = 0
     var timeoutMilliseconds: Int64 = 0
+    /// Size limits (`RunCaps`); 0: the platform's.
+    var maxStateBytes = 0
+    var maxNodeOutputBytes = 0
+    var maxEventBytes = 0
     var omitStateUpdates = false
     var lastSequence: Int64 = 0
     var stepCount = 0
@@ -84,7 +88,8 @@ struct RunRecord: Sendable {
     /// The columns read back, with timestamps as epoch milliseconds.
     static let columns = """
         id, tenant_id, agent_id, agent_version, conversation_id, input_message_id, status, started_by, flow_json,
-        input, inputs_json, max_steps, timeout_ms, omit_state_updates, last_sequence, step_count, current_node_id,
+        input, inputs_json, max_steps, timeout_ms, max_state_bytes, max_node_output_bytes, max_event_bytes,
+        omit_state_updates, last_sequence, step_count, current_node_id,
         pending_interrupt_json, answer, message_id, error_code, error_message, error_node_id, error_retryable,
         prompt_tokens, completion_tokens, replayed_from_run_id, replayed_from_checkpoint_id,
         (extract(epoch from created_at) * 1000)::bigint AS created_ms,
@@ -106,6 +111,9 @@ struct RunRecord: Sendable {
         inputsJSON = try row.decode("inputs_json")
         maxSteps = try row.decode("max_steps")
         timeoutMilliseconds = try row.decode("timeout_ms")
+        maxStateBytes = try row.decode("max_state_bytes")
+        maxNodeOutputBytes = try row.decode("max_node_output_bytes")
+        maxEventBytes = try row.decode("max_event_bytes")
         omitStateUpdates = try row.decode("omit_state_updates")
         lastSequence = try row.decode("last_sequence")
         stepCount = try row.decode("step_count")

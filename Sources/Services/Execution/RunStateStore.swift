@@ -110,7 +110,9 @@ struct RunStateStore: Sendable {
     {
         let stream = try key(tenant, runID, "events")
         let replies = try await redis.pipeline([
-            ["XRANGE", stream, "\(after + 1)-0", "+", "COUNT", limit], ["XRANGE", stream, "-", "+", "COUNT", 1],
+            // Stream ids are unsigned: "after Int64.max" is a valid, empty range.
+            ["XRANGE", stream, "\(UInt64(max(after, 0)) + 1)-0", "+", "COUNT", limit],
+            ["XRANGE", stream, "-", "+", "COUNT", 1],
         ])
         func decode(_ reply: RedisReply) throws -> [Agentplane_V1_ExecutionEvent] {
             try reply.array().map { entry in

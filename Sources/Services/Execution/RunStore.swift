@@ -36,14 +36,16 @@ struct RunStore: Sendable {
                     """
                     INSERT INTO execution.runs (id, tenant_id, agent_id, agent_version, conversation_id,
                         input_message_id, status, started_by, flow_json, input, inputs_json, max_steps, timeout_ms,
-                        omit_state_updates, replayed_from_run_id, replayed_from_checkpoint_id)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                        omit_state_updates, replayed_from_run_id, replayed_from_checkpoint_id, max_state_bytes,
+                        max_node_output_bytes, max_event_bytes)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
                     """,
                     [
                         run.id, run.tenantID, run.agentID, Int(run.agentVersion), run.conversationID,
                         run.inputMessageID, run.status.rawValue, run.startedBy, run.flowJSON, run.input,
                         run.inputsJSON, run.maxSteps, run.timeoutMilliseconds, run.omitStateUpdates,
-                        run.replayedFromRunID, run.replayedFromCheckpointID,
+                        run.replayedFromRunID, run.replayedFromCheckpointID, run.maxStateBytes,
+                        run.maxNodeOutputBytes, run.maxEventBytes,
                     ])
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {

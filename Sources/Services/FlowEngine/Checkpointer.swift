@@ -37,6 +37,12 @@ public struct FlowCheckpoint: Sendable, Hashable, Codable {
     public var createdAt: Date
 }
 
+extension FlowCheckpoint {
+    /// `activeSeconds` as a duration, safe for any stored value (not finite or negative: zero;
+    /// at most a century).
+    public var activeTime: Duration { RunLoop.duration(seconds: activeSeconds) }
+}
+
 /// Stores checkpoints; the execution service writes them to Redis, tests use `InMemoryCheckpointer`.
 public protocol Checkpointer: Sendable {
     /// Saves the checkpoint taken after a step.

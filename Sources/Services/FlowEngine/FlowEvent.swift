@@ -30,7 +30,8 @@ public struct HumanInput: Sendable, Hashable, Codable {
 /// Why a run failed.
 public struct FlowRunError: Error, Sendable, Hashable, Codable {
     /// Stable code: TOOL_FAILED, LLM_FAILED, LLM_UNAVAILABLE, NODE_TIMEOUT, TIMEOUT, MAX_STEPS_EXCEEDED,
-    /// TYPE_MISMATCH, NO_ROUTE, CHECKPOINT_FAILED, INTERNAL.
+    /// STATE_TOO_LARGE, NODE_OUTPUT_TOO_LARGE, TEMPLATE_TOO_LARGE, TYPE_MISMATCH, NO_ROUTE, CHECKPOINT_FAILED,
+    /// INTERNAL.
     public let code: String
     /// What happened, without secrets.
     public let message: String

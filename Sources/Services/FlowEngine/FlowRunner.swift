@@ -4,11 +4,22 @@ public struct RunLimits: Sendable, Hashable {
     public var maxSteps: Int
     /// The longest running time, excluding pauses for input; nil: none.
     public var timeout: Duration?
+    /// The largest state, as compact JSON (`JSONValue.encodedSize`); a step that makes it larger
+    /// fails the run with `STATE_TOO_LARGE` before its checkpoint is saved. nil: no limit.
+    public var maxStateBytes: Int?
+    /// The largest output of one node (the values it writes, a tool's result), as compact JSON;
+    /// larger fails the run with `NODE_OUTPUT_TOO_LARGE` before anything of it is recorded.
+    /// nil: no limit.
+    public var maxNodeOutputBytes: Int?
 
-    /// Creates limits: 1000 node executions, no deadline by default.
-    public init(maxSteps: Int = 1000, timeout: Duration? = nil) {
+    /// Creates limits: 1000 node executions, no deadline and no size limits by default.
+    public init(
+        maxSteps: Int = 1000, timeout: Duration? = nil, maxStateBytes: Int? = nil, maxNodeOutputBytes: Int? = nil
+    ) {
         self.maxSteps = maxSteps
         self.timeout = timeout
+        self.maxStateBytes = maxStateBytes
+        self.maxNodeOutputBytes = maxNodeOutputBytes
     }
 }
 

@@ -19,6 +19,8 @@ public enum FlowValidator {
     public static let nodeKinds = ["llm", "tool", "router", "llm_router", "human_input", "set", "end"]
     /// The most nodes a flow may have.
     public static let maxNodes = 500
+    /// The longest `timeout_ms` a node may have (24 h).
+    public static let longestNodeTimeoutMilliseconds = 86_400_000.0
 
     /// Validates a flow given as JSON text.
     public static func validate(json: String) -> FlowValidation {
@@ -317,10 +319,15 @@ private struct FlowCompiler {
         let retry = retryPolicy(node["retry"], at: "\(path).retry")
         var timeout: Duration?
         if let raw = node["timeout_ms"] {
-            if let milliseconds = raw.numberValue, milliseconds > 0 {
+            if let milliseconds = raw.numberValue, milliseconds > 0,
+                milliseconds <= FlowValidator.longestNodeTimeoutMilliseconds
+            {
                 timeout = .milliseconds(Int64(milliseconds))
             } else {
-                error("\(path).timeout_ms", "INVALID_VALUE", "timeout_ms must be a positive number")
+                error(
+                    "\(path).timeout_ms", "INVALID_VALUE",
+                    "timeout_ms must be a positive number of at most \(Int(FlowValidator.longestNodeTimeoutMilliseconds)) (24 h)"
+                )
             }
         }
         guard let kindName = node["kind"]?.stringValue else {

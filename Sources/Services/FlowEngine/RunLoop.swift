@@ -1,4 +1,5 @@
 import Foundation
+import Saturating
 import Synchronization
 
 /// One execution of a run (from a start, resume or replay until it ends or pauses): the super-step loop.
@@ -68,8 +69,10 @@ final class RunLoop: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let outcome: RunOutcome
+        let active = Self.duration(seconds: position.activeSeconds)
         if let timeout = runner.limits.timeout {
-            let remaining = timeout - .milliseconds(Int64(position.activeSeconds * 1000))
+            // Sleeping "forever" traps in the clock's arithmetic: a century is the longest wait.
+            let remaining = (timeout - active).clamped(to: .zero...Self.longestWait)
             let timedOut = RunOutcome.failed(
                 FlowRunError(
                     code: "TIMEOUT", message: "the run exceeded its time limit of \(timeout)", retryable: false))
@@ -92,8 +95,18 @@ final class RunLoop: Sendable {
         } else {
             outcome = await loop(position)
         }
-        conclude(outcome, elapsed: clock.now - start + .milliseconds(Int64(position.activeSeconds * 1000)))
+        conclude(outcome, elapsed: clock.now - start + active)
         return outcome
+    }
+
+    /// The longest deadline a run waits for.
+    static let longestWait = Duration.seconds(100 * 365 * 86_400)
+
+    /// Active time in seconds (from a checkpoint) as a duration: not finite or negative counts
+    /// as none, more than `longestWait` as that.
+    static func duration(seconds: Double) -> Duration {
+        guard seconds.isFinite, seconds > 0 else { return .zero }
+        return .milliseconds(Int64(min(seconds, Self.seconds(longestWait)) * 1000))
     }
 
     /// Emits the terminal event of `outcome` (none for a pause: its interrupt events end the stream).
@@ -119,6 +132,14 @@ final class RunLoop: Sendable {
         var answers = position.answers
         let clock = ContinuousClock()
         let start = clock.now
+        var size = runner.limits.maxStateBytes.map { StateSize(state, limit: $0) }
+        if let size, size.exceeded {
+            return .failed(
+                FlowRunError(
+                    code: "STATE_TOO_LARGE",
+                    message: "the run's state is larger than its limit of \(size.limit) bytes before any node ran "
+                        + "(its inputs or state patch)"))
+        }
         while !next.isEmpty {
             if Task.isCancelled { return .cancelled }
             executions += next.count
@@ -181,6 +202,16 @@ final class RunLoop: Sendable {
                     if let error = apply(value, to: channel, in: &state, nodeID: flow.nodes[index].id) {
                         return .failed(error)
                     }
+                    size?.update(channel, in: state)
+                }
+                // Checked before the checkpoint: an oversized state is never saved.
+                if let size, size.exceeded {
+                    let nodeID = flow.nodes[index].id
+                    return .failed(
+                        FlowRunError(
+                            code: "STATE_TOO_LARGE",
+                            message: "node '\(nodeID)' made the run's state larger than its limit of \(size.limit) "
+                                + "bytes", nodeID: nodeID))
                 }
             }
             for (index, result) in zip(next, results) where result.interrupt == nil {
@@ -293,6 +324,9 @@ final class RunLoop: Sendable {
             } else {
                 result = try await executeWithPolicy(node, state: state, step: step, answer: answer)
             }
+            if let limit = runner.limits.maxNodeOutputBytes {
+                try checkOutput(result.updates.lazy.map(\.1), of: node, limit: limit)
+            }
             if runner.onEvent != nil { result.elapsed = clock.now - begin }
             return result
         } catch let error as FlowRunError {
@@ -310,6 +344,52 @@ final class RunLoop: Sendable {
             return NodeResult(
                 failure: FlowRunError(
                     code: "INTERNAL", message: "node '\(node.id)' failed: \(error)", nodeID: node.id, retryable: true))
+        }
+    }
+
+    /// The most bytes one rendered template may have: the larger of the run's size limits (none
+    /// without them).
+    var renderLimit: Int {
+        [runner.limits.maxStateBytes, runner.limits.maxNodeOutputBytes].compactMap { $0 }.max() ?? .max
+    }
+
+    /// `template` rendered under `renderLimit`; past it the node fails (`TEMPLATE_TOO_LARGE`, not retried).
+    func render(_ template: Template, _ state: [String: JSONValue], _ node: CompiledNode) throws -> String {
+        do {
+            return try template.render(state, limit: renderLimit)
+        } catch {
+            throw Self.templateTooLarge(node, limit: error.limit)
+        }
+    }
+
+    /// `template` rendered under `renderLimit` (see above).
+    func render(_ template: ValueTemplate, _ state: [String: JSONValue], _ node: CompiledNode) throws -> JSONValue {
+        do {
+            return try template.render(state, limit: renderLimit)
+        } catch {
+            throw Self.templateTooLarge(node, limit: error.limit)
+        }
+    }
+
+    static func templateTooLarge(_ node: CompiledNode, limit: Int) -> FlowRunError {
+        FlowRunError(
+            code: "TEMPLATE_TOO_LARGE",
+            message: "a template of node '\(node.id)' rendered more than the run's limit of \(limit) bytes",
+            nodeID: node.id)
+    }
+
+    /// Fails the node (`NODE_OUTPUT_TOO_LARGE`, not retried) when `values` together are larger
+    /// than `limit` as compact JSON.
+    func checkOutput(_ values: some Sequence<JSONValue>, of node: CompiledNode, limit: Int) throws {
+        var total = 0
+        for value in values {
+            total = Saturating.add(total, value.encodedSize(limit: limit))
+            if total > limit {
+                throw FlowRunError(
+                    code: "NODE_OUTPUT_TOO_LARGE",
+                    message: "node '\(node.id)' produced more than the run's node-output limit of \(limit) bytes",
+                    nodeID: node.id)
+            }
         }
     }
 
@@ -368,10 +448,11 @@ final class RunLoop: Sendable {
     {
         switch node.kind {
         case .set(let values):
-            return NodeResult(updates: values.map { ($0.0, $0.1.render(state)) })
+            return NodeResult(updates: try values.map { ($0.0, try render($0.1, state, node)) })
 
         case .end(let answerTemplate):
-            return NodeResult(updates: answerTemplate.map { [("answer", .string($0.render(state)))] } ?? [], route: [])
+            let answer = try answerTemplate.map { try render($0, state, node) }
+            return NodeResult(updates: answer.map { [("answer", .string($0))] } ?? [], route: [])
 
         case .router(let routes, let fallback):
             if let route = routes.first(where: { $0.0.holds(in: state) }) { return NodeResult(route: [route.1]) }
@@ -382,8 +463,8 @@ final class RunLoop: Sendable {
 
         case .llm(let model, let system, let prompt, let output):
             var messages: [ChatMessage] = []
-            if let system { messages.append(ChatMessage(role: .system, content: system.render(state))) }
-            messages.append(ChatMessage(role: .user, content: prompt.render(state)))
+            if let system { messages.append(ChatMessage(role: .system, content: try render(system, state, node))) }
+            messages.append(ChatMessage(role: .user, content: try render(prompt, state, node)))
             let nodeID = node.id
             let result: ChatResult
             do {
@@ -399,7 +480,7 @@ final class RunLoop: Sendable {
 
         case .llmRouter(let model, let prompt, let options, let output, let fallback):
             let request = ChatRequest(
-                model: model, messages: [ChatMessage(role: .user, content: prompt.render(state))],
+                model: model, messages: [ChatMessage(role: .user, content: try render(prompt, state, node))],
                 tools: options.map { ChatToolChoice(name: $0.name, description: $0.description) })
             let result: ChatResult
             do {
@@ -425,12 +506,12 @@ final class RunLoop: Sendable {
                 return NodeResult(updates: output.map { [($0, value)] } ?? [])
             }
             let interrupt = FlowInterrupt(
-                interruptID: "\(runID):\(step):\(node.id)", nodeID: node.id, prompt: prompt.render(state),
+                interruptID: "\(runID):\(step):\(node.id)", nodeID: node.id, prompt: try render(prompt, state, node),
                 choices: choices)
             return NodeResult(interrupt: interrupt)
 
         case .tool(let tool, let arguments, let output, _):
-            let rendered = arguments.render(state)
+            let rendered = try render(arguments, state, node)
             let key = "\(runID):\(step):\(node.id)"
             emit(.toolCall(callID: key, nodeID: node.id, tool: tool, arguments: rendered))
             let clock = ContinuousClock()
@@ -454,6 +535,10 @@ final class RunLoop: Sendable {
                         replayed: false, elapsed: clock.now - begin))
                 throw failure.kind == .internal ? NodeError(.toolFailed, failure.message) : failure
             }
+            // An oversized result is neither recorded nor reported.
+            if let limit = runner.limits.maxNodeOutputBytes {
+                try checkOutput(CollectionOfOne(result), of: node, limit: limit)
+            }
             if let checkpointer = runner.checkpointer {
                 try await checkpointer.recordSideEffect(runID: runID, key: key, result: result)
             }
@@ -467,8 +552,8 @@ final class RunLoop: Sendable {
 
     func addUsage(_ result: ChatResult) {
         usage.withLock {
-            $0.promptTokens += result.promptTokens
-            $0.completionTokens += result.completionTokens
+            $0.promptTokens = Saturating.add($0.promptTokens, result.promptTokens)
+            $0.completionTokens = Saturating.add($0.completionTokens, result.completionTokens)
         }
     }
 }

@@ -53,8 +53,10 @@ struct Template: Sendable {
         parts.compactMap { if case .path(let path) = $0 { path } else { nil } }
     }
 
-    /// The text with every placeholder replaced; a missing value renders as "".
-    func render(_ state: [String: JSONValue]) -> String {
+    /// The text with every placeholder replaced; a missing value renders as "". Rendering stops
+    /// once the text passes `limit` UTF-8 bytes (a template repeating a large value many times
+    /// would otherwise build gigabytes before anything could measure it).
+    func render(_ state: [String: JSONValue], limit: Int = .max) throws(TemplateTooLarge) -> String {
         if parts.count == 1, case .literal(let text) = parts[0] { return text }
         var output = ""
         for part in parts {
@@ -62,9 +64,16 @@ struct Template: Sendable {
             case .literal(let text): output += text
             case .path(let path): output += path.resolve(in: state)?.templateText ?? ""
             }
+            if output.utf8.count > limit { throw TemplateTooLarge(limit: limit) }
         }
         return output
     }
+}
+
+/// A template's text passed the run's limit while it was rendered.
+struct TemplateTooLarge: Error {
+    /// The limit, in UTF-8 bytes.
+    let limit: Int
 }
 
 /// A JSON value whose strings are templates (tool arguments, `set` values).
@@ -106,16 +115,19 @@ indirect enum ValueTemplate: Sendable {
         }
     }
 
-    /// The value with every template rendered against `state`.
-    func render(_ state: [String: JSONValue]) -> JSONValue {
+    /// The value with every template rendered against `state`, each text at most `limit` bytes.
+    func render(_ state: [String: JSONValue], limit: Int = .max) throws(TemplateTooLarge) -> JSONValue {
         switch self {
         case .literal(let value): return value
-        case .text(let template): return .string(template.render(state))
+        case .text(let template): return .string(try template.render(state, limit: limit))
         case .value(let path): return path.resolve(in: state) ?? .null
-        case .array(let elements): return .array(elements.map { $0.render(state) })
+        case .array(let elements):
+            var values: [JSONValue] = []
+            for element in elements { values.append(try element.render(state, limit: limit)) }
+            return .array(values)
         case .object(let members):
             var object: [String: JSONValue] = [:]
-            for (key, template) in members { object[key] = template.render(state) }
+            for (key, template) in members { object[key] = try template.render(state, limit: limit) }
             return .object(object)
         }
     }

@@ -80,7 +80,13 @@ public struct Agentplane_V1_AgentRef: ProtoMessage {
     }
 }
 
-/// Per-run limits and options. Zero values mean the tenant's settings.
+/// Per-run limits and options. Zero values mean the tenant's settings
+/// (TenantSettings.max_run_duration / max_run_steps), else the platform's
+/// defaults. A value above the tenant's maximum, or the platform's
+/// (EXECUTION_RUN_TIMEOUT_LIMIT, 24 h; EXECUTION_MAX_STEPS_LIMIT, 10000), is
+/// not an error: the run gets the maximum. Negative values: INVALID_ARGUMENT.
+/// A run's state, each node's output and each event are limited as the
+/// tenant's settings say (TenantSettings.max_run_state_bytes, ...).
 public struct Agentplane_V1_RunOptions: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.RunOptions"
     public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
@@ -267,7 +273,10 @@ public struct Agentplane_V1_ExecuteRequest: ProtoMessage {
     public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Execution_ProtoFile.descriptor }
 
     /// Conversation whose history the flow sees and where the assistant's
-    /// answer is saved; empty: a standalone run.
+    /// answer is saved; empty: a standalone run. The caller must be allowed to
+    /// write to it, as for ConversationService.SendMessage (its creator, or an
+    /// admin or owner; service tokens are trusted): any other conversation is
+    /// NOT_FOUND, as a missing one is.
     public var conversationID: String = ""
 
     /// The saved user message this run answers (in conversation_id).
@@ -544,7 +553,9 @@ public struct Agentplane_V1_WatchRunRequest: ProtoMessage {
 
     public var runID: String = ""
 
-    /// Stream events with a greater sequence; 0: from the first event.
+    /// Stream events with a greater sequence; 0: from the first event. Any
+    /// non-negative value is valid (one past the run's last event streams
+    /// nothing but what follows); negative: INVALID_ARGUMENT.
     public var afterSequence: Int64 = 0
 
     /// A message with every field at its default value.
@@ -608,7 +619,7 @@ public enum Agentplane_V1_ExecutionService {
         /// [Streaming]). The run id is in every event.
         /// INVALID_ARGUMENT: no flow source, or the draft flow fails validation
         /// (details list each error). NOT_FOUND: no such agent, version or
-        /// conversation. FAILED_PRECONDITION: the stored agent version no longer
+        /// conversation, or a conversation the caller may not write to. FAILED_PRECONDITION: the stored agent version no longer
         /// validates (e.g. a tool it uses was deleted). ABORTED: the conversation
         /// already has an active run. RESOURCE_EXHAUSTED: the tenant's concurrent-run limit.
         /// UNAVAILABLE: the control plane or state store is down. PERMISSION_DENIED:
@@ -710,7 +721,7 @@ extension Agentplane_V1_ExecutionService {
         /// [Streaming]). The run id is in every event.
         /// INVALID_ARGUMENT: no flow source, or the draft flow fails validation
         /// (details list each error). NOT_FOUND: no such agent, version or
-        /// conversation. FAILED_PRECONDITION: the stored agent version no longer
+        /// conversation, or a conversation the caller may not write to. FAILED_PRECONDITION: the stored agent version no longer
         /// validates (e.g. a tool it uses was deleted). ABORTED: the conversation
         /// already has an active run. RESOURCE_EXHAUSTED: the tenant's concurrent-run limit.
         /// UNAVAILABLE: the control plane or state store is down. PERMISSION_DENIED:
@@ -831,7 +842,7 @@ extension Agentplane_V1_ExecutionService {
         /// [Streaming]). The run id is in every event.
         /// INVALID_ARGUMENT: no flow source, or the draft flow fails validation
         /// (details list each error). NOT_FOUND: no such agent, version or
-        /// conversation. FAILED_PRECONDITION: the stored agent version no longer
+        /// conversation, or a conversation the caller may not write to. FAILED_PRECONDITION: the stored agent version no longer
         /// validates (e.g. a tool it uses was deleted). ABORTED: the conversation
         /// already has an active run. RESOURCE_EXHAUSTED: the tenant's concurrent-run limit.
         /// UNAVAILABLE: the control plane or state store is down. PERMISSION_DENIED:

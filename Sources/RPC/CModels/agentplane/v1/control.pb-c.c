@@ -4865,7 +4865,7 @@ const ProtobufCMessageDescriptor agentplane__v1__tenant__descriptor =
   (ProtobufCMessageInit) agentplane__v1__tenant__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor agentplane__v1__tenant_settings__field_descriptors[7] =
+static const ProtobufCFieldDescriptor agentplane__v1__tenant_settings__field_descriptors[10] =
 {
   {
     "default_chat_model",
@@ -4951,20 +4951,59 @@ static const ProtobufCFieldDescriptor agentplane__v1__tenant_settings__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "max_run_state_bytes",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__TenantSettings, max_run_state_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_node_output_bytes",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__TenantSettings, max_node_output_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_event_bytes",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__TenantSettings, max_event_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned agentplane__v1__tenant_settings__field_indices_by_name[] = {
   1,   /* field[1] = conversation_retention */
   0,   /* field[0] = default_chat_model */
   6,   /* field[6] = extra */
   2,   /* field[2] = max_document_bytes */
+  9,   /* field[9] = max_event_bytes */
+  8,   /* field[8] = max_node_output_bytes */
   4,   /* field[4] = max_run_duration */
+  7,   /* field[7] = max_run_state_bytes */
   3,   /* field[3] = max_run_steps */
   5,   /* field[5] = time_zone */
 };
 static const ProtobufCIntRange agentplane__v1__tenant_settings__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor agentplane__v1__tenant_settings__descriptor =
 {
@@ -4974,7 +5013,7 @@ const ProtobufCMessageDescriptor agentplane__v1__tenant_settings__descriptor =
   "Agentplane__V1__TenantSettings",
   "agentplane.v1",
   sizeof(Agentplane__V1__TenantSettings),
-  7,
+  10,
   agentplane__v1__tenant_settings__field_descriptors,
   agentplane__v1__tenant_settings__field_indices_by_name,
   1,  agentplane__v1__tenant_settings__number_ranges,

@@ -383,7 +383,9 @@ struct  Agentplane__V1__TenantSettings
    */
   char *default_chat_model;
   /*
-   * Conversations idle longer than this are deleted; zero keeps them forever.
+   * Conversations idle longer than this (no message for that long) are
+   * deleted with their messages by a periodic sweep; zero keeps them
+   * forever. A conversation with a run in progress is kept.
    */
   Google__Protobuf__Duration *conversation_retention;
   /*
@@ -391,11 +393,15 @@ struct  Agentplane__V1__TenantSettings
    */
   int64_t max_document_bytes;
   /*
-   * Upper bound on the steps of one run.
+   * Upper bound on the node executions of one run: a run asking for more
+   * (RunOptions.max_steps) gets this many, and a run asking for none gets
+   * this many. Capped by the platform's maximum (EXECUTION_MAX_STEPS_LIMIT).
    */
   int32_t max_run_steps;
   /*
-   * Upper bound on the running time of one run.
+   * Upper bound on the running time of one run: a run asking for longer
+   * (RunOptions.timeout) gets this, and a run asking for none gets this.
+   * Capped by the platform's maximum (EXECUTION_RUN_TIMEOUT_LIMIT).
    */
   Google__Protobuf__Duration *max_run_duration;
   /*
@@ -406,10 +412,33 @@ struct  Agentplane__V1__TenantSettings
    * Free-form settings for clients (UI preferences, branding, ...).
    */
   Google__Protobuf__Struct *extra;
+  /*
+   * Largest state of one run, measured as compact JSON; a step that makes
+   * it larger fails the run (code "STATE_TOO_LARGE", naming the node) before
+   * its checkpoint is saved. Zero: the platform's maximum
+   * (EXECUTION_MAX_RUN_STATE_BYTES, 1 MiB). A tenant may only lower it: a
+   * larger value has the platform maximum's effect, a value below 1 KiB
+   * (here and below) gives 1 KiB.
+   */
+  int64_t max_run_state_bytes;
+  /*
+   * Largest output of one node (the values it writes, a tool's result, a
+   * model's text), measured as compact JSON; larger fails the run (code
+   * "NODE_OUTPUT_TOO_LARGE"). Zero: the platform's maximum
+   * (EXECUTION_MAX_NODE_OUTPUT_BYTES, 256 KiB); may only be lowered.
+   */
+  int64_t max_node_output_bytes;
+  /*
+   * Largest ExecutionEvent of a run, serialized; a larger event is never
+   * stored or sent and fails the run (code "EVENT_TOO_LARGE"). Zero: the
+   * platform's maximum (EXECUTION_MAX_EVENT_BYTES, 3 MiB); may only be
+   * lowered. A run's run_finished event carries its answer and final state.
+   */
+  int64_t max_event_bytes;
 };
 #define AGENTPLANE__V1__TENANT_SETTINGS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__tenant_settings__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, 0, 0, NULL, (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, 0, 0, NULL, (char *)protobuf_c_empty_string, NULL, 0, 0, 0 }
 
 
 /*

@@ -82,7 +82,13 @@ struct  Agentplane__V1__AgentRef
 
 
 /*
- * Per-run limits and options. Zero values mean the tenant's settings.
+ * Per-run limits and options. Zero values mean the tenant's settings
+ * (TenantSettings.max_run_duration / max_run_steps), else the platform's
+ * defaults. A value above the tenant's maximum, or the platform's
+ * (EXECUTION_RUN_TIMEOUT_LIMIT, 24 h; EXECUTION_MAX_STEPS_LIMIT, 10000), is
+ * not an error: the run gets the maximum. Negative values: INVALID_ARGUMENT.
+ * A run's state, each node's output and each event are limited as the
+ * tenant's settings say (TenantSettings.max_run_state_bytes, ...).
  */
 struct  Agentplane__V1__RunOptions
 {
@@ -220,7 +226,10 @@ struct  Agentplane__V1__ExecuteRequest
   ProtobufCMessage base;
   /*
    * Conversation whose history the flow sees and where the assistant's
-   * answer is saved; empty: a standalone run.
+   * answer is saved; empty: a standalone run. The caller must be allowed to
+   * write to it, as for ConversationService.SendMessage (its creator, or an
+   * admin or owner; service tokens are trusted): any other conversation is
+   * NOT_FOUND, as a missing one is.
    */
   char *conversation_id;
   /*
@@ -401,7 +410,9 @@ struct  Agentplane__V1__WatchRunRequest
   ProtobufCMessage base;
   char *run_id;
   /*
-   * Stream events with a greater sequence; 0: from the first event.
+   * Stream events with a greater sequence; 0: from the first event. Any
+   * non-negative value is valid (one past the run's last event streams
+   * nothing but what follows); negative: INVALID_ARGUMENT.
    */
   int64_t after_sequence;
 };

@@ -63,7 +63,8 @@ struct AuthLimitTests {
         #expect(errors.allSatisfy { $0?.code == .unauthenticated || $0?.details?.reason == "LOGIN_RATE_LIMITED" })
         // Still limited for the right password, until the window ends.
         let right = await rpcError {
-            try await fixture.auth.login(Self.login(tenant, password: tenant.ownerPassword), metadata: forwarded(address))
+            try await fixture.auth.login(
+                Self.login(tenant, password: tenant.ownerPassword), metadata: forwarded(address))
         }
         #expect(right?.code == .resourceExhausted)
         try await fixture.stop()
@@ -115,7 +116,9 @@ struct AuthLimitTests {
         try await untrusted.stop()
     }
 
-    @Test("Password hashing: at PASSWORD_HASH_CONCURRENCY + PASSWORD_HASH_QUEUE every sign-in is served; past it, RESOURCE_EXHAUSTED")
+    @Test(
+        "Password hashing: at PASSWORD_HASH_CONCURRENCY + PASSWORD_HASH_QUEUE every sign-in is served; past it, RESOURCE_EXHAUSTED"
+    )
     func hashingConcurrencyIsBounded() async throws {
         let fixture = try await ControlFixture.start([
             "PASSWORD_HASH_CONCURRENCY": "1", "PASSWORD_HASH_QUEUE": "1", "TRUSTED_PROXIES": "127.0.0.1",
@@ -208,7 +211,9 @@ struct AuthLimitTests {
         for _ in 0..<limit {
             let guess = OpaqueCredentialText.apiKey(tenant: tenant.id)
             #expect(
-                await statusCode { try await fixture.auth.whoAmI(.init(), metadata: forwarded(attacker, bearer: guess)) }
+                await statusCode {
+                    try await fixture.auth.whoAmI(.init(), metadata: forwarded(attacker, bearer: guess))
+                }
                     == .unauthenticated)
         }
         let limited = await rpcError {
@@ -270,12 +275,14 @@ struct AuthLimitTests {
         let address = uniqueClientAddress()
         #expect(
             await statusCode {
-                try await fixture.auth.login(Self.login(tenant, password: tenant.ownerPassword), metadata: forwarded(address))
+                try await fixture.auth.login(
+                    Self.login(tenant, password: tenant.ownerPassword), metadata: forwarded(address))
             } == .ok)
         redis.stop()
         _ = try await redis.waitForExit(timeout: .seconds(10))
         let down = await rpcError {
-            try await fixture.auth.login(Self.login(tenant, password: tenant.ownerPassword), metadata: forwarded(address))
+            try await fixture.auth.login(
+                Self.login(tenant, password: tenant.ownerPassword), metadata: forwarded(address))
         }
         #expect(down?.code == .unavailable)
         #expect(down?.details?.reason == "LOGIN_LIMITER_UNAVAILABLE")

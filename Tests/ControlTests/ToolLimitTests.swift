@@ -52,7 +52,8 @@ struct ToolLimitTests {
         let config = #"{"url": "http://127.0.0.1:\#(endpoint.port)/x"}"#
         let huge = #"{"type": "object", "properties": {"q": {"type": "string", "minLength": 1e300}}}"#
         let refused = await rpcError {
-            try await tools.createTool(try toolRequest("huge", kind: .http, config: config, schema: huge), metadata: builder)
+            try await tools.createTool(
+                try toolRequest("huge", kind: .http, config: config, schema: huge), metadata: builder)
         }
         #expect(refused?.code == .invalidArgument)
         #expect(violationFields(refused).contains("input_schema.properties.q.minLength"))

@@ -129,7 +129,8 @@ struct ToolSecretOriginTests {
         }
         #expect(elsewhere?.code == .failedPrecondition && elsewhere?.details?.reason == "SECRETS_BOUND_TO_ORIGIN")
         _ = try await tools.updateTool(
-            try Self.update(webhook, config: #"{"channel": "webhook"}"#, secrets: ["url": "https://hooks.example.com/b"]),
+            try Self.update(
+                webhook, config: #"{"channel": "webhook"}"#, secrets: ["url": "https://hooks.example.com/b"]),
             metadata: builder)
         _ = try await tools.updateTool(
             try Self.update(
@@ -218,7 +219,8 @@ struct ToolSecretOriginTests {
             _ = try await tools.createTool(
                 try toolRequest(
                     name, kind: .http,
-                    config: #"{"url": "http://127.0.0.1:\#(redirector.port)\#(path)", "headers": {"X-Team": "support", "X-Auth-Token": "in-config"}}"#,
+                    config:
+                        #"{"url": "http://127.0.0.1:\#(redirector.port)\#(path)", "headers": {"X-Team": "support", "X-Auth-Token": "in-config"}}"#,
                     secrets: secrets), metadata: builder)
         }
         var execute = Agentplane_V1_ExecuteToolRequest()

@@ -40,7 +40,9 @@ struct ProviderKeyOriginTests {
             // The builtin provider sends nothing, but the key would be kept for a later URL: refused too.
             var builtin = Agentplane_V1_SetProviderConfigRequest()
             builtin.provider = .builtin
-            #expect(await status { try await client.setProviderConfig(builtin, metadata: admin) }?.code == .failedPrecondition)
+            #expect(
+                await status { try await client.setProviderConfig(builtin, metadata: admin) }?.code
+                    == .failedPrecondition)
             let unchanged = try await client.getProviderConfig(.init(), metadata: admin).config
             #expect(unchanged?.revision == 1 && unchanged?.baseURL == home.baseURL)
 

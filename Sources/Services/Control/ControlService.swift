@@ -25,7 +25,8 @@ public enum ControlService {
                         maximumConcurrent: settings.passwordHashConcurrency, maximumQueued: settings.passwordHashQueue))
                 try await bootstrap(settings, context: context)
                 let indexer = DocumentIndexer(context: context, peers: environment.peers)
-                let addresses = ClientAddressResolver(trustedProxies: Set(settings.trustedProxies.compactMap(IPAddress.init)))
+                let addresses = ClientAddressResolver(
+                    trustedProxies: Set(settings.trustedProxies.compactMap(IPAddress.init)))
                 let lookups = CredentialLookupLimiter(
                     redis: environment.redis, limit: settings.credentialFailuresPerAddress,
                     window: settings.credentialFailureWindow, logger: environment.logger)

@@ -1,5 +1,5 @@
-import RuntimeHTTP
 public import RuntimeConfig
+import RuntimeHTTP
 import Saturating
 
 /// The control plane's own configuration keys (see docs/CONFIGURATION.md).
@@ -74,7 +74,8 @@ public struct ControlSettings: Sendable {
         let proxies = reader.list("TRUSTED_PROXIES")
         for proxy in proxies where IPAddress(proxy) == nil {
             reader.recordProblem(
-                "TRUSTED_PROXIES", "TRUSTED_PROXIES \"\(proxy.prefix(100))\" is not an IP address (list addresses, "
+                "TRUSTED_PROXIES",
+                "TRUSTED_PROXIES \"\(proxy.prefix(100))\" is not an IP address (list addresses, "
                     + "comma-separated)")
         }
         for (key, value) in [

@@ -47,7 +47,10 @@ actor PasswordHashingGate {
         }
     }
 
-    static let busy = RPCError.withDetails(
-        .resourceExhausted, "sign-in is busy: too many password checks at once; retry in a moment",
-        reason: "PASSWORD_HASHING_BUSY", retryAfter: .seconds(1))
+    /// The answer past the queue (built per call, so it carries the call's request id).
+    static var busy: RPCError {
+        RPCError.withDetails(
+            .resourceExhausted, "sign-in is busy: too many password checks at once; retry in a moment",
+            reason: "PASSWORD_HASHING_BUSY", retryAfter: .seconds(1))
+    }
 }

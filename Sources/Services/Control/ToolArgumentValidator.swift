@@ -102,7 +102,8 @@ enum ToolArgumentValidator {
         case ("string", .string(let text)):
             if let minimum = schema["minLength"]?.numberValue, Double(text.count) < minimum {
                 found.append(
-                    (path, "TOO_SHORT", "\(path) must have at least \(lengthText(minimum, roundedUp: true)) characters"))
+                    (path, "TOO_SHORT", "\(path) must have at least \(lengthText(minimum, roundedUp: true)) characters")
+                )
             }
             if let maximum = schema["maxLength"]?.numberValue, Double(text.count) > maximum {
                 found.append(

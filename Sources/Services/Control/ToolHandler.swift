@@ -241,8 +241,9 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
     /// The tool's secrets, opened, and the origin they are bound to; refused (FAILED_PRECONDITION,
     /// nothing sent) when they were saved before origins were recorded or the tool now points
     /// at another origin than the one they were saved for.
-    private func boundSecrets(of stored: StoredTool, tenant: String) throws -> (secrets: [String: String], origin: String)
-    {
+    private func boundSecrets(of stored: StoredTool, tenant: String) throws -> (
+        secrets: [String: String], origin: String
+    ) {
         if stored.sealedSecrets.isEmpty { return ([:], "") }
         guard let bound = stored.secretsOrigin else {
             throw Self.unboundSecrets(Set(stored.tool.secretNames), tool: stored.tool)

@@ -377,7 +377,8 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
             }
             let box = try environment.requireSecretBox()
             do {
-                apiKey = try box.openString(sealed, context: ProviderConfigStore.keyContext(tenant: tenant, origin: bound))
+                apiKey = try box.openString(
+                    sealed, context: ProviderConfigStore.keyContext(tenant: tenant, origin: bound))
             } catch {
                 throw RPCError.withDetails(
                     .failedPrecondition,

@@ -36,7 +36,9 @@ struct ProviderConfigStore: Sendable {
 
     /// The secret box context of a tenant's provider key: a ciphertext opens only for its tenant
     /// and the origin it is bound to.
-    static func keyContext(tenant: String, origin: String) -> String { "\(tenant)/llm/provider/api_key|origin=\(origin)" }
+    static func keyContext(tenant: String, origin: String) -> String {
+        "\(tenant)/llm/provider/api_key|origin=\(origin)"
+    }
 
     /// The origin a configuration sends its key to: its base_url's; "" for the built-in provider.
     static func origin(of config: ProviderConfiguration) -> String {
@@ -108,11 +110,13 @@ struct ProviderConfigStore: Sendable {
     }
 
     /// A kept key saved before keys were bound to an origin: it must be sent again.
-    static let keyNotBound = RPCError.withDetails(
-        .failedPrecondition,
-        "the stored API key was saved before keys were bound to the provider's origin; send api_key again "
-            + "(or clear_api_key)",
-        reason: "PROVIDER_KEY_NOT_BOUND")
+    static var keyNotBound: RPCError {
+        RPCError.withDetails(
+            .failedPrecondition,
+            "the stored API key was saved before keys were bound to the provider's origin; send api_key again "
+                + "(or clear_api_key)",
+            reason: "PROVIDER_KEY_NOT_BOUND")
+    }
 
     /// A configuration that would send the kept key to another origin.
     static func keyBound(to target: String) -> RPCError {

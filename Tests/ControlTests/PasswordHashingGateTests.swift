@@ -51,7 +51,12 @@ struct PasswordHashingGateTests {
         var results: [Int] = []
         for task in tasks { results.append(try await task.value) }
         #expect(results == [0, 1, 2])
-        #expect(try await eventually { await gate.running == 0 && gate.queued == 0 })
+        #expect(
+            try await eventually {
+                let running = await gate.running
+                let queued = await gate.queued
+                return running == 0 && queued == 0
+            })
         // Free again.
         #expect(try await gate.run { 4 } == 4)
     }

@@ -127,7 +127,7 @@ let targets: [Target] = [
     .target(
         name: "RuntimeSecurity",
         dependencies: [
-            "RPCCore",
+            "RPCCore", "Saturating",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "JWTKit", package: "jwt-kit"),
         ],

@@ -20,13 +20,16 @@ struct ControlFixture: Sendable {
     var conversations: Agentplane_V1_ConversationService.Client { .init(harness.client) }
     var documents: Agentplane_V1_DocumentService.Client { .init(harness.client) }
 
-    /// Starts the service; `environment` adds or overrides keys. The per-address login limit is
-    /// raised so parallel tests from 127.0.0.1 never throttle each other.
+    /// Starts the service; `environment` adds or overrides keys. The per-address limits (failed
+    /// logins, failed credential lookups) are raised so parallel tests from 127.0.0.1 never
+    /// throttle each other.
     static func start(_ environment: [String: String] = [:]) async throws -> ControlFixture {
         let harness = try await ServiceTestHarness.start(
             ControlService.definition,
-            environment: ["PLATFORM_BOOTSTRAP_TOKEN": bootstrapToken, "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000"]
-                .merging(environment) { $1 })
+            environment: [
+                "PLATFORM_BOOTSTRAP_TOKEN": bootstrapToken, "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
+                "CREDENTIAL_FAILURES_PER_ADDRESS": "1000000",
+            ].merging(environment) { $1 })
         return ControlFixture(
             harness: harness, auth: .init(harness.client), tenants: .init(harness.client),
             users: .init(harness.client), agents: .init(harness.client))

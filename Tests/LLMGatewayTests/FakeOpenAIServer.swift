@@ -18,6 +18,9 @@ import TestSupport
 /// - `slow-stream`: a delta every 50 ms until the client goes away.
 /// - `embed`: embeddings of 3 dimensions, `[len, 1, 0]` per input, returned in reverse order
 ///   with explicit indexes.
+/// - `huge-retry-after`: 429 with `Retry-After: 1e300` and `retry-after-ms: 9223372036854775807`.
+/// - `huge-usage`: an answer reporting 1e30 prompt and 9223372036854775807 completion tokens
+///   (streamed too), and a tool call at index 1e300.
 ///
 /// Under `/api/` it speaks Ollama's native API instead (`/api/chat`, newline-delimited JSON
 /// when streaming, and `/api/embed`): `echo`, `tools` and `embed` as above, `always-500`.
@@ -103,6 +106,28 @@ final class FakeOpenAIServer: Sendable {
                 respond(
                     status: 429, headers: [("retry-after", "30")],
                     body: #"{"error":{"message":"quota","type":"rate_limit"}}"#)
+            case "huge-retry-after":
+                respond(
+                    status: 429, headers: [("retry-after", "1e300"), ("retry-after-ms", "9223372036854775807")],
+                    body: #"{"error":{"message":"come back much later","type":"rate_limit"}}"#)
+            case "huge-usage":
+                let usage = #"{"prompt_tokens":1e30,"completion_tokens":9223372036854775807}"#
+                if stream {
+                    startStream()
+                    send(
+                        "data: "
+                            + #"{"choices":[{"index":0,"delta":{"content":"big","tool_calls":[{"index":1e300,"#
+                            + #""id":"c","function":{"name":"lookup","arguments":"{}"}}]}}]}"# + "\n\n")
+                    send("data: " + #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n")
+                    send("data: " + #"{"choices":[],"usage":\#(usage)}"# + "\n\n")
+                    send("data: [DONE]\n\n")
+                    responder.end()
+                } else {
+                    respond(
+                        status: 200,
+                        body: #"{"choices":[{"index":0,"message":{"role":"assistant","content":"big"},"#
+                            + #""finish_reason":"stop"}],"usage":\#(usage)}"#)
+                }
             case "always-500":
                 respond(status: 500, body: #"{"error":{"message":"boom"}}"#)
             case "always-503":

@@ -374,9 +374,14 @@ struct ProviderKindTests {
             #expect(!sealed.contains(plaintext))
             #expect(rows.first?["config"]?.contains(plaintext) == false)
             let box = try SecretBox(configuration: testSecretBoxKeys)
-            #expect(try box.openString(sealed, context: "\(tenant)/llm/provider/api_key") == plaintext)
+            let origin = "http://127.0.0.1:\(server.port)"
+            #expect(try box.openString(sealed, context: "\(tenant)/llm/provider/api_key|origin=\(origin)") == plaintext)
             #expect(throws: SecretBoxError.self) {
-                try box.openString(sealed, context: "other-tenant/llm/provider/api_key")
+                try box.openString(sealed, context: "other-tenant/llm/provider/api_key|origin=\(origin)")
+            }
+            // Bound to its origin too: the context of another origin does not open it.
+            #expect(throws: SecretBoxError.self) {
+                try box.openString(sealed, context: "\(tenant)/llm/provider/api_key|origin=https://evil.example:443")
             }
         }
         await server.stop()

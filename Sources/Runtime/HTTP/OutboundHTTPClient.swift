@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 public import NIOCore
+import Saturating
 
 /// The HTTP client for URLs tenants supply: every call, and every redirect it follows, passes the
 /// `OutboundURLPolicy`; bodies are read up to a size bound and calls end at their time limit.
@@ -40,6 +41,10 @@ public final class OutboundHTTPClient: Sendable {
         try await allowListedClient?.shutdown()
     }
 
+    /// The longest time limit a call may ask for: a request's `timeout` beyond it (or below
+    /// zero) is clamped, so no caller-supplied duration reaches the clock's arithmetic unchecked.
+    public static let maximumTimeout: Duration = .seconds(24 * 3600)
+
     /// Sends a request and reads the whole response, following redirects the policy allows.
     /// Any status is returned; throws `OutboundHTTPError`, or `CancellationError` when the task is
     /// cancelled.
@@ -50,7 +55,7 @@ public final class OutboundHTTPClient: Sendable {
     /// `execute`, optionally without the URL check (tests use this to reach the connection guard).
     func execute(_ request: OutboundRequest, checkingURLs: Bool) async throws -> OutboundResponse {
         let limit = request.maximumResponseBytes ?? policy.maximumResponseBytes
-        let timeout = request.timeout ?? policy.timeout
+        let timeout = timeLimit(of: request)
         let host = Self.host(of: request.url)
         return try await Self.mappingErrors(host: host) {
             try await Self.withTimeout(timeout, host: host) {
@@ -68,7 +73,7 @@ public final class OutboundHTTPClient: Sendable {
     /// `maximumStreamDuration` the whole stream.
     public func stream(_ request: OutboundRequest) async throws -> OutboundStreamingResponse {
         let limit = request.maximumResponseBytes ?? policy.maximumResponseBytes
-        let timeout = request.timeout ?? policy.timeout
+        let timeout = timeLimit(of: request)
         let host = Self.host(of: request.url)
         let (response, url) = try await Self.mappingErrors(host: host) {
             try await Self.withTimeout(timeout, host: host) {
@@ -95,6 +100,11 @@ public final class OutboundHTTPClient: Sendable {
         }
         return OutboundStreamingResponse(
             status: Int(response.status.code), headers: Self.headers(response), url: url, body: body)
+    }
+
+    /// The request's time limit (else the policy's), within `0...maximumTimeout`.
+    private func timeLimit(of request: OutboundRequest) -> Duration {
+        (request.timeout ?? policy.timeout).clamped(to: .zero...Self.maximumTimeout)
     }
 
     // MARK: Sending
@@ -226,7 +236,6 @@ public final class OutboundHTTPClient: Sendable {
     }
 
     private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        .nanoseconds(duration.saturatingNanoseconds)
     }
 }

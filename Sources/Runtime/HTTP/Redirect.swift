@@ -9,8 +9,11 @@ enum Redirect {
     static let credentialHeaders = ["authorization", "proxy-authorization", "cookie"]
 
     /// The request to send next: to `location` resolved against the current URL; 303 (and 301/302
-    /// after a POST) becomes a GET without a body; credentials are dropped when the origin
-    /// changes. Nil when the Location is not a URL.
+    /// after a POST) becomes a GET without a body. When the origin changes, every header that
+    /// may carry a credential is dropped: the standard ones (`credentialHeaders`), every field
+    /// the caller marked secret (`OutboundHeaders.Field.isSecret`, e.g. a tool's `X-Api-Key`),
+    /// and every field whose name says it holds one (`OutboundHeaders.isSensitive`: key, token,
+    /// secret, signature, password). Nil when the Location is not a URL.
     static func follow(_ request: OutboundRequest, status: Int, location: String) -> OutboundRequest? {
         guard let target = URL(string: location, relativeTo: request.url)?.absoluteURL, target.host != nil else {
             return nil
@@ -24,16 +27,12 @@ enum Redirect {
             next.body = []
             for name in ["content-length", "content-type", "transfer-encoding"] { next.headers.remove(name: name) }
         }
-        if origin(of: target) != origin(of: request.url) {
-            for name in credentialHeaders { next.headers.remove(name: name) }
+        if OutboundOrigin(target) != OutboundOrigin(request.url) {
+            next.headers.removeAll { field in
+                field.isSecret || credentialHeaders.contains(field.name.lowercased())
+                    || OutboundHeaders.isSensitive(field.name)
+            }
         }
         return next
-    }
-
-    /// Scheme, host and effective port.
-    private static func origin(of url: URL) -> String {
-        let scheme = (url.scheme ?? "").lowercased()
-        let port = url.port ?? (scheme == "https" ? 443 : 80)
-        return "\(scheme)://\((url.host ?? "").lowercased()):\(port)"
     }
 }

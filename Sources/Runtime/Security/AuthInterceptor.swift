@@ -36,21 +36,21 @@ public struct AuthInterceptor: ServerInterceptor {
         let path = context.descriptor.path
         if policy.isPublic(path) {
             // A public method works the same with bad credentials; good ones are passed on.
-            let caller = try? await authenticate(context.metadata)
+            let caller = try? await authenticate(context.metadata, peer: context.peer)
             try await AuthContext.$current.withValue(caller) { try await next(context) }
             return
         }
-        let caller = try await authenticate(context.metadata)
+        let caller = try await authenticate(context.metadata, peer: context.peer)
         try policy.authorize(caller, path: path)
         try await AuthContext.$current.withValue(caller) { try await next(context) }
     }
 
-    /// The caller the metadata's credentials prove.
-    func authenticate(_ metadata: Metadata) async throws(RPCError) -> AuthContext {
+    /// The caller the metadata's credentials prove, for a call from `peer`.
+    func authenticate(_ metadata: Metadata, peer: String) async throws(RPCError) -> AuthContext {
         let token = try Self.bearerToken(in: metadata)
         let caller: AuthContext
         if token.hasPrefix(APIKeyFormat.prefix) {
-            caller = try await verifyAPIKey(token)
+            caller = try await verifyAPIKey(token, peer: peer, metadata: metadata)
         } else {
             do {
                 caller = try await verifier.verify(token)
@@ -70,7 +70,7 @@ public struct AuthInterceptor: ServerInterceptor {
         return caller.withBearerToken(token)
     }
 
-    private func verifyAPIKey(_ key: String) async throws(RPCError) -> AuthContext {
+    private func verifyAPIKey(_ key: String, peer: String, metadata: Metadata) async throws(RPCError) -> AuthContext {
         guard let apiKeyVerifier else {
             throw RPCError(
                 code: .unauthenticated,
@@ -78,7 +78,7 @@ public struct AuthInterceptor: ServerInterceptor {
         }
         let caller: AuthContext?
         do {
-            caller = try await apiKeyVerifier.verify(apiKey: key)
+            caller = try await apiKeyVerifier.verify(apiKey: key, peer: peer, metadata: metadata)
         } catch let error as RPCError {
             throw error
         } catch {

@@ -1,5 +1,6 @@
 public import FoundationEssentials
 import JWTKit
+import Saturating
 
 /// A signed token with what the caller needs to remember about it.
 public struct IssuedToken: Sendable, Hashable {
@@ -80,7 +81,7 @@ public struct TokenIssuer: Sendable {
         }
         guard ttl > .zero else { throw SecurityConfigurationError("a token's lifetime must be positive") }
         let issuedAt = Int(now().timeIntervalSince1970)
-        let expiresAt = issuedAt + max(1, Int(ttl.components.seconds))
+        let expiresAt = Saturating.add(issuedAt, max(1, Int(ttl.saturatingSeconds)))
         let tokenID = Self.randomTokenID()
         let claims = PlatformClaims(
             iss: issuer, sub: subject, tid: tenantID, role: role.rawValue, jti: tokenID, iat: issuedAt,

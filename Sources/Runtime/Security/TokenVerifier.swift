@@ -117,9 +117,19 @@ public final class TokenVerifier: Sendable {
         }
     }
 
+    /// The latest time a token's `exp`, `nbf` or `iat` may name (the end of year 9999, as
+    /// Unix seconds): later or non-finite values are refused, so no date derived from a token
+    /// overflows a timestamp or a TTL further on.
+    static let latestClaimTime: Double = 253_402_300_799
+
     /// `exp` is required; `nbf` and `iat` are checked when present.
     private func checkTimes(_ claims: [String: JSONValue]) throws(TokenVerificationError) {
         let now = now().timeIntervalSince1970
+        for name in ["exp", "nbf", "iat"] {
+            if let value = claims[name]?.number, !(0...Self.latestClaimTime).contains(value) {
+                throw TokenVerificationError(code: .invalidClaim, message: "the token's \(name) is out of range")
+            }
+        }
         guard let expiry = claims["exp"]?.number else {
             throw TokenVerificationError(code: .missingClaim, message: "the token has no expiry (exp)")
         }

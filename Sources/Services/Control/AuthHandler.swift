@@ -5,9 +5,16 @@ import Runtime
 import RuntimeSecurity
 
 /// AuthService: Login, Refresh (rotation with reuse detection), Logout, WhoAmI.
+///
+/// Under attack: Login counts each attempt before the password is hashed (`LoginRateLimiter`,
+/// fail closed), hashes under a bounded concurrency (`PasswordHashingGate`) and holds no
+/// database connection while it hashes; Refresh answers an address with too many unknown
+/// refresh tokens RESOURCE_EXHAUSTED before the database is asked (`CredentialLookupLimiter`).
 struct AuthHandler: Agentplane_V1_AuthService.ServiceProtocol {
     let context: ControlContext
     let limiter: LoginRateLimiter
+    let lookups: CredentialLookupLimiter
+    let addresses: ClientAddressResolver
 
     func login(request: Agentplane_V1_LoginRequest, context server: ServerContext) async throws
         -> Agentplane_V1_LoginResponse
@@ -18,19 +25,34 @@ struct AuthHandler: Agentplane_V1_AuthService.ServiceProtocol {
         ] where value.isEmpty {
             throw RPCErrors.invalid(field, "MISSING_FIELD", "\(field) must not be empty")
         }
+        if request.password.utf8.count > 1024 {
+            throw RPCErrors.invalid("password", "TOO_LONG", "password must be at most 1024 bytes")
+        }
         let slug = request.tenantSlug.lowercased()
         let email = request.email.trimmingCharacters(in: .whitespaces).lowercased()
-        try await limiter.check(slug: slug, email: email, peer: server.peer)
+        let address = addresses.address(peer: server.peer, metadata: server.metadata)
+        try await limiter.admit(slug: slug, email: email, address: address)
+        let gate = context.passwordHashing
         let tenant = try await context.tenants { try await $0.tenant(slug: slug) }
-        var result: Agentplane_V1_LoginResponse?
+        var user: StoredUser?
         if let tenant {
+            user = try await context.transaction(tenant: tenant.id) { session in
+                try await UserStore(session: session, tenant: tenant.id).user(email: email)
+            }
+        }
+        // The hash runs outside any transaction: a queue of sign-ins holds no database connection.
+        var verified = false
+        if let user {
+            verified = try await PasswordHasher.verify(request.password, against: user.passwordHash, gate: gate)
+        } else {
+            try await PasswordHasher.burn(request.password, gate: gate)
+        }
+        var result: Agentplane_V1_LoginResponse?
+        if let tenant, let user, verified {
             result = try await context.transaction(tenant: tenant.id) { session in
                 let users = UserStore(session: session, tenant: tenant.id)
-                guard let user = try await users.user(email: email) else {
-                    await PasswordHasher.burn(request.password)
-                    return nil
-                }
-                guard await PasswordHasher.verify(request.password, against: user.passwordHash) else { return nil }
+                // Deleted while its password was checked: as if unknown.
+                guard try await users.user(id: user.user.id) != nil else { return nil }
                 try await SessionStore(session: session, tenant: tenant.id).purgeEnded(userID: user.user.id)
                 let tokens = try await context.startSession(tenant: tenant.id, user: user, in: session)
                 try await users.recordLogin(id: user.user.id)
@@ -40,14 +62,16 @@ struct AuthHandler: Agentplane_V1_AuthService.ServiceProtocol {
                 response.tenant = tenant
                 return response
             }
-        } else {
-            await PasswordHasher.burn(request.password)
         }
         guard let result else {
-            try await limiter.recordFailure(slug: slug, email: email, peer: server.peer)
             throw RPCError(code: .unauthenticated, message: "unknown tenant, email or password")
         }
-        try await limiter.recordSuccess(slug: slug, email: email, peer: server.peer)
+        do {
+            try await limiter.succeeded(slug: slug, email: email, address: address)
+        } catch {
+            // The sign-in happened; its counters expire with their window.
+            context.logger.warning("cannot reset the sign-in attempt counter", metadata: ["error": "\(error)"])
+        }
         return result
     }
 
@@ -64,8 +88,13 @@ struct AuthHandler: Agentplane_V1_AuthService.ServiceProtocol {
         if request.refreshToken.isEmpty {
             throw RPCErrors.invalid("refresh_token", "MISSING_FIELD", "refresh_token must not be empty")
         }
+        let address = addresses.address(peer: server.peer, metadata: server.metadata)
+        try await lookups.check(address: address)
         guard let credential = OpaqueCredential.parse(request.refreshToken, kind: OpaqueCredential.refreshPrefix)
-        else { throw RPCError(code: .unauthenticated, message: "unknown, expired or revoked refresh token") }
+        else {
+            await lookups.recordFailure(address: address)
+            throw RPCError(code: .unauthenticated, message: "unknown, expired or revoked refresh token")
+        }
         let tenant = credential.tenantID
         let context = self.context
         let outcome: RefreshOutcome = try await context.transaction(tenant: tenant) { session in
@@ -96,6 +125,7 @@ struct AuthHandler: Agentplane_V1_AuthService.ServiceProtocol {
             response.tokens = pair
             return response
         case .rejected:
+            await lookups.recordFailure(address: address)
             throw RPCError(code: .unauthenticated, message: "unknown, expired or revoked refresh token")
         case .reused(let tokens):
             try await context.denylist(tokens)

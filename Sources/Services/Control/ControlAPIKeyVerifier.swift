@@ -1,10 +1,23 @@
 import Foundation
+import RPCCore
 import RuntimePostgres
 import RuntimeSecurity
 
-/// Verifies `apk_` keys against the store on every call (no cache), so a revoked key stops at once.
+/// Verifies `apk_` keys against the store on every call (no cache), so a revoked key stops at
+/// once. Failed lookups are limited per client address (`CredentialLookupLimiter`): an address
+/// past the limit is answered RESOURCE_EXHAUSTED before the store is asked.
 struct ControlAPIKeyVerifier: APIKeyVerifier {
     let pool: PostgresPool
+    let lookups: CredentialLookupLimiter
+    let addresses: ClientAddressResolver
+
+    func verify(apiKey: String, peer: String, metadata: Metadata) async throws -> AuthContext? {
+        let address = addresses.address(peer: peer, metadata: metadata)
+        try await lookups.check(address: address)
+        let caller = try await verify(apiKey: apiKey)
+        if caller == nil { await lookups.recordFailure(address: address) }
+        return caller
+    }
 
     func verify(apiKey: String) async throws -> AuthContext? {
         guard let credential = OpaqueCredential.parse(apiKey, kind: OpaqueCredential.apiKeyPrefix) else { return nil }

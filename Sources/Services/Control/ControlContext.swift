@@ -15,6 +15,8 @@ struct ControlContext: Sendable {
     let settings: ControlSettings
     let events: DomainEvents
     let logger: Logger
+    /// Bounds the scrypt computations callers can start (Login, CreateUser).
+    let passwordHashing: PasswordHashingGate
 
     /// Runs `body` in one transaction bound to `tenant`.
     func transaction<R: Sendable>(tenant: String, _ body: (PostgresSession) async throws -> R) async throws -> R {

@@ -1,6 +1,7 @@
 import Foundation
 import RPCModels
 public import Runtime
+import RuntimeHTTP
 import RuntimePostgres
 import RuntimeSecurity
 
@@ -20,13 +21,21 @@ public enum ControlService {
                     postgres: environment.postgres, redis: environment.redis, tokens: environment.tokens,
                     revocations: environment.revocations, settings: settings,
                     events: DomainEvents(redis: environment.redis, logger: environment.logger),
-                    logger: environment.logger)
+                    logger: environment.logger,
+                    passwordHashing: PasswordHashingGate(
+                        maximumConcurrent: settings.passwordHashConcurrency, maximumQueued: settings.passwordHashQueue))
                 try await bootstrap(settings, context: context)
                 let indexer = DocumentIndexer(context: context, peers: environment.peers)
+                let addresses = ClientAddressResolver(
+                    trustedProxies: Set(settings.trustedProxies.compactMap(IPAddress.init)))
+                let lookups = CredentialLookupLimiter(
+                    redis: environment.redis, limit: settings.credentialFailuresPerAddress,
+                    window: settings.credentialFailureWindow, logger: environment.logger)
                 return ServiceAssembly(
                     services: [
                         AuthHandler(
-                            context: context, limiter: LoginRateLimiter(redis: environment.redis, settings: settings)),
+                            context: context, limiter: LoginRateLimiter(redis: environment.redis, settings: settings),
+                            lookups: lookups, addresses: addresses),
                         TenantHandler(context: context), UserHandler(context: context),
                         AgentHandler(context: context, peers: environment.peers),
                         ToolHandler(
@@ -38,7 +47,8 @@ public enum ControlService {
                     backgroundTasks: [
                         { await indexer.run() }, { await ConversationRetention(context: context).run() },
                     ],
-                    apiKeyVerifier: ControlAPIKeyVerifier(pool: environment.postgres))
+                    apiKeyVerifier: ControlAPIKeyVerifier(
+                        pool: environment.postgres, lookups: lookups, addresses: addresses))
             })
     }
 

@@ -1,4 +1,6 @@
 public import RuntimeConfig
+import RuntimeHTTP
+import Saturating
 
 /// The control plane's own configuration keys (see docs/CONFIGURATION.md).
 public struct ControlSettings: Sendable {
@@ -33,6 +35,19 @@ public struct ControlSettings: Sendable {
     /// How often conversations idle past their tenant's `conversation_retention` are deleted
     /// (`CONVERSATION_RETENTION_SWEEP_INTERVAL`).
     public var conversationRetentionSweepInterval: Duration = .seconds(600)
+    /// scrypt computations one process runs at once (`PASSWORD_HASH_CONCURRENCY`).
+    public var passwordHashConcurrency: Int = 4
+    /// scrypt computations that may wait for a turn; past them RESOURCE_EXHAUSTED
+    /// (`PASSWORD_HASH_QUEUE`).
+    public var passwordHashQueue: Int = 16
+    /// Failed refresh-token and API-key lookups allowed per client address within
+    /// `credentialFailureWindow` (`CREDENTIAL_FAILURES_PER_ADDRESS`).
+    public var credentialFailuresPerAddress: Int = 100
+    /// The window failed credential lookups are counted in (`CREDENTIAL_FAILURE_WINDOW`).
+    public var credentialFailureWindow: Duration = .seconds(60)
+    /// Proxies whose `x-forwarded-for` names the client address for the per-address limits
+    /// (`TRUSTED_PROXIES`, IP addresses; default none).
+    public var trustedProxies: [String] = []
 
     /// Reads the keys, recording bad values in the reader so they are reported with the common ones.
     public static func read(_ reader: inout ConfigReader) -> ControlSettings {
@@ -55,9 +70,21 @@ public struct ControlSettings: Sendable {
         let documentMaxBytes = reader.int("DOCUMENT_MAX_BYTES", default: 20 << 20, range: 1024...(512 << 20))
         let conversationStale = reader.duration("CONVERSATION_STALE_AFTER", default: .seconds(120))
         let indexStale = reader.duration("DOCUMENT_INDEX_STALE_AFTER", default: .seconds(600))
+        let hashConcurrency = reader.int("PASSWORD_HASH_CONCURRENCY", default: 4, range: 1...256)
+        let hashQueue = reader.int("PASSWORD_HASH_QUEUE", default: 16, range: 0...10_000)
+        let credentialFailures = reader.int("CREDENTIAL_FAILURES_PER_ADDRESS", default: 100, range: 1...1_000_000)
+        let credentialWindow = reader.duration("CREDENTIAL_FAILURE_WINDOW", default: .seconds(60))
+        let proxies = reader.list("TRUSTED_PROXIES")
+        for proxy in proxies where IPAddress(proxy) == nil {
+            reader.recordProblem(
+                "TRUSTED_PROXIES",
+                "TRUSTED_PROXIES \"\(proxy.prefix(100))\" is not an IP address (list addresses, "
+                    + "comma-separated)")
+        }
         for (key, value) in [
             ("LOGIN_FAILURE_WINDOW", window), ("ACCESS_TOKEN_TTL", access), ("REFRESH_TOKEN_TTL", refresh),
             ("CONVERSATION_STALE_AFTER", conversationStale), ("DOCUMENT_INDEX_STALE_AFTER", indexStale),
+            ("CREDENTIAL_FAILURE_WINDOW", credentialWindow),
         ]
         where value < .seconds(1) {
             reader.recordProblem(key, "\(key) must be at least one second")
@@ -74,13 +101,16 @@ public struct ControlSettings: Sendable {
             reader.recordProblem(
                 "CONVERSATION_RETENTION_SWEEP_INTERVAL", "CONVERSATION_RETENTION_SWEEP_INTERVAL must be at least 100ms")
         }
+        settings.passwordHashConcurrency = hashConcurrency
+        settings.passwordHashQueue = hashQueue
+        settings.credentialFailuresPerAddress = credentialFailures
+        settings.credentialFailureWindow = credentialWindow
+        settings.trustedProxies = proxies
         return settings
     }
 }
 
 extension Duration {
     /// Whole milliseconds, for SQL intervals (`$n::int8 * interval '1 millisecond'`).
-    var controlMilliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
+    var controlMilliseconds: Int64 { saturatingMilliseconds }
 }

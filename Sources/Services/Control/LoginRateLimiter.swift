@@ -2,49 +2,84 @@ import Foundation
 import RPCCore
 import Runtime
 import RuntimeRedis
+import Saturating
 
-/// Counts failed logins in Redis per (tenant slug, email) and per client address; once either
-/// reaches its limit, Login answers RESOURCE_EXHAUSTED until the window ends. Login runs before
-/// a tenant is known, so these keys live under `control:login:` rather than a tenant's prefix.
+/// Counts sign-in attempts in Redis per (tenant slug, email) and per client address, BEFORE the
+/// password is hashed: one script increments both counters and returns them, so a burst of
+/// concurrent attempts cannot slip past the limit — at most the limit reach the hasher. Once
+/// either counter is past its limit, Login answers RESOURCE_EXHAUSTED until the window ends
+/// (the window starts at the first attempt). A successful sign-in clears the account counter
+/// and takes its attempt back from the address counter, so both count failures in the end.
+///
+/// Fail closed: when Redis cannot be reached Login answers UNAVAILABLE, never unlimited. Login
+/// runs before a tenant is known, so these keys live under `control:login:`.
 struct LoginRateLimiter: Sendable {
     let redis: RedisPool
     let settings: ControlSettings
 
-    private func keys(slug: String, email: String, peer: String) -> [(key: String, limit: Int)] {
+    /// Increments every key (setting its expiry when it has none) and returns, per key, the new
+    /// count and the milliseconds left of its window.
+    static let attemptScript = RedisScript(
+        source: """
+            local result = {}
+            for i, key in ipairs(KEYS) do
+              local count = redis.call('INCR', key)
+              local ttl = redis.call('PTTL', key)
+              if ttl < 0 then
+                redis.call('PEXPIRE', key, ARGV[1])
+                ttl = tonumber(ARGV[1])
+              end
+              result[2 * i - 1] = count
+              result[2 * i] = ttl
+            end
+            return result
+            """)
+
+    /// Clears the account counter and takes one attempt back from the address counter.
+    static let successScript = RedisScript(
+        source: """
+            redis.call('DEL', KEYS[1])
+            if redis.call('EXISTS', KEYS[2]) == 1 and tonumber(redis.call('GET', KEYS[2])) > 0 then
+              redis.call('DECR', KEYS[2])
+            end
+            return 1
+            """)
+
+    private func keys(slug: String, email: String, address: String) -> [(key: String, limit: Int)] {
         let account = OpaqueCredential.sha256Hex(slug + "\u{0}" + email)
-        let address = OpaqueCredential.sha256Hex(Self.address(of: peer))
+        let source = OpaqueCredential.sha256Hex(address)
         return [
             ("control:login:account:\(account)", settings.loginMaxFailures),
-            ("control:login:address:\(address)", settings.loginMaxFailuresPerAddress),
+            ("control:login:address:\(source)", settings.loginMaxFailuresPerAddress),
         ]
     }
 
-    /// Throws RESOURCE_EXHAUSTED (with retry_after) when a limit is already reached.
-    func check(slug: String, email: String, peer: String) async throws {
-        for (key, limit) in keys(slug: slug, email: email, peer: peer) {
-            let count = (try? await redis.send("GET", key).int()) ?? 0
-            guard count >= limit else { continue }
-            let ttl = max(1, (try? await redis.send("PTTL", key).int()) ?? 1000)
+    /// Counts this attempt; throws RESOURCE_EXHAUSTED (with retry_after) when it is past either
+    /// limit, UNAVAILABLE when Redis cannot count it.
+    func admit(slug: String, email: String, address: String) async throws {
+        let keys = keys(slug: slug, email: email, address: address)
+        let window = max(1, settings.loginWindow.saturatingMilliseconds)
+        let counts: [Int64]
+        do {
+            counts = try await redis.run(Self.attemptScript, keys: keys.map(\.key), arguments: [window]).array()
+                .map { try $0.int() }
+        } catch {
+            throw RPCError.withDetails(
+                .unavailable, "sign-in is unavailable: its attempt counter cannot be reached; try again shortly",
+                reason: "LOGIN_LIMITER_UNAVAILABLE")
+        }
+        guard counts.count == 2 * keys.count else {
+            throw RPCError(code: .unavailable, message: "sign-in is unavailable: unexpected attempt counter reply")
+        }
+        for (index, limit) in keys.map(\.limit).enumerated() where counts[2 * index] > Int64(limit) {
             throw RPCError.withDetails(
                 .resourceExhausted, "too many failed sign-in attempts; try again later", reason: "LOGIN_RATE_LIMITED",
-                retryAfter: .milliseconds(ttl))
+                retryAfter: .milliseconds(max(1, counts[2 * index + 1])))
         }
     }
 
-    func recordFailure(slug: String, email: String, peer: String) async throws {
-        let window = Int(settings.loginWindow.components.seconds)
-        for (key, _) in keys(slug: slug, email: email, peer: peer) {
-            _ = try await redis.pipeline([["INCR", key], ["EXPIRE", key, String(window), "NX"]])
-        }
-    }
-
-    func recordSuccess(slug: String, email: String, peer: String) async throws {
-        _ = try await redis.send("DEL", keys(slug: slug, email: email, peer: peer)[0].key)
-    }
-
-    /// `ipv4:127.0.0.1:5000` → `ipv4:127.0.0.1`: the address without its port.
-    static func address(of peer: String) -> String {
-        guard let colon = peer.lastIndex(of: ":") else { return peer }
-        return String(peer[..<colon])
+    /// Records a successful sign-in.
+    func succeeded(slug: String, email: String, address: String) async throws {
+        _ = try await redis.run(Self.successScript, keys: keys(slug: slug, email: email, address: address).map(\.key))
     }
 }

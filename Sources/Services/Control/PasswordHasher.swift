@@ -5,25 +5,33 @@ import Foundation
 /// Hashes and checks passwords with scrypt (memory-hard): N = 2^15, r = 8, p = 1 (32 MiB per
 /// hash), a random 16-byte salt per hash, a 32-byte output, compared in constant time. The
 /// parameters are stored with each hash so they can be raised later without breaking old ones.
+/// What callers reach (Login, CreateUser) runs under a `PasswordHashingGate`.
 enum PasswordHasher {
     static let logN = 15
     static let blockSize = 8
     static let parallelism = 1
     static let minimumLength = 12
 
-    /// `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (base64) of `password` with a fresh salt.
+    /// `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (base64) of `password` with a fresh salt, under
+    /// `gate` (RESOURCE_EXHAUSTED when it is full).
+    static func hash(_ password: String, gate: PasswordHashingGate) async throws -> String {
+        try await gate.run { try hashNow(password) }
+    }
+
+    /// `hash` without a gate, for the bootstrap paths only (the platform token's CreateTenant and
+    /// the configured first tenant), which no tenant's user can reach.
     static func hash(_ password: String) async throws -> String {
         try await Offload.run { try hashNow(password) }
     }
 
-    /// Whether `password` matches `stored`; false for a malformed hash.
-    static func verify(_ password: String, against stored: String) async -> Bool {
-        (try? await Offload.run { verifyNow(password, against: stored) }) ?? false
+    /// Whether `password` matches `stored` (false for a malformed hash), under `gate`.
+    static func verify(_ password: String, against stored: String, gate: PasswordHashingGate) async throws -> Bool {
+        try await gate.run { verifyNow(password, against: stored) }
     }
 
     /// Spends the time of one verification, so an unknown email is not told apart by timing.
-    static func burn(_ password: String) async {
-        _ = try? await Offload.run { verifyNow(password, against: burnHash) }
+    static func burn(_ password: String, gate: PasswordHashingGate) async throws {
+        _ = try await gate.run { verifyNow(password, against: burnHash) }
     }
 
     private static let burnHash =

@@ -48,6 +48,28 @@ enum ToolArgumentValidator {
             found.append((path + ".required", "NOT_STRINGS", "required must be a list of property names"))
         }
         if let items = schema["items"]?.objectValue { walkSchema(items, path: path + ".items", into: &found) }
+        for key in ["minLength", "maxLength"] {
+            guard let value = schema[key] else { continue }
+            guard let count = value.numberValue, (0...maximumLength).contains(count), count.rounded() == count else {
+                found.append((path + "." + key, "NOT_A_COUNT", "\(key) must be a whole number from 0 to 2^53"))
+                continue
+            }
+        }
+        for key in ["minimum", "maximum"] {
+            guard let value = schema[key] else { continue }
+            if value.numberValue?.isFinite != true {
+                found.append((path + "." + key, "NOT_A_NUMBER", "\(key) must be a finite number"))
+            }
+        }
+    }
+
+    /// The largest `minLength` / `maxLength` a schema may name (exact in a Double).
+    static let maximumLength: Double = 9_007_199_254_740_992
+
+    /// A length bound for a message: whole, and never a trap whatever a stored schema holds.
+    private static func lengthText(_ bound: Double, roundedUp: Bool) -> String {
+        guard bound.isFinite, abs(bound) <= maximumLength else { return "\(bound)" }
+        return String(Int64(roundedUp ? bound.rounded(.up) : bound.rounded(.down)))
     }
 
     private static func check(
@@ -79,10 +101,13 @@ enum ToolArgumentValidator {
             }
         case ("string", .string(let text)):
             if let minimum = schema["minLength"]?.numberValue, Double(text.count) < minimum {
-                found.append((path, "TOO_SHORT", "\(path) must have at least \(Int(minimum)) characters"))
+                found.append(
+                    (path, "TOO_SHORT", "\(path) must have at least \(lengthText(minimum, roundedUp: true)) characters")
+                )
             }
             if let maximum = schema["maxLength"]?.numberValue, Double(text.count) > maximum {
-                found.append((path, "TOO_LONG", "\(path) must have at most \(Int(maximum)) characters"))
+                found.append(
+                    (path, "TOO_LONG", "\(path) must have at most \(lengthText(maximum, roundedUp: false)) characters"))
             }
         case ("number", .number(let number)), ("integer", .number(let number)):
             if type == "integer", number.rounded() != number {

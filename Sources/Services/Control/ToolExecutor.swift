@@ -11,6 +11,8 @@ import RuntimeHTTP
 struct ToolCall: Sendable {
     var tool: Agentplane_V1_Tool
     var secrets: [String: String]
+    /// The origin the secrets are bound to ("" for none): an http tool sends them only there.
+    var secretsOrigin: String
     var arguments: [String: JSONValue]
     var idempotencyKey: String
     var runID: String
@@ -206,9 +208,10 @@ struct ToolExecutor: Sendable {
         for (name, value) in (config["headers"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             headers.replaceOrAdd(name: name, value: value.stringValue ?? "")
         }
-        // Secrets are sent as headers of the same name (e.g. Authorization), set last so they win.
+        // Secrets are sent as headers of the same name (e.g. Authorization), set last so they win,
+        // and marked secret: a redirect to another origin drops them.
         for (name, value) in call.secrets.sorted(by: { $0.key < $1.key }) {
-            headers.replaceOrAdd(name: name, value: value)
+            headers.replaceOrAdd(name: name, value: value, secret: true)
         }
         if !call.idempotencyKey.isEmpty { headers.replaceOrAdd(name: "Idempotency-Key", value: call.idempotencyKey) }
         var body: [UInt8] = []
@@ -223,6 +226,13 @@ struct ToolExecutor: Sendable {
         }
         guard let url = components.url else {
             throw RPCError(code: .failedPrecondition, message: "the http tool \(call.tool.name) has no usable url")
+        }
+        // The URL as built must still be at the secrets' origin (the handler checked the config's).
+        if !call.secrets.isEmpty, OutboundOrigin(url)?.description != call.secretsOrigin {
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "the http tool \(call.tool.name) would send its secrets to another origin than they were "
+                    + "saved for; supply them again with UpdateTool")
         }
         let response: OutboundResponse
         do {

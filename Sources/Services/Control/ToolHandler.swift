@@ -7,14 +7,22 @@ import RPCModels
 import Runtime
 import RuntimePostgres
 import RuntimeSecurity
+import Saturating
 
 /// ToolService: tool configurations with secrets sealed at rest, and ExecuteTool, which routes a
 /// call to the integration for the tool's kind.
+///
+/// A tool's secrets are bound to the origin (scheme, host, port) they were saved for — the one
+/// the tool sends them to (`ToolKindRules.secretOrigin`). An update that points the tool at
+/// another origin must supply its secrets again (FAILED_PRECONDITION otherwise), and ExecuteTool
+/// sends secrets only to the origin they are bound to.
 struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
     let context: ControlContext
     let secretBox: SecretBox?
     let executor: ToolExecutor
     static let defaultTimeout: Duration = .seconds(30)
+    /// The longest per-call timeout a tool may have; longer ones are refused at save time and
+    /// clamped at execution (for rows written before the check).
     static let maximumTimeout: Duration = .seconds(300)
 
     func createTool(request: Agentplane_V1_CreateToolRequest, context server: ServerContext) async throws
@@ -29,8 +37,9 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         let id = UUID().uuidString.lowercased()
         var definition = try Self.definition(
             name: request.name, description: request.description, kind: request.kind, config: request.config,
-            inputSchema: request.inputSchema, timeout: request.timeout, enabled: request.enabled, secrets: secrets)
-        definition.sealedSecrets = try seal(secrets, tenant: caller.tenantID, toolID: id)
+            inputSchema: request.inputSchema, timeout: request.timeout, enabled: request.enabled,
+            secretNames: Set(secrets.keys), newSecrets: secrets)
+        try bind(secrets, to: &definition, tenant: caller.tenantID, toolID: id)
         let stored: StoredTool
         do {
             stored = try await context.transaction(tenant: caller.tenantID) { session in
@@ -97,15 +106,25 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
                         message: "tool \(current.tool.id) is at revision \(current.tool.revision), not "
                             + "\(request.expectedRevision); read it again and retry")
                 }
-                var secrets = try open(current.sealedSecrets, tenant: caller.tenantID, toolID: current.tool.id)
-                for (name, value) in request.secrets {
-                    secrets[name] = value.isEmpty ? nil : value
-                }
+                // A name with a value sets it, an empty value deletes it, names not listed are kept.
+                var secrets = request.secrets.filter { !$0.value.isEmpty }
+                let kept = Set(current.tool.secretNames).subtracting(request.secrets.keys)
                 var definition = try Self.definition(
                     name: request.name, description: request.description, kind: current.tool.kind,
                     config: request.config, inputSchema: request.inputSchema, timeout: request.timeout,
-                    enabled: request.enabled, secrets: secrets)
-                definition.sealedSecrets = try seal(secrets, tenant: caller.tenantID, toolID: current.tool.id)
+                    enabled: request.enabled, secretNames: kept.union(secrets.keys), newSecrets: secrets)
+                if !kept.isEmpty {
+                    // Kept secrets stay bound to their origin: the tool may not point elsewhere
+                    // unless they are supplied again (or deleted).
+                    guard let bound = current.secretsOrigin else { throw Self.unboundSecrets(kept, tool: current.tool) }
+                    let old = try open(
+                        current.sealedSecrets, tenant: caller.tenantID, toolID: current.tool.id, origin: bound)
+                    for name in kept { secrets[name] = old[name] }
+                    let origin = ToolKindRules.secretOrigin(
+                        kind: current.tool.kind, config: definition.config, secrets: secrets)
+                    if origin != bound { throw Self.originChanged(kept, to: origin) }
+                }
+                try bind(secrets, to: &definition, tenant: caller.tenantID, toolID: current.tool.id)
                 return try await store.update(id: current.tool.id, definition: definition)
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
@@ -166,15 +185,15 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         if !violations.isEmpty {
             throw ToolArgumentValidator.error(violations, what: "arguments do not match the tool's input_schema")
         }
-        let secrets = try open(stored.sealedSecrets, tenant: caller.tenantID, toolID: stored.tool.id)
-        let timeout = stored.tool.timeout.map(\.duration).flatMap { $0 > .zero ? $0 : nil } ?? Self.defaultTimeout
+        let (secrets, origin) = try boundSecrets(of: stored, tenant: caller.tenantID)
+        let timeout = Self.executionTimeout(stored.tool.timeout)
         let started = ContinuousClock.now
         let result = try await executor.execute(
             ToolCall(
-                tool: stored.tool, secrets: secrets, arguments: arguments, idempotencyKey: request.idempotencyKey,
-                runID: request.runID, conversationID: request.conversationID, timeout: timeout))
-        let elapsed = ContinuousClock.now - started
-        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+                tool: stored.tool, secrets: secrets, secretsOrigin: origin, arguments: arguments,
+                idempotencyKey: request.idempotencyKey, runID: request.runID, conversationID: request.conversationID,
+                timeout: timeout))
+        let milliseconds = (ContinuousClock.now - started).saturatingMilliseconds
         if !request.idempotencyKey.isEmpty {
             let record = ToolExecutionRecord(requestHash: hash, result: result, elapsedMilliseconds: milliseconds)
             let earlier: ToolExecutionRecord? = try await context.transaction(tenant: caller.tenantID) { session in
@@ -212,20 +231,68 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         return SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The secrets as one sealed JSON object, bound to the tenant and the tool.
-    private func seal(_ secrets: [String: String], tenant: String, toolID: String) throws -> String {
+    /// The time limit of one execution: the tool's timeout (30 s when unset), at most
+    /// `maximumTimeout` whatever the row says.
+    static func executionTimeout(_ timeout: Google_Protobuf_Duration?) -> Duration {
+        guard let duration = timeout?.duration, duration > .zero else { return defaultTimeout }
+        return min(duration, maximumTimeout)
+    }
+
+    /// The tool's secrets, opened, and the origin they are bound to; refused (FAILED_PRECONDITION,
+    /// nothing sent) when they were saved before origins were recorded or the tool now points
+    /// at another origin than the one they were saved for.
+    private func boundSecrets(of stored: StoredTool, tenant: String) throws -> (
+        secrets: [String: String], origin: String
+    ) {
+        if stored.sealedSecrets.isEmpty { return ([:], "") }
+        guard let bound = stored.secretsOrigin else {
+            throw Self.unboundSecrets(Set(stored.tool.secretNames), tool: stored.tool)
+        }
+        let secrets = try open(stored.sealedSecrets, tenant: tenant, toolID: stored.tool.id, origin: bound)
+        let target = ToolKindRules.secretOrigin(
+            kind: stored.tool.kind, config: ProtoJSON.members(stored.tool.config), secrets: secrets)
+        guard target == bound else {
+            context.logger.warning(
+                "tool secrets bound to another origin; not sent", metadata: ["tool": "\(stored.tool.id)"])
+            throw RPCError.withDetails(
+                .failedPrecondition,
+                "the secrets of tool \(stored.tool.id) were saved for another origin than the one it now calls "
+                    + "(\(target.isEmpty ? "none" : target)); supply them again with UpdateTool",
+                reason: "SECRETS_ORIGIN_MISMATCH")
+        }
+        return (secrets, bound)
+    }
+
+    /// Seals `secrets` into `definition`, bound to the origin the tool sends them to.
+    private func bind(
+        _ secrets: [String: String], to definition: inout ToolDefinition, tenant: String, toolID: String
+    ) throws {
+        definition.secretNames = secrets.keys.sorted()
+        guard !secrets.isEmpty else {
+            definition.sealedSecrets = ""
+            definition.secretsOrigin = nil
+            return
+        }
+        let origin = ToolKindRules.secretOrigin(kind: definition.kind, config: definition.config, secrets: secrets)
+        definition.sealedSecrets = try seal(secrets, tenant: tenant, toolID: toolID, origin: origin)
+        definition.secretsOrigin = origin
+    }
+
+    /// The secrets as one sealed JSON object, bound to the tenant, the tool and the origin.
+    private func seal(_ secrets: [String: String], tenant: String, toolID: String, origin: String) throws -> String {
         if secrets.isEmpty { return "" }
         let box = try SecretBox.required(secretBox)
         return try box.sealString(
-            RowDecoding.json(secrets), context: Self.secretContext(tenant: tenant, toolID: toolID))
+            RowDecoding.json(secrets), context: Self.secretContext(tenant: tenant, toolID: toolID, origin: origin))
     }
 
-    private func open(_ sealed: String, tenant: String, toolID: String) throws -> [String: String] {
+    private func open(_ sealed: String, tenant: String, toolID: String, origin: String) throws -> [String: String] {
         if sealed.isEmpty { return [:] }
         let box = try SecretBox.required(secretBox)
         let text: String
         do {
-            text = try box.openString(sealed, context: Self.secretContext(tenant: tenant, toolID: toolID))
+            text = try box.openString(
+                sealed, context: Self.secretContext(tenant: tenant, toolID: toolID, origin: origin))
         } catch {
             context.logger.error("tool secrets cannot be opened", metadata: ["tool": "\(toolID)", "error": "\(error)"])
             throw RPCError(
@@ -235,13 +302,40 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         return RowDecoding.decodeJSON(text, as: [String: String].self, default: [:])
     }
 
-    static func secretContext(tenant: String, toolID: String) -> String { "\(tenant)/tool/\(toolID)/secrets" }
+    /// The secret box context: the tenant, the tool and the origin the secrets are bound to, so
+    /// a ciphertext opens only for them.
+    static func secretContext(tenant: String, toolID: String, origin: String) -> String {
+        "\(tenant)/tool/\(toolID)/secrets|origin=\(origin)"
+    }
 
-    /// The checked definition of a save (secrets still unsealed; `sealedSecrets` is set by the caller).
+    /// Kept secrets saved before origins were recorded: their origin is unknown, so they must be
+    /// supplied again.
+    private static func unboundSecrets(_ names: Set<String>, tool: Agentplane_V1_Tool) -> RPCError {
+        RPCError.withDetails(
+            .failedPrecondition,
+            "the secrets \(names.sorted().joined(separator: ", ").prefix(300)) of tool \(tool.id) were saved "
+                + "before secrets were bound to an origin; supply them again with UpdateTool (or delete them)",
+            reason: "SECRETS_NOT_BOUND")
+    }
+
+    /// An update that would send kept secrets to another origin.
+    private static func originChanged(_ kept: Set<String>, to origin: String) -> RPCError {
+        RPCError.withDetails(
+            .failedPrecondition,
+            "the tool's secrets \(kept.sorted().joined(separator: ", ").prefix(300)) are bound to the origin they "
+                + "were saved for, and this update points the tool at another one "
+                + "(\(origin.isEmpty ? "none" : String(origin.prefix(300)))); supply them again in the same "
+                + "UpdateTool (or delete them with empty values)",
+            reason: "SECRETS_BOUND_TO_ORIGIN")
+    }
+
+    /// The checked definition of a save: `secretNames` are the names the tool will have,
+    /// `newSecrets` the values this call supplies (checked here). The secrets are sealed by
+    /// `bind`.
     private static func definition(
         name: String, description: String, kind: Agentplane_V1_ToolKind, config: Google_Protobuf_Struct?,
         inputSchema: Google_Protobuf_Struct?, timeout: Google_Protobuf_Duration?, enabled: Bool,
-        secrets: [String: String]
+        secretNames: Set<String>, newSecrets: [String: String]
     ) throws -> ToolDefinition {
         try RPCErrors.requireText(name, field: "name")
         if description.count > 4000 {
@@ -251,15 +345,15 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         if duration < .zero || duration > maximumTimeout {
             throw RPCErrors.invalid("timeout", "OUT_OF_RANGE", "timeout must be between 0 (30 s) and 300 seconds")
         }
-        if secrets.count > 20 { throw RPCErrors.invalid("secrets", "TOO_MANY", "at most 20 secrets per tool") }
-        for (secretName, value) in secrets
+        if secretNames.count > 20 { throw RPCErrors.invalid("secrets", "TOO_MANY", "at most 20 secrets per tool") }
+        for (secretName, value) in newSecrets
         where secretName.isEmpty || secretName.count > 100 || value.utf8.count > 16_384 {
             throw RPCErrors.invalid(
                 "secrets", "INVALID_SECRET", "secret names must have 1-100 characters and values at most 16 KiB")
         }
         let members = ProtoJSON.members(config)
         let schema = inputSchema.map { ProtoJSON.members($0) }
-        var problems = ToolKindRules.problems(kind: kind, config: members, secretNames: Set(secrets.keys))
+        var problems = ToolKindRules.problems(kind: kind, config: members, secretNames: secretNames)
         if let schema { problems += ToolArgumentValidator.schemaProblems(schema) }
         if !problems.isEmpty { throw ToolArgumentValidator.error(problems, what: "the tool's settings are invalid") }
         let size =
@@ -270,10 +364,8 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
         }
         return ToolDefinition(
             name: name, description: description, kind: kind, config: members, inputSchema: schema,
-            sealedSecrets: "", secretNames: secrets.keys.sorted(),
-            timeoutMilliseconds: Int64(
-                duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000),
-            enabled: enabled)
+            sealedSecrets: "", secretsOrigin: nil, secretNames: secretNames.sorted(),
+            timeoutMilliseconds: duration.saturatingMilliseconds, enabled: enabled)
     }
 
     private func publish(_ tool: Agentplane_V1_Tool, type: String, caller: AuthContext) async {

@@ -1,6 +1,7 @@
 import FlowEngine
 import Foundation
 import RPCModels
+import RuntimeHTTP
 
 /// What each tool kind accepts in `config` and `secrets`, checked on every save so a saved tool
 /// can always be executed. Problems are (field, code, explanation), like argument violations.
@@ -28,6 +29,27 @@ enum ToolKindRules {
         default: []
         }
     }
+
+    /// The origin (`scheme://host:port`) a tool of `kind` sends its secrets to; "" when they go
+    /// nowhere outside the platform (no secrets, a built-in backend, the log channel). A tool's
+    /// secrets are bound to it: they are sealed for it, and sent only while the tool still
+    /// points there.
+    static func secretOrigin(
+        kind: Agentplane_V1_ToolKind, config: [String: JSONValue], secrets: [String: String]
+    ) -> String {
+        let url: String? =
+            switch kind {
+            case .http: config["url"]?.stringValue
+            case .ticketing: config["backend"]?.stringValue == "zammad" ? config["base_url"]?.stringValue : nil
+            case .notification: (config["channel"]?.stringValue ?? "log") == "log" ? nil : secrets["url"]
+            default: nil
+            }
+        return url.flatMap { OutboundOrigin(string: $0)?.description } ?? ""
+    }
+
+    /// Whether the origin of a kind's secrets depends on a secret value (a notification tool's
+    /// `url`) rather than on its config alone.
+    static func originNeedsSecrets(_ kind: Agentplane_V1_ToolKind) -> Bool { kind == .notification }
 
     static func problems(
         kind: Agentplane_V1_ToolKind, config: [String: JSONValue], secretNames: Set<String>

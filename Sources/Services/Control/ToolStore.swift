@@ -9,6 +9,9 @@ struct StoredTool: Sendable {
     var tool: Agentplane_V1_Tool
     /// The SecretBox-sealed JSON object of secret values; empty when there are none.
     var sealedSecrets: String
+    /// The origin the secrets are bound to ("" for none); nil for secrets saved before origins
+    /// were recorded, which are never sent.
+    var secretsOrigin: String?
 }
 
 /// What a create or update writes.
@@ -19,6 +22,8 @@ struct ToolDefinition: Sendable {
     var config: [String: JSONValue]
     var inputSchema: [String: JSONValue]?
     var sealedSecrets: String
+    /// The origin the sealed secrets are bound to; nil when there are none.
+    var secretsOrigin: String?
     var secretNames: [String]
     var timeoutMilliseconds: Int64
     var enabled: Bool
@@ -38,7 +43,7 @@ struct ToolStore: Sendable {
 
     static let columns = """
         id, name, description, kind, config::text AS config, input_schema::text AS input_schema, secrets_sealed,
-        secret_names::text AS secret_names, timeout_ms, enabled, revision, created_by,
+        secrets_origin, secret_names::text AS secret_names, timeout_ms, enabled, revision, created_by,
         (extract(epoch FROM created_at) * 1000000)::bigint AS created_at_us,
         (extract(epoch FROM updated_at) * 1000000)::bigint AS updated_at_us
         """
@@ -47,15 +52,15 @@ struct ToolStore: Sendable {
         _ = try await session.query(
             """
             INSERT INTO control.tools (tenant_id, id, name, description, kind, config, input_schema, secrets_sealed,
-                secret_names, timeout_ms, enabled, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9::jsonb, $10, $11, $12)
+                secret_names, timeout_ms, enabled, created_by, secrets_origin)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9::jsonb, $10, $11, $12, $13)
             """,
             [
                 tenant, id, definition.name, definition.description, Int(definition.kind.rawValue),
                 JSONValue.object(definition.config).jsonText,
                 definition.inputSchema.map { JSONValue.object($0).jsonText },
                 definition.sealedSecrets, RowDecoding.json(definition.secretNames), definition.timeoutMilliseconds,
-                definition.enabled, author,
+                definition.enabled, author, definition.secretsOrigin,
             ])
         guard let tool = try await tool(idOrName: id) else { throw Self.vanished(id) }
         return tool
@@ -66,7 +71,7 @@ struct ToolStore: Sendable {
         _ = try await session.query(
             """
             UPDATE control.tools SET name = $3, description = $4, config = $5::jsonb, input_schema = $6::jsonb,
-                secrets_sealed = $7, secret_names = $8::jsonb, timeout_ms = $9, enabled = $10,
+                secrets_sealed = $7, secret_names = $8::jsonb, timeout_ms = $9, enabled = $10, secrets_origin = $11,
                 revision = revision + 1, updated_at = now()
             WHERE tenant_id = $1 AND id = $2
             """,
@@ -74,6 +79,7 @@ struct ToolStore: Sendable {
                 tenant, id, definition.name, definition.description, JSONValue.object(definition.config).jsonText,
                 definition.inputSchema.map { JSONValue.object($0).jsonText }, definition.sealedSecrets,
                 RowDecoding.json(definition.secretNames), definition.timeoutMilliseconds, definition.enabled,
+                definition.secretsOrigin,
             ])
         guard let tool = try await tool(idOrName: id) else { throw Self.vanished(id) }
         return tool
@@ -164,7 +170,8 @@ struct ToolStore: Sendable {
         tool.createdBy = try row.decode("created_by")
         tool.createdAt = try RowDecoding.timestamp(row, "created_at")
         tool.updatedAt = try RowDecoding.timestamp(row, "updated_at")
-        return StoredTool(tool: tool, sealedSecrets: try row.decode("secrets_sealed"))
+        return StoredTool(
+            tool: tool, sealedSecrets: try row.decode("secrets_sealed"), secretsOrigin: row["secrets_origin"])
     }
 
     static func vanished(_ id: String) -> PostgresError {

@@ -9,6 +9,8 @@ import RuntimeSecurity
 struct UserHandler: Agentplane_V1_UserService.ServiceProtocol {
     let context: ControlContext
     static let maximumActiveKeys = 50
+    /// The longest lifetime CreateApiKey grants (`ttl`); longer asks are INVALID_ARGUMENT.
+    static let maximumAPIKeyTTL: Duration = .seconds(3650 * 86400)
 
     func createUser(request: Agentplane_V1_CreateUserRequest, context server: ServerContext) async throws
         -> Agentplane_V1_CreateUserResponse
@@ -23,7 +25,7 @@ struct UserHandler: Agentplane_V1_UserService.ServiceProtocol {
         if roles.contains(.owner), caller.role != .owner {
             throw RPCError(code: .permissionDenied, message: "granting the owner role requires an owner")
         }
-        let hash = try await PasswordHasher.hash(request.password)
+        let hash = try await PasswordHasher.hash(request.password, gate: context.passwordHashing)
         let user: StoredUser
         do {
             user = try await context.transaction(tenant: caller.tenantID) { session in
@@ -161,6 +163,9 @@ struct UserHandler: Agentplane_V1_UserService.ServiceProtocol {
         }
         let ttl = request.ttl?.duration ?? .zero
         if ttl < .zero { throw RPCErrors.invalid("ttl", "NEGATIVE", "ttl must be 0 (never expires) or positive") }
+        if ttl > Self.maximumAPIKeyTTL {
+            throw RPCErrors.invalid("ttl", "OUT_OF_RANGE", "ttl must be at most 3650 days (0: never expires)")
+        }
         let expiresAt = ttl == .zero ? nil : Date().addingTimeInterval(Double(ttl.components.seconds))
         let credential = OpaqueCredential.generate(kind: OpaqueCredential.apiKeyPrefix, tenantID: caller.tenantID)
         let key = try await context.transaction(tenant: caller.tenantID) { session -> StoredAPIKey in

@@ -1,6 +1,7 @@
 import FlowEngine
 import Foundation
 import RPCModels
+import Saturating
 
 /// The built-in provider's chat: an extractive, deterministic answer built only from the
 /// messages it is given, always labelled so nobody mistakes it for a language model. The rule
@@ -39,7 +40,7 @@ enum BuiltinChat {
             if let range = text.range(of: stop) { text = String(text[..<range.lowerBound]) }
         }
         if request.maxTokens > 0 && TextFeatures.estimatedTokens(text) > Int(request.maxTokens) && !request.jsonOutput {
-            text = String(decoding: text.utf8.prefix(Int(request.maxTokens) * 4), as: UTF8.self)
+            text = String(decoding: text.utf8.prefix(Saturating.multiply(Int(request.maxTokens), 4)), as: UTF8.self)
             finish = .length
         }
         return ProviderReply(

@@ -5,6 +5,7 @@ import RPCCore
 import RPCModels
 import Runtime
 import RuntimeSecurity
+import Saturating
 
 /// The gateway's RPCs: routing, limits, provider calls and usage for the calling tenant.
 struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
@@ -254,11 +255,11 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
             model: request.model.isEmpty ? nil : request.model)
         var response = Agentplane_V1_GetUsageResponse()
         response.buckets = report.buckets
-        response.totalRequests = report.buckets.reduce(0) { $0 + $1.requests }
-        let prompt = report.buckets.reduce(Int64(0)) { $0 + ($1.usage?.promptTokens ?? 0) }
-        let completion = report.buckets.reduce(Int64(0)) { $0 + ($1.usage?.completionTokens ?? 0) }
+        response.totalRequests = report.buckets.reduce(0) { Saturating.add($0, $1.requests) }
+        let prompt = report.buckets.reduce(Int64(0)) { Saturating.add($0, $1.usage?.promptTokens ?? 0) }
+        let completion = report.buckets.reduce(Int64(0)) { Saturating.add($0, $1.usage?.completionTokens ?? 0) }
         response.totalUsage = Agentplane_V1_TokenUsage(
-            promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion)
+            promptTokens: prompt, completionTokens: completion, totalTokens: Saturating.add(prompt, completion))
         let limits = EffectiveLimits(stored.config, settings: settings)
         response.limits = Agentplane_V1_RateLimits(
             requestsPerMinute: Int32(clamping: limits.requestsPerMinute),
@@ -363,9 +364,21 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
         if config.isBuiltin(route) { return .builtin }
         var apiKey: String?
         if let sealed = stored.sealedAPIKey {
+            // The key goes only to the origin it was saved for (rows written before origins were
+            // recorded, or changed behind the store's back, are refused: nothing is sent).
+            guard let bound = stored.apiKeyOrigin else { throw ProviderConfigStore.keyNotBound }
+            guard bound == ProviderConfigStore.origin(of: config) else {
+                environment.logger.warning("provider key bound to another origin; not sent")
+                throw RPCError.withDetails(
+                    .failedPrecondition,
+                    "the stored API key was saved for another origin than base_url's; send it again with "
+                        + "SetProviderConfig",
+                    reason: "PROVIDER_KEY_ORIGIN_MISMATCH")
+            }
             let box = try environment.requireSecretBox()
             do {
-                apiKey = try box.openString(sealed, context: ProviderConfigStore.keyContext(tenant: tenant))
+                apiKey = try box.openString(
+                    sealed, context: ProviderConfigStore.keyContext(tenant: tenant, origin: bound))
             } catch {
                 throw RPCError.withDetails(
                     .failedPrecondition,
@@ -384,7 +397,7 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
                 .failedPrecondition, "the provider's base_url is not a URL; fix it with SetProviderConfig",
                 reason: "PROVIDER_URL_INVALID")
         }
-        var deadline = ContinuousClock.now + config.timeout
+        var deadline = ContinuousClock.now + config.timeout.clamped(to: .zero...ProviderConfiguration.maximumTimeout)
         var callers = false
         if let callDeadline = context.deadline, callDeadline < deadline {
             deadline = callDeadline
@@ -402,7 +415,7 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
 
     /// Settles the token bucket with what the call really used, and records its usage.
     private func finish(_ call: AdmittedCall, failed: Bool, tokens: TokenCount) async {
-        let correction = tokens.prompt + tokens.completion - (failed ? 0 : call.estimatedPrompt)
+        let correction = Saturating.add(tokens.total, failed ? 0 : -call.estimatedPrompt)
         do {
             try await limiter.charge(
                 tenant: call.tenant, tokens: failed ? 0 : correction, limits: call.limits)

@@ -96,8 +96,8 @@ enum OllamaWireFormat {
         var usage: TokenCount?
         if done {
             usage = TokenCount(
-                prompt: (object["prompt_eval_count"] as? NSNumber)?.intValue ?? 0,
-                completion: (object["eval_count"] as? NSNumber)?.intValue ?? 0)
+                prompt: TokenCount.reported(object["prompt_eval_count"]) ?? 0,
+                completion: TokenCount.reported(object["eval_count"]) ?? 0)
         }
         let reason = OpenAIWireFormat.finishReason(object["done_reason"] as? String, hasToolCalls: !calls.isEmpty)
         return Chunk(
@@ -123,6 +123,6 @@ enum OllamaWireFormat {
         guard lists.count == count else {
             throw OpenAIWireFormat.malformed("\(lists.count) embeddings for \(count) inputs")
         }
-        return (lists.map { $0.map(\.floatValue) }, (object["prompt_eval_count"] as? NSNumber)?.intValue)
+        return (lists.map { $0.map(\.floatValue) }, TokenCount.reported(object["prompt_eval_count"]))
     }
 }

@@ -75,8 +75,8 @@ enum OpenAIWireFormat {
             content: message["content"] as? String ?? "", toolCalls: calls,
             finishReason: finishReason(choice["finish_reason"] as? String, hasToolCalls: !calls.isEmpty),
             usage: TokenCount(
-                prompt: (usage?["prompt_tokens"] as? NSNumber)?.intValue ?? 0,
-                completion: (usage?["completion_tokens"] as? NSNumber)?.intValue ?? 0))
+                prompt: TokenCount.reported(usage?["prompt_tokens"]) ?? 0,
+                completion: TokenCount.reported(usage?["completion_tokens"]) ?? 0))
     }
 
     /// Parsed embeddings, in input order, and the prompt tokens reported.
@@ -85,7 +85,7 @@ enum OpenAIWireFormat {
         guard let data = object["data"] as? [[String: Any]] else { throw malformed("an embeddings reply without data") }
         var vectors = [[Float]?](repeating: nil, count: count)
         for (position, item) in data.enumerated() {
-            let index = (item["index"] as? NSNumber)?.intValue ?? position
+            let index = ProviderNumber.int(item["index"], in: -1...Int(Int32.max)) ?? position
             guard let values = item["embedding"] as? [NSNumber], vectors.indices.contains(index) else {
                 throw malformed("an embeddings reply with a bad data[\(position)]")
             }
@@ -95,7 +95,7 @@ enum OpenAIWireFormat {
         guard complete.count == count else {
             throw malformed("\(complete.count) embeddings for \(count) inputs")
         }
-        let tokens = ((object["usage"] as? [String: Any])?["prompt_tokens"] as? NSNumber)?.intValue
+        let tokens = TokenCount.reported((object["usage"] as? [String: Any])?["prompt_tokens"])
         return (complete, tokens)
     }
 
@@ -115,7 +115,7 @@ enum OpenAIWireFormat {
         private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
 
         mutating func add(_ delta: [String: Any]) {
-            let index = (delta["index"] as? NSNumber)?.intValue ?? 0
+            let index = ProviderNumber.int(delta["index"], in: 0...Int(Int32.max)) ?? 0
             var call = calls[index] ?? ("", "", "")
             if let id = delta["id"] as? String { call.id += id }
             if let function = delta["function"] as? [String: Any] {
@@ -151,8 +151,8 @@ enum OpenAIWireFormat {
         var chunk = StreamChunk(content: nil, toolCallDeltas: [], finishReason: nil, usage: nil)
         if let usage = object["usage"] as? [String: Any] {
             chunk.usage = TokenCount(
-                prompt: (usage["prompt_tokens"] as? NSNumber)?.intValue ?? 0,
-                completion: (usage["completion_tokens"] as? NSNumber)?.intValue ?? 0)
+                prompt: TokenCount.reported(usage["prompt_tokens"]) ?? 0,
+                completion: TokenCount.reported(usage["completion_tokens"]) ?? 0)
         }
         if let choice = (object["choices"] as? [[String: Any]])?.first {
             let delta = choice["delta"] as? [String: Any] ?? [:]

@@ -2,6 +2,7 @@ import Foundation
 import RPCCore
 import RPCModels
 import Runtime
+import Saturating
 
 /// One routed model: the id clients use and how the provider knows it.
 struct ModelRouteRecord: Codable, Sendable, Equatable {
@@ -26,6 +27,9 @@ struct ProviderConfiguration: Codable, Sendable, Equatable {
     static let builtinContextWindow: Int32 = 32768
     /// The provider timeout when none is set.
     static let defaultTimeout: Duration = .seconds(60)
+    /// The longest `request_timeout` a tenant may set (longer ones are refused, and a stored
+    /// one is clamped to it when used).
+    static let maximumTimeout: Duration = .seconds(600)
 
     /// `ProviderKind` raw value.
     var provider: Int32
@@ -48,7 +52,7 @@ struct ProviderConfiguration: Codable, Sendable, Equatable {
     var kind: Agentplane_V1_ProviderKind { Agentplane_V1_ProviderKind(rawValue: provider) }
 
     var timeout: Duration {
-        timeoutMilliseconds > 0 ? .milliseconds(timeoutMilliseconds) : Self.defaultTimeout
+        timeoutMilliseconds > 0 ? min(.milliseconds(timeoutMilliseconds), Self.maximumTimeout) : Self.defaultTimeout
     }
 
     /// The implicit built-in route, plus the tenant's own routes.
@@ -220,11 +224,10 @@ struct ProviderConfiguration: Codable, Sendable, Equatable {
             violation("limits", "NEGATIVE", "limits must be 0 (the platform default) or positive")
         }
         if let timeout = request.requestTimeout?.duration {
-            if timeout < .zero || timeout > .seconds(600) {
+            if timeout < .zero || timeout > maximumTimeout {
                 violation("request_timeout", "OUT_OF_RANGE", "request_timeout must be between 0 (60 s) and 600 s")
             } else {
-                let (seconds, attoseconds) = timeout.components
-                config.timeoutMilliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+                config.timeoutMilliseconds = timeout.saturatingMilliseconds
             }
         }
         if !violations.isEmpty {

@@ -4,6 +4,7 @@ import RPCCore
 import RPCModels
 import Runtime
 import RuntimeHTTP
+import Saturating
 
 /// Which HTTP API a remote provider speaks.
 enum ProviderDialect: Sendable {
@@ -170,7 +171,7 @@ struct RemoteProvider: Sendable {
 
     private func outbound(_ path: String, body: [UInt8], timeout: Duration) -> OutboundRequest {
         var headers: OutboundHeaders = ["content-type": "application/json", "accept": "application/json"]
-        if let apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
+        if let apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)", secret: true) }
         return OutboundRequest(
             method: .post, url: baseURL.appendingPathComponent(path), headers: headers, body: body, timeout: timeout)
     }
@@ -191,7 +192,7 @@ struct RemoteProvider: Sendable {
                 let (code, headers, body) = status(response)
                 if (200..<300).contains(code) { return response }
                 let retryAfter =
-                    headers.first(name: "retry-after-ms").flatMap(Int64.init).map { Duration.milliseconds($0) }
+                    RetryPolicy.parseRetryAfterMilliseconds(headers.first(name: "retry-after-ms"))
                     ?? RetryPolicy.parseRetryAfter(headers.first(name: "retry-after"))
                 let message = OpenAIWireFormat.errorMessage(body).map { ": \($0)" } ?? ""
                 guard code == 408 || code == 429 || code >= 500 else {
@@ -281,9 +282,6 @@ struct RemoteProvider: Sendable {
 }
 
 extension Duration {
-    /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
+    /// Whole milliseconds, rounded down (saturating: never traps, whatever the duration).
+    var milliseconds: Int64 { saturatingMilliseconds }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Saturating
 
 /// When to try a failed provider call again: exponential backoff with jitter, honouring the
 /// provider's Retry-After, never past the call's deadline.
@@ -15,11 +16,21 @@ struct RetryPolicy: Sendable {
         return min(max(jittered, retryAfter ?? .zero), maximumDelay)
     }
 
-    /// A Retry-After header's value: delay seconds (the form providers send); nil otherwise.
+    /// The longest Retry-After taken from a provider; longer ones (a hostile 1e300) are clamped.
+    static let maximumRetryAfter: Duration = .seconds(24 * 3600)
+
+    /// A Retry-After header's value: delay seconds (the form providers send), at most
+    /// `maximumRetryAfter`; nil otherwise.
     static func parseRetryAfter(_ value: String?) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), let seconds = Double(value), seconds >= 0,
             seconds.isFinite
         else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
+        return min(.milliseconds(Int64(min(seconds, 86_400 * 365) * 1000)), maximumRetryAfter)
+    }
+
+    /// A `retry-after-ms` header's value, within `0...maximumRetryAfter`; nil when not a number.
+    static func parseRetryAfterMilliseconds(_ value: String?) -> Duration? {
+        guard let value, let milliseconds = Int64(value.trimmingCharacters(in: .whitespaces)) else { return nil }
+        return Duration.milliseconds(milliseconds).clamped(to: .zero...maximumRetryAfter)
     }
 }

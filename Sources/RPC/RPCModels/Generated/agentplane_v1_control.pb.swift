@@ -1802,7 +1802,9 @@ public struct Agentplane_V1_UpdateToolRequest: ProtoMessage {
     public var config: Google_Protobuf_Struct? = nil
 
     /// Merged into the stored secrets: a name with a non-empty value sets it, a
-    /// name with an empty value deletes it, names not listed are kept.
+    /// name with an empty value deletes it, names not listed are kept — only
+    /// while the tool keeps pointing at the origin they were saved for (see
+    /// UpdateTool).
     public var secrets: [String: String] = [:]
 
     public var inputSchema: Google_Protobuf_Struct? = nil
@@ -2813,8 +2815,11 @@ public enum Agentplane_V1_AuthService {
         /// slug. Needs no token (see [Tenancy]).
         /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
         /// unknown email, wrong password or disabled user (deliberately not told
-        /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
-        /// (ErrorDetails.retry_after says when to try again).
+        /// apart). RESOURCE_EXHAUSTED: too many attempts for this email or from this
+        /// client address (reason LOGIN_RATE_LIMITED; each attempt is counted before
+        /// the password is checked), or too many password checks at once (reason
+        /// PASSWORD_HASHING_BUSY); ErrorDetails.retry_after says when to try again.
+        /// UNAVAILABLE: the attempt counter cannot be reached (sign-in fails closed).
         public enum Login: ProtoMethod {
             public typealias Input = Agentplane_V1_LoginRequest
             public typealias Output = Agentplane_V1_LoginResponse
@@ -2826,6 +2831,9 @@ public enum Agentplane_V1_AuthService {
         /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
         /// expired or revoked refresh token; or reuse of an already rotated one,
         /// which is treated as theft and revokes every token of that session.
+        /// RESOURCE_EXHAUSTED: too many unknown, expired or revoked credentials
+        /// (refresh tokens, API keys) from this client address (reason
+        /// CREDENTIAL_RATE_LIMITED, with retry_after); the token is not looked at.
         public enum Refresh: ProtoMethod {
             public typealias Input = Agentplane_V1_RefreshRequest
             public typealias Output = Agentplane_V1_RefreshResponse
@@ -2863,14 +2871,20 @@ extension Agentplane_V1_AuthService {
         /// slug. Needs no token (see [Tenancy]).
         /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
         /// unknown email, wrong password or disabled user (deliberately not told
-        /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
-        /// (ErrorDetails.retry_after says when to try again).
+        /// apart). RESOURCE_EXHAUSTED: too many attempts for this email or from this
+        /// client address (reason LOGIN_RATE_LIMITED; each attempt is counted before
+        /// the password is checked), or too many password checks at once (reason
+        /// PASSWORD_HASHING_BUSY); ErrorDetails.retry_after says when to try again.
+        /// UNAVAILABLE: the attempt counter cannot be reached (sign-in fails closed).
         func login(request: Agentplane_V1_AuthService.Method.Login.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Login.Output
         /// Exchanges a refresh token for a new token pair; the presented refresh
         /// token becomes invalid (rotation). Needs no access token.
         /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
         /// expired or revoked refresh token; or reuse of an already rotated one,
         /// which is treated as theft and revokes every token of that session.
+        /// RESOURCE_EXHAUSTED: too many unknown, expired or revoked credentials
+        /// (refresh tokens, API keys) from this client address (reason
+        /// CREDENTIAL_RATE_LIMITED, with retry_after); the token is not looked at.
         func refresh(request: Agentplane_V1_AuthService.Method.Refresh.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output
         /// Ends the caller's session: revokes its refresh token and access token.
         /// UNAUTHENTICATED: missing or invalid token. FAILED_PRECONDITION: the caller
@@ -2924,8 +2938,11 @@ extension Agentplane_V1_AuthService {
         /// slug. Needs no token (see [Tenancy]).
         /// INVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,
         /// unknown email, wrong password or disabled user (deliberately not told
-        /// apart). RESOURCE_EXHAUSTED: too many failed attempts for this email
-        /// (ErrorDetails.retry_after says when to try again).
+        /// apart). RESOURCE_EXHAUSTED: too many attempts for this email or from this
+        /// client address (reason LOGIN_RATE_LIMITED; each attempt is counted before
+        /// the password is checked), or too many password checks at once (reason
+        /// PASSWORD_HASHING_BUSY); ErrorDetails.retry_after says when to try again.
+        /// UNAVAILABLE: the attempt counter cannot be reached (sign-in fails closed).
         public func login(
             _ request: Agentplane_V1_AuthService.Method.Login.Input, metadata: Metadata = [:], options: CallOptions = .defaults
         ) async throws -> Agentplane_V1_AuthService.Method.Login.Output {
@@ -2940,6 +2957,9 @@ extension Agentplane_V1_AuthService {
         /// INVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,
         /// expired or revoked refresh token; or reuse of an already rotated one,
         /// which is treated as theft and revokes every token of that session.
+        /// RESOURCE_EXHAUSTED: too many unknown, expired or revoked credentials
+        /// (refresh tokens, API keys) from this client address (reason
+        /// CREDENTIAL_RATE_LIMITED, with retry_after); the token is not looked at.
         public func refresh(
             _ request: Agentplane_V1_AuthService.Method.Refresh.Input, metadata: Metadata = [:], options: CallOptions = .defaults
         ) async throws -> Agentplane_V1_AuthService.Method.Refresh.Output {
@@ -3813,11 +3833,18 @@ public enum Agentplane_V1_ToolService {
         }
         /// Replaces a tool's name, description, config, schema, timeout and enabled
         /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
-        /// change.
+        /// change. A tool's secrets are bound to the origin (scheme, host, port)
+        /// they were saved for: the one the tool sends them to (an http tool's
+        /// config.url, a Zammad tool's config.base_url, a notification tool's
+        /// secrets.url).
         /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
         /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
-        /// expected_revision is not the current revision. PERMISSION_DENIED: role
-        /// below builder. UNAUTHENTICATED: missing or invalid token.
+        /// expected_revision is not the current revision. FAILED_PRECONDITION: the
+        /// update points the tool at another origin while keeping secrets saved for
+        /// the old one (reason SECRETS_BOUND_TO_ORIGIN: send those secrets again, or
+        /// delete them, in the same call), or keeps secrets saved before origins
+        /// were recorded (reason SECRETS_NOT_BOUND). PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
         public enum UpdateTool: ProtoMethod {
             public typealias Input = Agentplane_V1_UpdateToolRequest
             public typealias Output = Agentplane_V1_UpdateToolResponse
@@ -3839,8 +3866,10 @@ public enum Agentplane_V1_ToolService {
         /// call this with a service token. Builder or above, or ROLE_SERVICE.
         /// Idempotent by idempotency_key (see [Idempotency]).
         /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
-        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
-        /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
+        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, the
+        /// idempotency key was used with other arguments, or the tool's secrets are
+        /// not bound to the origin it now calls (they are not sent; supply them
+        /// again with UpdateTool). RESOURCE_EXHAUSTED:
         /// the integration's rate limit. UNAVAILABLE: the integration or its
         /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
         /// deadline expired. PERMISSION_DENIED: role below builder.
@@ -3876,11 +3905,18 @@ extension Agentplane_V1_ToolService {
         func listTools(request: Agentplane_V1_ToolService.Method.ListTools.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ListTools.Output
         /// Replaces a tool's name, description, config, schema, timeout and enabled
         /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
-        /// change.
+        /// change. A tool's secrets are bound to the origin (scheme, host, port)
+        /// they were saved for: the one the tool sends them to (an http tool's
+        /// config.url, a Zammad tool's config.base_url, a notification tool's
+        /// secrets.url).
         /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
         /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
-        /// expected_revision is not the current revision. PERMISSION_DENIED: role
-        /// below builder. UNAUTHENTICATED: missing or invalid token.
+        /// expected_revision is not the current revision. FAILED_PRECONDITION: the
+        /// update points the tool at another origin while keeping secrets saved for
+        /// the old one (reason SECRETS_BOUND_TO_ORIGIN: send those secrets again, or
+        /// delete them, in the same call), or keeps secrets saved before origins
+        /// were recorded (reason SECRETS_NOT_BOUND). PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
         func updateTool(request: Agentplane_V1_ToolService.Method.UpdateTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output
         /// Deletes a tool. Agent versions that reference it fail validation when
         /// next run or saved.
@@ -3892,8 +3928,10 @@ extension Agentplane_V1_ToolService {
         /// call this with a service token. Builder or above, or ROLE_SERVICE.
         /// Idempotent by idempotency_key (see [Idempotency]).
         /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
-        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
-        /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
+        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, the
+        /// idempotency key was used with other arguments, or the tool's secrets are
+        /// not bound to the origin it now calls (they are not sent; supply them
+        /// again with UpdateTool). RESOURCE_EXHAUSTED:
         /// the integration's rate limit. UNAVAILABLE: the integration or its
         /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
         /// deadline expired. PERMISSION_DENIED: role below builder.
@@ -3989,11 +4027,18 @@ extension Agentplane_V1_ToolService {
 
         /// Replaces a tool's name, description, config, schema, timeout and enabled
         /// flag; merges secrets (see UpdateToolRequest.secrets). The kind cannot
-        /// change.
+        /// change. A tool's secrets are bound to the origin (scheme, host, port)
+        /// they were saved for: the one the tool sends them to (an http tool's
+        /// config.url, a Zammad tool's config.base_url, a notification tool's
+        /// secrets.url).
         /// INVALID_ARGUMENT: invalid config or secrets for the kind. NOT_FOUND: no
         /// such tool. ALREADY_EXISTS: renamed to another tool's name. ABORTED:
-        /// expected_revision is not the current revision. PERMISSION_DENIED: role
-        /// below builder. UNAUTHENTICATED: missing or invalid token.
+        /// expected_revision is not the current revision. FAILED_PRECONDITION: the
+        /// update points the tool at another origin while keeping secrets saved for
+        /// the old one (reason SECRETS_BOUND_TO_ORIGIN: send those secrets again, or
+        /// delete them, in the same call), or keeps secrets saved before origins
+        /// were recorded (reason SECRETS_NOT_BOUND). PERMISSION_DENIED: role below
+        /// builder. UNAUTHENTICATED: missing or invalid token.
         public func updateTool(
             _ request: Agentplane_V1_ToolService.Method.UpdateTool.Input, metadata: Metadata = [:], options: CallOptions = .defaults
         ) async throws -> Agentplane_V1_ToolService.Method.UpdateTool.Output {
@@ -4021,8 +4066,10 @@ extension Agentplane_V1_ToolService {
         /// call this with a service token. Builder or above, or ROLE_SERVICE.
         /// Idempotent by idempotency_key (see [Idempotency]).
         /// INVALID_ARGUMENT: arguments do not match the tool's input schema.
-        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, or
-        /// the idempotency key was used with other arguments. RESOURCE_EXHAUSTED:
+        /// NOT_FOUND: no such tool. FAILED_PRECONDITION: the tool is disabled, the
+        /// idempotency key was used with other arguments, or the tool's secrets are
+        /// not bound to the origin it now calls (they are not sent; supply them
+        /// again with UpdateTool). RESOURCE_EXHAUSTED:
         /// the integration's rate limit. UNAVAILABLE: the integration or its
         /// upstream is down. DEADLINE_EXCEEDED: the tool's timeout or the call's
         /// deadline expired. PERMISSION_DENIED: role below builder.

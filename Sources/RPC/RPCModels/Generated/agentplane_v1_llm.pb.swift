@@ -919,7 +919,8 @@ public struct Agentplane_V1_SetProviderConfigRequest: ProtoMessage {
 
     public var baseURL: String = ""
 
-    /// Write-only. Non-empty: store this key. Empty: keep the stored key.
+    /// Write-only. Non-empty: store this key, bound to base_url's origin.
+    /// Empty: keep the stored key (only while base_url keeps its origin).
     public var apiKey: String = ""
 
     /// Delete the stored key (api_key must be empty).
@@ -1029,7 +1030,8 @@ public enum Agentplane_V1_LLMGatewayService {
         /// INVALID_ARGUMENT: no messages, or a bad parameter. NOT_FOUND: unknown
         /// model. PERMISSION_DENIED: the model is not in the tenant's allow-list,
         /// or role below member. FAILED_PRECONDITION: the provider is not usable
-        /// (e.g. OpenAI-compatible with no API key). RESOURCE_EXHAUSTED: the
+        /// (e.g. OpenAI-compatible with no API key, or a key not bound to
+        /// base_url's origin, which is never sent). RESOURCE_EXHAUSTED: the
         /// tenant's request or token rate limit (ErrorDetails.retry_after), or the
         /// prompt exceeds the model's context window. UNAVAILABLE: the provider is
         /// unreachable or overloaded. DEADLINE_EXCEEDED: the provider did not
@@ -1084,10 +1086,17 @@ public enum Agentplane_V1_LLMGatewayService {
                 service: "agentplane.v1.LLMGatewayService", method: "GetUsage", kind: .unary)
         }
         /// Replaces the tenant's provider configuration (the API key is merged:
-        /// see SetProviderConfigRequest.api_key).
+        /// see SetProviderConfigRequest.api_key). The stored key is bound to the
+        /// origin (scheme, host, port) of the base_url it was saved for, and is sent
+        /// only there.
         /// INVALID_ARGUMENT: missing or malformed base_url for a remote provider,
         /// duplicate route names, a default model missing from the routes.
         /// ABORTED: expected_revision is not the current revision.
+        /// FAILED_PRECONDITION: base_url's origin changes (another scheme, host or
+        /// port, or none for BUILTIN) while the stored key is kept (reason
+        /// PROVIDER_KEY_BOUND_TO_ORIGIN: send api_key again, or clear_api_key), or
+        /// the kept key was stored before keys were bound to an origin (reason
+        /// PROVIDER_KEY_NOT_BOUND); a key to store without SECRET_BOX_KEYS.
         /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
         /// token.
         public enum SetProviderConfig: ProtoMethod {
@@ -1120,7 +1129,8 @@ extension Agentplane_V1_LLMGatewayService {
         /// INVALID_ARGUMENT: no messages, or a bad parameter. NOT_FOUND: unknown
         /// model. PERMISSION_DENIED: the model is not in the tenant's allow-list,
         /// or role below member. FAILED_PRECONDITION: the provider is not usable
-        /// (e.g. OpenAI-compatible with no API key). RESOURCE_EXHAUSTED: the
+        /// (e.g. OpenAI-compatible with no API key, or a key not bound to
+        /// base_url's origin, which is never sent). RESOURCE_EXHAUSTED: the
         /// tenant's request or token rate limit (ErrorDetails.retry_after), or the
         /// prompt exceeds the model's context window. UNAVAILABLE: the provider is
         /// unreachable or overloaded. DEADLINE_EXCEEDED: the provider did not
@@ -1152,10 +1162,17 @@ extension Agentplane_V1_LLMGatewayService {
         /// invalid token.
         func getUsage(request: Agentplane_V1_LLMGatewayService.Method.GetUsage.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.GetUsage.Output
         /// Replaces the tenant's provider configuration (the API key is merged:
-        /// see SetProviderConfigRequest.api_key).
+        /// see SetProviderConfigRequest.api_key). The stored key is bound to the
+        /// origin (scheme, host, port) of the base_url it was saved for, and is sent
+        /// only there.
         /// INVALID_ARGUMENT: missing or malformed base_url for a remote provider,
         /// duplicate route names, a default model missing from the routes.
         /// ABORTED: expected_revision is not the current revision.
+        /// FAILED_PRECONDITION: base_url's origin changes (another scheme, host or
+        /// port, or none for BUILTIN) while the stored key is kept (reason
+        /// PROVIDER_KEY_BOUND_TO_ORIGIN: send api_key again, or clear_api_key), or
+        /// the kept key was stored before keys were bound to an origin (reason
+        /// PROVIDER_KEY_NOT_BOUND); a key to store without SECRET_BOX_KEYS.
         /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
         /// token.
         func setProviderConfig(request: Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Input, context: ServerContext) async throws -> Agentplane_V1_LLMGatewayService.Method.SetProviderConfig.Output
@@ -1224,7 +1241,8 @@ extension Agentplane_V1_LLMGatewayService {
         /// INVALID_ARGUMENT: no messages, or a bad parameter. NOT_FOUND: unknown
         /// model. PERMISSION_DENIED: the model is not in the tenant's allow-list,
         /// or role below member. FAILED_PRECONDITION: the provider is not usable
-        /// (e.g. OpenAI-compatible with no API key). RESOURCE_EXHAUSTED: the
+        /// (e.g. OpenAI-compatible with no API key, or a key not bound to
+        /// base_url's origin, which is never sent). RESOURCE_EXHAUSTED: the
         /// tenant's request or token rate limit (ErrorDetails.retry_after), or the
         /// prompt exceeds the model's context window. UNAVAILABLE: the provider is
         /// unreachable or overloaded. DEADLINE_EXCEEDED: the provider did not
@@ -1294,10 +1312,17 @@ extension Agentplane_V1_LLMGatewayService {
         }
 
         /// Replaces the tenant's provider configuration (the API key is merged:
-        /// see SetProviderConfigRequest.api_key).
+        /// see SetProviderConfigRequest.api_key). The stored key is bound to the
+        /// origin (scheme, host, port) of the base_url it was saved for, and is sent
+        /// only there.
         /// INVALID_ARGUMENT: missing or malformed base_url for a remote provider,
         /// duplicate route names, a default model missing from the routes.
         /// ABORTED: expected_revision is not the current revision.
+        /// FAILED_PRECONDITION: base_url's origin changes (another scheme, host or
+        /// port, or none for BUILTIN) while the stored key is kept (reason
+        /// PROVIDER_KEY_BOUND_TO_ORIGIN: send api_key again, or clear_api_key), or
+        /// the kept key was stored before keys were bound to an origin (reason
+        /// PROVIDER_KEY_NOT_BOUND); a key to store without SECRET_BOX_KEYS.
         /// PERMISSION_DENIED: role below admin. UNAUTHENTICATED: missing or invalid
         /// token.
         public func setProviderConfig(

@@ -1441,7 +1441,9 @@ struct  Agentplane__V1__UpdateToolRequest
   Google__Protobuf__Struct *config;
   /*
    * Merged into the stored secrets: a name with a non-empty value sets it, a
-   * name with an empty value deletes it, names not listed are kept.
+   * name with an empty value deletes it, names not listed are kept — only
+   * while the tool keeps pointing at the origin they were saved for (see
+   * UpdateTool).
    */
   size_t n_secrets;
   Agentplane__V1__UpdateToolRequest__SecretsEntry **secrets;

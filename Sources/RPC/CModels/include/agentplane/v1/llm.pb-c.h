@@ -615,7 +615,8 @@ struct  Agentplane__V1__SetProviderConfigRequest
   Agentplane__V1__ProviderKind provider;
   char *base_url;
   /*
-   * Write-only. Non-empty: store this key. Empty: keep the stored key.
+   * Write-only. Non-empty: store this key, bound to base_url's origin.
+   * Empty: keep the stored key (only while base_url keeps its origin).
    */
   char *api_key;
   /*

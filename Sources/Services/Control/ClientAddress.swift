@@ -1,0 +1,45 @@
+import RPCCore
+import RuntimeHTTP
+
+/// Where a call comes from, for the limits counted per client address (failed logins, failed
+/// credential lookups): the peer's IP address — or, when the peer is one of the trusted proxies
+/// (`TRUSTED_PROXIES`, default none), the client address that proxy forwarded in
+/// `x-forwarded-for`. A forwarded value from any other peer is ignored: a client could write
+/// anything there.
+struct ClientAddressResolver: Sendable {
+    /// The proxies whose `x-forwarded-for` is believed.
+    let trustedProxies: Set<IPAddress>
+
+    /// The caller's address, as text: an IP address in canonical form when one can be read.
+    func address(peer: String, metadata: Metadata) -> String {
+        let direct = Self.peerAddress(peer)
+        guard !trustedProxies.isEmpty, let proxy = IPAddress(direct), trustedProxies.contains(proxy) else {
+            return direct
+        }
+        // Each proxy appends the address it received the call from: read from the right and
+        // stop at the first hop that is not one of ours. Entries further left are the client's
+        // own claims.
+        let hops = metadata[stringValues: "x-forwarded-for"].joined(separator: ",").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var client = direct
+        for hop in hops.reversed() {
+            guard let address = IPAddress(hop) else { return String(hop.prefix(64)) }
+            client = address.description
+            if !trustedProxies.contains(address) { break }
+        }
+        return client
+    }
+
+    /// `ipv4:127.0.0.1:5000` → `127.0.0.1`, `ipv6:[::1]:5000` → `::1`: the address without its
+    /// port, canonical when it parses; the text as given otherwise.
+    static func peerAddress(_ peer: String) -> String {
+        var text = Substring(peer)
+        for prefix in ["ipv4:", "ipv6:"] where text.hasPrefix(prefix) { text = text.dropFirst(prefix.count) }
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            text = text[text.index(after: text.startIndex)..<close]
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.lastIndex(of: ":") {
+            text = text[..<colon]
+        }
+        return IPAddress(String(text))?.description ?? String(text)
+    }
+}

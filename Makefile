@@ -2,13 +2,17 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: test deps generate check-generated check-proto lint format build asan unit e2e run bench bench-flow bench-scenario
+.PHONY: test deps check-test-groups generate check-generated check-proto lint format build asan fuzz unit e2e run bench bench-flow bench-scenario
 
 ## test: install what is missing, check generated code and the contract, lint, build, run every test
-test: deps check-generated check-proto lint build asan hostile infra unit e2e
+test: deps check-test-groups check-generated check-proto lint build asan fuzz hostile infra unit e2e
 
 deps:
 	@scripts/deps
+
+# Every test target of Package.swift is in one of the UNIT_GROUPS below (else it would never run).
+check-test-groups:
+	@scripts/check-test-groups $(UNIT_GROUPS)
 
 generate: deps
 	scripts/generate
@@ -34,6 +38,12 @@ build:
 asan:
 	swift build --sanitize=address --scratch-path .build-asan --product CodecFuzz
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/CodecFuzz/lsan.supp:print_suppressions=0 .build-asan/debug/CodecFuzz
+
+# libFuzzer targets (docs/FUZZING.md) in a build folder of their own: saved crashes replayed
+# first, then each target for FUZZ_SECONDS on its committed seeds; a crash fails the test command.
+FUZZ_SECONDS ?= 20
+fuzz:
+	scripts/fuzz --seconds $(FUZZ_SECONDS)
 
 # Hostile and broken HTTP/2 peers against the interop server, while a good client keeps calling.
 hostile: build

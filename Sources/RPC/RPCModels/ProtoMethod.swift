@@ -16,11 +16,15 @@ public protocol ProtoMethod: SendableMetatype {
 }
 
 extension ProtoMethod {
-    /// Decodes a request message, or throws INVALID_ARGUMENT.
+    /// Decodes a request message, or throws INVALID_ARGUMENT (for a string holding a NUL byte:
+    /// "<message>.<field> contains a NUL byte").
     @inlinable
     public static func decodeRequest(_ bytes: [UInt8]) throws(RPCError) -> Input {
         do {
             return try Input(serializedBytes: bytes)
+        } catch where error.code == .embeddedNUL {
+            // Names the field (its path), never its value.
+            throw RPCError(code: .invalidArgument, message: error.message)
         } catch {
             throw RPCError(
                 code: .invalidArgument, message: "the request is not a valid \(Input.protoMessageName): \(error)")

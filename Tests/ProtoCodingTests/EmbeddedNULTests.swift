@@ -29,7 +29,8 @@ struct EmbeddedNULTests {
         #expect(error?.code == .embeddedNUL)
         #expect(error?.message == "agentplane.test.v1.Scalars.f_string contains a NUL byte")
         // A NUL first, a NUL last.
-        #expect(nulError(Agentplane_Test_V1_Scalars.self, field(14, [0] + Array("anything".utf8)))?.code == .embeddedNUL)
+        #expect(
+            nulError(Agentplane_Test_V1_Scalars.self, field(14, [0] + Array("anything".utf8)))?.code == .embeddedNUL)
         #expect(nulError(Agentplane_Test_V1_Scalars.self, field(14, Array("x".utf8) + [0]))?.code == .embeddedNUL)
     }
 

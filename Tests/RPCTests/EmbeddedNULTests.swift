@@ -32,10 +32,10 @@ struct EmbeddedNULTests {
         let watchError = await #expect(throws: RPCError.self) {
             try await rpc.serverStreaming(
                 watch.descriptor, request: healthCheckRequest(Array("grpc.testing.TestService".utf8) + [0, 0x78]),
-                encode: { $0 }, decode: watch.decodeResponse
-            ) { responses in
-                for try await _ in responses {}
-            }
+                encode: { $0 }, decode: watch.decodeResponse,
+                onResponse: { responses in
+                    for try await _ in responses {}
+                })
         }
         #expect(watchError?.code == .invalidArgument)
 

@@ -22,10 +22,9 @@ extension ProtoMethod {
     public static func decodeRequest(_ bytes: [UInt8]) throws(RPCError) -> Input {
         do {
             return try Input(serializedBytes: bytes)
-        } catch where error.code == .embeddedNUL {
-            // Names the field (its path), never its value.
-            throw RPCError(code: .invalidArgument, message: error.message)
         } catch {
+            // A NUL is named by the field's path, never its value.
+            if error.code == .embeddedNUL { throw RPCError(code: .invalidArgument, message: error.message) }
             throw RPCError(
                 code: .invalidArgument, message: "the request is not a valid \(Input.protoMessageName): \(error)")
         }

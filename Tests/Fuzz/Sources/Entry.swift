@@ -4,6 +4,7 @@ import Foundation
     /// libFuzzer's entry point: built with `-sanitize=fuzzer`, libFuzzer supplies `main`.
     nonisolated(unsafe) private var selectedTarget: FuzzTarget?
 
+    /// Runs one input through the selected target; libFuzzer calls it.
     @_cdecl("LLVMFuzzerTestOneInput")
     public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
         let target = selectedTarget ?? FuzzTarget.fromEnvironment()

@@ -5,12 +5,14 @@
 enum ExpressionTarget {
     private static let state: [String: JSONValue] = [
         "input": .string("Where is my refund?"),
-        "count": .number(3),
-        "ratio": .number(-0.5),
+        "score": .number(0.75),
+        "name": .string("bob"),
         "flag": .bool(true),
         "none": .null,
-        "items": .array([.string("a"), .number(1), .object(["k": .string("v")])]),
-        "answer": .object(["text": .string("ok"), "nested": .object(["deep": .array([.bool(false)])])]),
+        "tags": .array([.string("vip"), .number(3), .object(["k": .string("v")])]),
+        "kb": .object([
+            "top_score": .number(0.9), "results": .array([.object(["text": .string("Reset it")])]),
+        ]),
     ]
 
     static func run(_ bytes: UnsafeRawBufferPointer) {

@@ -56,7 +56,8 @@ infra: deps
 
 # The test targets run in groups, one group after another: all suites of one process run in
 # parallel, and on two cores the whole set at once starves the timing-sensitive ones
-# (deadlines, drains, pool waits) of CPU.
+# (deadlines, drains, pool waits) of CPU. A test target of Package.swift in none of them fails
+# `make check-test-groups` (the first step of `make test`).
 UNIT_GROUPS = '^(ProtoCodingTests|RPCTests|FlowEngineTests)\.' '^RuntimeTests\.' '^(LLMGatewayTests|KBSearchTests)\.' \
 	'^(TicketingTests|NotificationTests)\.' '^(ExecutionTests|PlatformTests)\.' '^ControlTests\.'
 

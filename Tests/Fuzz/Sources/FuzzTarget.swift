@@ -1,3 +1,5 @@
+import Foundation
+
 /// The fuzz targets of this executable (docs/FUZZING.md); `AGENTPLANE_FUZZ_TARGET` picks one.
 enum FuzzTarget: String, CaseIterable {
     /// Raw bytes into a gRPC server connection (HTTP/2 by nghttp2, the interop test service).
@@ -24,7 +26,7 @@ enum FuzzTarget: String, CaseIterable {
         let name = getenv("AGENTPLANE_FUZZ_TARGET").map { String(cString: $0) } ?? ""
         guard let target = FuzzTarget(rawValue: name) else {
             let names = allCases.map(\.rawValue).joined(separator: ", ")
-            fputs("AGENTPLANE_FUZZ_TARGET must be one of: \(names)\n", stderr)
+            FileHandle.standardError.write(Data("AGENTPLANE_FUZZ_TARGET must be one of: \(names)\n".utf8))
             exit(2)
         }
         return target

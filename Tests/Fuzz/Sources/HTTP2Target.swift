@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import InteropTesting
 import NIOCore
 import NIOEmbedded
@@ -17,6 +18,8 @@ final class HTTP2Target: Sendable {
 
     private let loop = NIOAsyncTestingEventLoop()
     private let services: [any RegistrableService] = StandardServices.adding(to: [TestServiceImplementation()]).services
+    /// With `AGENTPLANE_FUZZ_VERBOSE` set, each input prints how much the server wrote.
+    private let verbose = getenv("AGENTPLANE_FUZZ_VERBOSE") != nil
     /// "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" and SETTINGS with no parameters.
     private static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]
 
@@ -47,7 +50,9 @@ final class HTTP2Target: Sendable {
         }
         await loop.advanceTime(by: .hours(25))
         await loop.run()
-        while (try? await channel.readOutbound(as: ByteBuffer.self)) != nil {}
+        var written = 0
+        while let buffer = try? await channel.readOutbound(as: ByteBuffer.self) { written += buffer.readableBytes }
+        if verbose { print("http2: \(input.count) bytes in, \(written) bytes out") }
         _ = try? await channel.finish(acceptAlreadyClosed: true)
         await loop.run()
     }

@@ -18,10 +18,12 @@ struct EmbeddedNULTests {
         let transport = HTTP2ClientTransport(host: "127.0.0.1", port: try #require(server.port))
         let rpc = RPCClient(transport: transport)
         let check = Grpc_Health_V1_Health.Method.Check.self
+        // Bounded: on a server that cuts the name at the NUL, Watch would stream SERVING forever.
+        let bounded = CallOptions(timeout: .seconds(10))
 
         let error = await #expect(throws: RPCError.self) {
             try await rpc.unary(
-                check.descriptor, request: healthCheckRequest([0] + Array("anything".utf8)),
+                check.descriptor, request: healthCheckRequest([0] + Array("anything".utf8)), options: bounded,
                 encode: { $0 }, decode: check.decodeResponse)
         }
         #expect(error?.code == .invalidArgument)
@@ -32,7 +34,7 @@ struct EmbeddedNULTests {
         let watchError = await #expect(throws: RPCError.self) {
             try await rpc.serverStreaming(
                 watch.descriptor, request: healthCheckRequest(Array("grpc.testing.TestService".utf8) + [0, 0x78]),
-                encode: { $0 }, decode: watch.decodeResponse,
+                options: bounded, encode: { $0 }, decode: watch.decodeResponse,
                 onResponse: { responses in
                     for try await _ in responses {}
                 })

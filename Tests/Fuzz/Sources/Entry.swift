@@ -24,7 +24,7 @@ import Foundation
                 let url = URL(fileURLWithPath: argument)
                 let files =
                     (try? FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)) ?? [url]
-                for file in files.sorted(by: { $0.path < $1.path }) {
+                for file in files.sorted(by: { $0.path < $1.path }) where !file.lastPathComponent.hasPrefix(".") {
                     let bytes = try Data(contentsOf: file)
                     bytes.withUnsafeBytes { target.run($0) }
                     count += 1

@@ -2,13 +2,17 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: test deps generate check-generated check-proto lint format build asan unit e2e run bench bench-flow bench-scenario
+.PHONY: test deps check-test-groups generate check-generated check-proto lint format build asan fuzz unit e2e run bench bench-flow bench-scenario
 
 ## test: install what is missing, check generated code and the contract, lint, build, run every test
-test: deps check-generated check-proto lint build asan hostile infra unit e2e
+test: deps check-test-groups check-generated check-proto lint build asan fuzz hostile infra unit e2e
 
 deps:
 	@scripts/deps
+
+# Every test target of Package.swift is in one of the UNIT_GROUPS below (else it would never run).
+check-test-groups:
+	@scripts/check-test-groups $(UNIT_GROUPS)
 
 generate: deps
 	scripts/generate
@@ -35,6 +39,12 @@ asan:
 	swift build --sanitize=address --scratch-path .build-asan --product CodecFuzz
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/CodecFuzz/lsan.supp:print_suppressions=0 .build-asan/debug/CodecFuzz
 
+# libFuzzer targets (docs/FUZZING.md) in a build folder of their own: saved crashes replayed
+# first, then each target for FUZZ_SECONDS on its committed seeds; a crash fails the test command.
+FUZZ_SECONDS ?= 20
+fuzz:
+	scripts/fuzz --seconds $(FUZZ_SECONDS)
+
 # Hostile and broken HTTP/2 peers against the interop server, while a good client keeps calling.
 hostile: build
 	python3 Tests/Interop/hostile_peers.py . --binary "$$(swift build --show-bin-path)/interop-server"
@@ -46,7 +56,8 @@ infra: deps
 
 # The test targets run in groups, one group after another: all suites of one process run in
 # parallel, and on two cores the whole set at once starves the timing-sensitive ones
-# (deadlines, drains, pool waits) of CPU.
+# (deadlines, drains, pool waits) of CPU. A test target of Package.swift in none of them fails
+# `make check-test-groups` (the first step of `make test`).
 UNIT_GROUPS = '^(ProtoCodingTests|RPCTests|FlowEngineTests)\.' '^RuntimeTests\.' '^(LLMGatewayTests|KBSearchTests)\.' \
 	'^(TicketingTests|NotificationTests)\.' '^(ExecutionTests|PlatformTests)\.' '^ControlTests\.'
 

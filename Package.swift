@@ -257,6 +257,17 @@ let targets: [Target] = [
         name: "CodecFuzz", dependencies: ["TestModels", "ProtoCoding"], path: "Tests/CodecFuzz",
         exclude: ["lsan.supp"],
         swiftSettings: swiftSettings),
+    // The libFuzzer targets (docs/FUZZING.md): `make fuzz` builds them with
+    // -sanitize=fuzzer,address and -DAGENTPLANE_LIBFUZZER in .build-fuzz; an ordinary build
+    // makes a replayer of saved inputs.
+    .executableTarget(
+        name: "AgentplaneFuzz",
+        dependencies: [
+            "RPCCore", "RPCHTTP2", "RPCModels", "ProtoCoding", "InteropTesting", "StandardServices", "FlowEngine",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ],
+        path: "Tests/Fuzz/Sources", swiftSettings: swiftSettings),
     .target(
         name: "TestSupport",
         dependencies: [
@@ -325,7 +336,7 @@ let targets: [Target] = [
         name: "ControlTests", dependencies: ["Control", "FlowEngine", "FlowEngineProto"] + serviceTestDependencies,
         path: "Tests/ControlTests", swiftSettings: swiftSettings),
     .testTarget(
-        name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "ProtoCoding"],
+        name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "RPCCore", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),
 ]
 

@@ -110,6 +110,24 @@ struct FileGenerator {
             w.line("public static let all: [ProtoFileDescriptor] = [")
             w.indent { w in generators.forEach { w.line("\($0.descriptorHolder).descriptor,") } }
             w.line("]")
+            w.line()
+            // Each once, in the order the files and their methods declare them.
+            var seen: Set<String> = []
+            let requests = generators.flatMap { generator in
+                generator.file.services.flatMap { $0.methods.map { generator.context.swiftName($0.inputType) } }
+            }.filter { seen.insert($0).inserted }
+            w.line("/// The request message of every method these files declare, e.g. for a decoding fuzzer.")
+            w.line("public static var requestTypes: [any ProtoMessage.Type] {")
+            w.indent { w in
+                if requests.isEmpty {
+                    w.line("[]")
+                } else {
+                    w.line("[")
+                    w.indent { w in requests.forEach { w.line("\($0).self,") } }
+                    w.line("]")
+                }
+            }
+            w.line("}")
         }
         return w.text
     }

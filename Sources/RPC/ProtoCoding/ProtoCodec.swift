@@ -50,7 +50,8 @@ package enum ProtoCodec {
     }
 
     /// Unpacks bytes into a protobuf-c message whose memory all comes from `arena`: it lives
-    /// as long as the arena and needs no freeing.
+    /// as long as the arena and needs no freeing. A string field holding a NUL byte (which
+    /// protobuf-c's C strings would cut) is refused with `embeddedNUL`.
     package static func unpack(
         _ descriptor: ProtoCDescriptor, _ bytes: UnsafeRawBufferPointer, name: String, arena: inout ProtoArena
     ) throws(ProtoDecodingError) -> UnsafeMutableRawPointer {
@@ -66,6 +67,9 @@ package enum ProtoCodec {
         guard let message else {
             throw ProtoDecodingError(
                 code: .malformed, messageName: name, message: "\(bytes.count) bytes are not a valid encoding")
+        }
+        if let path = EmbeddedNULCheck.fieldPath(bytes, descriptor.pointer) {
+            throw ProtoDecodingError(code: .embeddedNUL, messageName: name, message: "\(path) contains a NUL byte")
         }
         return UnsafeMutableRawPointer(message)
     }

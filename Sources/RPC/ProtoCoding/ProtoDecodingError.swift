@@ -6,7 +6,7 @@ public struct ProtoDecodingError: Error, Hashable, Sendable, CustomStringConvert
     /// The kind of decoding failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
-            case malformed, invalidUTF8, tooDeep
+            case malformed, invalidUTF8, tooDeep, embeddedNUL
         }
         private let value: Value
 
@@ -17,6 +17,9 @@ public struct ProtoDecodingError: Error, Hashable, Sendable, CustomStringConvert
         public static let invalidUTF8 = Code(value: .invalidUTF8)
         /// Messages are nested deeper than the decoder allows.
         public static let tooDeep = Code(value: .tooDeep)
+        /// A string field holds a 0 byte, which protobuf-c's C strings cannot carry; the
+        /// message names the field by its path, e.g. `agentplane.v1.GetAgentRequest.agent_id`.
+        public static let embeddedNUL = Code(value: .embeddedNUL)
 
         /// A short name for the kind.
         public var description: String {
@@ -24,6 +27,7 @@ public struct ProtoDecodingError: Error, Hashable, Sendable, CustomStringConvert
             case .malformed: "malformed"
             case .invalidUTF8: "invalid UTF-8"
             case .tooDeep: "nested too deep"
+            case .embeddedNUL: "NUL in a string"
             }
         }
     }

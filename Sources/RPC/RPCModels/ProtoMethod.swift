@@ -16,12 +16,15 @@ public protocol ProtoMethod: SendableMetatype {
 }
 
 extension ProtoMethod {
-    /// Decodes a request message, or throws INVALID_ARGUMENT.
+    /// Decodes a request message, or throws INVALID_ARGUMENT (for a string holding a NUL byte:
+    /// "<message>.<field> contains a NUL byte").
     @inlinable
     public static func decodeRequest(_ bytes: [UInt8]) throws(RPCError) -> Input {
         do {
             return try Input(serializedBytes: bytes)
         } catch {
+            // A NUL is named by the field's path, never its value.
+            if error.code == .embeddedNUL { throw RPCError(code: .invalidArgument, message: error.message) }
             throw RPCError(
                 code: .invalidArgument, message: "the request is not a valid \(Input.protoMessageName): \(error)")
         }

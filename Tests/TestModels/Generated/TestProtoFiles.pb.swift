@@ -7,4 +7,9 @@ public enum TestProtoFiles {
     public static let all: [ProtoFileDescriptor] = [
         Agentplane_Test_V1_CodecTest_ProtoFile.descriptor,
     ]
+
+    /// The request message of every method these files declare, e.g. for a decoding fuzzer.
+    public static var requestTypes: [any ProtoMessage.Type] {
+        []
+    }
 }

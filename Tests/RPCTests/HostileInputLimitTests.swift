@@ -132,3 +132,28 @@ struct WellKnownTypeBoundsTests {
         #expect(now.seconds == 1_765_000_000 && now.nanos == 500_000_000)
     }
 }
+
+@Suite("The interop service's own limits")
+struct InteropPayloadLimitTests {
+    @Test func aPayloadAtTheLimitIsServedAndPastItRefused() async throws {
+        let server = GRPCServer(configuration: ServerConfiguration(port: 0), services: [TestServiceImplementation()])
+        try await server.start()
+        let transport = HTTP2ClientTransport(host: "127.0.0.1", port: try #require(server.port))
+        let client = Grpc_Testing_TestService.Client(RPCClient(transport: transport))
+        let limit = TestServiceImplementation.maximumPayloadSize
+        let response = try await client.streamingOutputCall(
+            Grpc_Testing_StreamingOutputCallRequest(responseParameters: [Grpc_Testing_ResponseParameters(size: limit)])
+        ) { responses in
+            var sizes: [Int] = []
+            for try await response in responses { sizes.append(response.payload?.body.count ?? 0) }
+            return sizes
+        }
+        #expect(response == [Int(limit)])
+        let error = await #expect(throws: RPCError.self) {
+            _ = try await client.unaryCall(Grpc_Testing_SimpleRequest(responseSize: Int32.max))
+        }
+        #expect(error?.code == .resourceExhausted)
+        await transport.close()
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+}

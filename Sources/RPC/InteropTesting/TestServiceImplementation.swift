@@ -22,8 +22,17 @@ public struct TestServiceImplementation: Grpc_Testing_TestService.ServiceProtoco
         }
     }
 
+    /// The largest payload a request may ask for (1 MiB: the interop cases ask for at most
+    /// 314,159 bytes), so a request for 2 GiB is refused instead of allocated.
+    public static let maximumPayloadSize: Int32 = 1 << 20
+
     private func payload(size: Int32) throws -> Grpc_Testing_Payload {
         guard size >= 0 else { throw RPCError(code: .invalidArgument, message: "negative payload size \(size)") }
+        guard size <= Self.maximumPayloadSize else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "a payload of \(size) bytes exceeds the limit of \(Self.maximumPayloadSize)")
+        }
         return Grpc_Testing_Payload(type: .compressable, body: Data(count: Int(size)))
     }
 

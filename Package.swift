@@ -227,7 +227,7 @@ let targets: [Target] = [
     .executableTarget(
         name: "Agentctl",
         dependencies: [
-            "RPCCore", "RPCHTTP2", "RPCModels", "FlowEngine", "FlowEngineProto",
+            "RPCCore", "RPCHTTP2", "RPCModels", "FlowEngine", "FlowEngineProto", "Saturating",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/CLI/Agentctl", swiftSettings: swiftSettings),

@@ -127,7 +127,8 @@ struct WellKnownTypeBoundsTests {
         #expect(Google_Protobuf_Timestamp(date: Date(timeIntervalSince1970: 1e30)).seconds == 253_402_300_799)
         #expect(Google_Protobuf_Timestamp(date: Date(timeIntervalSince1970: -1e30)).seconds == -62_135_596_800)
         #expect(Google_Protobuf_Timestamp(date: Date(timeIntervalSince1970: .nan)).seconds == 0)
-        #expect(Google_Protobuf_Timestamp(date: Date(timeIntervalSince1970: 253_402_300_799)).seconds == 253_402_300_799)
+        #expect(
+            Google_Protobuf_Timestamp(date: Date(timeIntervalSince1970: 253_402_300_799)).seconds == 253_402_300_799)
         let now = Google_Protobuf_Timestamp(date: Date(timeIntervalSince1970: 1_765_000_000.5))
         #expect(now.seconds == 1_765_000_000 && now.nanos == 500_000_000)
     }

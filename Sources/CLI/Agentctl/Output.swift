@@ -1,5 +1,6 @@
 import Foundation
 import RPCModels
+import Saturating
 
 #if canImport(Glibc)
     import Glibc
@@ -226,7 +227,8 @@ func formatTime(_ timestamp: Google_Protobuf_Timestamp?) -> String {
 /// Milliseconds of a duration, rounded.
 func milliseconds(_ duration: Google_Protobuf_Duration?) -> Int64 {
     guard let duration else { return 0 }
-    return duration.seconds * 1000 + Int64((Double(duration.nanos) / 1e6).rounded())
+    // A server's numbers are checked like a client's: saturate instead of trapping.
+    return Saturating.add(Saturating.multiply(duration.seconds, 1000), Int64((Double(duration.nanos) / 1e6).rounded()))
 }
 
 /// A duration for people: `12 ms`, `1.5 s`.

@@ -34,6 +34,17 @@ struct EmbeddedNULTests {
         #expect(nulError(Agentplane_Test_V1_Scalars.self, field(14, Array("x".utf8) + [0]))?.code == .embeddedNUL)
     }
 
+    @Test func encodingNeverCutsAStringAtANUL() throws {
+        // protobuf-c packs C strings: a U+0000 is written as U+FFFD, and what follows survives.
+        var message = Agentplane_Test_V1_Scalars()
+        message.fString = "abc\u{0}def\u{0}"
+        let decoded = try Agentplane_Test_V1_Scalars(serializedBytes: message.serializedBytes())
+        #expect(decoded.fString == "abc\u{FFFD}def\u{FFFD}")
+        var plain = Agentplane_Test_V1_Scalars()
+        plain.fString = "no nul here"
+        #expect(try Agentplane_Test_V1_Scalars(serializedBytes: plain.serializedBytes()).fString == "no nul here")
+    }
+
     @Test func stringInANestedMessage() {
         // Outer.inner (1) → Inner.name (2).
         let error = nulError(Agentplane_Test_V1_Outer.self, field(1, field(2, abcNULdef)))

@@ -85,12 +85,30 @@ package struct ProtoArena: ~Copyable {
         return string.withUTF8 { copyCString($0) }
     }
 
+    /// A NUL-terminated copy of UTF-8 bytes. protobuf-c packs strings up to their first NUL, so
+    /// an embedded U+0000 would silently end the string there: it is written as U+FFFD (the
+    /// replacement character) instead, and nothing after it is lost.
     @inlinable
     package mutating func copyCString(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar> {
+        if containsNUL(utf8) { return copyReplacingNUL(utf8) }
         let out = allocate(byteCount: utf8.count + 1, alignment: 1)
         if let base = utf8.baseAddress { out.copyMemory(from: base, byteCount: utf8.count) }
         out.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
         return out.bindMemory(to: CChar.self, capacity: utf8.count + 1)
+    }
+
+    @usableFromInline
+    mutating func copyReplacingNUL(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<CChar> {
+        var replaced: [UInt8] = []
+        replaced.reserveCapacity(utf8.count + 16)
+        for byte in utf8 {
+            if byte == 0 {
+                replaced += [0xEF, 0xBF, 0xBD]
+            } else {
+                replaced.append(byte)
+            }
+        }
+        return replaced.withUnsafeBufferPointer { copyCString($0) }
     }
 
     /// A copy of the bytes.

@@ -155,7 +155,7 @@ enum TenantProvisioning {
             {
                 return (tenant, nil)
             }
-            throw RPCError(code: .alreadyExists, message: "tenant slug \"\(request.slug)\" is taken")
+            throw RPCError(code: .alreadyExists, message: "tenant slug \(ClientInput.excerpt(request.slug)) is taken")
         }
     }
 }

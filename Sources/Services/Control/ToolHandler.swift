@@ -172,7 +172,8 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
             guard replay.requestHash == hash else {
                 throw RPCError(
                     code: .failedPrecondition,
-                    message: "idempotency_key \"\(request.idempotencyKey.prefix(100))\" was used with another tool "
+                    message:
+                        "idempotency_key \(ClientInput.excerpt(request.idempotencyKey)) was used with another tool "
                         + "or other arguments")
             }
             return Self.response(replay.result, elapsedMilliseconds: replay.elapsedMilliseconds, replayed: true)

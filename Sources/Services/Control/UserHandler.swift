@@ -34,7 +34,8 @@ struct UserHandler: Agentplane_V1_UserService.ServiceProtocol {
                     passwordHash: hash)
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
-            throw RPCError(code: .alreadyExists, message: "a user with email \(email) exists in this tenant")
+            throw RPCError(
+                code: .alreadyExists, message: "a user with email \(ClientInput.excerpt(email)) exists in this tenant")
         }
         await context.events.publish(
             tenant: caller.tenantID, type: "user.created", subject: user.user.id, actor: caller.userID)

@@ -31,6 +31,6 @@ enum ConversationAccess {
     }
 
     private static func notFound(_ id: String) -> RPCError {
-        RPCError(code: .notFound, message: "no conversation \(id.prefix(100)) that this caller may write to")
+        RPCError(code: .notFound, message: "no conversation \(ClientInput.excerpt(id)) that this caller may write to")
     }
 }

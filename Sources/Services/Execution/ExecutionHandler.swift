@@ -29,7 +29,7 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
     private func existingRun(_ id: String, caller: (context: AuthContext, owner: String?)) async throws -> RunRecord {
         guard !id.isEmpty else { throw RPCError.invalidField("run_id", code: "MISSING_FIELD", "run_id is required") }
         guard let record = try await runs.run(id: id, tenant: caller.context.tenantID, owner: caller.owner) else {
-            throw RPCError(code: .notFound, message: "no run \(id)")
+            throw RPCError(code: .notFound, message: "no run \(ClientInput.excerpt(id))")
         }
         return try await expiringInput(record)
     }
@@ -163,11 +163,13 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         let client = Agentplane_V1_AgentService.Client(try coordinator.peers.client(for: .control))
         do {
             guard let agent = try await client.getAgent(request).agent else {
-                throw RPCError(code: .notFound, message: "no agent \(ref.agentID)")
+                throw RPCError(code: .notFound, message: "no agent \(ClientInput.excerpt(ref.agentID))")
             }
             return agent
         } catch let error as RPCError where error.code == .notFound {
-            throw RPCError(code: .notFound, message: "no agent \(ref.agentID) version \(ref.version): \(error.message)")
+            throw RPCError(
+                code: .notFound,
+                message: "no agent \(ClientInput.excerpt(ref.agentID)) version \(ref.version): \(error.message)")
         } catch let error as RPCError where error.code == .permissionDenied || error.code == .unauthenticated {
             throw RPCError(code: .unavailable, message: "the control plane refused to load the agent: \(error.message)")
         }
@@ -416,7 +418,9 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
                 $0.id == request.checkpointID
             })
         else {
-            throw RPCError(code: .notFound, message: "run \(original.id) has no checkpoint \(request.checkpointID)")
+            throw RPCError(
+                code: .notFound,
+                message: "run \(original.id) has no checkpoint \(ClientInput.excerpt(request.checkpointID))")
         }
         var record = RunRecord(id: UUID().uuidString.lowercased(), tenantID: original.tenantID)
         record.agentID = original.agentID

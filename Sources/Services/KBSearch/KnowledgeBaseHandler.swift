@@ -123,7 +123,7 @@ public struct KnowledgeBaseHandler: Agentplane_V1_KnowledgeBaseService.ServicePr
             throw RPCError.invalidField("document_id", code: "REQUIRED", "give the id of the document to remove")
         }
         guard let deleted = try await store.deleteDocument(tenant: auth.tenantID, documentID: documentID) else {
-            throw RPCError(code: .notFound, message: "document '\(documentID)' is not indexed")
+            throw RPCError(code: .notFound, message: "document \(ClientInput.excerpt(documentID)) is not indexed")
         }
         return Agentplane_V1_DeleteIndexedDocumentResponse(deletedChunks: Int32(clamping: deleted))
     }

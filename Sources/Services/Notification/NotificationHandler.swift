@@ -124,7 +124,9 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
         if wait, let found = delivery, found.status == .pending, found.attempts == 0 {
             delivery = try await waitForFirstAttempt(id: id, tenant: tenant, context)
         }
-        guard let delivery else { throw RPCError(code: .notFound, message: "delivery \(id) vanished") }
+        guard let delivery else {
+            throw RPCError(code: .notFound, message: "delivery \(ClientInput.excerpt(id)) vanished")
+        }
         return Agentplane_V1_NotifyResponse(delivery: delivery, replayed: replayed)
     }
 
@@ -158,7 +160,7 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
             throw RPCError.invalidField("delivery_id", code: "MISSING_FIELD", "delivery_id is required")
         }
         guard let delivery = try await fetch(id: request.deliveryID, tenant: auth.tenantID) else {
-            throw RPCError(code: .notFound, message: "no delivery \(request.deliveryID)")
+            throw RPCError(code: .notFound, message: "no delivery \(ClientInput.excerpt(request.deliveryID))")
         }
         return Agentplane_V1_GetDeliveryResponse(delivery: delivery)
     }

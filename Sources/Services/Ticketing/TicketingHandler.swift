@@ -155,7 +155,8 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
                 reason: "IDEMPOTENCY_KEY_REUSED")
         }
         guard let first = try await queries.ticket(id: record.ticketID) else {
-            throw RPCError(code: .internalError, message: "the ticket of idempotency_key \"\(key)\" is missing")
+            throw RPCError(
+                code: .internalError, message: "the ticket of idempotency_key \(ClientInput.excerpt(key)) is missing")
         }
         return (first, true)
     }
@@ -377,7 +378,7 @@ struct TicketingHandler: Agentplane_V1_TicketingService.ServiceProtocol {
     }
 
     static func notFound(_ reference: String) -> RPCError {
-        RPCError(code: .notFound, message: "no ticket \"\(reference)\"")
+        RPCError(code: .notFound, message: "no ticket \(ClientInput.excerpt(reference))")
     }
 
     static func unique(_ tags: [String]) -> [String] {

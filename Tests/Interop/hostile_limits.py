@@ -23,6 +23,9 @@ AUTH_SERVER_LIMITS) and returns a line saying what it saw, or raises Failure.
                           GOAWAY(ENHANCE_YOUR_CALM) and is closed; afterwards new ones work
   idle_connections        a connection with no call, and one that never sends the preface, are
                           closed after the idle timeout (2 s); one with an open call is not
+  concurrent_streams      the authenticated server's 400 concurrent calls on one connection are
+                          served; a 401st is refused (nghttp2: GOAWAY PROTOCOL_ERROR, as RFC 9113
+                          allows once the setting was acknowledged); the server serves on
   connection_flood        400 connections (half never send a byte) held open while the good
                           client keeps calling; all served or closed cleanly, RSS bounded
 """
@@ -35,7 +38,7 @@ import grpc
 import hostile_h2 as hh
 
 # The second server's limits (interop-server flags).
-AUTH_SERVER_LIMITS = ["--max-connections", "16", "--idle-timeout", "2"]
+AUTH_SERVER_LIMITS = ["--max-connections", "16", "--idle-timeout", "2", "--max-concurrent-streams", "400"]
 HEADER_LIST_LIMIT = 16384          # GRPC_MAX_HEADER_LIST_BYTES' default
 STATUS_MESSAGE_LIMIT = 1024        # GRPC_MAX_STATUS_MESSAGE_BYTES' default
 
@@ -339,6 +342,35 @@ def idle_connections(ctx):
         busy.close()
 
 
+def concurrent_streams(ctx):
+    limit = 400
+    client = _ready_client(ctx.auth_port)
+    watch = hh.grpc_headers(ctx.auth_port, path="/grpc.health.v1.Health/Watch")
+    try:
+        served = [2 * i + 1 for i in range(limit)]
+        for stream_id in served:
+            client.conn.send_headers(stream_id, watch)
+            client.conn.send_data(stream_id, hh.grpc_message(b""), end_stream=True)
+        client.flush()
+        client.pump(time.monotonic() + 10.0, lambda: all(i in client.headers for i in served) or client.closed)
+        answered = sum(i in client.headers for i in served)
+        expect(answered == limit, "%d of %d calls within the limit answered" % (answered, limit))
+        expect(not any(i in client.resets for i in served), "a call within the limit was reset: %r" % client.resets)
+        # One past the limit, as raw frames (h2 itself would not exceed the peer's setting).
+        past = 2 * limit + 1
+        client.send_raw(hh.headers_frames(past, hh.hpack_block(watch), end_stream=False))
+        reader = hh.FrameReader(client.sock)
+        refused = reader.read(time.monotonic() + 5.0, lambda f: (f.stream_id == past and f.kind == hh.RST_STREAM)
+                              or f.kind == hh.GOAWAY)
+        expect(refused is not None, "the call past the limit was not refused; frames %r" % reader.seen[-5:])
+        expect(refused.kind == hh.RST_STREAM or refused.error_code == hh.PROTOCOL_ERROR,
+               "the call past the limit got %r" % refused)
+    finally:
+        client.close()
+    expect(_authenticated_health(ctx.auth_port), "the server did not serve a new connection afterwards")
+    return "%d served, the %dth: %r" % (limit, limit + 1, refused)
+
+
 def connection_flood(ctx):
     count = 400
     socks = []
@@ -372,5 +404,6 @@ SCENARIOS = [
     ("body_parking", body_parking),
     ("connection_limit", connection_limit),
     ("idle_connections", idle_connections),
+    ("concurrent_streams", concurrent_streams),
     ("connection_flood", connection_flood),
 ]

@@ -40,21 +40,23 @@ package enum EmbeddedNULCheck {
         if depth > ProtoCodec.maximumDepth { return false }
         var offset = 0
         while offset < count {
-            guard let tag = readVarint(data, count, &offset) else { return false }
+            guard let tag = WireFormatReading.varint(data, count, &offset) else { return false }
             switch tag & 7 {
             case 0:
-                guard readVarint(data, count, &offset) != nil else { return false }
+                guard WireFormatReading.varint(data, count, &offset) != nil else { return false }
             case 1:
                 offset += 8
             case 5:
                 offset += 4
             case 2:
-                guard let length = readVarint(data, count, &offset), length <= UInt64(count - offset) else {
+                guard let length = WireFormatReading.varint(data, count, &offset), length <= UInt64(count - offset)
+                else {
                     return false
                 }
                 let start = offset
                 offset += Int(length)
-                guard length > 0, let field = field(UInt32(truncatingIfNeeded: tag >> 3), descriptor) else { continue }
+                guard length > 0, let field = WireFormatReading.field(UInt32(truncatingIfNeeded: tag >> 3), descriptor)
+                else { continue }
                 switch field.pointee.type {
                 case PROTOBUF_C_TYPE_STRING:
                     if memchr(data + start, 0, Int(length)) != nil {
@@ -75,34 +77,5 @@ package enum EmbeddedNULCheck {
             }
         }
         return false
-    }
-
-    /// The descriptor of field `number` (the fields are sorted by number).
-    private static func field(
-        _ number: UInt32, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>
-    ) -> UnsafePointer<ProtobufCFieldDescriptor>? {
-        guard let fields = descriptor.pointee.fields else { return nil }
-        var low = 0
-        var high = Int(descriptor.pointee.n_fields)
-        while low < high {
-            let middle = (low + high) / 2
-            let id = fields[middle].id
-            if id == number { return fields + middle }
-            if id < number { low = middle + 1 } else { high = middle }
-        }
-        return nil
-    }
-
-    private static func readVarint(_ data: UnsafePointer<UInt8>, _ count: Int, _ offset: inout Int) -> UInt64? {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < count, shift < 64 {
-            let byte = data[offset]
-            offset += 1
-            result |= UInt64(byte & 0x7f) << shift
-            if byte & 0x80 == 0 { return result }
-            shift += 7
-        }
-        return nil
     }
 }

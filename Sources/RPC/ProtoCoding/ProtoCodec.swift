@@ -123,17 +123,17 @@ private struct DepthScanner {
         if depth > limit { return false }
         var offset = 0
         while offset < count {
-            guard let tag = readVarint(data, count, &offset) else { return true }
+            guard let tag = WireFormatReading.varint(data, count, &offset) else { return true }
             let fieldNumber = UInt32(truncatingIfNeeded: tag >> 3)
             switch tag & 7 {
             case 0:
-                guard readVarint(data, count, &offset) != nil else { return true }
+                guard WireFormatReading.varint(data, count, &offset) != nil else { return true }
             case 1:
                 offset += 8
             case 5:
                 offset += 4
             case 2:
-                guard let length = readVarint(data, count, &offset), length <= UInt64(count - offset)
+                guard let length = WireFormatReading.varint(data, count, &offset), length <= UInt64(count - offset)
                 else { return true }
                 let end = offset + Int(length)
                 if let sub = messageField(fieldNumber, descriptor),
@@ -152,25 +152,9 @@ private struct DepthScanner {
     private func messageField(
         _ number: UInt32, _ descriptor: UnsafePointer<ProtobufCMessageDescriptor>
     ) -> UnsafePointer<ProtobufCMessageDescriptor>? {
-        let fields = descriptor.pointee.fields!
-        for index in 0..<Int(descriptor.pointee.n_fields) where fields[index].id == number {
-            guard fields[index].type == PROTOBUF_C_TYPE_MESSAGE, let sub = fields[index].descriptor
-            else { return nil }
-            return sub.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
-        }
-        return nil
-    }
-
-    private func readVarint(_ data: UnsafePointer<UInt8>, _ count: Int, _ offset: inout Int) -> UInt64? {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < count, shift < 64 {
-            let byte = data[offset]
-            offset += 1
-            result |= UInt64(byte & 0x7f) << shift
-            if byte & 0x80 == 0 { return result }
-            shift += 7
-        }
-        return nil
+        guard let field = WireFormatReading.field(number, descriptor), field.pointee.type == PROTOBUF_C_TYPE_MESSAGE,
+            let sub = field.pointee.descriptor
+        else { return nil }
+        return sub.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
     }
 }

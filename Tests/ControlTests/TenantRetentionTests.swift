@@ -55,14 +55,16 @@ struct TenantRetentionTests {
         let short = try await fixture.createTenant()
         let long = try await fixture.createTenant()
         let forever = try await fixture.createTenant()
+        // The conversations exist before the retention is set: under load, creating one and appending
+        // its message can take longer than a one-second retention.
+        let gone = try await Self.conversation(fixture, in: short)
+        let kept = try await Self.conversation(fixture, in: long)
+        let keptForever = try await Self.conversation(fixture, in: forever)
         var settings = Agentplane_V1_TenantSettings()
         settings.conversationRetention = Google_Protobuf_Duration(.seconds(1))
         _ = try await Self.update(fixture, short, settings)
         settings.conversationRetention = Google_Protobuf_Duration(.seconds(3600))
         _ = try await Self.update(fixture, long, settings)
-        let gone = try await Self.conversation(fixture, in: short)
-        let kept = try await Self.conversation(fixture, in: long)
-        let keptForever = try await Self.conversation(fixture, in: forever)
 
         var deleted = false
         for _ in 0..<150 where !deleted {

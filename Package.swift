@@ -205,8 +205,14 @@ let targets: [Target] = [
         name: "FlowEngineProto", dependencies: ["FlowEngine", "RPCModels"], path: "Sources/Services/FlowEngineProto",
         swiftSettings: swiftSettings),
 
+    // Tool calls routed to the integration services: shared by the control plane's ExecuteTool and
+    // the execution service's tool nodes.
     .target(
-        name: "Execution", dependencies: serviceDependencies + ["FlowEngine", "FlowEngineProto"],
+        name: "ToolRouting", dependencies: serviceDependencies + ["FlowEngine", "FlowEngineProto"],
+        path: "Sources/Services/ToolRouting", swiftSettings: swiftSettings),
+
+    .target(
+        name: "Execution", dependencies: serviceDependencies + ["FlowEngine", "FlowEngineProto", "ToolRouting"],
         path: "Sources/Services/Execution",
         resources: [.copy("Migrations")], swiftSettings: swiftSettings),
     .executableTarget(
@@ -216,7 +222,7 @@ let targets: [Target] = [
     .target(
         name: "Control",
         dependencies: serviceDependencies + [
-            "FlowEngine", "FlowEngineProto", .product(name: "CryptoExtras", package: "swift-crypto"),
+            "FlowEngine", "FlowEngineProto", "ToolRouting", .product(name: "CryptoExtras", package: "swift-crypto"),
         ],
         path: "Sources/Services/Control", resources: [.copy("Migrations")], swiftSettings: swiftSettings),
     .executableTarget(

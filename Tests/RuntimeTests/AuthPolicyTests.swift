@@ -151,6 +151,10 @@ struct AuthPolicyTests {
             _ = try await callThrough(unreachable, path: "/a.Agents/List", metadata: bearerMetadata(member.token))
         }
         #expect(down?.code == .unavailable)
+        // Service tokens are never revoked, so the list is not asked for them.
+        let asService = try await callThrough(
+            unreachable, path: "/a.Agents/List", metadata: bearerMetadata(service.token))
+        #expect(asService?.kind == .service)
 
         let keyed = AuthInterceptor(
             verifier: verifier, revocations: InMemoryRevocationList(), apiKeyVerifier: OneAPIKey())

@@ -16,6 +16,8 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
     public var adminHost: String
     /// How long an admin connection may send nothing before it is closed (`ADMIN_IDLE_TIMEOUT`).
     public var adminIdleTimeout: Duration = .seconds(60)
+    /// How many verified bearer tokens a service remembers (`AUTH_TOKEN_CACHE_ENTRIES`); 0 none.
+    public var tokenCacheEntries = 4096
     /// What the gRPC server allows a client (the `GRPC_*` keys; docs/CONFIGURATION.md).
     public var serverLimits = ServerLimits()
     /// The PostgreSQL connection string, a URI or libpq `key=value` pairs (`DATABASE_URL`).
@@ -125,6 +127,7 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
         configuration.adminHost = reader.string("ADMIN_HOST", default: host)
         configuration.adminIdleTimeout = reader.duration("ADMIN_IDLE_TIMEOUT", default: .seconds(60))
         configuration.serverLimits = ServerLimits.load(reader: &reader)
+        configuration.tokenCacheEntries = reader.int("AUTH_TOKEN_CACHE_ENTRIES", default: 4096, range: 0...1_000_000)
         return configuration
     }
 

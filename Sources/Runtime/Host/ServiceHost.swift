@@ -76,7 +76,8 @@ public enum ServiceHost {
         let redis = try RedisPool(configuration: RedisConfiguration(url: configuration.redisURL))
         let revocations = RedisRevocationList(redis: redis)
         let tokens = try TokenIssuer(secret: configuration.jwtSecret.revealBytes())
-        let verifier = try TokenVerifier(secret: configuration.jwtSecret.revealBytes())
+        let verifier = try TokenVerifier(
+            secret: configuration.jwtSecret.revealBytes(), cacheEntries: configuration.tokenCacheEntries)
         let secretBox = try configuration.secretBoxKeys.map { try SecretBox(keys: $0) }
         let http = OutboundHTTPClient(
             policy: OutboundURLPolicy(allowedInsecureHosts: Set(configuration.outboundAllowHosts)))

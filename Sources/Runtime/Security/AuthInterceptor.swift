@@ -5,7 +5,7 @@ public import RPCCore
 /// Public methods (health, reflection, Login, Refresh) pass without credentials; when they
 /// carry valid ones the caller is still made known to the handler. Every other call needs
 /// `authorization: Bearer <token>` with a valid access token, service token or API key
-/// (UNAUTHENTICATED otherwise), whose `jti` is not revoked, and a role the policy accepts
+/// (UNAUTHENTICATED otherwise), whose `jti` (of an access token) is not revoked, and a role the policy accepts
 /// (PERMISSION_DENIED otherwise). The handler then runs with `AuthContext.current` set.
 /// Messages never repeat the credential.
 public struct AuthInterceptor: ServerInterceptor {
@@ -58,7 +58,9 @@ public struct AuthInterceptor: ServerInterceptor {
                 throw RPCError(code: .unauthenticated, message: "invalid token: \(error.message)")
             }
         }
-        if let tokenID = caller.tokenID, caller.kind != .apiKey {
+        // Service tokens live a minute and are never revoked (a session's access tokens are): the
+        // check would be a Redis round trip per peer call that can only answer no.
+        if let tokenID = caller.tokenID, caller.kind == .user {
             let revoked: Bool
             do {
                 revoked = try await revocations.isRevoked(tokenID: tokenID)

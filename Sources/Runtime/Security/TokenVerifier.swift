@@ -19,19 +19,27 @@ public final class TokenVerifier: Sendable {
     private let externalIssuers: [String: ExternalKeySet]
     private let leeway: TimeInterval
     private let now: @Sendable () -> Date
+    private let cache: VerifiedTokenCache
+
+    /// How many verified tokens a verifier remembers unless told otherwise.
+    public static let defaultCacheEntries = 4096
 
     /// A verifier for the platform's tokens signed with `secret` (at least 32 bytes) and for the
     /// tokens of `externalIssuers`.
     ///
-    /// - Parameter now: the clock, replaceable in tests.
+    /// - Parameters:
+    ///   - cacheEntries: how many verified tokens are remembered (`AUTH_TOKEN_CACHE_ENTRIES`); 0 none.
+    ///   - now: the clock, replaceable in tests.
     /// - Throws: `SecurityConfigurationError` for a short secret, an unusable JWKS, or an
     ///   external issuer named like the platform.
     public init(
         secret: [UInt8], issuer: String = TokenIssuer.platformIssuer, externalIssuers: [ExternalIssuer] = [],
-        leeway: Duration = TokenVerifier.defaultLeeway, now: @escaping @Sendable () -> Date = { Date() }
+        leeway: Duration = TokenVerifier.defaultLeeway, cacheEntries: Int = TokenVerifier.defaultCacheEntries,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) throws(SecurityConfigurationError) {
         try TokenIssuer.checkSecret(secret)
         self.issuer = issuer
+        cache = VerifiedTokenCache(capacity: cacheEntries)
         self.leeway = TimeInterval(leeway.components.seconds)
         self.now = now
         platformKeys = .hmac(secret: secret)
@@ -54,6 +62,8 @@ public final class TokenVerifier: Sendable {
             throw SecurityConfigurationError("\(issuer) is not a configured external issuer")
         }
         try keySet.replace(jwks: jwks)
+        // A token signed by a key that is gone must no longer pass.
+        cache.removeAll()
     }
 
     /// The identity a token proves.
@@ -61,6 +71,22 @@ public final class TokenVerifier: Sendable {
     /// - Throws: `TokenVerificationError` saying why the token is not accepted.
     public func verify(_ token: String) async throws(TokenVerificationError) -> AuthContext {
         let parts = try Self.split(token)
+        let key = VerifiedTokenCache.key(token)
+        if let entry = cache.entry(key) {
+            try checkTimes(expiry: entry.expiry, notBefore: entry.notBefore)
+            return entry.context
+        }
+        let (context, times) = try await verifyUncached(token, parts: parts)
+        cache.store(
+            VerifiedTokenCache.Entry(context: context, expiry: times.expiry, notBefore: times.notBefore), for: key,
+            now: now().timeIntervalSince1970)
+        return context
+    }
+
+    /// `verify` without the cache: the identity and the time claims it was checked against.
+    private func verifyUncached(
+        _ token: String, parts: (header: Substring, payload: Substring)
+    ) async throws(TokenVerificationError) -> (AuthContext, (expiry: Double, notBefore: Double?)) {
         let header = try Self.decodeObject(parts.header, what: "header")
         let unverified = try Self.decodeObject(parts.payload, what: "payload")
         guard let algorithm = header["alg"]?.string else {
@@ -83,8 +109,8 @@ public final class TokenVerifier: Sendable {
                     code: .unsupportedAlgorithm, message: "platform tokens must be signed with HS256")
             }
             let claims = try await verifySignature(token, with: platformKeys)
-            try checkTimes(claims)
-            return try platformContext(claims)
+            let times = try checkTimes(claims)
+            return (try platformContext(claims), times)
         }
         guard let keySet = externalIssuers[tokenIssuer] else {
             throw TokenVerificationError(code: .untrustedIssuer, message: "the token's issuer is not trusted")
@@ -101,8 +127,8 @@ public final class TokenVerifier: Sendable {
                 code: .unsupportedAlgorithm, message: "the token's algorithm does not match its key's")
         }
         let claims = try await verifySignature(token, with: keys)
-        try checkTimes(claims)
-        return try externalContext(claims, issuer: keySet.configuration)
+        let times = try checkTimes(claims)
+        return (try externalContext(claims, issuer: keySet.configuration), times)
     }
 
     private func verifySignature(
@@ -122,9 +148,11 @@ public final class TokenVerifier: Sendable {
     /// overflows a timestamp or a TTL further on.
     static let latestClaimTime: Double = 253_402_300_799
 
-    /// `exp` is required; `nbf` and `iat` are checked when present.
-    private func checkTimes(_ claims: [String: JSONValue]) throws(TokenVerificationError) {
-        let now = now().timeIntervalSince1970
+    /// `exp` is required; `nbf` and `iat` are checked when present. Returns `exp` and the later
+    /// of `nbf` and `iat`, for checking the token again later without its claims.
+    private func checkTimes(
+        _ claims: [String: JSONValue]
+    ) throws(TokenVerificationError) -> (expiry: Double, notBefore: Double?) {
         for name in ["exp", "nbf", "iat"] {
             if let value = claims[name]?.number, !(0...Self.latestClaimTime).contains(value) {
                 throw TokenVerificationError(code: .invalidClaim, message: "the token's \(name) is out of range")
@@ -133,14 +161,27 @@ public final class TokenVerifier: Sendable {
         guard let expiry = claims["exp"]?.number else {
             throw TokenVerificationError(code: .missingClaim, message: "the token has no expiry (exp)")
         }
+        try checkTimes(expiry: expiry, notBefore: nil)
+        let now = now().timeIntervalSince1970
+        let notBefore = claims["nbf"]?.number
+        let issuedAt = claims["iat"]?.number
+        if let notBefore, now + leeway < notBefore {
+            throw TokenVerificationError(code: .notYetValid, message: "the token is not valid yet (nbf)")
+        }
+        if let issuedAt, now + leeway < issuedAt {
+            throw TokenVerificationError(code: .notYetValid, message: "the token was issued in the future (iat)")
+        }
+        return (expiry, [notBefore, issuedAt].compactMap { $0 }.max())
+    }
+
+    /// Whether now lies between `notBefore` and `expiry`, give or take the leeway.
+    private func checkTimes(expiry: Double, notBefore: Double?) throws(TokenVerificationError) {
+        let now = now().timeIntervalSince1970
         guard now <= expiry + leeway else {
             throw TokenVerificationError(code: .expired, message: "the token has expired")
         }
-        if let notBefore = claims["nbf"]?.number, now + leeway < notBefore {
+        if let notBefore, now + leeway < notBefore {
             throw TokenVerificationError(code: .notYetValid, message: "the token is not valid yet (nbf)")
-        }
-        if let issuedAt = claims["iat"]?.number, now + leeway < issuedAt {
-            throw TokenVerificationError(code: .notYetValid, message: "the token was issued in the future (iat)")
         }
     }
 

@@ -49,9 +49,14 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
         if request.version < 0 {
             throw RPCErrors.invalid("version", "NEGATIVE", "version must be 0 (latest) or positive")
         }
-        let agent = try await context.transaction(tenant: caller.tenantID) { session in
-            try await AgentStore(session: session, tenant: caller.tenantID).agent(
+        let (agent, tools) = try await context.transaction(tenant: caller.tenantID) { session in
+            let agent = try await AgentStore(session: session, tenant: caller.tenantID).agent(
                 id: request.agentID, version: request.version)
+            guard let agent, request.includeTools else { return (agent, [Agentplane_V1_Tool]()) }
+            let references = Array(Set(Self.toolReferences(agent.flowJSON).map(\.tool))).sorted()
+            guard !references.isEmpty else { return (agent, []) }
+            let tools = try await ToolStore(session: session, tenant: caller.tenantID).tools(references: references)
+            return (agent, tools.map(\.tool))
         }
         guard let agent else {
             throw RPCErrors.notFound(
@@ -59,6 +64,7 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
         }
         var response = Agentplane_V1_GetAgentResponse()
         response.agent = agent
+        response.tools = tools
         return response
     }
 

@@ -8,6 +8,7 @@ import Runtime
 import RuntimePostgres
 import RuntimeSecurity
 import Saturating
+import ToolRouting
 
 /// ToolService: tool configurations with secrets sealed at rest, and ExecuteTool, which routes a
 /// call to the integration for the tool's kind.
@@ -20,10 +21,10 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
     let context: ControlContext
     let secretBox: SecretBox?
     let executor: ToolExecutor
-    static let defaultTimeout: Duration = .seconds(30)
+    static let defaultTimeout = ToolCall.defaultTimeout
     /// The longest per-call timeout a tool may have; longer ones are refused at save time and
     /// clamped at execution (for rows written before the check).
-    static let maximumTimeout: Duration = .seconds(300)
+    static let maximumTimeout = ToolCall.maximumTimeout
 
     func createTool(request: Agentplane_V1_CreateToolRequest, context server: ServerContext) async throws
         -> Agentplane_V1_CreateToolResponse
@@ -187,7 +188,7 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
             throw ToolArgumentValidator.error(violations, what: "arguments do not match the tool's input_schema")
         }
         let (secrets, origin) = try boundSecrets(of: stored, tenant: caller.tenantID)
-        let timeout = Self.executionTimeout(stored.tool.timeout)
+        let timeout = ToolCall.timeout(of: stored.tool)
         let started = ContinuousClock.now
         let result = try await executor.execute(
             ToolCall(
@@ -230,13 +231,6 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
     static func requestHash(toolID: String, arguments: [String: JSONValue]) -> String {
         let text = toolID + "\n" + JSONValue.object(arguments).jsonText
         return SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// The time limit of one execution: the tool's timeout (30 s when unset), at most
-    /// `maximumTimeout` whatever the row says.
-    static func executionTimeout(_ timeout: Google_Protobuf_Duration?) -> Duration {
-        guard let duration = timeout?.duration, duration > .zero else { return defaultTimeout }
-        return min(duration, maximumTimeout)
     }
 
     /// The tool's secrets, opened, and the origin they are bound to; refused (FAILED_PRECONDITION,

@@ -2,6 +2,7 @@ import FlowEngine
 import Foundation
 import RPCModels
 import RuntimeHTTP
+import ToolRouting
 
 /// What each tool kind accepts in `config` and `secrets`, checked on every save so a saved tool
 /// can always be executed. Problems are (field, code, explanation), like argument violations.

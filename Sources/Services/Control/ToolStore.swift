@@ -95,6 +95,17 @@ struct ToolStore: Sendable {
         ).first.map(Self.tool)
     }
 
+    /// The tools `references` name, by id or by name (one query for a flow's tools).
+    func tools(references: [String]) async throws -> [StoredTool] {
+        try await session.query(
+            """
+            SELECT \(Self.columns) FROM control.tools
+            WHERE tenant_id = $1 AND (id IN (SELECT jsonb_array_elements_text($2::jsonb))
+                OR name IN (SELECT jsonb_array_elements_text($2::jsonb)))
+            """, tenant, RowDecoding.json(references)
+        ).map(Self.tool)
+    }
+
     /// Which of `references` name a tool of the tenant, by id or by name (one query for a flow's tools).
     func existing(references: [String]) async throws -> Set<String> {
         Set(

@@ -55,6 +55,7 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
     ) async throws {
         let caller = try Self.caller()
         var record = RunRecord(id: UUID().uuidString.lowercased(), tenantID: caller.context.tenantID)
+        var tools: [Agentplane_V1_Tool] = []
         switch request.source {
         case .draftFlowJSON(let json):
             try Self.validate(json, field: "draft_flow_json", code: .invalidArgument)
@@ -63,7 +64,8 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
             guard !ref.agentID.isEmpty else {
                 throw RPCError.invalidField("agent.agent_id", code: "MISSING_FIELD", "agent.agent_id is required")
             }
-            let agent = try await loadAgent(ref)
+            let (agent, resolved) = try await loadAgent(ref)
+            tools = resolved
             try Self.validate(agent.flowJSON, field: "agent.flow_json", code: .failedPrecondition)
             record.flowJSON = agent.flowJSON
             record.agentID = agent.id.isEmpty ? ref.agentID : agent.id
@@ -80,7 +82,7 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         try await applyLimits(request.options, to: &record)
         record.startedBy = caller.context.effectiveUserID
         try await insertClaimed(record)
-        let events = try await launchOrFail(record, .start, caller: caller.context)
+        let events = try await launchOrFail(record, .start, caller: caller.context, tools: tools)
         try await relay(events, to: response)
     }
 
@@ -102,10 +104,10 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
     /// Starts a new run's task; when that fails (the state store is down), the stored run is
     /// marked failed so it does not look active forever.
     private func launchOrFail(
-        _ record: RunRecord, _ mode: RunLaunch, caller: AuthContext
+        _ record: RunRecord, _ mode: RunLaunch, caller: AuthContext, tools: [Agentplane_V1_Tool] = []
     ) async throws -> AsyncStream<Agentplane_V1_ExecutionEvent> {
         do {
-            return try await coordinator.launch(record, mode, caller: caller)
+            return try await coordinator.launch(record, mode, caller: caller, tools: tools)
         } catch {
             let failure = FlowRunError(code: "STATE_STORE_UNAVAILABLE", message: "\(error)", retryable: true)
             try? await runs.update(record.id, tenant: record.tenantID, RunChange(status: .failed, error: failure))
@@ -156,16 +158,19 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
             violations: violations)
     }
 
-    private func loadAgent(_ ref: Agentplane_V1_AgentRef) async throws -> Agentplane_V1_Agent {
+    /// The agent `ref` names and the tools its flow uses, in one call to the control plane.
+    private func loadAgent(_ ref: Agentplane_V1_AgentRef) async throws -> (Agentplane_V1_Agent, [Agentplane_V1_Tool]) {
         var request = Agentplane_V1_GetAgentRequest()
         request.agentID = ref.agentID
         request.version = ref.version
+        request.includeTools = true
         let client = Agentplane_V1_AgentService.Client(try coordinator.peers.client(for: .control))
         do {
-            guard let agent = try await client.getAgent(request).agent else {
+            let response = try await client.getAgent(request)
+            guard let agent = response.agent else {
                 throw RPCError(code: .notFound, message: "no agent \(ClientInput.excerpt(ref.agentID))")
             }
-            return agent
+            return (agent, response.tools)
         } catch let error as RPCError where error.code == .notFound {
             throw RPCError(
                 code: .notFound,

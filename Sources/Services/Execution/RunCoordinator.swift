@@ -8,6 +8,7 @@ import Runtime
 import RuntimeSecurity
 import Saturating
 import Synchronization
+import ToolRouting
 
 /// How a run task begins.
 enum RunLaunch: Sendable {
@@ -66,9 +67,10 @@ final class RunCoordinator: Sendable {
     }
 
     /// Starts the run task (its lease must be held: `claimNew`, Resume or recovery took it) and
-    /// returns the stream of its events as sent to callers.
+    /// returns the stream of its events as sent to callers. `tools` are the tools resolved with
+    /// the run's agent (`RunTools`); a tool not among them goes through the control plane.
     func launch(
-        _ record: RunRecord, _ mode: RunLaunch, caller: AuthContext
+        _ record: RunRecord, _ mode: RunLaunch, caller: AuthContext, tools: [Agentplane_V1_Tool] = []
     ) async throws -> AsyncStream<Agentplane_V1_ExecutionEvent> {
         try await state.markActive(tenant: record.tenantID, runID: record.id)
         let (events, subscriber) = AsyncStream<Agentplane_V1_ExecutionEvent>.makeStream()
@@ -76,14 +78,14 @@ final class RunCoordinator: Sendable {
         live.withLock { $0[record.id] = liveRun }
         let task = Task { [self] in
             await AuthContext.$current.withValue(caller) {
-                await self.drive(record, mode, liveRun: liveRun)
+                await self.drive(record, mode, liveRun: liveRun, tools: tools)
             }
         }
         liveRun.setTask(task)
         return events
     }
 
-    private func drive(_ record: RunRecord, _ mode: RunLaunch, liveRun: LiveRun) async {
+    private func drive(_ record: RunRecord, _ mode: RunLaunch, liveRun: LiveRun, tools: [Agentplane_V1_Tool]) async {
         let tenant = record.tenantID
         let runID = record.id
         defer {
@@ -100,7 +102,10 @@ final class RunCoordinator: Sendable {
             settings.useGateway ? GatewayModelClient(peers: peers, runID: runID) : BuiltinModelClient()
         let caps = RunCaps.stored(in: record, platform: settings)
         let runner = FlowRunner(
-            flow: flow, model: model, tools: ControlPlaneTools(peers: peers, conversationID: record.conversationID),
+            flow: flow, model: model,
+            tools: RunTools(
+                resolved: tools, router: ToolRouter(peers: peers),
+                controlPlane: ControlPlaneTools(peers: peers, conversationID: record.conversationID)),
             checkpointer: RedisCheckpointer(store: state, tenant: tenant), limits: caps.engineLimits,
             onEvent: { flowEvents.push($0) })
         let pump = EventPump(

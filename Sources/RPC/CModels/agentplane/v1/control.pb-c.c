@@ -6913,7 +6913,7 @@ const ProtobufCMessageDescriptor agentplane__v1__create_agent_response__descript
   (ProtobufCMessageInit) agentplane__v1__create_agent_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor agentplane__v1__get_agent_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor agentplane__v1__get_agent_request__field_descriptors[3] =
 {
   {
     "agent_id",
@@ -6939,15 +6939,28 @@ static const ProtobufCFieldDescriptor agentplane__v1__get_agent_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "include_tools",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__GetAgentRequest, include_tools),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned agentplane__v1__get_agent_request__field_indices_by_name[] = {
   0,   /* field[0] = agent_id */
+  2,   /* field[2] = include_tools */
   1,   /* field[1] = version */
 };
 static const ProtobufCIntRange agentplane__v1__get_agent_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor agentplane__v1__get_agent_request__descriptor =
 {
@@ -6957,14 +6970,14 @@ const ProtobufCMessageDescriptor agentplane__v1__get_agent_request__descriptor =
   "Agentplane__V1__GetAgentRequest",
   "agentplane.v1",
   sizeof(Agentplane__V1__GetAgentRequest),
-  2,
+  3,
   agentplane__v1__get_agent_request__field_descriptors,
   agentplane__v1__get_agent_request__field_indices_by_name,
   1,  agentplane__v1__get_agent_request__number_ranges,
   (ProtobufCMessageInit) agentplane__v1__get_agent_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor agentplane__v1__get_agent_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor agentplane__v1__get_agent_response__field_descriptors[2] =
 {
   {
     "agent",
@@ -6978,14 +6991,27 @@ static const ProtobufCFieldDescriptor agentplane__v1__get_agent_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "tools",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Agentplane__V1__GetAgentResponse, n_tools),
+    offsetof(Agentplane__V1__GetAgentResponse, tools),
+    &agentplane__v1__tool__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned agentplane__v1__get_agent_response__field_indices_by_name[] = {
   0,   /* field[0] = agent */
+  1,   /* field[1] = tools */
 };
 static const ProtobufCIntRange agentplane__v1__get_agent_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor agentplane__v1__get_agent_response__descriptor =
 {
@@ -6995,7 +7021,7 @@ const ProtobufCMessageDescriptor agentplane__v1__get_agent_response__descriptor 
   "Agentplane__V1__GetAgentResponse",
   "agentplane.v1",
   sizeof(Agentplane__V1__GetAgentResponse),
-  1,
+  2,
   agentplane__v1__get_agent_response__field_descriptors,
   agentplane__v1__get_agent_response__field_indices_by_name,
   1,  agentplane__v1__get_agent_response__number_ranges,

@@ -1009,10 +1009,15 @@ struct  Agentplane__V1__GetAgentRequest
    * 0: the latest version.
    */
   int32_t version;
+  /*
+   * Also return the tools the flow's tool nodes name (GetAgentResponse.tools), as the tenant has
+   * them now: the execution service resolves a run's tools with its agent, once per run.
+   */
+  protobuf_c_boolean include_tools;
 };
 #define AGENTPLANE__V1__GET_AGENT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__get_agent_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0 }
 
 
 /*
@@ -1022,10 +1027,16 @@ struct  Agentplane__V1__GetAgentResponse
 {
   ProtobufCMessage base;
   Agentplane__V1__Agent *agent;
+  /*
+   * With include_tools: each tool a tool node of the flow names (by id or by name), as GetTool
+   * returns it (secret values never); a name no tool has is left out.
+   */
+  size_t n_tools;
+  Agentplane__V1__Tool **tools;
 };
 #define AGENTPLANE__V1__GET_AGENT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__get_agent_response__descriptor) \
-    , NULL }
+    , NULL, 0,NULL }
 
 
 /*

@@ -1,17 +1,18 @@
-import FlowEngine
+public import FlowEngine
 import Foundation
-import RPCCore
+public import RPCCore
 import RPCModels
 import Runtime
 
 /// Checks ExecuteTool arguments against a tool's `input_schema`: the JSON Schema subset tools
 /// declare (`type`, `properties`, `required`, `enum`, `items`, `additionalProperties: false`,
 /// `minLength` / `maxLength`, `minimum` / `maximum`). Unknown keywords are ignored.
-enum ToolArgumentValidator {
+public enum ToolArgumentValidator {
     /// One violation per problem: (JSON path, code, explanation).
-    typealias Violation = (field: String, code: String, explanation: String)
+    public typealias Violation = (field: String, code: String, explanation: String)
 
-    static func violations(_ arguments: [String: JSONValue], schema: [String: JSONValue]?) -> [Violation] {
+    /// Every way `arguments` break `schema` (none without a schema).
+    public static func violations(_ arguments: [String: JSONValue], schema: [String: JSONValue]?) -> [Violation] {
         guard let schema else { return [] }
         var found: [Violation] = []
         check(.object(arguments), schema: schema, path: "arguments", into: &found)
@@ -19,7 +20,7 @@ enum ToolArgumentValidator {
     }
 
     /// Whether `schema` is a schema this validator understands (used when saving a tool).
-    static func schemaProblems(_ schema: [String: JSONValue]) -> [Violation] {
+    public static func schemaProblems(_ schema: [String: JSONValue]) -> [Violation] {
         var found: [Violation] = []
         walkSchema(schema, path: "input_schema", into: &found)
         return found
@@ -126,7 +127,7 @@ enum ToolArgumentValidator {
     }
 
     /// INVALID_ARGUMENT listing every violation.
-    static func error(_ violations: [Violation], what: String) -> RPCError {
+    public static func error(_ violations: [Violation], what: String) -> RPCError {
         RPCError.withDetails(
             .invalidArgument, "\(what): " + violations.prefix(5).map(\.explanation).joined(separator: "; "),
             reason: "INVALID_ARGUMENTS",

@@ -303,7 +303,6 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                     case .runFinished(let finished):
                         let answer = try await assistantMessage(
                             finished, runID: runID, conversationID: conversationID, caller: caller)
-                        try await setStatus(tenant: tenant, conversationID, .idle, runID: "")
                         progress.settle()
                         try await emit(.assistant(answer))
                         return
@@ -448,25 +447,34 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     static let runCheckTimeout: Duration = .seconds(5)
 
     /// The assistant message the execution service saved (RunFinished.message_id), or the answer
-    /// saved now with the same key the execution service uses, so it is stored once either way.
+    /// saved now with the same key the execution service uses, so it is stored once either way;
+    /// the conversation is IDLE again in the same transaction.
     private func assistantMessage(
         _ finished: Agentplane_V1_RunFinished, runID: String, conversationID: String, caller: AuthContext
     ) async throws -> Agentplane_V1_Message {
         let (message, created) = try await context.transaction(tenant: caller.tenantID) { session in
             let store = ConversationStore(session: session, tenant: caller.tenantID)
+            let found: Agentplane_V1_Message?
             if !finished.messageID.isEmpty,
                 let saved = try await store.message(id: finished.messageID, conversationID: conversationID)
             {
-                return (saved, false)
+                found = saved
+            } else {
+                found = try await store.message(idempotencyKey: "\(runID):assistant:1")
             }
-            let key = "\(runID):assistant:1"
-            if let saved = try await store.message(idempotencyKey: key) { return (saved, false) }
-            let saved = try await store.append(
-                id: UUID().uuidString.lowercased(),
-                NewMessage(
-                    conversationID: conversationID, role: .assistant, content: finished.answer, runID: runID,
-                    idempotencyKey: key))
-            return (saved, true)
+            let result: (Agentplane_V1_Message, Bool)
+            if let found {
+                result = (found, false)
+            } else {
+                let saved = try await store.append(
+                    id: UUID().uuidString.lowercased(),
+                    NewMessage(
+                        conversationID: conversationID, role: .assistant, content: finished.answer, runID: runID,
+                        idempotencyKey: "\(runID):assistant:1"))
+                result = (saved, true)
+            }
+            try await store.setStatus(id: conversationID, .idle, runID: "")
+            return result
         }
         if created { await publishMessage(message, caller: caller) }
         return message

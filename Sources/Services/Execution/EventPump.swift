@@ -15,6 +15,9 @@ struct EventPump: Sendable {
     let actingUser: String
     /// The largest event the run may store and send (`RunCaps.maxEventBytes`).
     let maxEventBytes: Int
+    /// Whether the run was just inserted (a new run's first launch): its row already says
+    /// RUNNING and its stream is empty, so neither needs a round trip to learn or to say so.
+    let fresh: Bool
 
     /// Processes every event; whether a terminal event was seen.
     func run(_ events: FlowEventQueue) async -> Bool {
@@ -29,7 +32,8 @@ struct EventPump: Sendable {
         // and events the previous replica emitted after it but never stored would otherwise
         // leave a gap (and events it did store would be shadowed). Steps re-run after a crash
         // thus appear again, under new numbers.
-        var stored = (try? await coordinator.state.lastSequence(tenant: record.tenantID, runID: record.id)) ?? 0
+        var stored =
+            fresh ? 0 : (try? await coordinator.state.lastSequence(tenant: record.tenantID, runID: record.id)) ?? 0
         let row = RunRowWriter(
             runs: coordinator.runs, runID: record.id, tenant: record.tenantID,
             interval: coordinator.settings.progressInterval, logger: coordinator.logger)
@@ -83,6 +87,8 @@ struct EventPump: Sendable {
         var change = RunChange(lastSequence: event.sequence)
         var ended = false
         switch flowEvent.payload {
+        case .runStarted where fresh:
+            break  // Inserted as RUNNING, with nothing pending.
         case .runStarted, .runResumed:
             change.status = .running
             change.pendingInterruptJSON = ""
@@ -184,8 +190,11 @@ struct EventPump: Sendable {
     ) async {
         let tenant = record.tenantID
         do {
-            try await coordinator.state.append(events, tenant: tenant, ended: ended)
+            // A run that ended or paused no longer needs a replica: it leaves the index of runs in
+            // progress with the same round trip that stores its last events.
+            try await coordinator.state.append(events, tenant: tenant, ended: ended, inactive: ended || paused)
         } catch {
+            if ended || paused { try? await coordinator.state.markInactive(tenant: tenant, runID: record.id) }
             let numbers = events.map(\.sequence)
             coordinator.logger.warning(
                 "run \(record.id): events \(numbers.first ?? 0)–\(numbers.last ?? 0) not stored: \(error)")
@@ -197,8 +206,6 @@ struct EventPump: Sendable {
         } else if change.stepCount != nil || change.currentNodeID != nil {
             await row.submit(change, now: false)
         }
-        if ended || paused {
-            try? await coordinator.state.markInactive(tenant: tenant, runID: record.id)
-        }
+
     }
 }

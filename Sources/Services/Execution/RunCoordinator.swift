@@ -21,6 +21,11 @@ enum RunLaunch: Sendable {
     case recover
     /// A new run from a checkpoint of an earlier run.
     case replay(FlowCheckpoint, patch: [String: JSONValue])
+
+    /// Whether this is a new run's start: claimed and inserted just before, nothing stored yet.
+    var isStart: Bool {
+        if case .start = self { true } else { false }
+    }
 }
 
 /// Runs flows on this replica: holds each run's lease, pumps its events to Redis, Postgres, the
@@ -56,8 +61,7 @@ final class RunCoordinator: Sendable {
     /// Takes the lease of a new run and registers it as in progress, BEFORE its row is written:
     /// a crash right after the insert then leaves a run that recovery finds and continues.
     func claimNew(_ record: RunRecord) async throws {
-        _ = try await state.acquireLease(tenant: record.tenantID, runID: record.id, owner: replicaID)
-        try await state.markActive(tenant: record.tenantID, runID: record.id)
+        _ = try await state.claim(tenant: record.tenantID, runID: record.id, owner: replicaID)
     }
 
     /// Undoes `claimNew` for a run whose row could not be written.
@@ -72,7 +76,8 @@ final class RunCoordinator: Sendable {
     func launch(
         _ record: RunRecord, _ mode: RunLaunch, caller: AuthContext, tools: [Agentplane_V1_Tool] = []
     ) async throws -> AsyncStream<Agentplane_V1_ExecutionEvent> {
-        try await state.markActive(tenant: record.tenantID, runID: record.id)
+        // A new run was marked when it was claimed.
+        if !mode.isStart { try await state.markActive(tenant: record.tenantID, runID: record.id) }
         let (events, subscriber) = AsyncStream<Agentplane_V1_ExecutionEvent>.makeStream()
         let liveRun = LiveRun(subscriber: subscriber)
         live.withLock { $0[record.id] = liveRun }
@@ -110,7 +115,7 @@ final class RunCoordinator: Sendable {
             onEvent: { flowEvents.push($0) })
         let pump = EventPump(
             coordinator: self, record: record, liveRun: liveRun, actingUser: AuthContext.current?.effectiveUserID ?? "",
-            maxEventBytes: caps.maxEventBytes)
+            maxEventBytes: caps.maxEventBytes, fresh: mode.isStart)
         let pumping = Task { await pump.run(flowEvents) }
 
         let engine = Task {

@@ -89,8 +89,11 @@ struct RunStateStore: Sendable {
     // MARK: Events
 
     /// Appends events to the run's capped stream, with the sequence as the entry id. An id that
-    /// is already there (events re-emitted after a crash) keeps the first version.
-    func append(_ events: [Agentplane_V1_ExecutionEvent], tenant: String, ended: Bool) async throws {
+    /// is already there (events re-emitted after a crash) keeps the first version. With
+    /// `inactive`, the run also leaves the index of runs in progress (`markInactive`), after them.
+    func append(
+        _ events: [Agentplane_V1_ExecutionEvent], tenant: String, ended: Bool, inactive: Bool = false
+    ) async throws {
         guard let runID = events.first?.runID else { return }
         let stream = try key(tenant, runID, "events")
         var commands: [[any RedisArgumentConvertible]] = events.map { event in
@@ -101,6 +104,7 @@ struct RunStateStore: Sendable {
         }
         let ttl = ended ? settings.eventTTL.milliseconds : max(settings.eventTTL, settings.checkpointTTL).milliseconds
         commands.append(["PEXPIRE", stream, ttl])
+        if inactive { commands.append(["SREM", activeRunsKey, "\(tenant)\n\(runID)"]) }
         _ = try await redis.pipeline(commands)
     }
 
@@ -132,6 +136,17 @@ struct RunStateStore: Sendable {
     }
 
     // MARK: Leases, cancellation, the active index
+
+    /// Claims a new run for `owner` and marks it in progress, in one round trip (`acquireLease`
+    /// and `markActive`); whether the lease was taken.
+    func claim(tenant: String, runID: String, owner: String) async throws -> Bool {
+        let replies = try await redis.pipeline([
+            ["SET", try key(tenant, runID, "lease"), owner, "NX", "PX", settings.leaseTTL.milliseconds],
+            ["SADD", activeRunsKey, "\(tenant)\n\(runID)"],
+        ])
+        for case .error(let message) in replies { throw RedisError(code: .server, message: message) }
+        return replies.first.map { !$0.isNull } ?? false
+    }
 
     /// Claims the run for `owner` unless another replica holds it.
     func acquireLease(tenant: String, runID: String, owner: String) async throws -> Bool {

@@ -13,21 +13,20 @@ struct RunStore: Sendable {
     func insert(_ run: RunRecord, maxConcurrent: Int) async throws {
         do {
             try await pool.transaction(tenant: run.tenantID) { session in
-                if !run.conversationID.isEmpty {
-                    let busy = try await session.query(
-                        """
-                        SELECT 1 FROM execution.runs WHERE tenant_id = $1 AND conversation_id = $2
-                          AND status IN ('pending', 'running', 'waiting_for_input') LIMIT 1
-                        """, run.tenantID, run.conversationID)
-                    if !busy.isEmpty { throw Self.conversationBusy(run.conversationID) }
-                }
-                let active = try await session.query(
+                // Both checks in one statement: whether the conversation has a run in progress, and
+                // how many the tenant has.
+                let checks = try await session.query(
                     """
-                    SELECT count(*) AS n FROM execution.runs
-                    WHERE tenant_id = $1 AND status IN ('pending', 'running')
-                    """,
-                    run.tenantID)
-                if let count = try active.first?.decode("n", as: Int.self), count >= maxConcurrent {
+                    SELECT EXISTS (
+                        SELECT 1 FROM execution.runs WHERE tenant_id = $1 AND conversation_id = $2 AND $2 <> ''
+                          AND status IN ('pending', 'running', 'waiting_for_input')) AS busy,
+                      (SELECT count(*) FROM execution.runs
+                        WHERE tenant_id = $1 AND status IN ('pending', 'running')) AS n
+                    """, run.tenantID, run.conversationID)
+                if try checks.first?.decode("busy", as: Bool.self) == true {
+                    throw Self.conversationBusy(run.conversationID)
+                }
+                if let count = try checks.first?.decode("n", as: Int.self), count >= maxConcurrent {
                     throw RPCError(
                         code: .resourceExhausted,
                         message: "the tenant already has \(count) runs in progress (limit \(maxConcurrent))")

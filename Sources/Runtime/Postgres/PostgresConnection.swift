@@ -54,7 +54,10 @@ final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Whether the connection is still usable (libpq notices a broken one after a failure).
-    var isHealthy: Bool { PQstatus(connection) == CONNECTION_OK }
+    var isHealthy: Bool { !stuckInPipeline && PQstatus(connection) == CONNECTION_OK }
+    /// Set when a pipeline could not be left (answers it never read): no statement can run on
+    /// the connection any more, so the pool closes it.
+    private var stuckInPipeline = false
 
     /// Whether an idle connection still works: reads whatever the server sent meanwhile
     /// without blocking (libpq's socket is non-blocking), which reveals a connection the
@@ -66,20 +69,20 @@ final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement with its parameters sent separately from the SQL text (never
     /// spliced into it); returns the rows.
     func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> [PostgresRow] {
-        if let begin = pendingBegin {
-            pendingBegin = nil
-            try executeScript(try beginScript(begin))
-        }
         let texts = parameters.map { $0?.postgresText }
         let name = try statementName(sql)
-        let result = withCStrings(texts) { values in
-            if let name {
-                PQexecPrepared(connection, name, Int32(texts.count), values, nil, nil, 0)
-            } else {
-                PQexecParams(connection, sql, Int32(texts.count), nil, values, nil, nil, 0)
-            }
-        }
         do {
+            if let begin = pendingBegin {
+                pendingBegin = nil
+                return try executeBeginning(begin, sql: sql, name: name, texts: texts)
+            }
+            let result = withCStrings(texts) { values in
+                if let name {
+                    PQexecPrepared(connection, name, Int32(texts.count), values, nil, nil, 0)
+                } else {
+                    PQexecParams(connection, sql, Int32(texts.count), nil, values, nil, nil, 0)
+                }
+            }
             return try rows(of: result)
         } catch let error as PostgresError where name != nil && error.sqlState == "0A000" {
             // "cached plan must not change result type": a migration changed a table under a
@@ -108,15 +111,61 @@ final class PostgresConnection: @unchecked Sendable {
         return pendingBegin != nil
     }
 
-    /// BEGIN, and the tenant setting with its value as an escaped literal: one simple query,
-    /// so one round trip.
-    private func beginScript(_ begin: PendingBegin) throws -> String {
-        guard case .tenant(let tenant) = begin else { return "BEGIN" }
-        guard let escaped = PQescapeLiteral(connection, tenant, tenant.utf8.count) else {
-            throw PostgresError(code: .connection, message: Self.text(PQerrorMessage(connection)))
+    /// BEGIN, the tenant setting and a transaction's first statement, sent together in libpq's
+    /// pipeline mode and answered in one round trip (instead of one for BEGIN and the setting,
+    /// then one for the statement); the statement's rows. The first error among the three is
+    /// thrown once every answer has been read; the transaction is then aborted (a failed BEGIN
+    /// leaves none), and the caller's ROLLBACK ends it either way.
+    private func executeBeginning(
+        _ begin: PendingBegin, sql: String, name: String?, texts: [String?]
+    ) throws -> [PostgresRow] {
+        guard PQenterPipelineMode(connection) == 1 else { throw connectionError() }
+        defer { if PQexitPipelineMode(connection) != 1 { stuckInPipeline = true } }
+        var sent = PQsendQueryParams(connection, "BEGIN", 0, nil, nil, nil, nil, 0) == 1
+        if sent, case .tenant(let tenant) = begin {
+            sent = withCStrings([tenant]) { values in
+                PQsendQueryParams(
+                    connection, "SELECT set_config('app.tenant_id', $1, true)", 1, nil, values, nil, nil, 0) == 1
+            }
         }
-        defer { PQfreemem(escaped) }
-        return "BEGIN; SELECT set_config('app.tenant_id', \(String(cString: escaped)), true)"
+        if sent {
+            sent = withCStrings(texts) { values in
+                if let name {
+                    PQsendQueryPrepared(connection, name, Int32(texts.count), values, nil, nil, 0) == 1
+                } else {
+                    PQsendQueryParams(connection, sql, Int32(texts.count), nil, values, nil, nil, 0) == 1
+                }
+            }
+        }
+        guard sent, PQpipelineSync(connection) == 1 else { throw connectionError() }
+        let queries = if case .tenant = begin { 3 } else { 2 }
+        var outcomes: [Result<[PostgresRow], PostgresError>] = []
+        // Each query's answer is a result followed by NULL; the sync point's comes last.
+        while outcomes.count < queries {
+            guard let result = PQgetResult(connection) else { throw connectionError() }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                outcomes.append(.failure(PostgresError(code: .server, message: "not run: an earlier statement failed")))
+            } else {
+                do {
+                    outcomes.append(.success(try rows(of: result)))
+                } catch let error as PostgresError {
+                    outcomes.append(.failure(error))
+                }
+            }
+            while let extra = PQgetResult(connection) { PQclear(extra) }
+        }
+        guard let sync = PQgetResult(connection) else { throw connectionError() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced else { throw connectionError() }
+        for case .failure(let error) in outcomes { throw error }
+        return try outcomes[queries - 1].get()
+    }
+
+    /// The connection's last error, as a connection failure.
+    private func connectionError() -> PostgresError {
+        PostgresError(code: .connection, message: Self.text(PQerrorMessage(connection)).trimmingNewlines())
     }
 
     /// The name `sql` is prepared under on this connection, preparing it first; nil once the

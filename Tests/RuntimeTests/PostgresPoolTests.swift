@@ -134,6 +134,58 @@ struct PostgresPoolTests {
         pool.close()
     }
 
+    @Test("a transaction's first statement travels with BEGIN: its failure, then a lost connection mid-way")
+    func beginTravelsWithTheFirstStatement() async throws {
+        let pool = makePool(size: 1)
+        try await withSchema(pool) { schema in
+            _ = try await pool.query("CREATE TABLE \(schema).items (id text PRIMARY KEY)")
+            // The first statement fails at run time (not at prepare time): the transaction is
+            // rolled back, nothing stays, and the one connection serves the next transaction.
+            let failed = await #expect(throws: PostgresError.self) {
+                try await pool.transaction(tenant: "acme") { session in
+                    _ = try await session.query("INSERT INTO \(schema).items VALUES ($1), ($1)", "x")
+                }
+            }
+            #expect(failed?.code == .uniqueViolation)
+            let rows = try await pool.transaction(tenant: "acme") { session in
+                try await session.query(
+                    "SELECT count(*) AS n, current_setting('app.tenant_id') AS t FROM \(schema).items")
+            }
+            #expect(try rows[0].decode("n", as: Int.self) == 0)
+            #expect(rows[0]["t"] == "acme")
+            // Several statements after the first, and a commit.
+            try await pool.transaction(tenant: "acme") { session in
+                _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "a")
+                _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "b")
+            }
+            #expect(try await pool.query("SELECT count(*) AS n FROM \(schema).items")[0].decode("n", as: Int.self) == 2)
+        }
+        // The server ends the backend while the pipelined BEGIN + statement waits for its answer.
+        let pid = try await pool.query("SELECT pg_backend_pid() AS p")[0].decode("p", as: Int.self)
+        let killer = makePool(size: 1)
+        let killing = Task {
+            for _ in 0..<100 {
+                let rows = try await killer.query(
+                    "SELECT pg_terminate_backend($1) AS k FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'",
+                    pid)
+                if !rows.isEmpty { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let lost = await #expect(throws: PostgresError.self) {
+            try await pool.transaction(tenant: "acme") { session in _ = try await session.query("SELECT pg_sleep(10)") }
+        }
+        #expect(lost?.code == .connection)
+        try await killing.value
+        // The broken connection was dropped: the next transaction gets a new one.
+        let again = try await pool.transaction(tenant: "beta") { session in
+            try await session.query("SELECT current_setting('app.tenant_id') AS t")[0]["t"]
+        }
+        #expect(again == "beta")
+        killer.close()
+        pool.close()
+    }
+
     @Test func sqlStatesBecomeTypedErrors() async throws {
         let pool = makePool(statementTimeout: .milliseconds(200))
         try await withSchema(pool) { schema in

@@ -58,7 +58,7 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         var tools: [Agentplane_V1_Tool] = []
         switch request.source {
         case .draftFlowJSON(let json):
-            try Self.validate(json, field: "draft_flow_json", code: .invalidArgument)
+            try validate(json, field: "draft_flow_json", code: .invalidArgument)
             record.flowJSON = json
         case .agent(let ref):
             guard !ref.agentID.isEmpty else {
@@ -66,7 +66,7 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
             }
             let (agent, resolved) = try await loadAgent(ref)
             tools = resolved
-            try Self.validate(agent.flowJSON, field: "agent.flow_json", code: .failedPrecondition)
+            try validate(agent.flowJSON, field: "agent.flow_json", code: .failedPrecondition)
             record.flowJSON = agent.flowJSON
             record.agentID = agent.id.isEmpty ? ref.agentID : agent.id
             record.agentVersion = agent.version
@@ -142,8 +142,8 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
 
     /// INVALID_ARGUMENT (a draft) or FAILED_PRECONDITION (a stored version) with every
     /// validation error as a field violation.
-    private static func validate(_ json: String, field: String, code: Status.Code) throws {
-        let validation = FlowValidator.validate(json: json)
+    private func validate(_ json: String, field: String, code: Status.Code) throws {
+        let validation = coordinator.flows.validation(of: json)
         guard !validation.isValid else { return }
         let violations = validation.errors.map { issue in
             var violation = Agentplane_V1_FieldViolation()

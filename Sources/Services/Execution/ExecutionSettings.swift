@@ -47,6 +47,9 @@ public struct ExecutionSettings: Sendable {
     /// How long a tenant's settings (its run limits) are reused before they are read from the
     /// control plane again (`EXECUTION_TENANT_SETTINGS_TTL`).
     public var tenantSettingsTTL: Duration = .seconds(30)
+    /// The most bytes of flow JSON whose validated, compiled flows a replica keeps
+    /// (`EXECUTION_FLOW_CACHE_BYTES`; 0: none).
+    public var flowCacheBytes = 16 << 20
 
     /// Settings with explicit values.
     public init(
@@ -102,6 +105,7 @@ public struct ExecutionSettings: Sendable {
             "EXECUTION_MAX_NODE_OUTPUT_BYTES", default: 256 << 10, range: 1024...(256 << 20))
         settings.maxEventBytes = reader.int("EXECUTION_MAX_EVENT_BYTES", default: 3 << 20, range: 1024...(4 << 20))
         settings.tenantSettingsTTL = positive(&reader, "EXECUTION_TENANT_SETTINGS_TTL", .seconds(30))
+        settings.flowCacheBytes = reader.int("EXECUTION_FLOW_CACHE_BYTES", default: 16 << 20, range: 0...(1 << 30))
         return settings
     }
 

@@ -40,6 +40,8 @@ final class RunCoordinator: Sendable {
     let tenantSettings: TenantSettingsCache
     /// This replica's lease owner id.
     let replicaID: String
+    /// Flows validated and compiled before.
+    let flows: FlowCache
     private let live = Mutex<[String: LiveRun]>([:])
     private let leases: LeaseKeeper
 
@@ -50,6 +52,7 @@ final class RunCoordinator: Sendable {
         self.peers = peers
         self.logger = logger
         self.tenantSettings = TenantSettingsCache(peers: peers, ttl: settings.tenantSettingsTTL)
+        self.flows = FlowCache(capacity: settings.flowCacheBytes)
         let replicaID = UUID().uuidString.lowercased()
         self.replicaID = replicaID
         self.leases = LeaseKeeper(store: state, owner: replicaID, logger: logger)
@@ -97,7 +100,7 @@ final class RunCoordinator: Sendable {
             live.withLock { _ = $0.removeValue(forKey: runID) }
             liveRun.finishSubscriber()
         }
-        guard let flow = FlowValidator.validate(json: record.flowJSON).flow else {
+        guard let flow = flows.validation(of: record.flowJSON).flow else {
             await finalizeWithoutEngine(
                 record, error: FlowRunError(code: "FLOW_INVALID", message: "the flow no longer validates"))
             return

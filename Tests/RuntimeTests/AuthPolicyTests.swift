@@ -152,9 +152,12 @@ struct AuthPolicyTests {
         }
         #expect(down?.code == .unavailable)
         // Service tokens are never revoked, so the list is not asked for them.
-        let asService = try await callThrough(
-            unreachable, path: "/a.Agents/List", metadata: bearerMetadata(service.token))
-        #expect(asService?.kind == .service)
+        let unreachableEverywhere = AuthInterceptor(
+            verifier: verifier, policy: AuthPolicy(acceptServiceEverywhere: true),
+            revocations: UnreachableRevocationList())
+        let serviceThroughDownList = try await callThrough(
+            unreachableEverywhere, path: "/a.Agents/List", metadata: bearerMetadata(service.token))
+        #expect(serviceThroughDownList?.kind == .service)
 
         let keyed = AuthInterceptor(
             verifier: verifier, revocations: InMemoryRevocationList(), apiKeyVerifier: OneAPIKey())

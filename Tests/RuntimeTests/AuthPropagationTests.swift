@@ -1,6 +1,7 @@
 import Foundation
 import RPCCore
 import RuntimeSecurity
+import Synchronization
 import Testing
 
 @Suite("Auth identity propagation")
@@ -76,6 +77,36 @@ struct AuthPropagationTests {
         #expect(downstream.tenantID == "tenant-a")
         #expect(downstream.actingUserID == "u-1")
         #expect(downstream.serviceName == "execution")
+    }
+
+    @Test("a minted token serves the same tenant and user while more than half its lifetime is left")
+    func mintedTokensAreReused() async throws {
+        let issuer = try TokenIssuer(secret: authTestSecret)
+        let clock = Mutex(Date())
+        let interceptor = IdentityPropagationInterceptor(
+            issuer: issuer, serviceName: "control", tokenLifetime: .seconds(60), now: { clock.withLock { $0 } })
+        func token(tenant: String, user: String) async throws -> String? {
+            let caller = AuthContext(kind: .user, tenantID: tenant, userID: user, role: .member)
+            return try await AuthContext.$current.withValue(caller) { try await outgoingAuthorization(interceptor, call) }
+        }
+        let first = try await token(tenant: "tenant-a", user: "u-1")
+        #expect(try await token(tenant: "tenant-a", user: "u-1") == first)
+        // Another user or tenant gets a token of its own.
+        let other = try await token(tenant: "tenant-a", user: "u-2")
+        #expect(other != first)
+        let otherTenant = try await token(tenant: "tenant-b", user: "u-1")
+        #expect(otherTenant != first)
+        let downstream = try await serverSide(String(try #require(otherTenant).dropFirst("Bearer ".count)))
+        #expect(downstream.tenantID == "tenant-b")
+        // With half its lifetime gone, a new one.
+        clock.withLock { $0 = $0.addingTimeInterval(31) }
+        #expect(try await token(tenant: "tenant-a", user: "u-1") != first)
+        // Without a cache, every call mints.
+        let uncached = IdentityPropagationInterceptor(issuer: issuer, serviceName: "control", cacheEntries: 0)
+        let caller = AuthContext(kind: .user, tenantID: "tenant-a", userID: "u-1", role: .member)
+        let one = try await AuthContext.$current.withValue(caller) { try await outgoingAuthorization(uncached, call) }
+        let two = try await AuthContext.$current.withValue(caller) { try await outgoingAuthorization(uncached, call) }
+        #expect(one != two)
     }
 
     @Test("no caller, or credentials already set: the call is left alone")

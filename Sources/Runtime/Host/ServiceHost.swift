@@ -85,7 +85,8 @@ public enum ServiceHost {
             addresses: configuration.peers,
             interceptors: [
                 TracePropagationInterceptor(),
-                IdentityPropagationInterceptor(issuer: tokens, serviceName: definition.name),
+                IdentityPropagationInterceptor(
+                    issuer: tokens, serviceName: definition.name, cacheEntries: configuration.tokenCacheEntries),
                 ClientMetricsInterceptor(),
                 // Innermost, so metrics and traces see one logical call.
                 RetryInterceptor(),

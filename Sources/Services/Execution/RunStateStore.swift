@@ -36,9 +36,9 @@ struct RunStateStore: Sendable {
     func save(_ checkpoint: FlowCheckpoint, tenant: String) async throws {
         let list = try key(tenant, checkpoint.runID, "checkpoints")
         let effects = try key(tenant, checkpoint.runID, "effects")
-        let data = try JSONEncoder().encode(checkpoint)
+        let data = Array(checkpoint.jsonText.utf8)
         let replies = try await redis.pipeline([
-            ["MULTI"], ["LPUSH", list, RedisArgument(Array(data))],
+            ["MULTI"], ["LPUSH", list, RedisArgument(data)],
             ["LTRIM", list, 0, settings.checkpointRetention - 1], ["PEXPIRE", list, checkpointTTLMilliseconds],
             ["DEL", effects], ["EXEC"],
         ])
@@ -50,9 +50,9 @@ struct RunStateStore: Sendable {
     /// Records a completed tool result of the step in progress.
     func recordSideEffect(tenant: String, runID: String, key idempotencyKey: String, result: JSONValue) async throws {
         let effects = try key(tenant, runID, "effects")
-        let data = try JSONEncoder().encode(result)
+        let data = Array(result.jsonText.utf8)
         _ = try await redis.pipeline([
-            ["HSET", effects, idempotencyKey, RedisArgument(Array(data))],
+            ["HSET", effects, idempotencyKey, RedisArgument(data)],
             ["PEXPIRE", effects, checkpointTTLMilliseconds],
         ])
     }

@@ -6,42 +6,55 @@ import Foundation
 
 /// CPU time of the platform's processes from /proc, so that two readings around a phase say
 /// which process spent how much processor time on its messages: each service (its replicas
-/// together), the PostgreSQL backends of the platform's database, Redis, the benchmark client,
-/// and the whole machine (/proc/stat), which also counts whatever else was running.
+/// together), the PostgreSQL cluster, Redis, their sum (the platform's own processes), the
+/// benchmark client, and the whole machine (/proc/stat), which also counts whatever else was
+/// running. Every group is a set of process trees: a pid and all its live descendants, as the
+/// anchor's load client (../shared/anchors/seed-stack/loadclient.py) counts them, so that both
+/// systems are measured the same way.
 struct CPUAccounting: Sendable {
     /// Service name and the pids of its replicas.
     let services: [(service: String, pids: [Int32])]
-    /// The platform's database: its backends' process titles name it.
-    let databaseName: String
+    /// The platform's PostgreSQL postmaster (the cluster is its tree); nil: not counted.
+    let postmaster: Int32?
+    /// The platform's redis-server; nil: not counted.
+    let redis: Int32?
 
     /// The whole machine's busy time, under this key.
     static let machine = "machine (all processes)"
+    /// The services, PostgreSQL and Redis together (the client apart), under this key.
+    static let ownProcesses = "own processes (services + PostgreSQL + Redis)"
+    /// The PostgreSQL cluster (postmaster and all its children), under this key.
+    static let postgres = "postgres (cluster)"
+    /// The Redis server, under this key.
+    static let redisServer = "redis-server"
+    /// This process, under this key.
+    static let client = "benchmark client"
 
     /// CPU seconds per group now.
     func snapshot() -> [String: Double] {
+        let table = ProcessTable.read()
         var result: [String: Double] = [:]
+        var own = 0.0
         for (service, pids) in services {
-            result[service] = pids.reduce(0) { $0 + (Self.cpuSeconds(pid: $1) ?? 0) }
+            result[service] = table.treeSeconds(pids)
+            own += result[service] ?? 0
         }
-        result["benchmark client"] = Self.cpuSeconds(pid: getpid()) ?? 0
-        var postgres = 0.0
-        var redis = 0.0
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries {
-            guard let pid = Int32(entry), let command = Self.commandLine(pid: pid) else { continue }
-            if command.hasPrefix("postgres: ") && command.contains(" \(databaseName) ") {
-                postgres += Self.cpuSeconds(pid: pid) ?? 0
-            } else if command.hasPrefix("redis-server") {
-                redis += Self.cpuSeconds(pid: pid) ?? 0
-            }
+        if let postmaster {
+            result[Self.postgres] = table.treeSeconds([postmaster])
+            own += result[Self.postgres] ?? 0
         }
-        result["postgres (\(databaseName) backends)"] = postgres
-        result["redis-server (shared)"] = redis
+        if let redis {
+            result[Self.redisServer] = table.treeSeconds([redis])
+            own += result[Self.redisServer] ?? 0
+        }
+        result[Self.ownProcesses] = own
+        result[Self.client] = table.treeSeconds([getpid()])
         result[Self.machine] = Self.machineBusySeconds()
         return result
     }
 
-    /// Milliseconds of CPU per message between two snapshots, largest first (the machine last).
+    /// Milliseconds of CPU per message between two snapshots: the groups largest first, then the
+    /// own processes' sum, then the machine.
     static func perMessage(from before: [String: Double], to after: [String: Double], messages: Int)
         -> [TimePart]
     {
@@ -49,26 +62,9 @@ struct CPUAccounting: Sendable {
         let parts = after.map { key, value in
             TimePart(part: key, ms: (value - (before[key] ?? 0)) * 1000 / Double(messages))
         }
-        return parts.filter { $0.part != machine }.sorted { $0.ms > $1.ms } + parts.filter { $0.part == machine }
-    }
-
-    /// utime + stime of a process, in seconds; nil when it is gone.
-    static func cpuSeconds(pid: Int32) -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return nil }
-        // After "pid (comm) " come the fields from the third on: state is [0], utime [11], stime [12].
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    /// The process's command line with spaces for the NULs; nil when it is gone or empty.
-    static func commandLine(pid: Int32) -> String? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
-            return nil
-        }
-        return String(decoding: data.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        let totals = [ownProcesses, machine]
+        return parts.filter { !totals.contains($0.part) }.sorted { $0.ms > $1.ms }
+            + totals.compactMap { total in parts.first { $0.part == total } }
     }
 
     /// Busy time of all processors (everything but idle and iowait), in seconds.
@@ -83,5 +79,47 @@ struct CPUAccounting: Sendable {
             $0 + $1.element
         }
         return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// Every live process's parent and CPU time, read from /proc at one moment.
+struct ProcessTable {
+    /// Child pids by parent pid.
+    var children: [Int32: [Int32]] = [:]
+    /// utime + stime by pid, in seconds.
+    var seconds: [Int32: Double] = [:]
+
+    /// Reads /proc/<pid>/stat of every process.
+    static func read() -> ProcessTable {
+        var table = ProcessTable()
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = text.lastIndex(of: ")")
+            else { continue }
+            // After "pid (comm) " come the fields from the third on: ppid is [1], utime [11], stime [12].
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let parent = Int32(fields[1]), let user = Double(fields[11]),
+                let system = Double(fields[12])
+            else { continue }
+            table.children[parent, default: []].append(pid)
+            table.seconds[pid] = (user + system) / tick
+        }
+        return table
+    }
+
+    /// CPU seconds of `roots` and all their live descendants (each process once).
+    func treeSeconds(_ roots: [Int32]) -> Double {
+        var seen: Set<Int32> = []
+        var todo = roots
+        var total = 0.0
+        while let pid = todo.popLast() {
+            guard seen.insert(pid).inserted else { continue }
+            total += seconds[pid] ?? 0
+            todo += children[pid] ?? []
+        }
+        return total
     }
 }

@@ -12,7 +12,8 @@ struct Options: Sendable {
     var password = ProcessInfo.processInfo.environment["AGENTPLANE_PASSWORD"] ?? ""
     /// The agent every conversation talks to.
     var agent = "support-agent"
-    /// Concurrent conversations, one measurement per level, in order.
+    /// Concurrent conversations, one measurement per level, in order; `none` on the command line:
+    /// no levels (the warm-up and the profile only).
     var concurrency = [1, 16, 64]
     /// Timed messages per level, spread over its conversations (at least `minimumPerConversation`
     /// each, so the higher levels may send more).
@@ -28,8 +29,10 @@ struct Options: Sendable {
     var adminPorts: [(service: String, ports: [Int])] = []
     /// Pids per service, `name=pid[+pid...]` items separated by commas, for the CPU accounting.
     var pids: [(service: String, pids: [Int32])] = []
-    /// The platform's database (AGENTPLANE_DB_NAME), whose PostgreSQL backends are counted.
-    var database = "agentplane_bench"
+    /// The platform's PostgreSQL postmaster, whose process tree (the cluster) is counted; nil: not counted.
+    var postmaster: Int32?
+    /// The platform's redis-server, whose process tree is counted; nil: not counted.
+    var redis: Int32?
     /// A question the knowledge base answers.
     var kbQuestion = "How do I reset my password?"
     /// A question it does not answer, so the flow opens a ticket.
@@ -53,14 +56,15 @@ struct Options: Sendable {
             case "--email": email = value
             case "--password": password = value
             case "--agent": agent = value
-            case "--concurrency": concurrency = value.split(separator: ",").map { Int($0) ?? 0 }
+            case "--concurrency": concurrency = value == "none" ? [] : value.split(separator: ",").map { Int($0) ?? 0 }
             case "--messages": messages = Int(value) ?? 0
             case "--min-per-conversation": minimumPerConversation = Int(value) ?? 0
             case "--warmup": warmup = Int(value) ?? -1
             case "--profile-messages": profileMessages = Int(value) ?? -1
             case "--admin-ports": adminPorts = Self.parseAdminPorts(value)
             case "--pids": pids = Self.parseAdminPorts(value).map { ($0.service, $0.ports.map { Int32($0) }) }
-            case "--database": database = value
+            case "--postgres-pid": postmaster = Self.parsePid(value)
+            case "--redis-pid": redis = Self.parsePid(value)
             case "--kb-question": kbQuestion = value
             case "--ticket-question": ticketQuestion = value
             case "--json-out": jsonOut = value
@@ -69,9 +73,7 @@ struct Options: Sendable {
             default: fail("unknown flag \(flag); see Options.swift")
             }
         }
-        guard !concurrency.isEmpty, concurrency.allSatisfy({ $0 > 0 }) else {
-            fail("--concurrency takes positive counts")
-        }
+        guard concurrency.allSatisfy({ $0 > 0 }) else { fail("--concurrency takes positive counts or none") }
         guard messages > 0, minimumPerConversation > 0, warmup >= 0, profileMessages >= 0, timeout > 0 else {
             fail("counts must be positive")
         }
@@ -82,6 +84,12 @@ struct Options: Sendable {
     /// Timed messages each conversation of a level with `conversations` conversations sends.
     func perConversation(_ conversations: Int) -> Int {
         max(minimumPerConversation, (messages + conversations - 1) / conversations)
+    }
+
+    /// A positive process id; anything else ends the program.
+    static func parsePid(_ text: String) -> Int32 {
+        guard let pid = Int32(text), pid > 0 else { fail("bad pid \(text)") }
+        return pid
     }
 
     /// `control=7901,kb-search=7903+7913` as (service, ports) pairs.

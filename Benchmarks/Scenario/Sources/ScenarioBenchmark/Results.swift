@@ -80,6 +80,9 @@ struct LevelResult: Codable, Sendable {
     let loadEnd: Double
     /// CPU milliseconds per answered message by process group (CPUAccounting), the machine last.
     let cpu: [TimePart]
+    /// CPU milliseconds per message of the services, PostgreSQL and Redis together, the client
+    /// apart: the figure compared with the anchor's (`CPUAccounting.ownProcesses` in `cpu`).
+    let ownProcessesCPU: Double?
 }
 
 /// One service method's share of a message, from the /metrics histograms.

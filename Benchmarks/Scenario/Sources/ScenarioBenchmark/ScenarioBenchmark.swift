@@ -4,6 +4,7 @@ import BenchmarkSupport
 // Usage: ScenarioBenchmark --server HOST:PORT --tenant T --email E --password P
 //          [--concurrency 1,16,64] [--messages 200] [--min-per-conversation 4] [--warmup 2]
 //          [--profile-messages 20] [--admin-ports control=7901,kb-search=7903+7913,...]
+//          [--pids control=PID,execution=PID+PID,...] [--postgres-pid PID] [--redis-pid PID]
 //          [--json-out FILE] [--label TEXT] [--agent support-agent] [--timeout 120]
 // (see Options.swift; ../scenario-run brings the platform up and passes all of it).
 //
@@ -11,10 +12,12 @@ import BenchmarkSupport
 // 2. Profile: --profile-messages of each path one at a time in one conversation, with every
 //    service's /metrics read before and after, so that the difference of the RPC histograms'
 //    sums says how long each service spent per message; plus per-node times from the events.
-// 3. For each concurrency C: C conversations, each with --warmup untimed messages, then all of
+// 3. For each concurrency C (none with `--concurrency none`): C conversations, each with --warmup untimed messages, then all of
 //    them at once sending their timed messages in a loop, alternating the KB question and the
 //    unanswerable one (conversation i starts with path i % 2, so both paths are always in
 //    flight); per message: time to the first streamed item and to the end of the stream.
+// The profile and every level also measure CPU per message of each process tree (CPUAccounting):
+// the services (--pids), the PostgreSQL cluster (--postgres-pid), Redis (--redis-pid), the client.
 // Prints a table to standard output and writes the results as JSON to --json-out.
 import Foundation
 import RPCCore
@@ -37,7 +40,7 @@ struct ScenarioBenchmark {
         let benchmark = ScenarioBenchmark(
             options: options, client: ScenarioClient(rpc: RPCClient(transport: transport), options: options),
             scraper: MetricsScraper(services: options.adminPorts),
-            cpu: CPUAccounting(services: options.pids, databaseName: options.database))
+            cpu: CPUAccounting(services: options.pids, postmaster: options.postmaster, redis: options.redis))
         let results: Results
         do {
             results = try await benchmark.run()
@@ -175,6 +178,7 @@ struct ScenarioBenchmark {
         }
         let seconds = milliseconds(clock.now - began) / 1000
         let cpuAfter = cpu.snapshot()
+        let cpuParts = CPUAccounting.perMessage(from: cpuBefore, to: cpuAfter, messages: outcomes.count)
         var errorCodes: [String: Int] = [:]
         for outcome in outcomes { if let error = outcome.error { errorCodes[error, default: 0] += 1 } }
         let result = LevelResult(
@@ -182,7 +186,7 @@ struct ScenarioBenchmark {
             all: PathResult(outcomes, path: nil, seconds: seconds),
             paths: Path.allCases.map { PathResult(outcomes, path: $0, seconds: seconds) }, errorCodes: errorCodes,
             loadStart: loadStart, loadEnd: loadAverage(),
-            cpu: CPUAccounting.perMessage(from: cpuBefore, to: cpuAfter, messages: outcomes.count))
+            cpu: cpuParts, ownProcessesCPU: cpuParts.first { $0.part == CPUAccounting.ownProcesses }?.ms)
         progress(
             "\(concurrency) conversations: \(result.all.messages) answered, \(result.all.errors) failed"
                 + " in \(fixed(seconds, 1)) s; final answer \(triple(result.all.final)) ms (p50 / p99 / mean)")

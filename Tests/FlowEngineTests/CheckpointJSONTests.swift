@@ -13,7 +13,9 @@ struct CheckpointJSONTests {
                 "answer": .string("ünï \"cødé\" 🚀\n\t\u{0}"), "n": .number(-12.5), "big": .number(1e300),
                 "list": .array([.null, .bool(true), .number(3), .object(["k": .string("v")])]),
             ],
-            interrupts: [FlowInterrupt(interruptID: "run-1:3:ask", nodeID: "ask", prompt: "Why?", choices: ["a", "b"])],
+            interrupts: [
+                FlowInterrupt(interruptID: "run-1:3:ask", nodeID: "ask", prompt: "Why?", choices: ["a", "b"])
+            ],
             sequence: Int64.max - 1, nodeExecutions: 7, activeSeconds: 0.1 + 0.2,
             usage: FlowUsage(promptTokens: 11, completionTokens: 22),
             completedSideEffects: ["run-1:3:tool": .object(["ticket": .number(42)])],

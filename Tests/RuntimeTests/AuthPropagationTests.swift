@@ -87,7 +87,9 @@ struct AuthPropagationTests {
             issuer: issuer, serviceName: "control", tokenLifetime: .seconds(60), now: { clock.withLock { $0 } })
         func token(tenant: String, user: String) async throws -> String? {
             let caller = AuthContext(kind: .user, tenantID: tenant, userID: user, role: .member)
-            return try await AuthContext.$current.withValue(caller) { try await outgoingAuthorization(interceptor, call) }
+            return try await AuthContext.$current.withValue(caller) {
+                try await outgoingAuthorization(interceptor, call)
+            }
         }
         let first = try await token(tenant: "tenant-a", user: "u-1")
         #expect(try await token(tenant: "tenant-a", user: "u-1") == first)

@@ -12,6 +12,8 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
     let context: ControlContext
     /// The execution service, asked before a delete whether a run of the agent is in progress.
     let peers: PeerClients
+    /// The tools each flow's `tool` nodes name, by flow text (`CONTROL_FLOW_CACHE_BYTES`).
+    let toolReferences: TextKeyedCache<[String]>
     static let maximumFlowBytes = 1 << 20
 
     func createAgent(request: Agentplane_V1_CreateAgentRequest, context server: ServerContext) async throws
@@ -53,7 +55,9 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
             let agent = try await AgentStore(session: session, tenant: caller.tenantID).agent(
                 id: request.agentID, version: request.version)
             guard let agent, request.includeTools else { return (agent, [Agentplane_V1_Tool]()) }
-            let references = Array(Set(Self.toolReferences(agent.flowJSON).map(\.tool))).sorted()
+            let references = toolReferences.value(for: agent.flowJSON) {
+                Array(Set(Self.toolReferences($0).map(\.tool))).sorted()
+            }
             guard !references.isEmpty else { return (agent, []) }
             let tools = try await ToolStore(session: session, tenant: caller.tenantID).tools(references: references)
             return (agent, tools.map(\.tool))

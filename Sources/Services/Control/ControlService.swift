@@ -37,7 +37,9 @@ public enum ControlService {
                             context: context, limiter: LoginRateLimiter(redis: environment.redis, settings: settings),
                             lookups: lookups, addresses: addresses),
                         TenantHandler(context: context), UserHandler(context: context),
-                        AgentHandler(context: context, peers: environment.peers),
+                        AgentHandler(
+                            context: context, peers: environment.peers,
+                            toolReferences: TextKeyedCache(capacity: context.settings.flowCacheBytes)),
                         ToolHandler(
                             context: context, secretBox: environment.secretBox,
                             executor: ToolExecutor(peers: environment.peers, http: environment.http)),

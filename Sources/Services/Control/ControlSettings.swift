@@ -48,6 +48,9 @@ public struct ControlSettings: Sendable {
     /// Proxies whose `x-forwarded-for` names the client address for the per-address limits
     /// (`TRUSTED_PROXIES`, IP addresses; default none).
     public var trustedProxies: [String] = []
+    /// Bytes of flow JSON whose tool references GetAgent keeps, so a run's tools are resolved
+    /// without parsing its flow again (`CONTROL_FLOW_CACHE_BYTES`; 0: parse every time).
+    public var flowCacheBytes: Int = 16 << 20
 
     /// Reads the keys, recording bad values in the reader so they are reported with the common ones.
     public static func read(_ reader: inout ConfigReader) -> ControlSettings {
@@ -106,6 +109,7 @@ public struct ControlSettings: Sendable {
         settings.credentialFailuresPerAddress = credentialFailures
         settings.credentialFailureWindow = credentialWindow
         settings.trustedProxies = proxies
+        settings.flowCacheBytes = reader.int("CONTROL_FLOW_CACHE_BYTES", default: 16 << 20, range: 0...(1 << 30))
         return settings
     }
 }

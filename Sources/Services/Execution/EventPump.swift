@@ -37,7 +37,8 @@ struct EventPump: Sendable {
         let row = RunRowWriter(
             runs: coordinator.runs, runID: record.id, tenant: record.tenantID,
             interval: coordinator.settings.progressInterval, logger: coordinator.logger)
-        while let batch = await events.nextBatch() {
+        while let taken = await events.nextBatch() {
+            let batch = Self.mergingDeltas(taken, limit: maxEventBytes / 2)
             if liveRun.leaseLost {  // Handed over: whoever continues the run reports.
                 await row.discard()
                 continue
@@ -140,6 +141,27 @@ struct EventPump: Sendable {
             change.currentNodeID = ""
         }
         return (event, change, ended)
+    }
+
+    /// `batch` with each run of answer deltas of one node joined into one delta, up to `limit`
+    /// bytes of text: deltas that reached the pump together are stored, relayed and sent once,
+    /// and the caller sees the same answer no later. Other events pass as they are, in order.
+    static func mergingDeltas(_ batch: [FlowEvent], limit: Int) -> [FlowEvent] {
+        var merged: [FlowEvent] = []
+        merged.reserveCapacity(batch.count)
+        for event in batch {
+            if case .answerDelta(let node, let text) = event.payload, let last = merged.last,
+                case .answerDelta(let lastNode, let lastText) = last.payload, lastNode == node,
+                lastText.utf8.count + text.utf8.count <= limit
+            {
+                merged[merged.count - 1] = FlowEvent(
+                    runID: last.runID, sequence: last.sequence,
+                    payload: .answerDelta(nodeID: node, text: lastText + text))
+            } else {
+                merged.append(event)
+            }
+        }
+        return merged
     }
 
     /// Room kept in a `run_finished` event for the saved message's id, set after the check.

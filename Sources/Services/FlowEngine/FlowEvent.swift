@@ -100,6 +100,13 @@ public struct FlowEvent: Sendable {
     public let sequence: Int64
     /// What happened.
     public let payload: Payload
+
+    /// An event (the runner makes them; the execution service merges answer deltas).
+    public init(runID: String, sequence: Int64, payload: Payload) {
+        self.runID = runID
+        self.sequence = sequence
+        self.payload = payload
+    }
 }
 
 /// How a call to the runner ended.

@@ -166,14 +166,18 @@ struct KBStore: Sendable {
         }
     }
 
-    /// The best chunks by full-text rank of any of the query's words.
-    func lexical(tenant: String, query: String, limit: Int, filter: SearchFilter) async throws -> [(Int64, Double)] {
+    /// The best chunks by full-text rank of any of the query's words, each with its record: one
+    /// statement, so a search answered here costs one transaction.
+    func lexical(tenant: String, query: String, limit: Int, filter: SearchFilter) async throws
+        -> [(id: Int64, score: Double, record: ChunkRecord)]
+    {
         let expression = PostgresText.anyWordQuery(query)
         guard !expression.isEmpty else { return [] }
         return try await pool.transaction(tenant: tenant) { session in
             let rows = try await session.query(
                 """
-                SELECT c.id, ts_rank_cd(c.tsv, q.q) AS score
+                SELECT c.id, ts_rank_cd(c.tsv, q.q) AS score, c.document_id, c.title, c.chunk_index, c.text,
+                    c.heading_path
                 FROM kb.chunks c, to_tsquery('english', $2) AS q (q)
                 WHERE c.tenant_id = $1 AND c.tsv @@ q.q
                     AND (cardinality($3::text[]) = 0 OR c.document_id = ANY ($3::text[]))
@@ -182,7 +186,9 @@ struct KBStore: Sendable {
                 LIMIT $5
                 """, tenant, expression, PostgresText.array(filter.documentIDs.sorted()),
                 PostgresText.array(filter.tags.sorted()), limit)
-            return try rows.map { (try $0.decode("id", as: Int64.self), try $0.decode("score", as: Double.self)) }
+            return try rows.map {
+                (try $0.decode("id", as: Int64.self), try $0.decode("score", as: Double.self), try Self.record($0))
+            }
         }
     }
 
@@ -197,14 +203,19 @@ struct KBStore: Sendable {
                 """, tenant, "{" + ids.map { String($0) }.joined(separator: ",") + "}")
             var records: [Int64: ChunkRecord] = [:]
             for row in rows {
-                let record = ChunkRecord(
-                    id: try row.decode("id"), documentID: try row.decode("document_id"), title: try row.decode("title"),
-                    chunkIndex: try row.decode("chunk_index"), text: try row.decode("text"),
-                    headingPath: PostgresText.parseArray(row["heading_path"] ?? "{}"))
+                let record = try Self.record(row)
                 records[record.id] = record
             }
             return records
         }
+    }
+
+    /// A chunk's record from a row with its columns.
+    private static func record(_ row: PostgresRow) throws -> ChunkRecord {
+        ChunkRecord(
+            id: try row.decode("id"), documentID: try row.decode("document_id"), title: try row.decode("title"),
+            chunkIndex: try row.decode("chunk_index"), text: try row.decode("text"),
+            headingPath: PostgresText.parseArray(row["heading_path"] ?? "{}"))
     }
 
     /// The last change's sequence number for the tenant (0 when none), and its chunk count.

@@ -162,19 +162,28 @@ public struct KnowledgeBaseHandler: Agentplane_V1_KnowledgeBaseService.ServicePr
         let tenant = auth.tenantID
         try await rateLimiter.admit(tenant: tenant)
         let ranked: [(id: Int64, score: Double)]
+        // The records, when the search already read them (PostgreSQL's full-text path).
+        var prefetched: [Int64: ChunkRecord]?
         switch mode {
         case .lexical:
-            ranked = try await lexicalSearch(tenant: tenant, query: query, k: k, filter: filter)
+            let found = try await lexicalSearch(tenant: tenant, query: query, k: k, filter: filter)
+            ranked = found.hits
+            prefetched = found.records
         case .vector:
             ranked = try await vectorSearch(tenant: tenant, query: query, k: k, filter: filter)
         default:
             let candidates = max(k * 4, 40)
             async let lexical = lexicalSearch(tenant: tenant, query: query, k: candidates, filter: filter)
             let semantic = try await vectorSearch(tenant: tenant, query: query, k: candidates, filter: filter)
-            ranked = Self.fuse([try await lexical.map(\.id), semantic.map(\.id)], k: k)
+            ranked = Self.fuse([try await lexical.hits.map(\.id), semantic.map(\.id)], k: k)
         }
         let kept = ranked.filter { request.minScore == 0 || $0.score >= request.minScore }
-        let records = try await store.records(tenant: tenant, ids: kept.map(\.id))
+        let records: [Int64: ChunkRecord]
+        if let prefetched {
+            records = prefetched
+        } else {
+            records = try await store.records(tenant: tenant, ids: kept.map(\.id))
+        }
         var response = Agentplane_V1_SearchResponse(mode: mode)
         response.results = kept.compactMap { hit in
             guard let record = records[hit.id] else { return nil }
@@ -186,19 +195,21 @@ public struct KnowledgeBaseHandler: Agentplane_V1_KnowledgeBaseService.ServicePr
     }
 
     /// Full-text search: PostgreSQL's ranking (`ts_rank_cd`) for knowledge bases below the
-    /// threshold and for filtered searches; BM25 over the same lexemes in memory above it.
+    /// threshold and for filtered searches, which also returns the chunks' records; BM25 over the
+    /// same lexemes in memory above it.
     private func lexicalSearch(tenant: String, query: String, k: Int, filter: SearchFilter) async throws
-        -> [(id: Int64, score: Double)]
+        -> (hits: [(id: Int64, score: Double)], records: [Int64: ChunkRecord]?)
     {
         let index = vectors.index(for: tenant)
         if filter.isEmpty, await index.mayHaveLexicalIndex {
             async let lexemes = store.lexemes(of: query)
             try await vectors.catchUp(index, store: store)
             if let hits = await index.lexicalSearch(lexemes: try await lexemes, k: k) {
-                return hits.map { ($0.id, Double($0.score)) }
+                return (hits.map { ($0.id, Double($0.score)) }, nil)
             }
         }
-        return try await store.lexical(tenant: tenant, query: query, limit: k, filter: filter).map { ($0, $1) }
+        let found = try await store.lexical(tenant: tenant, query: query, limit: k, filter: filter)
+        return (found.map { ($0.id, $0.score) }, Dictionary(found.map { ($0.id, $0.record) }) { first, _ in first })
     }
 
     /// Cosine similarity search through the tenant's vector index, brought up to date first.

@@ -6,7 +6,8 @@ import Synchronization
 
 /// The parts of the control plane the execution service calls (AgentService.GetAgent,
 /// ToolService.ExecuteTool, ConversationService.AppendMessage and GetConversation,
-/// TenantService.GetTenant), and the LLM gateway's ChatStream, on a real gRPC server on port 0.
+/// TenantService.GetTenant), the LLM gateway's ChatStream and kb-search's Search, on a real gRPC
+/// server on port 0.
 /// Every other method of those services answers UNIMPLEMENTED. ExecuteTool honours idempotency
 /// keys as the real one must: a key seen before returns the first result, and a call arriving
 /// while the first with its key is still running waits for that one instead of repeating it.
@@ -35,6 +36,10 @@ final class FakeControlPlane: Sendable {
         var tenantSettings: [String: Agentplane_V1_TenantSettings] = [:]
         var getTenantCalls = 0
         var unavailable = false
+        /// Tools GetAgent returns with an agent when asked (`include_tools`), by agent id.
+        var agentTools: [String: [Agentplane_V1_Tool]] = [:]
+        var includeToolsAsked: [Bool] = []
+        var searches: [(request: Agentplane_V1_SearchRequest, tenant: String)] = []
     }
 
     private let state = Mutex(State())
@@ -66,6 +71,35 @@ final class FakeControlPlane: Sendable {
     /// Stores a conversation of `tenant` created by `createdBy`.
     func addConversation(_ id: String, tenant: String, createdBy: String) {
         state.withLock { $0.conversations[id] = (tenant, createdBy) }
+    }
+
+    /// The tools GetAgent returns with `agentID` when the caller sets `include_tools`.
+    func setTools(_ tools: [Agentplane_V1_Tool], of agentID: String) {
+        state.withLock { $0.agentTools[agentID] = tools }
+    }
+
+    /// `include_tools` of every GetAgent received, in order.
+    var includeToolsAsked: [Bool] { state.withLock { $0.includeToolsAsked } }
+
+    /// Every KnowledgeBaseService.Search received (the fake kb-search on the same server), with
+    /// the tenant of its bearer token.
+    var searches: [(request: Agentplane_V1_SearchRequest, tenant: String)] { state.withLock { $0.searches } }
+
+    /// Answers a Search with one result.
+    fileprivate func search(_ request: Agentplane_V1_SearchRequest, authorization: String?)
+        -> Agentplane_V1_SearchResponse
+    {
+        state.withLock { $0.searches.append((request, Self.claims(authorization)["tid"] as? String ?? "")) }
+        var result = Agentplane_V1_SearchResult()
+        result.score = 0.9
+        result.documentID = "doc-1"
+        result.title = "Password reset"
+        result.chunkID = "1"
+        result.text = "Reset it from the sign-in page."
+        var response = Agentplane_V1_SearchResponse()
+        response.mode = request.mode
+        response.results = [result]
+        return response
     }
 
     /// Sets what GetTenant answers for `tenant` (by default: no settings).
@@ -161,6 +195,10 @@ final class FakeControlPlane: Sendable {
         agent.flowJSON = flow
         var response = Agentplane_V1_GetAgentResponse()
         response.agent = agent
+        response.tools = state.withLock { state in
+            state.includeToolsAsked.append(request.includeTools)
+            return request.includeTools ? state.agentTools[request.agentID] ?? [] : []
+        }
         return response
     }
 
@@ -265,6 +303,9 @@ private struct FakeControlServices: RegistrableService {
             },
             Self.unary(Agentplane_V1_ConversationService.Method.GetConversation.self) { request, context in
                 try fake.getConversation(request, authorization: context.metadata.firstString(forKey: "authorization"))
+            },
+            Self.unary(Agentplane_V1_KnowledgeBaseService.Method.Search.self) { request, context in
+                fake.search(request, authorization: context.metadata.firstString(forKey: "authorization"))
             },
             Self.unary(Agentplane_V1_TenantService.Method.GetTenant.self) { _, context in
                 try fake.getTenant(authorization: context.metadata.firstString(forKey: "authorization"))

@@ -36,7 +36,7 @@ struct EventPump: Sendable {
             fresh ? 0 : (try? await coordinator.state.lastSequence(tenant: record.tenantID, runID: record.id)) ?? 0
         let row = RunRowWriter(
             runs: coordinator.runs, runID: record.id, tenant: record.tenantID,
-            interval: coordinator.settings.progressInterval, logger: coordinator.logger)
+            interval: coordinator.settings.progressInterval, logger: coordinator.logger, writtenNow: fresh)
         while let taken = await events.nextBatch() {
             let batch = Self.mergingDeltas(taken, limit: maxEventBytes / 2)
             if liveRun.leaseLost {  // Handed over: whoever continues the run reports.

@@ -17,12 +17,16 @@ actor RunRowWriter {
     private var writing = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(runs: RunStore, runID: String, tenant: String, interval: Duration, logger: Logger) {
+    /// A writer for one run's row; `writtenNow` says the row was just written (a new run's
+    /// insert), so progress waits a whole interval before its first write: a run shorter than
+    /// the interval then writes its row once more, at its end, with everything.
+    init(runs: RunStore, runID: String, tenant: String, interval: Duration, logger: Logger, writtenNow: Bool = false) {
         self.runs = runs
         self.runID = runID
         self.tenant = tenant
         self.interval = interval
         self.logger = logger
+        self.lastWrite = writtenNow ? .now : nil
     }
 
     /// Takes `change`; returns once it is written when `now` is set or the interval has passed,

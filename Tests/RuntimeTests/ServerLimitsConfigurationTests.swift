@@ -57,4 +57,18 @@ struct ServerLimitsConfigurationTests {
             for key in past.keys { #expect("\(error)".contains(key), "\(key) is not named") }
         }
     }
+
+    @Test func theTokenCacheIsAKeyCheckedAtItsBounds() throws {
+        #expect(try load([:]).tokenCacheEntries == 4096)
+        #expect(try load(["AUTH_TOKEN_CACHE_ENTRIES": "0"]).tokenCacheEntries == 0)
+        #expect(try load(["AUTH_TOKEN_CACHE_ENTRIES": "1000000"]).tokenCacheEntries == 1_000_000)
+        for bad in ["-1", "1000001", "99999999999999999999999", "12\u{0}", "lots"] {
+            do {
+                _ = try load(["AUTH_TOKEN_CACHE_ENTRIES": bad])
+                Issue.record("AUTH_TOKEN_CACHE_ENTRIES=\(bad) was accepted")
+            } catch {
+                #expect("\(error)".contains("AUTH_TOKEN_CACHE_ENTRIES"))
+            }
+        }
+    }
 }

@@ -23,7 +23,7 @@ public final class TextKeyedCache<Value: Sendable>: Sendable {
     /// The value for `text`: the kept one, or `compute(text)`, kept from now on.
     public func value(for text: String, _ compute: (String) throws -> Value) rethrows -> Value {
         let size = text.utf8.count
-        guard size <= capacity / 4 else { return try compute(text) }
+        guard capacity > 0, size <= capacity / 4 else { return try compute(text) }
         let key = SHA256.hash(data: Array(text.utf8))
         if let kept = state.withLock({ $0.entries[key] }) { return kept }
         let value = try compute(text)

@@ -21,7 +21,6 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
     let context: ControlContext
     let secretBox: SecretBox?
     let executor: ToolExecutor
-    static let defaultTimeout = ToolCall.defaultTimeout
     /// The longest per-call timeout a tool may have; longer ones are refused at save time and
     /// clamped at execution (for rows written before the check).
     static let maximumTimeout = ToolCall.maximumTimeout

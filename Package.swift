@@ -159,6 +159,7 @@ let targets: [Target] = [
             "RuntimeObservability", "RPCCore", "RPCHTTP2", "RPCModels", "StandardServices",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ],
         path: "Sources/Runtime/Host", swiftSettings: swiftSettings),
 
@@ -292,7 +293,7 @@ let targets: [Target] = [
         name: "RPCTests",
         dependencies: [
             "TestSupport", "RPCCore", "RPCHTTP2", "RPCModels", "ProtoCoding", "InteropTesting", "StandardServices",
-            "Saturating",
+            "Saturating", .product(name: "NIOPosix", package: "swift-nio"),
         ],
         path: "Tests/RPCTests", swiftSettings: swiftSettings),
     // A service run by the host with the interop test service, for the lifecycle tests.

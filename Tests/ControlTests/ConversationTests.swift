@@ -257,7 +257,7 @@ struct ConversationTests {
         try await fixture.stop()
     }
 
-    @Test("one run at a time: ABORTED while a run is in progress; a run lost by a crash is released")
+    @Test("one run at a time: ABORTED while a run is in progress; a run lost by a crash is released after the bound")
     func oneRunAtATime() async throws {
         let fixture = try await Fixture.start()
         let tenant = uniqueTenant()
@@ -278,14 +278,88 @@ struct ConversationTests {
         let items = try await first.value
         #expect(items.last?.assistantMessage?.content == "echo: hold on")
 
-        // A crash left the conversation RUNNING with a run the execution service no longer knows.
+        // A run the execution service does not know, named just now: it may be one SendMessage
+        // named and the execution service has not stored yet, so it holds until
+        // CONVERSATION_STALE_AFTER (2 minutes by default) has passed.
         let admin = PostgresPool(configuration: .init(connectionString: testDatabaseURL, maximumConnections: 1))
         defer { admin.close() }
         _ = try await admin.query(
-            "UPDATE control.conversations SET status = 2, active_run_id = 'run-lost' WHERE tenant_id = $1 AND id = $2",
-            tenant, conversation.id)
+            """
+            UPDATE control.conversations SET status = 2, active_run_id = 'run-lost', updated_at = now()
+            WHERE tenant_id = $1 AND id = $2
+            """, tenant, conversation.id)
+        #expect(await statusCode { try await fixture.send(conversation.id, "already?", as: member) } == .aborted)
+
+        // A crash left it RUNNING with that run for longer than the bound: released.
+        _ = try await admin.query(
+            """
+            UPDATE control.conversations SET status = 2, active_run_id = 'run-lost',
+                updated_at = now() - interval '10 minutes'
+            WHERE tenant_id = $1 AND id = $2
+            """, tenant, conversation.id)
         let after = try await fixture.send(conversation.id, "still there?", as: member)
         #expect(after.last?.assistantMessage?.content == "echo: still there?")
+        try await fixture.stop()
+    }
+
+    @Test("SendMessage names the run, saved with the message, and hands the execution service the agent")
+    func sendMessageNamesTheRunAndHandsOverTheAgent() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let conversation = try await fixture.create(agent: agent, as: member)
+        let first = Task { try await fixture.send(conversation.id, "hold on", as: member) }
+        var sent: Agentplane_V1_ExecuteRequest?
+        for _ in 0..<200 where sent == nil {
+            sent = fixture.fakes.execution.executed.withLock { $0.last { $0.conversationID == conversation.id } }
+            if sent == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let request = try #require(sent)
+        #expect(UUID(uuidString: request.runID)?.uuidString.lowercased() == request.runID)
+        // Recorded before the execution service answered anything.
+        let running = try await fixture.conversations.getConversation(
+            .init(conversationID: conversation.id), metadata: member
+        ).conversation
+        #expect(running?.status == .running && running?.activeRunID == request.runID)
+        #expect(request.resolvedAgent?.agent?.id == agent && request.resolvedAgent?.agent?.flowJSON == validFlow)
+        fixture.fakes.execution.released.withLock { $0 = true }
+        _ = try await first.value
+        try await fixture.stop()
+    }
+
+    @Test("a run's answer saved with AppendMessage ends the run in the conversation, and only that run's")
+    func appendedAnswerEndsItsRun() async throws {
+        let fixture = try await Fixture.start()
+        let tenant = uniqueTenant()
+        let agent = try await fixture.agent(in: tenant)
+        let member = try await bearer(role: .member, tenant: tenant, user: "member-1")
+        let service = try await serviceBearer(service: "execution", tenant: tenant)
+        let conversation = try await fixture.create(agent: agent, as: member)
+        let admin = PostgresPool(configuration: .init(connectionString: testDatabaseURL, maximumConnections: 1))
+        defer { admin.close() }
+        _ = try await admin.query(
+            "UPDATE control.conversations SET status = 2, active_run_id = 'run-a' WHERE tenant_id = $1 AND id = $2",
+            tenant, conversation.id)
+        func status() async throws -> Agentplane_V1_Conversation? {
+            try await fixture.conversations.getConversation(.init(conversationID: conversation.id), metadata: member)
+                .conversation
+        }
+        var request = Agentplane_V1_AppendMessageRequest()
+        request.conversationID = conversation.id
+        request.role = .assistant
+        request.content = "From another run."
+        request.runID = "run-b"
+        request.idempotencyKey = "run-b:assistant:1"
+        _ = try await fixture.conversations.appendMessage(request, metadata: service)
+        #expect(try await status()?.status == .running)
+        #expect(try await status()?.activeRunID == "run-a")
+        request.content = "The answer."
+        request.runID = "run-a"
+        request.idempotencyKey = "run-a:assistant:1"
+        _ = try await fixture.conversations.appendMessage(request, metadata: service)
+        #expect(try await status()?.status == .idle)
+        #expect(try await status()?.activeRunID == "")
         try await fixture.stop()
     }
 

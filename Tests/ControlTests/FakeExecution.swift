@@ -44,7 +44,8 @@ final class FakeExecution: Agentplane_V1_ExecutionService.ServiceProtocol {
         if request.input.contains("refuse at once") {
             throw RPCError(code: .unavailable, message: "fake execution: connection refused")
         }
-        let runID = "run-" + UUID().uuidString.prefix(8).lowercased()
+        // As the execution service: the run takes the id the control plane chose, when it chose one.
+        let runID = request.runID.isEmpty ? "run-" + UUID().uuidString.prefix(8).lowercased() : request.runID
         var started = Agentplane_V1_RunStarted()
         started.agentID = request.agent?.agentID ?? ""
         started.conversationID = request.conversationID

@@ -52,6 +52,7 @@ struct ExecuteTests {
         #expect(saved.conversationID == "conv-1")
         #expect(saved.role == .assistant)
         #expect(finished.messageID == saved.id)
+        #expect(finished.messageCreatedAt == saved.createdAt && saved.createdAt != nil)
         #expect(!finished.answer.isEmpty)
 
         var get = Agentplane_V1_GetRunRequest()
@@ -66,6 +67,68 @@ struct ExecuteTests {
         #expect(run.agentID == "agent-multi")
         #expect(run.state?.fields["topic"]?.stringValue == "How do I reset my password?")
         #expect(run.finishedAt != nil)
+        try await fixture.stop()
+    }
+
+    @Test("run_id and resolved_agent: the control plane's only; the run takes the id once; no GetAgent call")
+    func theControlPlaneNamesTheRunAndHandsOverTheAgent() async throws {
+        let fixture = try await ExecutionFixture.start()
+        let tenant = uniqueTenant("named")
+        fixture.control.addAgent("agent-multi", version: 2, flow: Flows.multiStep)
+        let service = try await serviceBearer(tenant: tenant, actingUser: "user-7")
+        var resolved = Agentplane_V1_GetAgentResponse()
+        var agent = Agentplane_V1_Agent()
+        agent.id = "agent-multi"
+        agent.version = 2
+        agent.flowJSON = Flows.multiStep
+        resolved.agent = agent
+        var request = Agentplane_V1_ExecuteRequest()
+        var ref = Agentplane_V1_AgentRef()
+        ref.agentID = "agent-multi"
+        request.source = .agent(ref)
+        request.input = "How do I reset my password?"
+        request.runID = UUID().uuidString.lowercased()
+        request.resolvedAgent = resolved
+
+        // A user may set neither field.
+        for field in ["run_id", "resolved_agent"] {
+            var userRequest = request
+            if field == "run_id" { userRequest.resolvedAgent = nil } else { userRequest.runID = "" }
+            let refused = await statusCode {
+                _ = try await collect {
+                    try await fixture.client.execute(userRequest, metadata: try await builder(tenant), onResponse: $0)
+                }
+            }
+            #expect(refused == .invalidArgument, "\(field) from a builder")
+        }
+        var notUUID = request
+        notUUID.runID = "run-1; DROP TABLE"
+        #expect(
+            await statusCode {
+                _ = try await collect { try await fixture.client.execute(notUUID, metadata: service, onResponse: $0) }
+            } == .invalidArgument)
+        var otherAgent = request
+        otherAgent.resolvedAgent?.agent?.id = "agent-other"
+        #expect(
+            await statusCode {
+                _ = try await collect {
+                    try await fixture.client.execute(otherAgent, metadata: service, onResponse: $0)
+                }
+            } == .invalidArgument)
+
+        let loadsBefore = fixture.control.includeToolsAsked.count
+        let events = try await collect { try await fixture.client.execute(request, metadata: service, onResponse: $0) }
+        #expect(events.first?.runID == request.runID && events.last?.runFinished != nil)
+        #expect(events.first?.runStarted?.agentVersion == 2)
+        #expect(fixture.control.includeToolsAsked.count == loadsBefore, "the agent was loaded again")
+        // The same id again (a retried call): refused, and the run stays as it ended.
+        #expect(
+            await statusCode {
+                _ = try await collect { try await fixture.client.execute(request, metadata: service, onResponse: $0) }
+            } == .alreadyExists)
+        var get = Agentplane_V1_GetRunRequest()
+        get.runID = request.runID
+        #expect(try await fixture.client.getRun(get, metadata: service).run?.status == .succeeded)
         try await fixture.stop()
     }
 

@@ -271,6 +271,7 @@ final class FakeControlPlane: Sendable {
             message.role = request.role
             message.content = request.content
             message.runID = request.runID
+            message.createdAt = Google_Protobuf_Timestamp(date: Date())
             state.messages[request.idempotencyKey] = message
             response.message = message
             return response

@@ -66,7 +66,8 @@ struct ProviderKeyOriginTests {
     func keyIsNotSentElsewhere() async throws {
         let home = try await FakeOpenAIServer.start()
         let stranger = try await FakeOpenAIServer.start()
-        try await withGateway { client, _ in
+        // The rows change behind the gateway's back: read on every call, not kept for a second.
+        try await withGateway(environment: ["LLM_PROVIDER_CONFIG_CACHE_TTL": "0"]) { client, _ in
             let tenant = uniqueTenant()
             let admin = try await bearer(role: .admin, tenant: tenant)
             try await configureOpenAI(client, tenant: tenant, server: home, models: ["echo"], apiKey: "sk-home")

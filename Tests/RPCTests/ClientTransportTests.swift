@@ -1,4 +1,5 @@
 import InteropTesting
+import NIOPosix
 import RPCCore
 import RPCHTTP2
 import RPCModels
@@ -36,6 +37,24 @@ struct ClientTransportTests {
             interceptors: [counter])
         try await server.start()
         return server
+    }
+
+    @Test("a server and a client on a group of the caller's share it, and leave stopping it to the caller")
+    func aSharedGroupOutlivesTheServerAndTheClient() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = GRPCServer(
+            configuration: ServerConfiguration(port: 0), services: [TestServiceImplementation()],
+            eventLoopGroup: group)
+        try await server.start()
+        let transport = HTTP2ClientTransport(
+            targets: [Target(host: "127.0.0.1", port: try #require(server.port))], eventLoopGroup: group)
+        let client = Grpc_Testing_TestService.Client(RPCClient(transport: transport))
+        for _ in 0..<3 { _ = try await client.emptyCall(Grpc_Testing_Empty()) }
+        await transport.close()
+        await server.shutdown(gracePeriod: .seconds(1))
+        // Still running: both left it alone.
+        #expect(try await group.next().submit { 42 }.get() == 42)
+        try await group.shutdownGracefully()
     }
 
     @Test func callsAreSpreadRoundRobinAndFailOverWhenATargetGoesAway() async throws {

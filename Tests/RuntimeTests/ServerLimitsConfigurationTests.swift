@@ -71,4 +71,17 @@ struct ServerLimitsConfigurationTests {
             }
         }
     }
+
+    @Test func theEventLoopThreadsAreAKeyCheckedAtItsBounds() throws {
+        #expect(try load([:]).eventLoopThreads == 1)
+        #expect(try load(["EVENT_LOOP_THREADS": "256"]).eventLoopThreads == 256)
+        for bad in ["0", "-1", "257", "99999999999999999999999", "2\u{0}", "many"] {
+            do {
+                _ = try load(["EVENT_LOOP_THREADS": bad])
+                Issue.record("EVENT_LOOP_THREADS=\(bad) was accepted")
+            } catch {
+                #expect("\(error)".contains("EVENT_LOOP_THREADS"))
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
 import NIOCore
-import NIOPosix
+public import NIOPosix
 public import RPCCore
 import Synchronization
 
@@ -12,13 +12,17 @@ public final class GRPCServer: Sendable {
     private let router: ServerRouter
     private let interceptors: [any ServerInterceptor]
     private let group: MultiThreadedEventLoopGroup
+    /// Whether `shutdown` stops the group (one made for this server) or leaves it to its owner.
+    private let ownsGroup: Bool
     private let registry = ConnectionRegistry()
     private let channel = Mutex<(any Channel)?>(nil)
 
     /// A server for `services`, with `interceptors` around every call (the first outermost).
+    /// With `eventLoopGroup` it serves on that group (shared with the process's clients;
+    /// `configuration.threads` is then unused) and leaves stopping it to its owner.
     public init(
         configuration: ServerConfiguration, services: [any RegistrableService],
-        interceptors: [any ServerInterceptor] = []
+        interceptors: [any ServerInterceptor] = [], eventLoopGroup: MultiThreadedEventLoopGroup? = nil
     ) {
         self.configuration = configuration
         var router = ServerRouter()
@@ -27,7 +31,10 @@ public final class GRPCServer: Sendable {
         }
         self.router = router
         self.interceptors = interceptors
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
+        self.group =
+            eventLoopGroup
+            ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads ?? System.coreCount))
+        ownsGroup = eventLoopGroup == nil
     }
 
     /// Adds a method after creation is not possible; this lists what is served.
@@ -63,7 +70,7 @@ public final class GRPCServer: Sendable {
     }
 
     /// Stops accepting connections, sends GOAWAY on every connection, lets calls in flight
-    /// finish for up to `gracePeriod`, then closes what is left and stops the event loops.
+    /// finish for up to `gracePeriod`, then closes what is left and stops the event loops it made.
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         let listening = channel.withLock { channel -> (any Channel)? in
             defer { channel = nil }
@@ -79,7 +86,7 @@ public final class GRPCServer: Sendable {
         while registry.count > 0, ContinuousClock.now < deadline + .seconds(1) {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        try? await group.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
     }
 
     /// Starts, then serves until the task is cancelled, then shuts down gracefully.

@@ -1,5 +1,5 @@
 import NIOCore
-import NIOPosix
+public import NIOPosix
 public import RPCCore
 import Synchronization
 
@@ -14,6 +14,8 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     private let targets: [Target]
     private let next = Atomic<Int>(0)
     private let group: MultiThreadedEventLoopGroup
+    /// Whether `close()` stops the group (one made for this transport) or leaves it to its owner.
+    private let ownsGroup: Bool
     private let configuration: ClientConfiguration
     private let resolver: any NameResolving
     /// The shortest time between two re-resolutions of a name that calls ask for (failures);
@@ -49,23 +51,32 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         }
     }
 
-    /// A transport to one or more servers serving the same services.
-    public convenience init(targets: [Target], configuration: ClientConfiguration = ClientConfiguration()) {
-        self.init(targets: targets, configuration: configuration, resolver: SystemNameResolver())
+    /// A transport to one or more servers serving the same services. With `eventLoopGroup`, its
+    /// connections live on that group (a process's one group, shared with its server, so a
+    /// handler's outbound calls need no thread switch) and `configuration.threads` is unused;
+    /// the group's owner shuts it down after `close()`.
+    public convenience init(
+        targets: [Target], configuration: ClientConfiguration = ClientConfiguration(),
+        eventLoopGroup: MultiThreadedEventLoopGroup? = nil
+    ) {
+        self.init(
+            targets: targets, configuration: configuration, resolver: SystemNameResolver(),
+            eventLoopGroup: eventLoopGroup)
     }
 
     /// A transport resolving names with `resolver` (tests answer for names of their own).
     init(
         targets: [Target], configuration: ClientConfiguration, resolver: any NameResolving,
-        reresolutionSpacing: Duration = .seconds(1)
+        reresolutionSpacing: Duration = .seconds(1), eventLoopGroup: MultiThreadedEventLoopGroup? = nil
     ) {
         precondition(!targets.isEmpty, "a client needs at least one target")
         self.targets = targets
         self.configuration = configuration
         self.resolver = resolver
         self.reresolutionSpacing = reresolutionSpacing
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         self.group = group
+        ownsGroup = eventLoopGroup == nil
         let states = targets.map { target in
             target.hostIsIPAddress
                 ? TargetState(
@@ -319,7 +330,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         state.withLock { $0.draining }
     }
 
-    /// Closes every connection, stops re-resolving and stops the event loops.
+    /// Closes every connection, stops re-resolving and stops the event loops it made.
     public func close() async {
         let (subchannels, tasks) = state.withLock { state in
             state.closed = true
@@ -330,7 +341,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         // A getaddrinfo under way cannot be interrupted; its answer is ignored once closed.
         for task in tasks { task.cancel() }
         for subchannel in subchannels { await subchannel.close() }
-        try? await group.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
     }
 }
 
@@ -530,7 +541,8 @@ final class Subchannel: Sendable {
         let configuration = configuration
         // `:authority` is the target as configured (the name, not the address), as in gRPC.
         let authority = target.description
-        let bootstrap = ClientBootstrap(group: group)
+        // On the caller's loop when it runs on one of the group's: its calls then stay on it.
+        let bootstrap = ClientBootstrap(group: group.any())
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
             .channelInitializer { channel in

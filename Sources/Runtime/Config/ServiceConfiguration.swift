@@ -18,6 +18,9 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
     public var adminIdleTimeout: Duration = .seconds(60)
     /// How many verified bearer tokens a service remembers (`AUTH_TOKEN_CACHE_ENTRIES`); 0 none.
     public var tokenCacheEntries = 4096
+    /// The event loop threads of the process (`EVENT_LOOP_THREADS`, default 1): its gRPC server and
+    /// its clients to peers share them, so a handler's calls to other services stay on its thread.
+    public var eventLoopThreads = 1
     /// What the gRPC server allows a client (the `GRPC_*` keys; docs/CONFIGURATION.md).
     public var serverLimits = ServerLimits()
     /// The PostgreSQL connection string, a URI or libpq `key=value` pairs (`DATABASE_URL`).
@@ -128,6 +131,7 @@ public struct ServiceConfiguration: Sendable, CustomStringConvertible, CustomRef
         configuration.adminIdleTimeout = reader.duration("ADMIN_IDLE_TIMEOUT", default: .seconds(60))
         configuration.serverLimits = ServerLimits.load(reader: &reader)
         configuration.tokenCacheEntries = reader.int("AUTH_TOKEN_CACHE_ENTRIES", default: 4096, range: 0...1_000_000)
+        configuration.eventLoopThreads = reader.int("EVENT_LOOP_THREADS", default: 1, range: 1...256)
         return configuration
     }
 

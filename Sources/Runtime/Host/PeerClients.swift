@@ -1,3 +1,4 @@
+import NIOPosix
 public import RPCCore
 import RPCHTTP2
 public import RuntimeConfig
@@ -14,10 +15,16 @@ public final class PeerClients: Sendable {
     private let addresses: [PeerService: [String]]
     private let interceptors: [any ClientInterceptor]
     private let transports = Mutex<[PeerService: HTTP2ClientTransport]>([:])
+    /// The process's event loops, which the connections to peers share with its server.
+    private let eventLoops: MultiThreadedEventLoopGroup?
 
-    init(addresses: [PeerService: [String]], interceptors: [any ClientInterceptor]) {
+    init(
+        addresses: [PeerService: [String]], interceptors: [any ClientInterceptor],
+        eventLoops: MultiThreadedEventLoopGroup? = nil
+    ) {
         self.addresses = addresses
         self.interceptors = interceptors
+        self.eventLoops = eventLoops
     }
 
     /// The client for `peer`; UNAVAILABLE when its address key is unset or unusable.
@@ -31,7 +38,7 @@ public final class PeerClients: Sendable {
         }
         let transport = transports.withLock { transports in
             if let existing = transports[peer] { return existing }
-            let made = HTTP2ClientTransport(targets: targets)
+            let made = HTTP2ClientTransport(targets: targets, eventLoopGroup: eventLoops)
             transports[peer] = made
             return made
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+public import NIOPosix
 import RPCCore
 import RPCHTTP2
 import RPCModels
@@ -24,7 +25,12 @@ public enum ServiceHost {
         // yet, and an open migration transaction rolls back when the connection goes.
         signals.onSignal { exit(1) }
         do {
-            let service = try await start(definition)
+            let (configuration, settings) = try loadConfiguration(definition)
+            // Every task of the process (the server's handlers, runs, background loops) then
+            // runs on the event loops its sockets use, instead of hopping to a pool of its own.
+            let eventLoops = EventLoopTakeover.install(threads: configuration.eventLoopThreads)
+            let service = try await start(
+                definition, configuration: configuration, settings: settings, eventLoops: eventLoops)
             signals.onSignal { Task { await service.shutdown() } }
             try await service.run()
             exit(0)
@@ -45,20 +51,33 @@ public enum ServiceHost {
         _ definition: ServiceDefinition, environment: [String: String]? = nil,
         arguments: [String] = CommandLine.arguments, handlingSignals: Bool = false
     ) async throws -> RunningService {
-        var reader = ConfigReader(environment: environment, arguments: arguments)
-        let configuration = ServiceConfiguration.load(service: definition.name, reader: &reader)
-        let settings = definition.readSettings(&reader)
-        try reader.validate()
+        let (configuration, settings) = try loadConfiguration(
+            definition, environment: environment, arguments: arguments)
         return try await start(
             definition, configuration: configuration, settings: settings, handlingSignals: handlingSignals)
     }
 
+    /// The common keys and the service's own, read and validated; throws `ConfigurationError`
+    /// naming every bad or missing key.
+    static func loadConfiguration(
+        _ definition: ServiceDefinition, environment: [String: String]? = nil,
+        arguments: [String] = CommandLine.arguments
+    ) throws(ConfigurationError) -> (ServiceConfiguration, any Sendable) {
+        var reader = ConfigReader(environment: environment, arguments: arguments)
+        let configuration = ServiceConfiguration.load(service: definition.name, reader: &reader)
+        let settings = definition.readSettings(&reader)
+        try reader.validate()
+        return (configuration, settings)
+    }
+
     /// Prepares everything and starts listening (gRPC and admin ports); `run` then serves
     /// until shutdown (on SIGTERM or SIGINT too, `handlingSignals`). Tests use this to run a
-    /// service inside their own process.
+    /// service inside their own process. The server and the clients to peers share
+    /// `eventLoops`, which the caller owns; without it the service makes a group of
+    /// `EVENT_LOOP_THREADS` loops and stops it when it shuts down.
     public static func start(
         _ definition: ServiceDefinition, configuration: ServiceConfiguration, settings: any Sendable = (),
-        handlingSignals: Bool = false
+        handlingSignals: Bool = false, eventLoops shared: MultiThreadedEventLoopGroup? = nil
     ) async throws -> RunningService {
         let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
         _ = Observability.bootstrapLogging(service: definition.name, level: level)
@@ -81,6 +100,9 @@ public enum ServiceHost {
         let secretBox = try configuration.secretBoxKeys.map { try SecretBox(keys: $0) }
         let http = OutboundHTTPClient(
             policy: OutboundURLPolicy(allowedInsecureHosts: Set(configuration.outboundAllowHosts)))
+        // One group of event loops for the server and the clients to peers: a handler's calls
+        // to other services then start and end on its own thread.
+        let eventLoops = shared ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let peers = PeerClients(
             addresses: configuration.peers,
             interceptors: [
@@ -90,12 +112,14 @@ public enum ServiceHost {
                 ClientMetricsInterceptor(),
                 // Innermost, so metrics and traces see one logical call.
                 RetryInterceptor(),
-            ])
+            ], eventLoops: eventLoops)
         let close: @Sendable () async -> Void = {
             await peers.close()
             try? await http.shutdown()
             postgres.close()
             redis.close()
+            // Last: the server and the peers' connections run on these loops until closed.
+            if shared == nil { try? await eventLoops.shutdownGracefully() }
         }
         let environment = ServiceEnvironment(
             configuration: configuration, logger: logger, postgres: postgres, redis: redis, tokens: tokens,
@@ -128,7 +152,8 @@ public enum ServiceHost {
                     apiKeyVerifier: assembly.apiKeyVerifier),
                 TenantLogInterceptor(),
                 ErrorMappingInterceptor(logger: logger),
-            ])
+            ],
+            eventLoopGroup: eventLoops)
         let admin = AdminServer(
             host: configuration.adminHost, port: configuration.adminPort, registry: registry,
             idleTimeout: configuration.adminIdleTimeout,

@@ -12,8 +12,8 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
     let context: ControlContext
     /// The execution service, asked before a delete whether a run of the agent is in progress.
     let peers: PeerClients
-    /// The tools each flow's `tool` nodes name, by flow text (`CONTROL_FLOW_CACHE_BYTES`).
-    let toolReferences: TextKeyedCache<[String]>
+    /// Reads an agent version with its tools (GetAgent's include_tools).
+    let resolution: AgentResolution
     static let maximumFlowBytes = 1 << 20
 
     func createAgent(request: Agentplane_V1_CreateAgentRequest, context server: ServerContext) async throws
@@ -51,18 +51,12 @@ struct AgentHandler: Agentplane_V1_AgentService.ServiceProtocol {
         if request.version < 0 {
             throw RPCErrors.invalid("version", "NEGATIVE", "version must be 0 (latest) or positive")
         }
-        let (agent, tools) = try await context.transaction(tenant: caller.tenantID) { session in
-            let agent = try await AgentStore(session: session, tenant: caller.tenantID).agent(
-                id: request.agentID, version: request.version)
-            guard let agent, request.includeTools else { return (agent, [Agentplane_V1_Tool]()) }
-            let references = toolReferences.value(for: agent.flowJSON) {
-                Array(Set(Self.toolReferences($0).map(\.tool))).sorted()
-            }
-            guard !references.isEmpty else { return (agent, []) }
-            let tools = try await ToolStore(session: session, tenant: caller.tenantID).tools(references: references)
-            return (agent, tools.map(\.tool))
+        let resolved = try await context.transaction(tenant: caller.tenantID) { session in
+            try await resolution.agent(
+                id: request.agentID, version: request.version, includeTools: request.includeTools, session: session,
+                tenant: caller.tenantID)
         }
-        guard let agent else {
+        guard let (agent, tools) = resolved else {
             throw RPCErrors.notFound(
                 request.version == 0 ? "agent" : "version \(request.version) of agent", request.agentID)
         }

@@ -26,6 +26,8 @@ public enum ControlService {
                         maximumConcurrent: settings.passwordHashConcurrency, maximumQueued: settings.passwordHashQueue))
                 try await bootstrap(settings, context: context)
                 let indexer = DocumentIndexer(context: context, peers: environment.peers)
+                let resolution = AgentResolution(
+                    toolReferences: TextKeyedCache(capacity: context.settings.flowCacheBytes))
                 let addresses = ClientAddressResolver(
                     trustedProxies: Set(settings.trustedProxies.compactMap(IPAddress.init)))
                 let lookups = CredentialLookupLimiter(
@@ -37,13 +39,11 @@ public enum ControlService {
                             context: context, limiter: LoginRateLimiter(redis: environment.redis, settings: settings),
                             lookups: lookups, addresses: addresses),
                         TenantHandler(context: context), UserHandler(context: context),
-                        AgentHandler(
-                            context: context, peers: environment.peers,
-                            toolReferences: TextKeyedCache(capacity: context.settings.flowCacheBytes)),
+                        AgentHandler(context: context, peers: environment.peers, resolution: resolution),
                         ToolHandler(
                             context: context, secretBox: environment.secretBox,
                             executor: ToolExecutor(peers: environment.peers, http: environment.http)),
-                        ConversationHandler(context: context, peers: environment.peers),
+                        ConversationHandler(context: context, peers: environment.peers, resolution: resolution),
                         DocumentHandler(context: context, peers: environment.peers, indexer: indexer),
                     ],
                     backgroundTasks: [

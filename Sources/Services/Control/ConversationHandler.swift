@@ -12,6 +12,8 @@ import Synchronization
 struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     let context: ControlContext
     let peers: PeerClients
+    /// Reads the agent and tools a new run needs, with the user's message.
+    let resolution: AgentResolution
     static let maximumContentBytes = 32 * 1024
 
     func createConversation(request: Agentplane_V1_CreateConversationRequest, context server: ServerContext)
@@ -133,26 +135,34 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         }
         // Nothing is written while a run is in progress: it answers ABORTED, with the history
         // untouched, so a client retrying an interrupted call cannot pile up messages. A
-        // conversation left RUNNING by a run that ended elsewhere is reconciled first.
+        // conversation left RUNNING by a run that ended elsewhere is reconciled first. The run's
+        // id is chosen here and saved with the message, and the agent and its tools are read in
+        // the same transaction: the execution service is handed both (run_id, resolved_agent).
+        let runID = UUID().uuidString.lowercased()
         let saveUserMessage = { @Sendable in
             try await context.transaction(tenant: caller.tenantID) {
-                session -> (Agentplane_V1_Conversation, Agentplane_V1_Message?) in
+                session -> (Agentplane_V1_Conversation, Agentplane_V1_Message?, Agentplane_V1_GetAgentResponse?) in
                 let store = ConversationStore(session: session, tenant: caller.tenantID)
                 let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)
-                if conversation.status == .running { return (conversation, nil) }
+                if conversation.status == .running { return (conversation, nil, nil) }
                 try Self.requireIdle(conversation)
                 let message = try await store.append(
                     id: UUID().uuidString.lowercased(),
                     NewMessage(
                         conversationID: conversation.id, role: .user, content: request.content,
-                        authorID: caller.effectiveUserID))
-                try await store.setStatus(id: conversation.id, .running, runID: "")
-                return (conversation, message)
+                        authorID: caller.effectiveUserID),
+                    transition: .start(runID: runID))
+                // A missing agent is the execution service's to report, as when it loads one itself.
+                let resolved = try await resolution.agent(
+                    id: conversation.agentID, version: conversation.agentVersion, includeTools: true,
+                    session: session, tenant: caller.tenantID
+                ).map { Agentplane_V1_GetAgentResponse(agent: $0.agent, tools: $0.tools) }
+                return (conversation, message, resolved)
             }
         }
-        var (conversation, saved) = try await saveUserMessage()
+        var (conversation, saved, agent) = try await saveUserMessage()
         if saved == nil, try await reconcile(conversation, caller: caller) {
-            (conversation, saved) = try await saveUserMessage()
+            (conversation, saved, agent) = try await saveUserMessage()
         }
         guard let message = saved else {
             try Self.requireIdle(conversation)
@@ -167,8 +177,10 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         execute.inputMessageID = message.id
         execute.input = request.content
         if let inputs = request.inputs { execute.inputs = inputs }
+        execute.runID = runID
+        if let agent { execute.resolvedAgent = agent }
         let run = execute
-        try await relay(conversationID: conversation.id, caller: caller) { client, onEvents in
+        try await relay(conversationID: conversation.id, caller: caller, recordedRunID: runID) { client, onEvents in
             try await client.execute(run) { events in try await onEvents(events) }
         } emit: { item in
             switch item {
@@ -278,6 +290,7 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     /// continues.
     private func relay(
         conversationID: String, caller: AuthContext, restoreOnFailure: Agentplane_V1_Conversation? = nil,
+        recordedRunID: String = "",
         start: @Sendable (Agentplane_V1_ExecutionService.Client, @escaping EventHandler) async throws -> Void,
         emit: @escaping @Sendable (RelayItem) async throws -> Void
     ) async throws {
@@ -291,7 +304,10 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                     if runID.isEmpty, !event.runID.isEmpty {
                         runID = event.runID
                         progress.started(runID)
-                        try await setStatus(tenant: tenant, conversationID, .running, runID: runID)
+                        // Recorded already unless the run took another id than the one saved.
+                        if runID != recordedRunID {
+                            try await setStatus(tenant: tenant, conversationID, .running, runID: runID)
+                        }
                     }
                     try await emit(.event(event))
                     switch event.payload {
@@ -301,8 +317,14 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                         progress.settle()
                         return
                     case .runFinished(let finished):
-                        let answer = try await assistantMessage(
-                            finished, runID: runID, conversationID: conversationID, caller: caller)
+                        // The execution service saved the answer and ended the run in one
+                        // transaction (AppendMessage): relayed as saved, without reading it back.
+                        let saved = Self.savedAnswer(finished, runID: runID, conversationID: conversationID)
+                        let answer =
+                            if let saved { saved } else {
+                                try await assistantMessage(
+                                    finished, runID: runID, conversationID: conversationID, caller: caller)
+                            }
                         progress.settle()
                         try await emit(.assistant(answer))
                         return
@@ -387,6 +409,7 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
             return released
         }
         let over: Bool
+        var unknown = false
         do {
             let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))
             var request = Agentplane_V1_GetRunRequest()
@@ -398,13 +421,20 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
             over = [.succeeded, .failed, .cancelled].contains(status)
         } catch let error as RPCError where error.code == .notFound {
             over = true
+            unknown = true
         } catch {
             return false  // Unknown: keep the guard; SendMessage answers ABORTED.
         }
         guard over else { return false }
+        let bound = context.settings.conversationStaleAfter
         return try await context.transaction(tenant: caller.tenantID) { session in
-            try await ConversationStore(session: session, tenant: caller.tenantID).release(
-                id: conversationID, runID: current.activeRunID)
+            let store = ConversationStore(session: session, tenant: caller.tenantID)
+            // The run may be one SendMessage named but the execution service has not stored yet:
+            // unknown, it is released only as a run that never started is, after the bound.
+            return unknown
+                ? try await store.releaseUnknownRun(
+                    id: conversationID, runID: current.activeRunID, olderThanMilliseconds: bound.controlMilliseconds)
+                : try await store.release(id: conversationID, runID: current.activeRunID)
         }
     }
 
@@ -445,6 +475,22 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
 
     /// How long `reconcile` waits for GetRun.
     static let runCheckTimeout: Duration = .seconds(5)
+
+    /// The assistant message as the execution service saved it, when the event carries all of it
+    /// (its id and time; the answer is its content).
+    private static func savedAnswer(
+        _ finished: Agentplane_V1_RunFinished, runID: String, conversationID: String
+    ) -> Agentplane_V1_Message? {
+        guard !finished.messageID.isEmpty, let created = finished.messageCreatedAt else { return nil }
+        var message = Agentplane_V1_Message()
+        message.id = finished.messageID
+        message.conversationID = conversationID
+        message.role = .assistant
+        message.content = finished.answer
+        message.runID = runID
+        message.createdAt = created
+        return message
+    }
 
     /// The assistant message the execution service saved (RunFinished.message_id), or the answer
     /// saved now with the same key the execution service uses, so it is stored once either way;
@@ -496,20 +542,31 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     private func append(_ message: NewMessage, caller: AuthContext, store: ConversationStore) async throws
         -> (Agentplane_V1_Message, Bool)
     {
-        if let key = message.idempotencyKey, let saved = try await store.message(idempotencyKey: key) {
-            guard saved.conversationID == message.conversationID, saved.role == message.role,
-                saved.content == message.content, saved.runID == message.runID
-            else {
-                throw RPCError(
-                    code: .failedPrecondition,
-                    message: "idempotency_key \"\(key.prefix(100))\" was used with another message")
+        // A run's answer ends the run in the conversation (IDLE) in the same statement.
+        let transition: ConversationStore.RunTransition =
+            message.role == .assistant && !message.runID.isEmpty ? .finish(runID: message.runID) : .none
+        // The insert's foreign key checks that the conversation exists (in this tenant: the key
+        // includes it), and a used key writes nothing: two statements for a new message.
+        do {
+            if let created = try await store.appendUnlessKeyUsed(
+                id: UUID().uuidString.lowercased(), message, transition: transition)
+            {
+                return (created, false)
             }
-            return (saved, true)
-        }
-        guard try await store.conversation(id: message.conversationID) != nil else {
+        } catch let error as PostgresError where error.code == .foreignKeyViolation {
             throw RPCErrors.notFound("conversation", message.conversationID)
         }
-        return (try await store.append(id: UUID().uuidString.lowercased(), message), false)
+        guard let key = message.idempotencyKey, let saved = try await store.message(idempotencyKey: key) else {
+            throw RPCError(code: .aborted, message: "the message with this idempotency_key vanished; retry")
+        }
+        guard saved.conversationID == message.conversationID, saved.role == message.role,
+            saved.content == message.content, saved.runID == message.runID
+        else {
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "idempotency_key \"\(key.prefix(100))\" was used with another message")
+        }
+        return (saved, true)
     }
 
     /// The conversation if the caller may see it: its creator, admins and above, service tokens.

@@ -110,6 +110,22 @@ struct ConversationStore: Sendable {
         ).isEmpty)
     }
 
+    /// Marks a RUNNING conversation IDLE when its run is still `runID` and it has not changed for
+    /// `olderThanMilliseconds`: a run the execution service does not know, which may be one the
+    /// control plane named but the execution service has not yet stored.
+    func releaseUnknownRun(id: String, runID: String, olderThanMilliseconds: Int64) async throws -> Bool {
+        !(try await session.query(
+            """
+            UPDATE control.conversations SET status = $3, active_run_id = '', pending_interrupt = ''::bytea,
+                updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND status = $4 AND active_run_id = $5
+              AND updated_at <= now() - $6::int8 * interval '1 millisecond'
+            RETURNING id
+            """, tenant, id, Int(Agentplane_V1_ConversationStatus.idle.rawValue),
+            Int(Agentplane_V1_ConversationStatus.running.rawValue), runID, olderThanMilliseconds
+        ).isEmpty)
+    }
+
     /// Marks a conversation IDLE that has been RUNNING without a run id for at least
     /// `olderThanMilliseconds` (its last change is that old); false when it is not in that state.
     func releaseUnstarted(id: String, olderThanMilliseconds: Int64) async throws -> Bool {
@@ -125,26 +141,72 @@ struct ConversationStore: Sendable {
         ).isEmpty)
     }
 
-    /// Saves a message and moves the conversation's activity; the title defaults to the first user message.
-    func append(id: String, _ message: NewMessage) async throws -> Agentplane_V1_Message {
+    /// What saving a message also does to the conversation's run, in the same statement as its
+    /// activity.
+    enum RunTransition {
+        /// Nothing.
+        case none
+        /// RUNNING with the run `runID` (a user message starting it).
+        case start(runID: String)
+        /// IDLE, when RUNNING with the run `runID` (its answer); otherwise nothing.
+        case finish(runID: String)
+    }
+
+    /// Saves a message and moves the conversation's activity (and its run: `transition`); the
+    /// title defaults to the first user message.
+    func append(id: String, _ message: NewMessage, transition: RunTransition = .none) async throws
+        -> Agentplane_V1_Message
+    {
+        guard let saved = try await append(id: id, message, transition: transition, unlessKeyUsed: false) else {
+            throw Self.vanished(id)
+        }
+        return saved
+    }
+
+    /// As `append`, but nil (and nothing written) when a message has the idempotency key already.
+    func appendUnlessKeyUsed(id: String, _ message: NewMessage, transition: RunTransition = .none) async throws
+        -> Agentplane_V1_Message?
+    {
+        try await append(id: id, message, transition: transition, unlessKeyUsed: true)
+    }
+
+    private func append(id: String, _ message: NewMessage, transition: RunTransition, unlessKeyUsed: Bool)
+        async throws -> Agentplane_V1_Message?
+    {
         let rows = try await session.query(
             """
             INSERT INTO control.messages (tenant_id, id, conversation_id, role, content, run_id, author_id, metadata,
                 idempotency_key)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) RETURNING \(Self.messageColumns)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+            \(unlessKeyUsed ? "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING" : "")
+            RETURNING \(Self.messageColumns)
             """,
             [
                 tenant, id, message.conversationID, Int(message.role.rawValue), message.content, message.runID,
                 message.authorID, RowDecoding.json(message.metadata), message.idempotencyKey,
             ])
-        guard let row = rows.first else { throw Self.vanished(id) }
+        guard let row = rows.first else { return nil }
         let title = message.role == .user ? String(message.content.prefix(80)) : ""
+        let (change, runID): (Int, String) =
+            switch transition {
+            case .none: (0, "")
+            case .start(let runID): (1, runID)
+            case .finish(let runID): (2, runID)
+            }
+        // The CASEs read the row as it was: the run ends only if it is still the conversation's.
         _ = try await session.query(
             """
             UPDATE control.conversations SET last_message_at = now(), last_activity_at = now(), updated_at = now(),
-                title = CASE WHEN title = '' THEN $3 ELSE title END
+                title = CASE WHEN title = '' THEN $3 ELSE title END,
+                status = CASE WHEN $4 = 1 THEN $6
+                    WHEN $4 = 2 AND status = $6 AND active_run_id = $5 THEN $7 ELSE status END,
+                active_run_id = CASE WHEN $4 = 1 THEN $5
+                    WHEN $4 = 2 AND status = $6 AND active_run_id = $5 THEN '' ELSE active_run_id END,
+                pending_interrupt = CASE WHEN $4 = 1 OR ($4 = 2 AND status = $6 AND active_run_id = $5) THEN ''::bytea
+                    ELSE pending_interrupt END
             WHERE tenant_id = $1 AND id = $2
-            """, tenant, message.conversationID, title)
+            """, tenant, message.conversationID, title, change, runID,
+            Int(Agentplane_V1_ConversationStatus.running.rawValue), Int(Agentplane_V1_ConversationStatus.idle.rawValue))
         return try Self.message(row)
     }
 

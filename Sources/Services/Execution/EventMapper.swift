@@ -131,3 +131,14 @@ extension Agentplane_V1_ExecutionEvent {
         }
     }
 }
+
+extension Agentplane_V1_RunFinished {
+    /// Names the assistant message the answer was saved as; with its time too when the saved text
+    /// is this answer (a resumed run may find an earlier answer saved under its key), so the
+    /// control plane can relay the message without reading it back.
+    mutating func record(saved: Agentplane_V1_Message?) {
+        guard let saved else { return }
+        messageID = saved.id
+        if saved.content == answer, let created = saved.createdAt { messageCreatedAt = created }
+    }
+}

@@ -108,11 +108,11 @@ struct EventPump: Sendable {
             ended = true
             change.usage = usage
             do {
-                let messageID = try await coordinator.saveAnswer(answer, of: record)
-                event.runFinished?.messageID = messageID
+                let saved = try await coordinator.saveAnswer(answer, of: record)
+                event.runFinished?.record(saved: saved)
                 change.status = .succeeded
                 change.answer = answer
-                change.messageID = messageID
+                change.messageID = saved?.id ?? ""
             } catch {
                 coordinator.logger.error("run \(record.id): the answer could not be saved: \(error)")
                 let failure = FlowRunError(
@@ -164,7 +164,7 @@ struct EventPump: Sendable {
         return merged
     }
 
-    /// Room kept in a `run_finished` event for the saved message's id, set after the check.
+    /// Room kept in a `run_finished` event for the saved message's id and time, set after the check.
     static let messageIDAllowance = 128
 
     /// The `run_failed` (EVENT_TOO_LARGE) that takes an oversized event's place: the event is

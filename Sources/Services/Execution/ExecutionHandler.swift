@@ -54,17 +54,24 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         context: ServerContext
     ) async throws {
         let caller = try Self.caller()
-        var record = RunRecord(id: UUID().uuidString.lowercased(), tenantID: caller.context.tenantID)
+        try Self.checkServiceFields(request, caller: caller.context)
+        var record = RunRecord(
+            id: request.runID.isEmpty ? UUID().uuidString.lowercased() : request.runID,
+            tenantID: caller.context.tenantID)
         var tools: [Agentplane_V1_Tool] = []
         switch request.source {
         case .draftFlowJSON(let json):
+            if request.resolvedAgent != nil {
+                throw RPCError.invalidField(
+                    "resolved_agent", code: "NOT_ALLOWED", "resolved_agent goes only with source.agent")
+            }
             try validate(json, field: "draft_flow_json", code: .invalidArgument)
             record.flowJSON = json
         case .agent(let ref):
             guard !ref.agentID.isEmpty else {
                 throw RPCError.invalidField("agent.agent_id", code: "MISSING_FIELD", "agent.agent_id is required")
             }
-            let (agent, resolved) = try await loadAgent(ref)
+            let (agent, resolved) = try await resolvedOrLoadedAgent(ref, request.resolvedAgent)
             tools = resolved
             try validate(agent.flowJSON, field: "agent.flow_json", code: .failedPrecondition)
             record.flowJSON = agent.flowJSON
@@ -88,11 +95,14 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
 
     /// Claims a new run in Redis, then writes its row; the claim is undone when the row is refused.
     private func insertClaimed(_ record: RunRecord) async throws {
+        let claimed: Bool
         do {
-            try await coordinator.claimNew(record)
+            claimed = try await coordinator.claimNew(record)
         } catch {
             throw RPCError(code: .unavailable, message: "the run state store is unavailable; retry later")
         }
+        // Only a run id the control plane chose can be held already: by a run in progress.
+        if !claimed { throw RPCError(code: .alreadyExists, message: "run \(record.id) exists already") }
         do {
             try await runs.insert(record, maxConcurrent: coordinator.settings.maxConcurrentRuns)
         } catch {
@@ -156,6 +166,34 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         throw RPCError.withDetails(
             code, "\(field) fails validation (\(validation.errors.count) errors): \(summary)", reason: "FLOW_INVALID",
             violations: violations)
+    }
+
+    /// `run_id` and `resolved_agent` are the control plane's: any other caller gets INVALID_ARGUMENT,
+    /// and a run id must be a UUID (lowercase, as the service makes them).
+    private static func checkServiceFields(_ request: Agentplane_V1_ExecuteRequest, caller: AuthContext) throws {
+        let supplied = !request.runID.isEmpty ? "run_id" : request.resolvedAgent != nil ? "resolved_agent" : nil
+        if let supplied, caller.role != .service {
+            throw RPCError.invalidField(supplied, code: "SERVICE_ONLY", "\(supplied) is set only by the control plane")
+        }
+        if !request.runID.isEmpty {
+            guard let uuid = UUID(uuidString: request.runID), uuid.uuidString.lowercased() == request.runID else {
+                throw RPCError.invalidField("run_id", code: "NOT_A_UUID", "run_id must be a lowercase UUID")
+            }
+        }
+    }
+
+    /// The agent and its tools as the control plane sent them (`resolved_agent`, checked against
+    /// `ref`), else asked for with GetAgent.
+    private func resolvedOrLoadedAgent(
+        _ ref: Agentplane_V1_AgentRef, _ resolved: Agentplane_V1_GetAgentResponse?
+    ) async throws -> (Agentplane_V1_Agent, [Agentplane_V1_Tool]) {
+        guard let resolved else { return try await loadAgent(ref) }
+        guard let agent = resolved.agent, agent.id == ref.agentID, ref.version == 0 || agent.version == ref.version
+        else {
+            throw RPCError.invalidField(
+                "resolved_agent", code: "MISMATCH", "resolved_agent is not the agent version source.agent names")
+        }
+        return (agent, resolved.tools)
     }
 
     /// The agent `ref` names and the tools its flow uses, in one call to the control plane.

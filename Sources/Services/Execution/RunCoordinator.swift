@@ -63,8 +63,9 @@ final class RunCoordinator: Sendable {
 
     /// Takes the lease of a new run and registers it as in progress, BEFORE its row is written:
     /// a crash right after the insert then leaves a run that recovery finds and continues.
-    func claimNew(_ record: RunRecord) async throws {
-        _ = try await state.claim(tenant: record.tenantID, runID: record.id, owner: replicaID)
+    /// False when another replica holds the id's lease (a run id the control plane chose, sent twice).
+    func claimNew(_ record: RunRecord) async throws -> Bool {
+        try await state.claim(tenant: record.tenantID, runID: record.id, owner: replicaID)
     }
 
     /// Undoes `claimNew` for a run whose row could not be written.
@@ -197,10 +198,11 @@ final class RunCoordinator: Sendable {
 
     // MARK: Answers
 
-    /// Appends the assistant's answer to the run's conversation; its message id (empty for a
-    /// standalone run). The key `<run_id>:assistant:1` makes a retry or a resumed run save it once.
-    func saveAnswer(_ answer: String, of record: RunRecord) async throws -> String {
-        guard !record.conversationID.isEmpty else { return "" }
+    /// Appends the assistant's answer to the run's conversation (which the control plane then
+    /// marks IDLE in the same transaction); the saved message (nil for a standalone run). The key
+    /// `<run_id>:assistant:1` makes a retry or a resumed run save it once.
+    func saveAnswer(_ answer: String, of record: RunRecord) async throws -> Agentplane_V1_Message? {
+        guard !record.conversationID.isEmpty else { return nil }
         var request = Agentplane_V1_AppendMessageRequest()
         request.conversationID = record.conversationID
         request.role = .assistant
@@ -211,7 +213,7 @@ final class RunCoordinator: Sendable {
         for attempt in 0..<3 {
             do {
                 let client = Agentplane_V1_ConversationService.Client(try peers.client(for: .control))
-                return try await client.appendMessage(request).message?.id ?? ""
+                return try await client.appendMessage(request).message ?? Agentplane_V1_Message()
             } catch let error as RPCError where error.code == .unavailable || error.code == .deadlineExceeded {
                 lastError = error
                 try await Task.sleep(for: .milliseconds(200 * (attempt + 1)))
@@ -258,7 +260,7 @@ final class RunCoordinator: Sendable {
                 change.status = .failed
                 change.error = failure
             } else {
-                finished.messageID = try await saveAnswer(answer, of: record)
+                finished.record(saved: try await saveAnswer(answer, of: record))
                 event.payload = .runFinished(finished)
                 change.status = .succeeded
                 change.answer = answer

@@ -31,13 +31,15 @@ struct RunStore: Sendable {
                         code: .resourceExhausted,
                         message: "the tenant already has \(count) runs in progress (limit \(maxConcurrent))")
                 }
-                _ = try await session.query(
+                // A run id the control plane chose may (by a retry of its call) be taken already.
+                let inserted = try await session.query(
                     """
                     INSERT INTO execution.runs (id, tenant_id, agent_id, agent_version, conversation_id,
                         input_message_id, status, started_by, flow_json, input, inputs_json, max_steps, timeout_ms,
                         omit_state_updates, replayed_from_run_id, replayed_from_checkpoint_id, max_state_bytes,
                         max_node_output_bytes, max_event_bytes)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                    ON CONFLICT (id) DO NOTHING RETURNING 1 AS inserted
                     """,
                     [
                         run.id, run.tenantID, run.agentID, Int(run.agentVersion), run.conversationID,
@@ -46,6 +48,9 @@ struct RunStore: Sendable {
                         run.replayedFromRunID, run.replayedFromCheckpointID, run.maxStateBytes,
                         run.maxNodeOutputBytes, run.maxEventBytes,
                     ])
+                if inserted.isEmpty {
+                    throw RPCError(code: .alreadyExists, message: "run \(run.id) exists already")
+                }
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw Self.conversationBusy(run.conversationID)

@@ -18,8 +18,9 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
     init(environment: ServiceEnvironment, settings: LLMGatewaySettings) {
         self.environment = environment
         self.settings = settings
-        configs = ProviderConfigStore(postgres: environment.postgres)
-        usage = UsageStore(postgres: environment.postgres)
+        configs = ProviderConfigStore(
+            postgres: environment.postgres, cache: ProviderConfigCache(ttl: settings.providerConfigCacheTTL))
+        usage = UsageStore(postgres: environment.postgres, flushInterval: settings.usageFlushInterval)
         limiter = RateLimiter(redis: environment.redis)
     }
 
@@ -250,6 +251,8 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
             throw RPCError.invalidField("granularity", code: "UNKNOWN", "granularity \(value) is not HOUR or DAY")
         }
         let stored = try await configs.load(tenant: auth.tenantID)
+        // This replica's calls not yet written are counted too.
+        try await usage.flush(tenant: auth.tenantID)
         let report = try await usage.report(
             tenant: auth.tenantID, start: start, end: end, hourly: hourly,
             model: request.model.isEmpty ? nil : request.model)
@@ -291,7 +294,8 @@ struct LLMGatewayHandler: Agentplane_V1_LLMGatewayService.ServiceProtocol {
         request: Agentplane_V1_GetProviderConfigRequest, context: ServerContext
     ) async throws -> Agentplane_V1_GetProviderConfigResponse {
         let auth = try AuthContext.require(minimum: .admin)
-        return Agentplane_V1_GetProviderConfigResponse(config: try await configs.load(tenant: auth.tenantID).message)
+        return Agentplane_V1_GetProviderConfigResponse(
+            config: try await configs.load(tenant: auth.tenantID, fresh: true).message)
     }
 
     // MARK: Admission, backends and accounting

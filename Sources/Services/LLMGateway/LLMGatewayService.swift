@@ -30,7 +30,9 @@ public enum LLMGatewayService {
             readSettings: { reader in LLMGatewaySettings.read(from: &reader) },
             assemble: { environment in
                 let settings = environment.settings(as: LLMGatewaySettings.self)
-                return ServiceAssembly(services: [LLMGatewayHandler(environment: environment, settings: settings)])
+                let handler = LLMGatewayHandler(environment: environment, settings: settings)
+                return ServiceAssembly(
+                    services: [handler], backgroundTasks: [{ await handler.usage.run(logger: environment.logger) }])
             })
     }
 

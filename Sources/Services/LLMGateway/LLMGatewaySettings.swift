@@ -14,6 +14,13 @@ public struct LLMGatewaySettings: Sendable, Equatable {
     public var retryBaseDelay: Duration
     /// The longest single wait between retries, also the cap on an honoured Retry-After.
     public var retryMaximumDelay: Duration
+    /// How long a tenant's provider configuration is used before it is read again (0: every call).
+    public var providerConfigCacheTTL: Duration = .seconds(1)
+    /// How often usage counters are written (0: on every call, in the call).
+    public var usageFlushInterval: Duration = .seconds(1)
+
+    /// The longest `LLM_PROVIDER_CONFIG_CACHE_TTL` and `LLM_USAGE_FLUSH_INTERVAL`.
+    public static let maximumCacheTTL: Duration = .seconds(60)
 
     /// Settings with the documented defaults.
     public init(
@@ -31,7 +38,7 @@ public struct LLMGatewaySettings: Sendable, Equatable {
 
     /// Reads the `LLM_*` keys, recording every bad value in `reader`.
     public static func read(from reader: inout ConfigReader) -> LLMGatewaySettings {
-        let settings = LLMGatewaySettings(
+        var settings = LLMGatewaySettings(
             defaultRequestsPerMinute: reader.int("LLM_DEFAULT_REQUESTS_PER_MINUTE", default: 600, range: 1...1_000_000),
             defaultTokensPerMinute: reader.int(
                 "LLM_DEFAULT_TOKENS_PER_MINUTE", default: 1_000_000, range: 1...1_000_000_000),
@@ -42,6 +49,14 @@ public struct LLMGatewaySettings: Sendable, Equatable {
         if settings.retryBaseDelay <= .zero || settings.retryBaseDelay > settings.retryMaximumDelay {
             reader.recordProblem(
                 "LLM_RETRY_BASE_DELAY", "LLM_RETRY_BASE_DELAY must be positive and not above LLM_RETRY_MAX_DELAY")
+        }
+        settings.providerConfigCacheTTL = reader.duration("LLM_PROVIDER_CONFIG_CACHE_TTL", default: .seconds(1))
+        settings.usageFlushInterval = reader.duration("LLM_USAGE_FLUSH_INTERVAL", default: .seconds(1))
+        for (key, value) in [
+            ("LLM_PROVIDER_CONFIG_CACHE_TTL", settings.providerConfigCacheTTL),
+            ("LLM_USAGE_FLUSH_INTERVAL", settings.usageFlushInterval),
+        ] where value > maximumCacheTTL {
+            reader.recordProblem(key, "\(key) must be at most 60s")
         }
         return settings
     }

@@ -33,6 +33,8 @@ struct StoredProviderConfig: Sendable {
 /// sent only to that origin.
 struct ProviderConfigStore: Sendable {
     let postgres: PostgresPool
+    /// What model calls read (`LLM_PROVIDER_CONFIG_CACHE_TTL`); saves replace their tenant's entry.
+    let cache: ProviderConfigCache
 
     /// The secret box context of a tenant's provider key: a ciphertext opens only for its tenant
     /// and the origin it is bound to.
@@ -45,10 +47,15 @@ struct ProviderConfigStore: Sendable {
         OutboundOrigin(string: config.baseURL)?.description ?? ""
     }
 
-    func load(tenant: String) async throws -> StoredProviderConfig {
-        try await postgres.transaction(tenant: tenant) { session in
+    /// The tenant's configuration: as read less than the cache's TTL ago, or read now (`fresh`,
+    /// for GetProviderConfig, always).
+    func load(tenant: String, fresh: Bool = false) async throws -> StoredProviderConfig {
+        if !fresh, let cached = cache.value(tenant: tenant) { return cached }
+        let stored = try await postgres.transaction(tenant: tenant) { session in
             try await Self.read(session, tenant: tenant, lock: false) ?? .unset
         }
+        cache.store(stored, tenant: tenant)
+        return stored
     }
 
     /// Replaces the configuration: checks the expected revision, merges the key, bumps the revision.
@@ -57,6 +64,9 @@ struct ProviderConfigStore: Sendable {
         secretBox: () throws(RPCError) -> SecretBox
     ) async throws -> StoredProviderConfig {
         let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        // Whatever the outcome, the next call reads the row again.
+        cache.remove(tenant: tenant)
+        defer { cache.remove(tenant: tenant) }
         do {
             return try await postgres.transaction(tenant: tenant) { session in
                 let current = try await Self.read(session, tenant: tenant, lock: true)

@@ -716,6 +716,11 @@ public struct Agentplane_V1_RunFinished: ProtoMessage {
     /// Wall-clock time of the run, excluding time paused for input.
     public var elapsed: Google_Protobuf_Duration? = nil
 
+    /// When the assistant message (message_id) was saved: with answer (the
+    /// message's content), message_id and the run it is the whole message, so the
+    /// control plane relays it without reading it back.
+    public var messageCreatedAt: Google_Protobuf_Timestamp? = nil
+
     /// A message with every field at its default value.
     public init() {}
 
@@ -725,13 +730,15 @@ public struct Agentplane_V1_RunFinished: ProtoMessage {
         finalState: Google_Protobuf_Struct? = nil,
         usage: Agentplane_V1_TokenUsage? = nil,
         messageID: String = "",
-        elapsed: Google_Protobuf_Duration? = nil
+        elapsed: Google_Protobuf_Duration? = nil,
+        messageCreatedAt: Google_Protobuf_Timestamp? = nil
     ) {
         self.answer = answer
         self.finalState = finalState
         self.usage = usage
         self.messageID = messageID
         self.elapsed = elapsed
+        self.messageCreatedAt = messageCreatedAt
     }
 }
 
@@ -1681,6 +1688,7 @@ extension Agentplane_V1_RunFinished {
         if let pointer = c.pointee.usage { self.usage = try Agentplane_V1_TokenUsage(_protobufC: pointer) }
         self.messageID = try ProtoCodec.string(c.pointee.message_id, field: "message_id", in: Self.protoMessageName)
         if let pointer = c.pointee.elapsed { self.elapsed = try Google_Protobuf_Duration(_protobufC: pointer) }
+        if let pointer = c.pointee.message_created_at { self.messageCreatedAt = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1709,6 +1717,14 @@ extension Agentplane_V1_RunFinished {
                 google__protobuf__duration__init(pointer)
                 value._fill(pointer, &arena)
                 c.pointee.elapsed = pointer
+            }
+        }
+        if let value = self.messageCreatedAt {
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
+                google__protobuf__timestamp__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.message_created_at = pointer
             }
         }
     }
@@ -1869,18 +1885,19 @@ public enum Agentplane_V1_Common_ProtoFile {
         b2RlSWQSFwoHdG9vbF9pZBgDIAEoCVIGdG9vbElkEi8KBnJlc3VsdBgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RS\
         BnJlc3VsdBIZCghpc19lcnJvchgFIAEoCFIHaXNFcnJvchIjCg1lcnJvcl9tZXNzYWdlGAYgASgJUgxlcnJvck1lc3NhZ2US\
         MwoHZWxhcHNlZBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvblIHZWxhcHNlZCJOCgpSdW5SZXN1bWVkEiEKDGlu\
-        dGVycnVwdF9pZBgBIAEoCVILaW50ZXJydXB0SWQSHQoKcmVzdW1lZF9ieRgCIAEoCVIJcmVzdW1lZEJ5IuQBCgtSdW5GaW5p\
+        dGVycnVwdF9pZBgBIAEoCVILaW50ZXJydXB0SWQSHQoKcmVzdW1lZF9ieRgCIAEoCVIJcmVzdW1lZEJ5Iq4CCgtSdW5GaW5p\
         c2hlZBIWCgZhbnN3ZXIYASABKAlSBmFuc3dlchI4CgtmaW5hbF9zdGF0ZRgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1\
         Y3RSCmZpbmFsU3RhdGUSLwoFdXNhZ2UYAyABKAsyGS5hZ2VudHBsYW5lLnYxLlRva2VuVXNhZ2VSBXVzYWdlEh0KCm1lc3Nh\
         Z2VfaWQYBCABKAlSCW1lc3NhZ2VJZBIzCgdlbGFwc2VkGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uUgdlbGFw\
-        c2VkIjoKCVJ1bkZhaWxlZBItCgVlcnJvchgBIAEoCzIXLmFnZW50cGxhbmUudjEuUnVuRXJyb3JSBWVycm9yIkkKDFJ1bkNh\
-        bmNlbGxlZBIWCgZyZWFzb24YASABKAlSBnJlYXNvbhIhCgxjYW5jZWxsZWRfYnkYAiABKAlSC2NhbmNlbGxlZEJ5KnEKBFJv\
-        bGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfT1dORVIQARIOCgpST0xFX0FETUlOEAISEAoMUk9MRV9CVUlMREVS\
-        EAMSDwoLUk9MRV9NRU1CRVIQBBIQCgxST0xFX1NFUlZJQ0UQBSqOAQoLTWVzc2FnZVJvbGUSHAoYTUVTU0FHRV9ST0xFX1VO\
-        U1BFQ0lGSUVEEAASFwoTTUVTU0FHRV9ST0xFX1NZU1RFTRABEhUKEU1FU1NBR0VfUk9MRV9VU0VSEAISGgoWTUVTU0FHRV9S\
-        T0xFX0FTU0lTVEFOVBADEhUKEU1FU1NBR0VfUk9MRV9UT09MEAQqmgEKCFRvb2xLaW5kEhkKFVRPT0xfS0lORF9VTlNQRUNJ\
-        RklFRBAAEhcKE1RPT0xfS0lORF9LQl9TRUFSQ0gQARIXChNUT09MX0tJTkRfVElDS0VUSU5HEAISGgoWVE9PTF9LSU5EX05P\
-        VElGSUNBVElPThADEhEKDVRPT0xfS0lORF9MTE0QBBISCg5UT09MX0tJTkRfSFRUUBAFYgZwcm90bzM=
+        c2VkEkgKEm1lc3NhZ2VfY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSEG1lc3NhZ2VDcmVh\
+        dGVkQXQiOgoJUnVuRmFpbGVkEi0KBWVycm9yGAEgASgLMhcuYWdlbnRwbGFuZS52MS5SdW5FcnJvclIFZXJyb3IiSQoMUnVu\
+        Q2FuY2VsbGVkEhYKBnJlYXNvbhgBIAEoCVIGcmVhc29uEiEKDGNhbmNlbGxlZF9ieRgCIAEoCVILY2FuY2VsbGVkQnkqcQoE\
+        Um9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDgoKUk9MRV9PV05FUhABEg4KClJPTEVfQURNSU4QAhIQCgxST0xFX0JVSUxE\
+        RVIQAxIPCgtST0xFX01FTUJFUhAEEhAKDFJPTEVfU0VSVklDRRAFKo4BCgtNZXNzYWdlUm9sZRIcChhNRVNTQUdFX1JPTEVf\
+        VU5TUEVDSUZJRUQQABIXChNNRVNTQUdFX1JPTEVfU1lTVEVNEAESFQoRTUVTU0FHRV9ST0xFX1VTRVIQAhIaChZNRVNTQUdF\
+        X1JPTEVfQVNTSVNUQU5UEAMSFQoRTUVTU0FHRV9ST0xFX1RPT0wQBCqaAQoIVG9vbEtpbmQSGQoVVE9PTF9LSU5EX1VOU1BF\
+        Q0lGSUVEEAASFwoTVE9PTF9LSU5EX0tCX1NFQVJDSBABEhcKE1RPT0xfS0lORF9USUNLRVRJTkcQAhIaChZUT09MX0tJTkRf\
+        Tk9USUZJQ0FUSU9OEAMSEQoNVE9PTF9LSU5EX0xMTRAEEhIKDlRPT0xfS0lORF9IVFRQEAViBnByb3RvMw==
         """
     )
 }

@@ -290,6 +290,16 @@ public struct Agentplane_V1_ExecuteRequest: ProtoMessage {
 
     public var options: Agentplane_V1_RunOptions? = nil
 
+    /// Only from a service (the control plane relaying SendMessage), else
+    /// INVALID_ARGUMENT: the id the new run takes (a UUID), which the control
+    /// plane saved with the user's message; ALREADY_EXISTS when a run has it.
+    public var runID: String = ""
+
+    /// Only from a service, as run_id: source.agent's version and the tools its
+    /// flow names, as GetAgent with include_tools returns them, read where the
+    /// user's message was saved, so the run needs no GetAgent call of its own.
+    public var resolvedAgent: Agentplane_V1_GetAgentResponse? = nil
+
     /// Which of the `source` fields is set, if any.
     public var source: OneOf_Source? = nil
 
@@ -321,6 +331,8 @@ public struct Agentplane_V1_ExecuteRequest: ProtoMessage {
         input: String = "",
         inputs: Google_Protobuf_Struct? = nil,
         options: Agentplane_V1_RunOptions? = nil,
+        runID: String = "",
+        resolvedAgent: Agentplane_V1_GetAgentResponse? = nil,
         source: OneOf_Source? = nil
     ) {
         self.conversationID = conversationID
@@ -328,6 +340,8 @@ public struct Agentplane_V1_ExecuteRequest: ProtoMessage {
         self.input = input
         self.inputs = inputs
         self.options = options
+        self.runID = runID
+        self.resolvedAgent = resolvedAgent
         self.source = source
     }
 }
@@ -1287,6 +1301,8 @@ extension Agentplane_V1_ExecuteRequest {
         self.input = try ProtoCodec.string(c.pointee.input, field: "input", in: Self.protoMessageName)
         if let pointer = c.pointee.inputs { self.inputs = try Google_Protobuf_Struct(_protobufC: pointer) }
         if let pointer = c.pointee.options { self.options = try Agentplane_V1_RunOptions(_protobufC: pointer) }
+        self.runID = try ProtoCodec.string(c.pointee.run_id, field: "run_id", in: Self.protoMessageName)
+        if let pointer = c.pointee.resolved_agent { self.resolvedAgent = try Agentplane_V1_GetAgentResponse(_protobufC: pointer) }
         switch c.pointee.source_case.rawValue {
         case 1:
             if let pointer = c.pointee.agent {
@@ -1318,6 +1334,15 @@ extension Agentplane_V1_ExecuteRequest {
                 agentplane__v1__run_options__init(pointer)
                 value._fill(pointer, &arena)
                 c.pointee.options = pointer
+            }
+        }
+        if !self.runID.isEmpty { c.pointee.run_id = arena.cString(self.runID) }
+        if let value = self.resolvedAgent {
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__GetAgentResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__GetAgentResponse>.alignment).bindMemory(to: Agentplane__V1__GetAgentResponse.self, capacity: 1)
+                agentplane__v1__get_agent_response__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.resolved_agent = pointer
             }
         }
         switch self.source {
@@ -1876,7 +1901,7 @@ public enum Agentplane_V1_Execution_ProtoFile {
     public static let descriptor = ProtoFileDescriptor(
         name: "agentplane/v1/execution.proto",
         package: "agentplane.v1",
-        dependencies: ["agentplane/v1/common.proto", "google/protobuf/duration.proto", "google/protobuf/struct.proto", "google/protobuf/timestamp.proto"],
+        dependencies: ["agentplane/v1/common.proto", "agentplane/v1/control.proto", "google/protobuf/duration.proto", "google/protobuf/struct.proto", "google/protobuf/timestamp.proto"],
         symbols: [
             "agentplane.v1.AgentRef",
             "agentplane.v1.RunOptions",
@@ -1899,59 +1924,61 @@ public enum Agentplane_V1_Execution_ProtoFile {
         ],
         descriptorBase64: """
         Ch1hZ2VudHBsYW5lL3YxL2V4ZWN1dGlvbi5wcm90bxINYWdlbnRwbGFuZS52MRoaYWdlbnRwbGFuZS92MS9jb21tb24ucHJv\
-        dG8aHmdvb2dsZS9wcm90b2J1Zi9kdXJhdGlvbi5wcm90bxocZ29vZ2xlL3Byb3RvYnVmL3N0cnVjdC5wcm90bxofZ29vZ2xl\
-        L3Byb3RvYnVmL3RpbWVzdGFtcC5wcm90byI/CghBZ2VudFJlZhIZCghhZ2VudF9pZBgBIAEoCVIHYWdlbnRJZBIYCgd2ZXJz\
-        aW9uGAIgASgFUgd2ZXJzaW9uIowBCgpSdW5PcHRpb25zEjMKB3RpbWVvdXQYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVy\
-        YXRpb25SB3RpbWVvdXQSGwoJbWF4X3N0ZXBzGAIgASgFUghtYXhTdGVwcxIsChJvbWl0X3N0YXRlX3VwZGF0ZXMYAyABKAhS\
-        EG9taXRTdGF0ZVVwZGF0ZXMizAYKA1J1bhIOCgJpZBgBIAEoCVICaWQSGQoIYWdlbnRfaWQYAiABKAlSB2FnZW50SWQSIwoN\
-        YWdlbnRfdmVyc2lvbhgDIAEoBVIMYWdlbnRWZXJzaW9uEicKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCVIOY29udmVyc2F0aW9u\
-        SWQSMAoGc3RhdHVzGAUgASgOMhguYWdlbnRwbGFuZS52MS5SdW5TdGF0dXNSBnN0YXR1cxIdCgpzdGFydGVkX2J5GAYgASgJ\
-        UglzdGFydGVkQnkSIwoNbGFzdF9zZXF1ZW5jZRgHIAEoA1IMbGFzdFNlcXVlbmNlEh0KCnN0ZXBfY291bnQYCCABKAVSCXN0\
-        ZXBDb3VudBImCg9jdXJyZW50X25vZGVfaWQYCSABKAlSDWN1cnJlbnROb2RlSWQSRQoRcGVuZGluZ19pbnRlcnJ1cHQYCiAB\
-        KAsyGC5hZ2VudHBsYW5lLnYxLkludGVycnVwdFIQcGVuZGluZ0ludGVycnVwdBIWCgZhbnN3ZXIYCyABKAlSBmFuc3dlchIt\
-        CgVlcnJvchgMIAEoCzIXLmFnZW50cGxhbmUudjEuUnVuRXJyb3JSBWVycm9yEi8KBXVzYWdlGA0gASgLMhkuYWdlbnRwbGFu\
-        ZS52MS5Ub2tlblVzYWdlUgV1c2FnZRItCgVzdGF0ZRgOIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RSBXN0YXRlEi8K\
-        FHJlcGxheWVkX2Zyb21fcnVuX2lkGA8gASgJUhFyZXBsYXllZEZyb21SdW5JZBI9ChtyZXBsYXllZF9mcm9tX2NoZWNrcG9p\
-        bnRfaWQYECABKAlSGHJlcGxheWVkRnJvbUNoZWNrcG9pbnRJZBI5CgpjcmVhdGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3Rv\
-        YnVmLlRpbWVzdGFtcFIJY3JlYXRlZEF0EjkKCnVwZGF0ZWRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1w\
-        Ugl1cGRhdGVkQXQSOwoLZmluaXNoZWRfYXQYEyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgpmaW5pc2hlZEF0\
-        IooCCgpDaGVja3BvaW50Eg4KAmlkGAEgASgJUgJpZBIVCgZydW5faWQYAiABKAlSBXJ1bklkEhIKBHN0ZXAYAyABKAVSBHN0\
-        ZXASFwoHbm9kZV9pZBgEIAEoCVIGbm9kZUlkEiIKDW5leHRfbm9kZV9pZHMYBSADKAlSC25leHROb2RlSWRzEhoKCHNlcXVl\
-        bmNlGAYgASgDUghzZXF1ZW5jZRItCgVzdGF0ZRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RSBXN0YXRlEjkKCmNy\
-        ZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgljcmVhdGVkQXQixAIKDkV4ZWN1dGVSZXF1ZXN0\
-        Ei8KBWFnZW50GAEgASgLMhcuYWdlbnRwbGFuZS52MS5BZ2VudFJlZkgAUgVhZ2VudBIoCg9kcmFmdF9mbG93X2pzb24YAiAB\
-        KAlIAFINZHJhZnRGbG93SnNvbhInCg9jb252ZXJzYXRpb25faWQYAyABKAlSDmNvbnZlcnNhdGlvbklkEigKEGlucHV0X21l\
-        c3NhZ2VfaWQYBCABKAlSDmlucHV0TWVzc2FnZUlkEhQKBWlucHV0GAUgASgJUgVpbnB1dBIvCgZpbnB1dHMYBiABKAsyFy5n\
-        b29nbGUucHJvdG9idWYuU3RydWN0UgZpbnB1dHMSMwoHb3B0aW9ucxgHIAEoCzIZLmFnZW50cGxhbmUudjEuUnVuT3B0aW9u\
-        c1IHb3B0aW9uc0IICgZzb3VyY2UiVwoNUmVzdW1lUmVxdWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEi8KBWlucHV0GAIg\
-        ASgLMhkuYWdlbnRwbGFuZS52MS5IdW1hbklucHV0UgVpbnB1dCJLCg1HZXRSdW5SZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIF\
-        cnVuSWQSIwoNaW5jbHVkZV9zdGF0ZRgCIAEoCFIMaW5jbHVkZVN0YXRlIjYKDkdldFJ1blJlc3BvbnNlEiQKA3J1bhgBIAEo\
-        CzISLmFnZW50cGxhbmUudjEuUnVuUgNydW4iwwEKD0xpc3RSdW5zUmVxdWVzdBIbCglwYWdlX3NpemUYASABKAVSCHBhZ2VT\
-        aXplEh0KCnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhIZCghhZ2VudF9pZBgDIAEoCVIHYWdlbnRJZBInCg9jb252ZXJz\
-        YXRpb25faWQYBCABKAlSDmNvbnZlcnNhdGlvbklkEjAKBnN0YXR1cxgFIAEoDjIYLmFnZW50cGxhbmUudjEuUnVuU3RhdHVz\
-        UgZzdGF0dXMiYgoQTGlzdFJ1bnNSZXNwb25zZRImCgRydW5zGAEgAygLMhIuYWdlbnRwbGFuZS52MS5SdW5SBHJ1bnMSJgoP\
-        bmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIkEKEENhbmNlbFJ1blJlcXVlc3QSFQoGcnVuX2lkGAEgASgJ\
-        UgVydW5JZBIWCgZyZWFzb24YAiABKAlSBnJlYXNvbiI5ChFDYW5jZWxSdW5SZXNwb25zZRIkCgNydW4YASABKAsyEi5hZ2Vu\
-        dHBsYW5lLnYxLlJ1blIDcnVuIpABChZMaXN0Q2hlY2twb2ludHNSZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSGwoJ\
-        cGFnZV9zaXplGAIgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAMgASgJUglwYWdlVG9rZW4SIwoNaW5jbHVkZV9zdGF0\
-        ZRgEIAEoCFIMaW5jbHVkZVN0YXRlIn4KF0xpc3RDaGVja3BvaW50c1Jlc3BvbnNlEjsKC2NoZWNrcG9pbnRzGAEgAygLMhku\
-        YWdlbnRwbGFuZS52MS5DaGVja3BvaW50UgtjaGVja3BvaW50cxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5leHRQYWdl\
-        VG9rZW4iTwoPV2F0Y2hSdW5SZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSJQoOYWZ0ZXJfc2VxdWVuY2UYAiABKANS\
-        DWFmdGVyU2VxdWVuY2UivQEKEFJlcGxheVJ1blJlcXVlc3QSFQoGcnVuX2lkGAEgASgJUgVydW5JZBIjCg1jaGVja3BvaW50\
-        X2lkGAIgASgJUgxjaGVja3BvaW50SWQSOAoLc3RhdGVfcGF0Y2gYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ugpz\
-        dGF0ZVBhdGNoEjMKB29wdGlvbnMYBCABKAsyGS5hZ2VudHBsYW5lLnYxLlJ1bk9wdGlvbnNSB29wdGlvbnMqxAEKCVJ1blN0\
-        YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSUlVOX1NUQVRVU19QRU5ESU5HEAESFgoSUlVOX1NUQVRVU19S\
-        VU5OSU5HEAISIAocUlVOX1NUQVRVU19XQUlUSU5HX0ZPUl9JTlBVVBADEhgKFFJVTl9TVEFUVVNfU1VDQ0VFREVEEAQSFQoR\
-        UlVOX1NUQVRVU19GQUlMRUQQBRIYChRSVU5fU1RBVFVTX0NBTkNFTExFRBAGMogFChBFeGVjdXRpb25TZXJ2aWNlEkkKB0V4\
-        ZWN1dGUSHS5hZ2VudHBsYW5lLnYxLkV4ZWN1dGVSZXF1ZXN0Gh0uYWdlbnRwbGFuZS52MS5FeGVjdXRpb25FdmVudDABEkcK\
-        BlJlc3VtZRIcLmFnZW50cGxhbmUudjEuUmVzdW1lUmVxdWVzdBodLmFnZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnQwARJF\
-        CgZHZXRSdW4SHC5hZ2VudHBsYW5lLnYxLkdldFJ1blJlcXVlc3QaHS5hZ2VudHBsYW5lLnYxLkdldFJ1blJlc3BvbnNlEksK\
-        CExpc3RSdW5zEh4uYWdlbnRwbGFuZS52MS5MaXN0UnVuc1JlcXVlc3QaHy5hZ2VudHBsYW5lLnYxLkxpc3RSdW5zUmVzcG9u\
-        c2USTgoJQ2FuY2VsUnVuEh8uYWdlbnRwbGFuZS52MS5DYW5jZWxSdW5SZXF1ZXN0GiAuYWdlbnRwbGFuZS52MS5DYW5jZWxS\
-        dW5SZXNwb25zZRJgCg9MaXN0Q2hlY2twb2ludHMSJS5hZ2VudHBsYW5lLnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaJi5h\
-        Z2VudHBsYW5lLnYxLkxpc3RDaGVja3BvaW50c1Jlc3BvbnNlEksKCFdhdGNoUnVuEh4uYWdlbnRwbGFuZS52MS5XYXRjaFJ1\
-        blJlcXVlc3QaHS5hZ2VudHBsYW5lLnYxLkV4ZWN1dGlvbkV2ZW50MAESTQoJUmVwbGF5UnVuEh8uYWdlbnRwbGFuZS52MS5S\
-        ZXBsYXlSdW5SZXF1ZXN0Gh0uYWdlbnRwbGFuZS52MS5FeGVjdXRpb25FdmVudDABYgZwcm90bzM=
+        dG8aG2FnZW50cGxhbmUvdjEvY29udHJvbC5wcm90bxoeZ29vZ2xlL3Byb3RvYnVmL2R1cmF0aW9uLnByb3RvGhxnb29nbGUv\
+        cHJvdG9idWYvc3RydWN0LnByb3RvGh9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvIj8KCEFnZW50UmVmEhkKCGFn\
+        ZW50X2lkGAEgASgJUgdhZ2VudElkEhgKB3ZlcnNpb24YAiABKAVSB3ZlcnNpb24ijAEKClJ1bk9wdGlvbnMSMwoHdGltZW91\
+        dBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvblIHdGltZW91dBIbCgltYXhfc3RlcHMYAiABKAVSCG1heFN0ZXBz\
+        EiwKEm9taXRfc3RhdGVfdXBkYXRlcxgDIAEoCFIQb21pdFN0YXRlVXBkYXRlcyLMBgoDUnVuEg4KAmlkGAEgASgJUgJpZBIZ\
+        CghhZ2VudF9pZBgCIAEoCVIHYWdlbnRJZBIjCg1hZ2VudF92ZXJzaW9uGAMgASgFUgxhZ2VudFZlcnNpb24SJwoPY29udmVy\
+        c2F0aW9uX2lkGAQgASgJUg5jb252ZXJzYXRpb25JZBIwCgZzdGF0dXMYBSABKA4yGC5hZ2VudHBsYW5lLnYxLlJ1blN0YXR1\
+        c1IGc3RhdHVzEh0KCnN0YXJ0ZWRfYnkYBiABKAlSCXN0YXJ0ZWRCeRIjCg1sYXN0X3NlcXVlbmNlGAcgASgDUgxsYXN0U2Vx\
+        dWVuY2USHQoKc3RlcF9jb3VudBgIIAEoBVIJc3RlcENvdW50EiYKD2N1cnJlbnRfbm9kZV9pZBgJIAEoCVINY3VycmVudE5v\
+        ZGVJZBJFChFwZW5kaW5nX2ludGVycnVwdBgKIAEoCzIYLmFnZW50cGxhbmUudjEuSW50ZXJydXB0UhBwZW5kaW5nSW50ZXJy\
+        dXB0EhYKBmFuc3dlchgLIAEoCVIGYW5zd2VyEi0KBWVycm9yGAwgASgLMhcuYWdlbnRwbGFuZS52MS5SdW5FcnJvclIFZXJy\
+        b3ISLwoFdXNhZ2UYDSABKAsyGS5hZ2VudHBsYW5lLnYxLlRva2VuVXNhZ2VSBXVzYWdlEi0KBXN0YXRlGA4gASgLMhcuZ29v\
+        Z2xlLnByb3RvYnVmLlN0cnVjdFIFc3RhdGUSLwoUcmVwbGF5ZWRfZnJvbV9ydW5faWQYDyABKAlSEXJlcGxheWVkRnJvbVJ1\
+        bklkEj0KG3JlcGxheWVkX2Zyb21fY2hlY2twb2ludF9pZBgQIAEoCVIYcmVwbGF5ZWRGcm9tQ2hlY2twb2ludElkEjkKCmNy\
+        ZWF0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgljcmVhdGVkQXQSOQoKdXBkYXRlZF9hdBgSIAEo\
+        CzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCXVwZGF0ZWRBdBI7CgtmaW5pc2hlZF9hdBgTIAEoCzIaLmdvb2dsZS5w\
+        cm90b2J1Zi5UaW1lc3RhbXBSCmZpbmlzaGVkQXQiigIKCkNoZWNrcG9pbnQSDgoCaWQYASABKAlSAmlkEhUKBnJ1bl9pZBgC\
+        IAEoCVIFcnVuSWQSEgoEc3RlcBgDIAEoBVIEc3RlcBIXCgdub2RlX2lkGAQgASgJUgZub2RlSWQSIgoNbmV4dF9ub2RlX2lk\
+        cxgFIAMoCVILbmV4dE5vZGVJZHMSGgoIc2VxdWVuY2UYBiABKANSCHNlcXVlbmNlEi0KBXN0YXRlGAcgASgLMhcuZ29vZ2xl\
+        LnByb3RvYnVmLlN0cnVjdFIFc3RhdGUSOQoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBS\
+        CWNyZWF0ZWRBdCKjAwoORXhlY3V0ZVJlcXVlc3QSLwoFYWdlbnQYASABKAsyFy5hZ2VudHBsYW5lLnYxLkFnZW50UmVmSABS\
+        BWFnZW50EigKD2RyYWZ0X2Zsb3dfanNvbhgCIAEoCUgAUg1kcmFmdEZsb3dKc29uEicKD2NvbnZlcnNhdGlvbl9pZBgDIAEo\
+        CVIOY29udmVyc2F0aW9uSWQSKAoQaW5wdXRfbWVzc2FnZV9pZBgEIAEoCVIOaW5wdXRNZXNzYWdlSWQSFAoFaW5wdXQYBSAB\
+        KAlSBWlucHV0Ei8KBmlucHV0cxgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RSBmlucHV0cxIzCgdvcHRpb25zGAcg\
+        ASgLMhkuYWdlbnRwbGFuZS52MS5SdW5PcHRpb25zUgdvcHRpb25zEhUKBnJ1bl9pZBgIIAEoCVIFcnVuSWQSRgoOcmVzb2x2\
+        ZWRfYWdlbnQYCSABKAsyHy5hZ2VudHBsYW5lLnYxLkdldEFnZW50UmVzcG9uc2VSDXJlc29sdmVkQWdlbnRCCAoGc291cmNl\
+        IlcKDVJlc3VtZVJlcXVlc3QSFQoGcnVuX2lkGAEgASgJUgVydW5JZBIvCgVpbnB1dBgCIAEoCzIZLmFnZW50cGxhbmUudjEu\
+        SHVtYW5JbnB1dFIFaW5wdXQiSwoNR2V0UnVuUmVxdWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEiMKDWluY2x1ZGVfc3Rh\
+        dGUYAiABKAhSDGluY2x1ZGVTdGF0ZSI2Cg5HZXRSdW5SZXNwb25zZRIkCgNydW4YASABKAsyEi5hZ2VudHBsYW5lLnYxLlJ1\
+        blIDcnVuIsMBCg9MaXN0UnVuc1JlcXVlc3QSGwoJcGFnZV9zaXplGAEgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAIg\
+        ASgJUglwYWdlVG9rZW4SGQoIYWdlbnRfaWQYAyABKAlSB2FnZW50SWQSJwoPY29udmVyc2F0aW9uX2lkGAQgASgJUg5jb252\
+        ZXJzYXRpb25JZBIwCgZzdGF0dXMYBSABKA4yGC5hZ2VudHBsYW5lLnYxLlJ1blN0YXR1c1IGc3RhdHVzImIKEExpc3RSdW5z\
+        UmVzcG9uc2USJgoEcnVucxgBIAMoCzISLmFnZW50cGxhbmUudjEuUnVuUgRydW5zEiYKD25leHRfcGFnZV90b2tlbhgCIAEo\
+        CVINbmV4dFBhZ2VUb2tlbiJBChBDYW5jZWxSdW5SZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSFgoGcmVhc29uGAIg\
+        ASgJUgZyZWFzb24iOQoRQ2FuY2VsUnVuUmVzcG9uc2USJAoDcnVuGAEgASgLMhIuYWdlbnRwbGFuZS52MS5SdW5SA3J1biKQ\
+        AQoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEhsKCXBhZ2Vfc2l6ZRgCIAEoBVIIcGFn\
+        ZVNpemUSHQoKcGFnZV90b2tlbhgDIAEoCVIJcGFnZVRva2VuEiMKDWluY2x1ZGVfc3RhdGUYBCABKAhSDGluY2x1ZGVTdGF0\
+        ZSJ+ChdMaXN0Q2hlY2twb2ludHNSZXNwb25zZRI7CgtjaGVja3BvaW50cxgBIAMoCzIZLmFnZW50cGxhbmUudjEuQ2hlY2tw\
+        b2ludFILY2hlY2twb2ludHMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIk8KD1dhdGNoUnVuUmVx\
+        dWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEiUKDmFmdGVyX3NlcXVlbmNlGAIgASgDUg1hZnRlclNlcXVlbmNlIr0BChBS\
+        ZXBsYXlSdW5SZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSIwoNY2hlY2twb2ludF9pZBgCIAEoCVIMY2hlY2twb2lu\
+        dElkEjgKC3N0YXRlX3BhdGNoGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFIKc3RhdGVQYXRjaBIzCgdvcHRpb25z\
+        GAQgASgLMhkuYWdlbnRwbGFuZS52MS5SdW5PcHRpb25zUgdvcHRpb25zKsQBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19V\
+        TlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUEVORElORxABEhYKElJVTl9TVEFUVVNfUlVOTklORxACEiAKHFJVTl9TVEFU\
+        VVNfV0FJVElOR19GT1JfSU5QVVQQAxIYChRSVU5fU1RBVFVTX1NVQ0NFRURFRBAEEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAUS\
+        GAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBjKIBQoQRXhlY3V0aW9uU2VydmljZRJJCgdFeGVjdXRlEh0uYWdlbnRwbGFuZS52\
+        MS5FeGVjdXRlUmVxdWVzdBodLmFnZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnQwARJHCgZSZXN1bWUSHC5hZ2VudHBsYW5l\
+        LnYxLlJlc3VtZVJlcXVlc3QaHS5hZ2VudHBsYW5lLnYxLkV4ZWN1dGlvbkV2ZW50MAESRQoGR2V0UnVuEhwuYWdlbnRwbGFu\
+        ZS52MS5HZXRSdW5SZXF1ZXN0Gh0uYWdlbnRwbGFuZS52MS5HZXRSdW5SZXNwb25zZRJLCghMaXN0UnVucxIeLmFnZW50cGxh\
+        bmUudjEuTGlzdFJ1bnNSZXF1ZXN0Gh8uYWdlbnRwbGFuZS52MS5MaXN0UnVuc1Jlc3BvbnNlEk4KCUNhbmNlbFJ1bhIfLmFn\
+        ZW50cGxhbmUudjEuQ2FuY2VsUnVuUmVxdWVzdBogLmFnZW50cGxhbmUudjEuQ2FuY2VsUnVuUmVzcG9uc2USYAoPTGlzdENo\
+        ZWNrcG9pbnRzEiUuYWdlbnRwbGFuZS52MS5MaXN0Q2hlY2twb2ludHNSZXF1ZXN0GiYuYWdlbnRwbGFuZS52MS5MaXN0Q2hl\
+        Y2twb2ludHNSZXNwb25zZRJLCghXYXRjaFJ1bhIeLmFnZW50cGxhbmUudjEuV2F0Y2hSdW5SZXF1ZXN0Gh0uYWdlbnRwbGFu\
+        ZS52MS5FeGVjdXRpb25FdmVudDABEk0KCVJlcGxheVJ1bhIfLmFnZW50cGxhbmUudjEuUmVwbGF5UnVuUmVxdWVzdBodLmFn\
+        ZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnQwAWIGcHJvdG8z
         """
     )
 }

@@ -1994,7 +1994,7 @@ const ProtobufCMessageDescriptor agentplane__v1__run_resumed__descriptor =
   (ProtobufCMessageInit) agentplane__v1__run_resumed__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor agentplane__v1__run_finished__field_descriptors[5] =
+static const ProtobufCFieldDescriptor agentplane__v1__run_finished__field_descriptors[6] =
 {
   {
     "answer",
@@ -2056,18 +2056,31 @@ static const ProtobufCFieldDescriptor agentplane__v1__run_finished__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "message_created_at",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__RunFinished, message_created_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned agentplane__v1__run_finished__field_indices_by_name[] = {
   0,   /* field[0] = answer */
   4,   /* field[4] = elapsed */
   1,   /* field[1] = final_state */
+  5,   /* field[5] = message_created_at */
   3,   /* field[3] = message_id */
   2,   /* field[2] = usage */
 };
 static const ProtobufCIntRange agentplane__v1__run_finished__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor agentplane__v1__run_finished__descriptor =
 {
@@ -2077,7 +2090,7 @@ const ProtobufCMessageDescriptor agentplane__v1__run_finished__descriptor =
   "Agentplane__V1__RunFinished",
   "agentplane.v1",
   sizeof(Agentplane__V1__RunFinished),
-  5,
+  6,
   agentplane__v1__run_finished__field_descriptors,
   agentplane__v1__run_finished__field_indices_by_name,
   1,  agentplane__v1__run_finished__number_ranges,

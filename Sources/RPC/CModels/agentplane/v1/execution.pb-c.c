@@ -1243,7 +1243,7 @@ const ProtobufCMessageDescriptor agentplane__v1__checkpoint__descriptor =
   (ProtobufCMessageInit) agentplane__v1__checkpoint__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor agentplane__v1__execute_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor agentplane__v1__execute_request__field_descriptors[9] =
 {
   {
     "agent",
@@ -1329,6 +1329,30 @@ static const ProtobufCFieldDescriptor agentplane__v1__execute_request__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "run_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ExecuteRequest, run_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "resolved_agent",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ExecuteRequest, resolved_agent),
+    &agentplane__v1__get_agent_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned agentplane__v1__execute_request__field_indices_by_name[] = {
   0,   /* field[0] = agent */
@@ -1338,11 +1362,13 @@ static const unsigned agentplane__v1__execute_request__field_indices_by_name[] =
   3,   /* field[3] = input_message_id */
   5,   /* field[5] = inputs */
   6,   /* field[6] = options */
+  8,   /* field[8] = resolved_agent */
+  7,   /* field[7] = run_id */
 };
 static const ProtobufCIntRange agentplane__v1__execute_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor agentplane__v1__execute_request__descriptor =
 {
@@ -1352,7 +1378,7 @@ const ProtobufCMessageDescriptor agentplane__v1__execute_request__descriptor =
   "Agentplane__V1__ExecuteRequest",
   "agentplane.v1",
   sizeof(Agentplane__V1__ExecuteRequest),
-  7,
+  9,
   agentplane__v1__execute_request__field_descriptors,
   agentplane__v1__execute_request__field_indices_by_name,
   1,  agentplane__v1__execute_request__number_ranges,

@@ -511,10 +511,16 @@ struct  Agentplane__V1__RunFinished
    * Wall-clock time of the run, excluding time paused for input.
    */
   Google__Protobuf__Duration *elapsed;
+  /*
+   * When the assistant message (message_id) was saved: with answer (the
+   * message's content), message_id and the run it is the whole message, so the
+   * control plane relays it without reading it back.
+   */
+  Google__Protobuf__Timestamp *message_created_at;
 };
 #define AGENTPLANE__V1__RUN_FINISHED__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__run_finished__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, NULL, NULL }
 
 
 /*

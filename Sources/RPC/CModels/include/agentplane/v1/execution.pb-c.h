@@ -15,6 +15,7 @@ PROTOBUF_C__BEGIN_DECLS
 #endif
 
 #include "agentplane/v1/common.pb-c.h"
+#include "agentplane/v1/control.pb-c.h"
 #include "google/protobuf/duration.pb-c.h"
 #include "google/protobuf/struct.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
@@ -245,6 +246,18 @@ struct  Agentplane__V1__ExecuteRequest
    */
   Google__Protobuf__Struct *inputs;
   Agentplane__V1__RunOptions *options;
+  /*
+   * Only from a service (the control plane relaying SendMessage), else
+   * INVALID_ARGUMENT: the id the new run takes (a UUID), which the control
+   * plane saved with the user's message; ALREADY_EXISTS when a run has it.
+   */
+  char *run_id;
+  /*
+   * Only from a service, as run_id: source.agent's version and the tools its
+   * flow names, as GetAgent with include_tools returns them, read where the
+   * user's message was saved, so the run needs no GetAgent call of its own.
+   */
+  Agentplane__V1__GetAgentResponse *resolved_agent;
   Agentplane__V1__ExecuteRequest__SourceCase source_case;
   union {
     Agentplane__V1__AgentRef *agent;
@@ -256,7 +269,7 @@ struct  Agentplane__V1__ExecuteRequest
 };
 #define AGENTPLANE__V1__EXECUTE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__execute_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, AGENTPLANE__V1__EXECUTE_REQUEST__SOURCE__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, (char *)protobuf_c_empty_string, NULL, AGENTPLANE__V1__EXECUTE_REQUEST__SOURCE__NOT_SET, {0} }
 
 
 /*

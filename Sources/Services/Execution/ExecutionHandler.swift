@@ -334,21 +334,29 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         }
         let cancel = CancelRequest(reason: request.reason, cancelledBy: caller.context.effectiveUserID)
         try await state.requestCancel(tenant: record.tenantID, runID: record.id, cancel)
-        if record.status == .waitingForInput,
-            try await state.acquireLease(tenant: record.tenantID, runID: record.id, owner: coordinator.replicaID)
-        {
-            // Nobody runs a paused run: end it here, under its lease so a concurrent Resume waits.
-            do {
-                try await coordinator.cancelPaused(record, cancel)
-            } catch {
-                try? await state.releaseLease(tenant: record.tenantID, runID: record.id, owner: coordinator.replicaID)
-                throw error
-            }
-            try? await state.releaseLease(tenant: record.tenantID, runID: record.id, owner: coordinator.replicaID)
-        }
-        // The replica running it stops it within ~100 ms; report the outcome.
+        // The replica running it stops it within ~100 ms; a paused run is ended here. Its lease
+        // may still be held for a moment after the pause was recorded (the run's task lets it go
+        // last), so taking it is tried again while waiting.
         var current = record
         for _ in 0..<100 {
+            if current.status == .waitingForInput,
+                try await state.acquireLease(tenant: current.tenantID, runID: current.id, owner: coordinator.replicaID)
+            {
+                // Nobody runs a paused run: end it here, under its lease so a concurrent Resume
+                // waits; read again under the lease, in case a Resume came first.
+                do {
+                    if let paused = try await runs.run(id: record.id, tenant: record.tenantID),
+                        paused.status == .waitingForInput
+                    {
+                        try await coordinator.cancelPaused(paused, cancel)
+                    }
+                } catch {
+                    try? await state.releaseLease(
+                        tenant: current.tenantID, runID: current.id, owner: coordinator.replicaID)
+                    throw error
+                }
+                try? await state.releaseLease(tenant: current.tenantID, runID: current.id, owner: coordinator.replicaID)
+            }
             if let latest = try await runs.run(id: record.id, tenant: record.tenantID) {
                 current = latest
                 if latest.status.isTerminal { break }

@@ -34,6 +34,7 @@ struct EventPump: Sendable {
         // thus appear again, under new numbers.
         var stored =
             fresh ? 0 : (try? await coordinator.state.lastSequence(tenant: record.tenantID, runID: record.id)) ?? 0
+        var ttl = TTLRefresh(ttl: max(coordinator.settings.eventTTL, coordinator.settings.checkpointTTL))
         let row = RunRowWriter(
             runs: coordinator.runs, runID: record.id, tenant: record.tenantID,
             interval: coordinator.settings.progressInterval, logger: coordinator.logger, writtenNow: fresh)
@@ -62,7 +63,10 @@ struct EventPump: Sendable {
             }
             sawTerminal = sawTerminal || batchEnded
             if let batchChange {
-                await persist(batchEvents, change: batchChange, ended: batchEnded, paused: batchPaused, row: row)
+                let refreshTTL = ttl.due(now: .now, final: batchEnded || batchPaused)
+                await persist(
+                    batchEvents, change: batchChange, ended: batchEnded, paused: batchPaused, refreshTTL: refreshTTL,
+                    row: row)
             }
             for event in batchEvents { liveRun.publish(event) }
         }
@@ -208,13 +212,15 @@ struct EventPump: Sendable {
     }
 
     private func persist(
-        _ events: [Agentplane_V1_ExecutionEvent], change: RunChange, ended: Bool, paused: Bool, row: RunRowWriter
+        _ events: [Agentplane_V1_ExecutionEvent], change: RunChange, ended: Bool, paused: Bool, refreshTTL: Bool,
+        row: RunRowWriter
     ) async {
         let tenant = record.tenantID
         do {
             // A run that ended or paused no longer needs a replica: it leaves the index of runs in
             // progress with the same round trip that stores its last events.
-            try await coordinator.state.append(events, tenant: tenant, ended: ended, inactive: ended || paused)
+            try await coordinator.state.append(
+                events, tenant: tenant, ended: ended, inactive: ended || paused, refreshTTL: refreshTTL)
         } catch {
             if ended || paused { try? await coordinator.state.markInactive(tenant: tenant, runID: record.id) }
             let numbers = events.map(\.sequence)

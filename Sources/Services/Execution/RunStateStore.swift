@@ -31,17 +31,22 @@ struct RunStateStore: Sendable {
 
     // MARK: Checkpoints
 
-    /// Saves a checkpoint in one round trip: push, trim to the retention, refresh the TTL, and
-    /// forget the side effects of the step it completes, in one MULTI/EXEC.
-    func save(_ checkpoint: FlowCheckpoint, tenant: String) async throws {
+    /// Saves a checkpoint in one round trip: push and trim to the retention; with `refreshTTL`,
+    /// set the list's TTL again; with `clearEffects`, forget the side effects of the step it
+    /// completes, together with the push (MULTI/EXEC).
+    func save(_ checkpoint: FlowCheckpoint, tenant: String, refreshTTL: Bool = true, clearEffects: Bool = true)
+        async throws
+    {
         let list = try key(tenant, checkpoint.runID, "checkpoints")
-        let effects = try key(tenant, checkpoint.runID, "effects")
         let data = Array(checkpoint.jsonText.utf8)
-        let replies = try await redis.pipeline([
-            ["MULTI"], ["LPUSH", list, RedisArgument(data)],
-            ["LTRIM", list, 0, settings.checkpointRetention - 1], ["PEXPIRE", list, checkpointTTLMilliseconds],
-            ["DEL", effects], ["EXEC"],
-        ])
+        var commands: [[any RedisArgumentConvertible]] = [
+            ["LPUSH", list, RedisArgument(data)], ["LTRIM", list, 0, settings.checkpointRetention - 1],
+        ]
+        if refreshTTL { commands.append(["PEXPIRE", list, checkpointTTLMilliseconds]) }
+        if clearEffects {
+            commands = [["MULTI"]] + commands + [["DEL", try key(tenant, checkpoint.runID, "effects")], ["EXEC"]]
+        }
+        let replies = try await redis.pipeline(commands)
         for case .error(let message) in replies {
             throw RedisError(code: .server, message: "saving checkpoint \(checkpoint.id): \(message)")
         }
@@ -91,8 +96,10 @@ struct RunStateStore: Sendable {
     /// Appends events to the run's capped stream, with the sequence as the entry id. An id that
     /// is already there (events re-emitted after a crash) keeps the first version. With
     /// `inactive`, the run also leaves the index of runs in progress (`markInactive`), after them.
+    /// The stream's TTL is set again with `refreshTTL` (`TTLRefresh`) and always at the end.
     func append(
-        _ events: [Agentplane_V1_ExecutionEvent], tenant: String, ended: Bool, inactive: Bool = false
+        _ events: [Agentplane_V1_ExecutionEvent], tenant: String, ended: Bool, inactive: Bool = false,
+        refreshTTL: Bool = true
     ) async throws {
         guard let runID = events.first?.runID else { return }
         let stream = try key(tenant, runID, "events")
@@ -103,7 +110,7 @@ struct RunStateStore: Sendable {
             ]
         }
         let ttl = ended ? settings.eventTTL.milliseconds : max(settings.eventTTL, settings.checkpointTTL).milliseconds
-        commands.append(["PEXPIRE", stream, ttl])
+        if refreshTTL || ended { commands.append(["PEXPIRE", stream, ttl]) }
         if inactive { commands.append(["SREM", activeRunsKey, "\(tenant)\n\(runID)"]) }
         _ = try await redis.pipeline(commands)
     }

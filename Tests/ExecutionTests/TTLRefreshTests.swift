@@ -1,5 +1,6 @@
-@testable import Execution
 import Testing
+
+@testable import Execution
 
 @Suite("Execution: when a run's Redis keys get their TTL again")
 struct TTLRefreshTests {

@@ -134,6 +134,82 @@ struct PostgresPoolTests {
         pool.close()
     }
 
+    @Test("a transaction's last statement carries its COMMIT: committed once, a failure commits nothing")
+    func commitTravelsWithTheLastStatement() async throws {
+        let pool = makePool(size: 1)
+        let other = makePool(size: 1)
+        try await withSchema(pool) { schema in
+            _ = try await pool.query("CREATE TABLE \(schema).items (id text PRIMARY KEY)")
+            func count() async throws -> Int {
+                try await other.query("SELECT count(*) AS n FROM \(schema).items")[0].decode("n", as: Int.self)
+            }
+            // One statement: BEGIN, the tenant, the statement and COMMIT in one round trip.
+            let rows = try await pool.transaction(tenant: "acme") { session in
+                try await session.queryCommitting(
+                    "INSERT INTO \(schema).items VALUES ($1) RETURNING current_setting('app.tenant_id') AS t", "a")
+            }
+            #expect(rows.first?["t"] == "acme")
+            #expect(try await count() == 1)
+            // After other statements.
+            try await pool.transaction(tenant: "acme") { session in
+                _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "b")
+                _ = try await session.queryCommitting("INSERT INTO \(schema).items VALUES ($1)", "c")
+            }
+            #expect(try await count() == 3)
+            // The committing statement fails: nothing of the transaction stays.
+            let failed = await #expect(throws: PostgresError.self) {
+                try await pool.transaction(tenant: "acme") { session in
+                    _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "d")
+                    _ = try await session.queryCommitting("INSERT INTO \(schema).items VALUES ($1)", "a")
+                }
+            }
+            #expect(failed?.code == .uniqueViolation)
+            #expect(try await count() == 3)
+            // Nothing may follow a committing statement; what it committed stays.
+            let barred = await #expect(throws: PostgresError.self) {
+                try await pool.transaction(tenant: "acme") { session in
+                    _ = try await session.queryCommitting("INSERT INTO \(schema).items VALUES ($1)", "e")
+                    _ = try await session.query("INSERT INTO \(schema).items VALUES ($1)", "f")
+                }
+            }
+            #expect(barred?.message.contains("committed") == true)
+            #expect(try await count() == 4)
+            // Outside a transaction it is a statement like another, and the one connection serves on.
+            _ = try await pool.withConnection { session in
+                try await session.queryCommitting("INSERT INTO \(schema).items VALUES ($1)", "g")
+            }
+            let n = try await pool.transaction(tenant: "acme") { session in
+                try await session.query("SELECT count(*) AS n FROM \(schema).items")[0].decode("n", as: Int.self)
+            }
+            #expect(n == 5)
+        }
+        // The server ends the backend while the pipelined statement and COMMIT wait for their answer.
+        let pid = try await pool.query("SELECT pg_backend_pid() AS p")[0].decode("p", as: Int.self)
+        let killing = Task {
+            for _ in 0..<100 {
+                let rows = try await other.query(
+                    "SELECT pg_terminate_backend($1) AS k FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'",
+                    pid)
+                if !rows.isEmpty { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let lost = await #expect(throws: PostgresError.self) {
+            try await pool.transaction(tenant: "acme") { session in
+                _ = try await session.query("SELECT 1")
+                _ = try await session.queryCommitting("SELECT pg_sleep(10)")
+            }
+        }
+        #expect(lost?.code == .connection)
+        try await killing.value
+        let again = try await pool.transaction(tenant: "beta") { session in
+            try await session.queryCommitting("SELECT current_setting('app.tenant_id') AS t")[0]["t"]
+        }
+        #expect(again == "beta")
+        other.close()
+        pool.close()
+    }
+
     @Test("a transaction's first statement travels with BEGIN: its failure, then a lost connection mid-way")
     func beginTravelsWithTheFirstStatement() async throws {
         let pool = makePool(size: 1)

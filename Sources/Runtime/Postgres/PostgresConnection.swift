@@ -67,14 +67,23 @@ final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs one statement with its parameters sent separately from the SQL text (never
-    /// spliced into it); returns the rows.
-    func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> [PostgresRow] {
+    /// spliced into it); returns the rows. With `commit`, the statement ends the transaction
+    /// under way: COMMIT travels with it (`committedWithStatement`).
+    func execute(_ sql: String, _ parameters: [(any PostgresEncodable)?], commit: Bool = false) throws
+        -> [PostgresRow]
+    {
+        guard !committedWithStatement else {
+            throw PostgresError(
+                code: .server, message: "the transaction was committed with its last statement; no statement may follow")
+        }
         let texts = parameters.map { $0?.postgresText }
         let name = try statementName(sql)
         do {
-            if let begin = pendingBegin {
+            if pendingBegin != nil || commit {
+                let begin = pendingBegin
                 pendingBegin = nil
-                return try executeBeginning(begin, sql: sql, name: name, texts: texts)
+                if commit { committedWithStatement = true }
+                return try executePipelined(begin: begin, sql: sql, name: name, texts: texts, commit: commit)
             }
             let result = withCStrings(texts) { values in
                 if let name {
@@ -111,23 +120,41 @@ final class PostgresConnection: @unchecked Sendable {
         return pendingBegin != nil
     }
 
-    /// BEGIN, the tenant setting and a transaction's first statement, sent together in libpq's
-    /// pipeline mode and answered in one round trip (instead of one for BEGIN and the setting,
-    /// then one for the statement); the statement's rows. The first error among the three is
+    /// Set when a statement carried the transaction's COMMIT (`execute(commit: true)`): the
+    /// transaction needs no COMMIT of its own, and no statement may follow in it.
+    private(set) var committedWithStatement = false
+
+    /// Whether the transaction was committed with its last statement; forgotten afterwards.
+    func takeCommittedWithStatement() -> Bool {
+        defer { committedWithStatement = false }
+        return committedWithStatement
+    }
+
+    /// A statement sent in libpq's pipeline mode with what travels with it, answered in one
+    /// round trip: BEGIN and the tenant setting before a transaction's first statement (`begin`),
+    /// COMMIT after its last (`commit`); the statement's rows. The first error among them is
     /// thrown once every answer has been read; the transaction is then aborted (a failed BEGIN
-    /// leaves none), and the caller's ROLLBACK ends it either way.
-    private func executeBeginning(
-        _ begin: PendingBegin, sql: String, name: String?, texts: [String?]
+    /// leaves none, a COMMIT after a failure is not run), and the caller's ROLLBACK ends it
+    /// either way.
+    private func executePipelined(
+        begin: PendingBegin?, sql: String, name: String?, texts: [String?], commit: Bool
     ) throws -> [PostgresRow] {
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError() }
         defer { if PQexitPipelineMode(connection) != 1 { stuckInPipeline = true } }
-        var sent = PQsendQueryParams(connection, "BEGIN", 0, nil, nil, nil, nil, 0) == 1
-        if sent, case .tenant(let tenant) = begin {
-            sent = withCStrings([tenant]) { values in
-                PQsendQueryParams(
-                    connection, "SELECT set_config('app.tenant_id', $1, true)", 1, nil, values, nil, nil, 0) == 1
+        var sent = true
+        var queries = 1
+        if let begin {
+            sent = PQsendQueryParams(connection, "BEGIN", 0, nil, nil, nil, nil, 0) == 1
+            queries += 1
+            if sent, case .tenant(let tenant) = begin {
+                sent = withCStrings([tenant]) { values in
+                    PQsendQueryParams(
+                        connection, "SELECT set_config('app.tenant_id', $1, true)", 1, nil, values, nil, nil, 0) == 1
+                }
+                queries += 1
             }
         }
+        let statementIndex = queries - 1
         if sent {
             sent = withCStrings(texts) { values in
                 if let name {
@@ -137,8 +164,11 @@ final class PostgresConnection: @unchecked Sendable {
                 }
             }
         }
+        if sent, commit {
+            sent = PQsendQueryParams(connection, "COMMIT", 0, nil, nil, nil, nil, 0) == 1
+            queries += 1
+        }
         guard sent, PQpipelineSync(connection) == 1 else { throw connectionError() }
-        let queries = if case .tenant = begin { 3 } else { 2 }
         var outcomes: [Result<[PostgresRow], PostgresError>] = []
         // Each query's answer is a result followed by NULL; the sync point's comes last.
         while outcomes.count < queries {
@@ -160,7 +190,7 @@ final class PostgresConnection: @unchecked Sendable {
         PQclear(sync)
         guard synced else { throw connectionError() }
         for case .failure(let error) in outcomes { throw error }
-        return try outcomes[queries - 1].get()
+        return try outcomes[statementIndex].get()
     }
 
     /// The connection's last error, as a connection failure.

@@ -84,9 +84,12 @@ public final class PostgresPool: Sendable {
             let result = try await withTaskExecutorPreference(connection.executor) {
                 try await body(PostgresSession(connection: connection))
             }
+            // A statement that committed (`queryCommitting`) bars only its own transaction.
+            _ = connection.takeCommittedWithStatement()
             release(connection)
             return result
         } catch {
+            _ = connection.takeCommittedWithStatement()
             release(connection)
             throw error
         }
@@ -104,9 +107,13 @@ public final class PostgresPool: Sendable {
             session.connection.beginWithNextStatement(tenant: tenant)
             do {
                 let result = try await body(session)
-                if !session.connection.dropUnbegunTransaction() { _ = try await session.query("COMMIT", []) }
+                let committed = session.connection.takeCommittedWithStatement()
+                if !session.connection.dropUnbegunTransaction(), !committed { _ = try await session.query("COMMIT", []) }
                 return result
             } catch {
+                // A failed COMMIT (sent with the last statement) ended the transaction already;
+                // ROLLBACK then only draws a warning.
+                _ = session.connection.takeCommittedWithStatement()
                 if !session.connection.dropUnbegunTransaction() { _ = try? await session.query("ROLLBACK", []) }
                 throw error
             }
@@ -265,11 +272,34 @@ public struct PostgresSession: Sendable {
 
     /// Runs one statement; parameters travel apart from the SQL text.
     public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?]) async throws -> [PostgresRow] {
+        try await run(sql, parameters, commit: false)
+    }
+
+    /// Runs the last statement of a `PostgresPool.transaction` body, with the transaction's
+    /// COMMIT in the same round trip; the transaction then commits no more (and refuses any
+    /// further statement). When the statement fails, nothing is committed and the body's error
+    /// path rolls back as usual.
+    public func queryCommitting(_ sql: String, _ parameters: (any PostgresEncodable)?...) async throws
+        -> [PostgresRow]
+    {
+        try await run(sql, parameters, commit: true)
+    }
+
+    /// As `queryCommitting(_:_:)`, with the parameters in an array.
+    public func queryCommitting(_ sql: String, _ parameters: [(any PostgresEncodable)?]) async throws
+        -> [PostgresRow]
+    {
+        try await run(sql, parameters, commit: true)
+    }
+
+    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?], commit: Bool) async throws
+        -> [PostgresRow]
+    {
         let connection = connection
-        if connection.executor.isCurrent { return try connection.execute(sql, parameters) }
+        if connection.executor.isCurrent { return try connection.execute(sql, parameters, commit: commit) }
         return try await withCheckedThrowingContinuation { continuation in
             connection.queue.async {
-                continuation.resume(with: Result { try connection.execute(sql, parameters) })
+                continuation.resume(with: Result { try connection.execute(sql, parameters, commit: commit) })
             }
         }
     }

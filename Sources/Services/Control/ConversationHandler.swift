@@ -549,7 +549,7 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         // includes it), and a used key writes nothing: two statements for a new message.
         do {
             if let created = try await store.appendUnlessKeyUsed(
-                id: UUID().uuidString.lowercased(), message, transition: transition)
+                id: UUID().uuidString.lowercased(), message, transition: transition, committing: true)
             {
                 return (created, false)
             }

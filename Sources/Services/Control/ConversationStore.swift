@@ -157,22 +157,26 @@ struct ConversationStore: Sendable {
     func append(id: String, _ message: NewMessage, transition: RunTransition = .none) async throws
         -> Agentplane_V1_Message
     {
-        guard let saved = try await append(id: id, message, transition: transition, unlessKeyUsed: false) else {
+        guard
+            let saved = try await append(id: id, message, transition: transition, unlessKeyUsed: false, commit: false)
+        else {
             throw Self.vanished(id)
         }
         return saved
     }
 
     /// As `append`, but nil (and nothing written) when a message has the idempotency key already.
-    func appendUnlessKeyUsed(id: String, _ message: NewMessage, transition: RunTransition = .none) async throws
-        -> Agentplane_V1_Message?
-    {
-        try await append(id: id, message, transition: transition, unlessKeyUsed: true)
+    /// With `committing`, a saved message's last statement commits the transaction (nothing may
+    /// follow it then).
+    func appendUnlessKeyUsed(
+        id: String, _ message: NewMessage, transition: RunTransition = .none, committing: Bool = false
+    ) async throws -> Agentplane_V1_Message? {
+        try await append(id: id, message, transition: transition, unlessKeyUsed: true, commit: committing)
     }
 
-    private func append(id: String, _ message: NewMessage, transition: RunTransition, unlessKeyUsed: Bool)
-        async throws -> Agentplane_V1_Message?
-    {
+    private func append(
+        id: String, _ message: NewMessage, transition: RunTransition, unlessKeyUsed: Bool, commit: Bool
+    ) async throws -> Agentplane_V1_Message? {
         let rows = try await session.query(
             """
             INSERT INTO control.messages (tenant_id, id, conversation_id, role, content, run_id, author_id, metadata,
@@ -194,7 +198,7 @@ struct ConversationStore: Sendable {
             case .finish(let runID): (2, runID)
             }
         // The CASEs read the row as it was: the run ends only if it is still the conversation's.
-        _ = try await session.query(
+        let activity =
             """
             UPDATE control.conversations SET last_message_at = now(), last_activity_at = now(), updated_at = now(),
                 title = CASE WHEN title = '' THEN $3 ELSE title END,
@@ -205,8 +209,16 @@ struct ConversationStore: Sendable {
                 pending_interrupt = CASE WHEN $4 = 1 OR ($4 = 2 AND status = $6 AND active_run_id = $5) THEN ''::bytea
                     ELSE pending_interrupt END
             WHERE tenant_id = $1 AND id = $2
-            """, tenant, message.conversationID, title, change, runID,
-            Int(Agentplane_V1_ConversationStatus.running.rawValue), Int(Agentplane_V1_ConversationStatus.idle.rawValue))
+            """
+        let parameters: [(any PostgresEncodable)?] = [
+            tenant, message.conversationID, title, change, runID,
+            Int(Agentplane_V1_ConversationStatus.running.rawValue), Int(Agentplane_V1_ConversationStatus.idle.rawValue),
+        ]
+        if commit {
+            _ = try await session.queryCommitting(activity, parameters)
+        } else {
+            _ = try await session.query(activity, parameters)
+        }
         return try Self.message(row)
     }
 

@@ -32,7 +32,7 @@ struct RunStore: Sendable {
                         message: "the tenant already has \(count) runs in progress (limit \(maxConcurrent))")
                 }
                 // A run id the control plane chose may (by a retry of its call) be taken already.
-                let inserted = try await session.query(
+                let inserted = try await session.queryCommitting(
                     """
                     INSERT INTO execution.runs (id, tenant_id, agent_id, agent_version, conversation_id,
                         input_message_id, status, started_by, flow_json, input, inputs_json, max_steps, timeout_ms,
@@ -134,7 +134,7 @@ struct RunStore: Sendable {
             "UPDATE execution.runs SET \(assignments.joined(separator: ", "))"
             + " WHERE tenant_id = $1 AND id = $2\(guardEnded)"
         try await pool.transaction(tenant: tenant) { session in
-            _ = try await session.query(sql, parameters)
+            _ = try await session.queryCommitting(sql, parameters)
         }
     }
 }

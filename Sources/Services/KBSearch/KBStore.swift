@@ -174,7 +174,8 @@ struct KBStore: Sendable {
         let expression = PostgresText.anyWordQuery(query)
         guard !expression.isEmpty else { return [] }
         return try await pool.transaction(tenant: tenant) { session in
-            let rows = try await session.query(
+            // The one statement carries the COMMIT: one round trip for the whole search.
+            let rows = try await session.queryCommitting(
                 """
                 SELECT c.id, ts_rank_cd(c.tsv, q.q) AS score, c.document_id, c.title, c.chunk_index, c.text,
                     c.heading_path

@@ -95,21 +95,29 @@ final class UsageStore: Sendable {
         }
     }
 
+    private static let upsert = """
+        INSERT INTO llm.usage_hourly (tenant_id, model, hour, requests, failed_requests, prompt_tokens,
+            completion_tokens)
+        VALUES ($1, $2, to_timestamp($3::int8), $4, $5, $6, $7)
+        ON CONFLICT (tenant_id, hour, model) DO UPDATE SET
+            requests = usage_hourly.requests + EXCLUDED.requests,
+            failed_requests = usage_hourly.failed_requests + EXCLUDED.failed_requests,
+            prompt_tokens = usage_hourly.prompt_tokens + EXCLUDED.prompt_tokens,
+            completion_tokens = usage_hourly.completion_tokens + EXCLUDED.completion_tokens
+        """
+
     private func write(_ entries: [(Key, Counts)], tenant: String) async throws {
         try await postgres.transaction(tenant: tenant) { session in
-            for (key, counts) in entries {
-                _ = try await session.query(
-                    """
-                    INSERT INTO llm.usage_hourly (tenant_id, model, hour, requests, failed_requests, prompt_tokens,
-                        completion_tokens)
-                    VALUES ($1, $2, to_timestamp($3::int8), $4, $5, $6, $7)
-                    ON CONFLICT (tenant_id, hour, model) DO UPDATE SET
-                        requests = usage_hourly.requests + EXCLUDED.requests,
-                        failed_requests = usage_hourly.failed_requests + EXCLUDED.failed_requests,
-                        prompt_tokens = usage_hourly.prompt_tokens + EXCLUDED.prompt_tokens,
-                        completion_tokens = usage_hourly.completion_tokens + EXCLUDED.completion_tokens
-                    """, key.tenant, key.model, key.hour, counts.requests, counts.failed, counts.prompt,
-                    counts.completion)
+            for (index, (key, counts)) in entries.enumerated() {
+                let parameters: [(any PostgresEncodable)?] = [
+                    key.tenant, key.model, key.hour, counts.requests, counts.failed, counts.prompt, counts.completion,
+                ]
+                // The last upsert carries the COMMIT.
+                if index == entries.count - 1 {
+                    _ = try await session.queryCommitting(Self.upsert, parameters)
+                } else {
+                    _ = try await session.query(Self.upsert, parameters)
+                }
             }
         }
     }

@@ -74,7 +74,8 @@ final class PostgresConnection: @unchecked Sendable {
     {
         guard !committedWithStatement else {
             throw PostgresError(
-                code: .server, message: "the transaction was committed with its last statement; no statement may follow")
+                code: .server, message: "the transaction was committed with its last statement; no statement may follow"
+            )
         }
         let texts = parameters.map { $0?.postgresText }
         let name = try statementName(sql)

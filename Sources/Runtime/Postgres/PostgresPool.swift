@@ -108,7 +108,9 @@ public final class PostgresPool: Sendable {
             do {
                 let result = try await body(session)
                 let committed = session.connection.takeCommittedWithStatement()
-                if !session.connection.dropUnbegunTransaction(), !committed { _ = try await session.query("COMMIT", []) }
+                if !session.connection.dropUnbegunTransaction(), !committed {
+                    _ = try await session.query("COMMIT", [])
+                }
                 return result
             } catch {
                 // A failed COMMIT (sent with the last statement) ended the transaction already;

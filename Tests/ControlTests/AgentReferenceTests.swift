@@ -30,6 +30,41 @@ struct AgentReferenceTests {
         return request
     }
 
+    @Test("GetAgent with include_tools: the tools the flow names as the tenant has them; others' agents NOT_FOUND")
+    func includeToolsIsTheTenantsOwn() async throws {
+        let fixture = try await ControlFixture.start()
+        let tools = Agentplane_V1_ToolService.Client(fixture.harness.client)
+        let tenant = try await fixture.createTenant()
+        let other = try await fixture.createTenant()
+        let builder = try await fixture.user(.builder, in: tenant).metadata
+        let kb = try #require(
+            try await tools.createTool(try toolRequest("kb_search", kind: .kbSearch), metadata: builder).tool)
+        let ticket = try #require(
+            try await tools.createTool(try toolRequest("ticketing", kind: .ticketing), metadata: builder).tool)
+        // The flow names one tool by name twice and one by id.
+        let agent = try #require(
+            try await fixture.agents.createAgent(
+                Self.create("resolved", flow: Self.toolFlow("kb_search", ticket.id, "kb_search")), metadata: builder
+            ).agent)
+        var get = Agentplane_V1_GetAgentRequest()
+        get.agentID = agent.id
+        get.includeTools = true
+        let service = try await serviceBearer(service: "execution", tenant: tenant.id)
+        let resolved = try await fixture.agents.getAgent(get, metadata: service)
+        #expect(resolved.agent?.id == agent.id)
+        #expect(Set(resolved.tools.map(\.id)) == [kb.id, ticket.id])
+        get.includeTools = false
+        #expect(try await fixture.agents.getAgent(get, metadata: service).tools.isEmpty)
+
+        // Another tenant's service token, or its owner, cannot read the agent or its tools.
+        get.includeTools = true
+        let foreignService = try await serviceBearer(service: "execution", tenant: other.id)
+        #expect(await statusCode { try await fixture.agents.getAgent(get, metadata: foreignService) } == .notFound)
+        let foreignOwner = try await fixture.ownerMetadata(other)
+        #expect(await statusCode { try await fixture.agents.getAgent(get, metadata: foreignOwner) } == .notFound)
+        try await fixture.stop()
+    }
+
     @Test("a tool node naming no tool of the tenant is an error with its path, on every save and in ValidateFlow")
     func unknownToolsAreRefused() async throws {
         let fixture = try await ControlFixture.start()

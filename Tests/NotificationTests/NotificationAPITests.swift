@@ -236,6 +236,9 @@ extension NotificationServiceTests {
             #expect(error.details?.reason == "RATE_LIMITED")
             #expect((error.details?.retryAfter?.seconds ?? 0) > 0)
         }
+        // The refused one left nothing behind (it is checked in the transaction that would record it).
+        let admin = try await bearer(role: .admin, tenant: tenant)
+        #expect(try await fixture.client.listDeliveries(.init(), metadata: admin).deliveries.count == 2)
         // Other tenants have their own budget.
         _ = try await fixture.client.notify(
             logRequest("elsewhere"), metadata: try await bearer(role: .builder, tenant: uniqueTenant()))

@@ -26,6 +26,9 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
     private static let keyLifetime = "24 hours"
 
     private struct KeyTaken: Error {}
+    private struct RateLimited: Error {
+        let wait: Duration
+    }
 
     // MARK: Notify
 
@@ -36,33 +39,27 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
         let tenant = auth.tenantID
         let notification = try ValidatedNotification(request, policy: environment.http.policy)
         let fingerprint = notification.fingerprint(key: fingerprintKey)
-        if !notification.idempotencyKey.isEmpty,
-            let replay = try await replay(tenant: tenant, key: notification.idempotencyKey, fingerprint: fingerprint)
-        {
-            return try await respond(replay, replayed: true, wait: request.waitForFirstAttempt, tenant: tenant, context)
-        }
         // Checked before the rate limit, so a request that cannot be recorded does not count.
         let box = notification.target == nil ? nil : try environment.requireSecretBox()
-        if let wait = try await rateLimiter.admit(tenant: tenant) {
-            throw RPCError.withDetails(
-                .resourceExhausted,
-                "the tenant's notification rate limit (\(settings.rateLimitPerMinute) per minute) is reached; "
-                    + "retry later", reason: "RATE_LIMITED", retryAfter: wait)
-        }
         let id = UUID().uuidString.lowercased()
         var sealed: String?
         if let target = notification.target, let box {
             let json = String(decoding: try JSONEncoder().encode(target), as: UTF8.self)
             sealed = try box.sealString(json, context: Self.targetContext(tenant: tenant, delivery: id))
         }
+        // One transaction: the delivery, its key (a key used already is a replay: rolled back, and
+        // answered with the first call's delivery, without counting against the rate limit), then
+        // the rate limit (over it: rolled back, nothing recorded).
+        let created: Agentplane_V1_Delivery?
         do {
-            try await environment.postgres.transaction(tenant: tenant) { session in
-                _ = try await session.query(
+            created = try await environment.postgres.transaction(tenant: tenant) { session in
+                let rows = try await session.query(
                     """
                     INSERT INTO notification.deliveries (id, tenant_id, channel, target_display, target_sealed,
                         title, body, severity, payload, conversation_id, run_id, idempotency_key, status, max_attempts,
                         next_attempt_at)
                     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9::bytea, $10, $11, $12, 'pending', $13, now())
+                    RETURNING \(DeliveryRecord.columns)
                     """,
                     [
                         id, tenant, Int(notification.channel.rawValue), notification.targetDisplay, sealed,
@@ -70,20 +67,28 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
                         notification.payload?.serializedBytes(), notification.conversationID, notification.runID,
                         notification.idempotencyKey, settings.maxAttempts,
                     ])
-                guard !notification.idempotencyKey.isEmpty else { return }
-                _ = try await session.query(
-                    """
-                    DELETE FROM notification.idempotency_keys
-                    WHERE tenant_id = $1 AND key = $2 AND created_at <= now() - interval '\(Self.keyLifetime)'
-                    """, tenant, notification.idempotencyKey)
-                let inserted = try await session.query(
-                    """
-                    INSERT INTO notification.idempotency_keys (tenant_id, key, fingerprint, delivery_id)
-                    VALUES ($1, $2, $3, $4::uuid) ON CONFLICT DO NOTHING RETURNING delivery_id
-                    """, tenant, notification.idempotencyKey, fingerprint, id)
-                // A concurrent call with the same key committed first: drop ours, answer with theirs.
-                if inserted.isEmpty { throw KeyTaken() }
+                if !notification.idempotencyKey.isEmpty {
+                    _ = try await session.query(
+                        """
+                        DELETE FROM notification.idempotency_keys
+                        WHERE tenant_id = $1 AND key = $2 AND created_at <= now() - interval '\(Self.keyLifetime)'
+                        """, tenant, notification.idempotencyKey)
+                    let inserted = try await session.query(
+                        """
+                        INSERT INTO notification.idempotency_keys (tenant_id, key, fingerprint, delivery_id)
+                        VALUES ($1, $2, $3, $4::uuid) ON CONFLICT DO NOTHING RETURNING delivery_id
+                        """, tenant, notification.idempotencyKey, fingerprint, id)
+                    // A call with the same key committed first: drop ours, answer with theirs.
+                    if inserted.isEmpty { throw KeyTaken() }
+                }
+                if let wait = try await rateLimiter.admit(tenant: tenant) { throw RateLimited(wait: wait) }
+                return try rows.first.map(DeliveryRecord.delivery(from:))
             }
+        } catch let limited as RateLimited {
+            throw RPCError.withDetails(
+                .resourceExhausted,
+                "the tenant's notification rate limit (\(settings.rateLimitPerMinute) per minute) is reached; "
+                    + "retry later", reason: "RATE_LIMITED", retryAfter: limited.wait)
         } catch is KeyTaken {
             guard
                 let replay = try await replay(
@@ -94,6 +99,10 @@ struct NotificationHandler: Agentplane_V1_NotificationService.ServiceProtocol {
             return try await respond(replay, replayed: true, wait: request.waitForFirstAttempt, tenant: tenant, context)
         }
         dispatcher.wake()
+        // As inserted (pending, no attempt yet): read again only to wait for the first attempt.
+        if let created, !request.waitForFirstAttempt {
+            return Agentplane_V1_NotifyResponse(delivery: created, replayed: false)
+        }
         return try await respond(id, replayed: false, wait: request.waitForFirstAttempt, tenant: tenant, context)
     }
 

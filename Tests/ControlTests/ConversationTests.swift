@@ -318,10 +318,8 @@ struct ConversationTests {
         let request = try #require(sent)
         #expect(UUID(uuidString: request.runID)?.uuidString.lowercased() == request.runID)
         // Recorded before the execution service answered anything.
-        let running = try await fixture.conversations.getConversation(
-            .init(conversationID: conversation.id), metadata: member
-        ).conversation
-        #expect(running?.status == .running && running?.activeRunID == request.runID)
+        let running = try await fixture.conversation(conversation.id, as: member)
+        #expect(running.status == .running && running.activeRunID == request.runID)
         #expect(request.resolvedAgent?.agent?.id == agent && request.resolvedAgent?.agent?.flowJSON == validFlow)
         fixture.fakes.execution.released.withLock { $0 = true }
         _ = try await first.value
@@ -341,10 +339,6 @@ struct ConversationTests {
         _ = try await admin.query(
             "UPDATE control.conversations SET status = 2, active_run_id = 'run-a' WHERE tenant_id = $1 AND id = $2",
             tenant, conversation.id)
-        func status() async throws -> Agentplane_V1_Conversation? {
-            try await fixture.conversations.getConversation(.init(conversationID: conversation.id), metadata: member)
-                .conversation
-        }
         var request = Agentplane_V1_AppendMessageRequest()
         request.conversationID = conversation.id
         request.role = .assistant
@@ -352,14 +346,16 @@ struct ConversationTests {
         request.runID = "run-b"
         request.idempotencyKey = "run-b:assistant:1"
         _ = try await fixture.conversations.appendMessage(request, metadata: service)
-        #expect(try await status()?.status == .running)
-        #expect(try await status()?.activeRunID == "run-a")
+        let other = try await fixture.conversation(conversation.id, as: member)
+        #expect(other.status == .running)
+        #expect(other.activeRunID == "run-a")
         request.content = "The answer."
         request.runID = "run-a"
         request.idempotencyKey = "run-a:assistant:1"
         _ = try await fixture.conversations.appendMessage(request, metadata: service)
-        #expect(try await status()?.status == .idle)
-        #expect(try await status()?.activeRunID == "")
+        let ended = try await fixture.conversation(conversation.id, as: member)
+        #expect(ended.status == .idle)
+        #expect(ended.activeRunID == "")
         try await fixture.stop()
     }
 

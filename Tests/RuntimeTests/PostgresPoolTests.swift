@@ -14,6 +14,23 @@ struct PostgresPoolTests {
                 statementTimeout: statementTimeout))
     }
 
+    /// Ends, from `killer`, the backend of `pool`'s one connection once it runs a `pg_sleep`: a
+    /// server that drops a connection while a statement waits for its answer.
+    private func terminateWhenSleeping(_ pool: PostgresPool, using killer: PostgresPool) async throws
+        -> Task<Void, any Error>
+    {
+        let pid = try await pool.query("SELECT pg_backend_pid() AS p")[0].decode("p", as: Int.self)
+        return Task {
+            for _ in 0..<100 {
+                let rows = try await killer.query(
+                    "SELECT pg_terminate_backend($1) AS k FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'",
+                    pid)
+                if !rows.isEmpty { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
     /// A schema of its own for one test, dropped afterwards.
     private func withSchema(_ pool: PostgresPool, _ body: (String) async throws -> Void) async throws {
         let schema = "runtime_test_\(UInt32.random(in: 0...UInt32.max))"
@@ -184,16 +201,7 @@ struct PostgresPoolTests {
             #expect(n == 5)
         }
         // The server ends the backend while the pipelined statement and COMMIT wait for their answer.
-        let pid = try await pool.query("SELECT pg_backend_pid() AS p")[0].decode("p", as: Int.self)
-        let killing = Task {
-            for _ in 0..<100 {
-                let rows = try await other.query(
-                    "SELECT pg_terminate_backend($1) AS k FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'",
-                    pid)
-                if !rows.isEmpty { return }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
+        let killing = try await terminateWhenSleeping(pool, using: other)
         let lost = await #expect(throws: PostgresError.self) {
             try await pool.transaction(tenant: "acme") { session in
                 _ = try await session.query("SELECT 1")
@@ -237,17 +245,8 @@ struct PostgresPoolTests {
             #expect(try await pool.query("SELECT count(*) AS n FROM \(schema).items")[0].decode("n", as: Int.self) == 2)
         }
         // The server ends the backend while the pipelined BEGIN + statement waits for its answer.
-        let pid = try await pool.query("SELECT pg_backend_pid() AS p")[0].decode("p", as: Int.self)
         let killer = makePool(size: 1)
-        let killing = Task {
-            for _ in 0..<100 {
-                let rows = try await killer.query(
-                    "SELECT pg_terminate_backend($1) AS k FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'",
-                    pid)
-                if !rows.isEmpty { return }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
+        let killing = try await terminateWhenSleeping(pool, using: killer)
         let lost = await #expect(throws: PostgresError.self) {
             try await pool.transaction(tenant: "acme") { session in _ = try await session.query("SELECT pg_sleep(10)") }
         }

@@ -101,12 +101,20 @@ struct ExecuteTests {
             }
             #expect(refused == .invalidArgument, "\(field) from a builder")
         }
-        var notUUID = request
-        notUUID.runID = "run-1; DROP TABLE"
-        #expect(
-            await statusCode {
-                _ = try await collect { try await fixture.client.execute(notUUID, metadata: service, onResponse: $0) }
-            } == .invalidArgument)
+        // Not a lowercase UUID: SQL, an embedded NUL, upper case, 64 KiB, empty braces.
+        let uuid = UUID().uuidString
+        for bad in [
+            "run-1; DROP TABLE", uuid.lowercased() + "\u{0}", uuid, String(repeating: "a", count: 65536), "{}",
+        ] {
+            var notUUID = request
+            notUUID.runID = bad
+            #expect(
+                await statusCode {
+                    _ = try await collect {
+                        try await fixture.client.execute(notUUID, metadata: service, onResponse: $0)
+                    }
+                } == .invalidArgument, "run_id \(bad.prefix(40))")
+        }
         var otherAgent = request
         otherAgent.resolvedAgent?.agent?.id = "agent-other"
         #expect(

@@ -27,6 +27,7 @@ let products: [Product] = [
     .executable(name: "kb-search", targets: ["KBSearchServer"]),
     .executable(name: "ticketing", targets: ["TicketingServer"]),
     .executable(name: "notification", targets: ["NotificationServer"]),
+    .executable(name: "edge", targets: ["EdgeServer"]),
     .executable(name: "agentctl", targets: ["Agentctl"]),
 ]
 
@@ -40,6 +41,9 @@ let dependencies: [Package.Dependency] = [
     .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    // The protoc plugin reads the HTTP rules (proto/agentplane/v1/http.yaml, a Google API service
+    // configuration) with it: YAML is not a format to parse by hand.
+    .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
 ]
 
 /// What every service's library uses: the runtime and the generated models.
@@ -108,6 +112,12 @@ let targets: [Target] = [
     .target(
         name: "RPCModels", dependencies: ["RPCCore", "ProtoCoding", "CModels", "CProtobufC"],
         path: "Sources/RPC/RPCModels", swiftSettings: swiftSettings),
+
+    // The proto3 JSON mapping, driven by the compiled-in descriptors: JSON to protobuf bytes and
+    // back, for the edge's HTTP/JSON API. Pure Swift.
+    .target(
+        name: "ProtoJSON", dependencies: ["ProtoCoding", "Saturating"], path: "Sources/RPC/ProtoJSON",
+        swiftSettings: swiftSettings),
 
     // grpc.health.v1 and server reflection, for every server.
     .target(
@@ -230,6 +240,22 @@ let targets: [Target] = [
         name: "ControlServer", dependencies: ["Control", "Runtime"], path: "Sources/Services/ControlServer",
         swiftSettings: swiftSettings),
 
+    // The edge: the public HTTP door (JSON + SSE, gRPC-Web, the console's files), forwarding to
+    // the services over our gRPC client. Its routes are generated from proto/agentplane/v1/http.yaml.
+    .target(
+        name: "Edge",
+        dependencies: serviceDependencies + [
+            "ProtoJSON", "RPCHTTP2",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        path: "Sources/Services/Edge", swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "EdgeServer", dependencies: ["Edge", "Runtime"], path: "Sources/Services/EdgeServer",
+        swiftSettings: swiftSettings),
+
     // The command-line client: talks to the platform through the generated clients only.
     .executableTarget(
         name: "Agentctl",
@@ -250,7 +276,9 @@ let targets: [Target] = [
 
     // The protoc plugin that writes RPCModels (and the test models).
     .executableTarget(
-        name: "Codegen", dependencies: ["CProtocPlugin", "CProtobufC"], path: "Sources/RPC/Codegen",
+        name: "Codegen",
+        dependencies: ["CProtocPlugin", "CProtobufC", .product(name: "Yams", package: "Yams")],
+        path: "Sources/RPC/Codegen",
         swiftSettings: swiftSettings),
 
     // Test-only models generated from Tests/Protos, and the codec's sanitizer driver.
@@ -270,8 +298,8 @@ let targets: [Target] = [
     .executableTarget(
         name: "AgentplaneFuzz",
         dependencies: [
-            "RPCCore", "RPCHTTP2", "RPCModels", "ProtoCoding", "InteropTesting", "StandardServices", "FlowEngine",
-            .product(name: "NIOCore", package: "swift-nio"),
+            "RPCCore", "RPCHTTP2", "RPCModels", "ProtoCoding", "ProtoJSON", "InteropTesting", "StandardServices",
+            "FlowEngine", .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ],
         path: "Tests/Fuzz/Sources", swiftSettings: swiftSettings),
@@ -342,6 +370,12 @@ let targets: [Target] = [
     .testTarget(
         name: "ControlTests", dependencies: ["Control", "FlowEngine", "FlowEngineProto"] + serviceTestDependencies,
         path: "Tests/ControlTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "ProtoJSONTests", dependencies: ["ProtoJSON", "ProtoCoding", "RPCModels", "TestModels"],
+        path: "Tests/ProtoJSONTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "EdgeTests", dependencies: ["Edge", "ProtoJSON"] + serviceTestDependencies,
+        path: "Tests/EdgeTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "ProtoCodingTests", dependencies: ["TestModels", "RPCModels", "RPCCore", "ProtoCoding"],
         path: "Tests/ProtoCodingTests", swiftSettings: swiftSettings),

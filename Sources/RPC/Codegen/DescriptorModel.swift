@@ -47,6 +47,9 @@ struct Field {
     enum Label { case singular, repeated }
 
     var name: String
+    /// The name in the proto3 JSON mapping (lowerCamelCase unless the field sets `json_name`),
+    /// as protoc computes it.
+    var jsonName: String
     var number: Int32
     var label: Label
     var kind: FieldKind

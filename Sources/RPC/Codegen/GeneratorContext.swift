@@ -51,6 +51,13 @@ struct GeneratorOptions {
     var swiftImports: [String] = []
     /// The name of the enum listing every generated file's descriptor.
     var registry = "GeneratedProtoFiles"
+    /// The HTTP rules (a Google API service configuration with `http: rules:`), a path relative to
+    /// the plugin's working directory. When set, the plugin writes the edge's files from them
+    /// (HTTPRoutes, OpenAPIDocument, routes.md) instead of the Swift models.
+    var httpRules: String?
+    /// The RPCs that are never served over HTTP (`internal:`) and the exposed ones that need no
+    /// credential (`no_credential:`); read with `httpRules`.
+    var httpInternal: String?
 
     init(parameter: String) throws {
         for pair in parameter.split(separator: ",") where !pair.isEmpty {
@@ -61,8 +68,13 @@ struct GeneratorOptions {
             case "c_import": cImports.append(parts[1])
             case "swift_import": swiftImports.append(parts[1])
             case "registry": registry = parts[1]
+            case "http_rules": httpRules = parts[1]
+            case "http_internal": httpInternal = parts[1]
             default: throw PluginError(description: "unknown option '\(parts[0])'")
             }
+        }
+        if httpInternal != nil, httpRules == nil {
+            throw PluginError(description: "option http_internal needs http_rules")
         }
     }
 }

@@ -95,7 +95,7 @@ private struct FileReader {
             let f = m.field[index]!.pointee
             let isOneof = f.has_oneof_index != 0 && !(f.has_proto3_optional != 0 && f.proto3_optional != 0)
             return Field(
-                name: string(f.name), number: f.number,
+                name: string(f.name), jsonName: string(f.json_name), number: f.number,
                 label: f.label.rawValue == 3 ? .repeated : .singular,
                 kind: FieldKind(rawValue: Int32(truncatingIfNeeded: f.type.rawValue)) ?? .group,
                 typeName: string(f.type_name),

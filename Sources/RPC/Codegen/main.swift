@@ -1,5 +1,6 @@
 // protoc-gen-agentplane: a protoc plugin that writes Swift value types (and their protobuf-c
-// coding) for every message, enum and service of the files protoc hands it.
+// coding) for every message, enum and service of the files protoc hands it; or, given HTTP rules
+// (option http_rules), the edge's route table, OpenAPI document and routes table.
 private import Glibc
 
 private func readStandardInput() -> [UInt8] {
@@ -29,11 +30,18 @@ do {
     let request = try PluginRequest(bytes: readStandardInput())
     let options = try GeneratorOptions(parameter: request.parameter)
     let context = GeneratorContext(files: request.files, options: options)
-    let generators = request.files
-        .filter { request.filesToGenerate.contains($0.name) }
-        .map { FileGenerator(file: $0, context: context) }
-    response.files = generators.map { ($0.outputName, $0.generate()) }
-    response.files.append((options.registry + ".pb.swift", FileGenerator.registry(generators, name: options.registry)))
+    if let rulesFile = options.httpRules {
+        // The edge's files from the HTTP rules, instead of the models (docs/CODEGEN.md, "HTTP rules").
+        let http = try HTTPGenerator(options: options, rulesFile: rulesFile, request: request, types: context.types)
+        response.files = try http.files()
+    } else {
+        let generators = request.files
+            .filter { request.filesToGenerate.contains($0.name) }
+            .map { FileGenerator(file: $0, context: context) }
+        response.files = generators.map { ($0.outputName, $0.generate()) }
+        response.files.append(
+            (options.registry + ".pb.swift", FileGenerator.registry(generators, name: options.registry)))
+    }
 } catch {
     response.error = "\(error)"
 }

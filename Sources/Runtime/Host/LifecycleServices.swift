@@ -1,7 +1,7 @@
-import Logging
+public import Logging
 import RPCHTTP2
-import RuntimeObservability
-import ServiceLifecycle
+public import RuntimeObservability
+public import ServiceLifecycle
 
 /// The gRPC server in the service group: on graceful shutdown it flips readiness, stops
 /// accepting calls and lets the calls in flight finish (up to the grace period).
@@ -21,11 +21,17 @@ struct GRPCServerLifecycle: Service {
 }
 
 /// Background work (health checks, a service's dispatchers): cancelled once the server drained.
-struct BackgroundLifecycle: Service {
+public struct BackgroundLifecycle: Service {
     let tasks: [@Sendable () async throws -> Void]
     let logger: Logger
 
-    func run() async throws {
+    /// Runs `tasks` until the graceful shutdown, logging failures to `logger`.
+    public init(tasks: [@Sendable () async throws -> Void], logger: Logger) {
+        self.tasks = tasks
+        self.logger = logger
+    }
+
+    public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for task in tasks {
@@ -44,20 +50,26 @@ struct BackgroundLifecycle: Service {
 }
 
 /// Closes pools and clients last, after every call and background task is done.
-struct ResourcesLifecycle: Service {
+public struct ResourcesLifecycle: Service {
     let close: @Sendable () async -> Void
 
-    func run() async throws {
+    /// Calls `close` once the graceful shutdown reaches it.
+    public init(close: @escaping @Sendable () async -> Void) { self.close = close }
+
+    public func run() async throws {
         try? await gracefulShutdown()
         await close()
     }
 }
 
 /// The admin HTTP port, kept up until the very end so `/readyz` shows the drain.
-struct AdminLifecycle: Service {
+public struct AdminLifecycle: Service {
     let admin: AdminServer
 
-    func run() async throws {
+    /// Keeps `admin` up until the end of the graceful shutdown.
+    public init(admin: AdminServer) { self.admin = admin }
+
+    public func run() async throws {
         try? await gracefulShutdown()
         await admin.shutdown()
     }

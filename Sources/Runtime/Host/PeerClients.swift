@@ -1,4 +1,4 @@
-import NIOPosix
+public import NIOPosix
 public import RPCCore
 import RPCHTTP2
 public import RuntimeConfig
@@ -18,7 +18,7 @@ public final class PeerClients: Sendable {
     /// The process's event loops, which the connections to peers share with its server.
     private let eventLoops: MultiThreadedEventLoopGroup?
 
-    init(
+    public init(
         addresses: [PeerService: [String]], interceptors: [any ClientInterceptor],
         eventLoops: MultiThreadedEventLoopGroup? = nil
     ) {
@@ -46,7 +46,7 @@ public final class PeerClients: Sendable {
     }
 
     /// Closes every connection to peers.
-    func close() async {
+    public func close() async {
         let all = transports.withLock { transports in
             defer { transports.removeAll() }
             return Array(transports.values)

@@ -7,7 +7,7 @@ import Synchronization
 /// and installs its own handlers) still starts the graceful shutdown instead of killing the
 /// process with calls in flight.
 /// (`@unchecked`: the dispatch sources are set once in `init` and only kept alive afterwards.)
-final class SignalLatch: @unchecked Sendable {
+public final class SignalLatch: @unchecked Sendable {
     private struct State {
         var received = false
         var action: (@Sendable () -> Void)?
@@ -16,7 +16,7 @@ final class SignalLatch: @unchecked Sendable {
     private let state = Mutex(State())
     private let sources: [any DispatchSourceSignal]
 
-    init() {
+    public init() {
         let queue = DispatchQueue(label: "agentplane.signals")
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGTERM, SIGINT] {
@@ -33,7 +33,7 @@ final class SignalLatch: @unchecked Sendable {
 
     /// Runs `action` on the first signal (replacing an earlier action), or now if a signal
     /// came already.
-    func onSignal(_ action: @escaping @Sendable () -> Void) {
+    public func onSignal(_ action: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
             state.action = action
             return state.received

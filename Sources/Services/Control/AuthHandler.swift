@@ -30,7 +30,7 @@ struct AuthHandler: Agentplane_V1_AuthService.ServiceProtocol {
         }
         let slug = request.tenantSlug.lowercased()
         let email = request.email.trimmingCharacters(in: .whitespaces).lowercased()
-        let address = addresses.address(peer: server.peer, metadata: server.metadata)
+        let address = await addresses.address(peer: server.peer, metadata: server.metadata)
         try await limiter.admit(slug: slug, email: email, address: address)
         let gate = context.passwordHashing
         let tenant = try await context.tenants { try await $0.tenant(slug: slug) }
@@ -88,7 +88,7 @@ struct AuthHandler: Agentplane_V1_AuthService.ServiceProtocol {
         if request.refreshToken.isEmpty {
             throw RPCErrors.invalid("refresh_token", "MISSING_FIELD", "refresh_token must not be empty")
         }
-        let address = addresses.address(peer: server.peer, metadata: server.metadata)
+        let address = await addresses.address(peer: server.peer, metadata: server.metadata)
         try await lookups.check(address: address)
         guard let credential = OpaqueCredential.parse(request.refreshToken, kind: OpaqueCredential.refreshPrefix)
         else {

@@ -1,17 +1,32 @@
 import RPCCore
 import RuntimeHTTP
+import RuntimeSecurity
 
 /// Where a call comes from, for the limits counted per client address (failed logins, failed
 /// credential lookups): the peer's IP address — or, when the peer is one of the trusted proxies
 /// (`TRUSTED_PROXIES`, default none), the client address that proxy forwarded in
 /// `x-forwarded-for`. A forwarded value from any other peer is ignored: a client could write
-/// anything there.
+/// anything there. Behind the edge, the address it forwards in `x-agentplane-client-address` is
+/// believed when the call also carries the edge's own service token (`x-agentplane-edge-token`,
+/// minted with JWT_SECRET for the service `edge`), and from no one else.
 struct ClientAddressResolver: Sendable {
     /// The proxies whose `x-forwarded-for` is believed.
     let trustedProxies: Set<IPAddress>
+    /// Verifies the edge's token; nil: the edge's forwarded address is never believed.
+    var verifier: TokenVerifier? = nil
 
     /// The caller's address, as text: an IP address in canonical form when one can be read.
-    func address(peer: String, metadata: Metadata) -> String {
+    func address(peer: String, metadata: Metadata) async -> String {
+        if let verifier, let forwarded = metadata.firstString(forKey: "x-agentplane-client-address"),
+            let token = metadata.firstString(forKey: "x-agentplane-edge-token"),
+            let edge = try? await verifier.verify(token), edge.kind == .service, edge.serviceName == "edge"
+        {
+            return IPAddress(forwarded)?.description ?? String(forwarded.prefix(64))
+        }
+        return forwardedOrDirect(peer: peer, metadata: metadata)
+    }
+
+    private func forwardedOrDirect(peer: String, metadata: Metadata) -> String {
         let direct = Self.peerAddress(peer)
         guard !trustedProxies.isEmpty, let proxy = IPAddress(direct), trustedProxies.contains(proxy) else {
             return direct

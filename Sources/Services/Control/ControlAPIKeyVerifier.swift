@@ -12,7 +12,7 @@ struct ControlAPIKeyVerifier: APIKeyVerifier {
     let addresses: ClientAddressResolver
 
     func verify(apiKey: String, peer: String, metadata: Metadata) async throws -> AuthContext? {
-        let address = addresses.address(peer: peer, metadata: metadata)
+        let address = await addresses.address(peer: peer, metadata: metadata)
         try await lookups.check(address: address)
         let caller = try await verify(apiKey: apiKey)
         if caller == nil { await lookups.recordFailure(address: address) }

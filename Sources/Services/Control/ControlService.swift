@@ -29,7 +29,8 @@ public enum ControlService {
                 let resolution = AgentResolution(
                     toolReferences: TextKeyedCache(capacity: context.settings.flowCacheBytes))
                 let addresses = ClientAddressResolver(
-                    trustedProxies: Set(settings.trustedProxies.compactMap(IPAddress.init)))
+                    trustedProxies: Set(settings.trustedProxies.compactMap(IPAddress.init)),
+                    verifier: environment.verifier)
                 let lookups = CredentialLookupLimiter(
                     redis: environment.redis, limit: settings.credentialFailuresPerAddress,
                     window: settings.credentialFailureWindow, logger: environment.logger)

@@ -270,6 +270,49 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         }
     }
 
+    /// Re-attaches to a conversation: the events of its current (or else last) run after
+    /// `after_sequence`, then the saved answer if the run finished. For anyone who may read the
+    /// conversation (members cannot call WatchRun, and sending the message again would post it
+    /// twice); the edge serves it as `GET /v1/conversations/{id}/events` with `Last-Event-ID`.
+    func watchConversation(
+        request: Agentplane_V1_WatchConversationRequest,
+        response: ResponseWriter<Agentplane_V1_WatchConversationResponse>, context server: ServerContext
+    ) async throws {
+        let caller = try Self.reader()
+        guard request.afterSequence >= 0 else {
+            throw RPCErrors.invalid("after_sequence", "OUT_OF_RANGE", "after_sequence must not be negative")
+        }
+        let (conversation, lastRunID) = try await context.transaction(tenant: caller.tenantID) { session in
+            let store = ConversationStore(session: session, tenant: caller.tenantID)
+            let conversation = try await visible(request.conversationID, caller: caller, store: store)
+            let last = conversation.activeRunID.isEmpty ? try await store.lastRunID(conversationID: conversation.id) : nil
+            return (conversation, last)
+        }
+        let runID = conversation.activeRunID.isEmpty ? (lastRunID ?? "") : conversation.activeRunID
+        // A conversation that never ran has nothing to replay: the stream ends at once.
+        guard !runID.isEmpty else { return }
+        var watch = Agentplane_V1_WatchRunRequest()
+        watch.runID = runID
+        watch.afterSequence = request.afterSequence
+        let client = Agentplane_V1_ExecutionService.Client(try peers.client(for: .execution))
+        let conversationID = conversation.id
+        try await client.watchRun(watch) { events in
+            for try await event in events {
+                try await response.write(.init(item: .event(event)))
+                guard case .runFinished(let finished) = event.payload else { continue }
+                let answer =
+                    if let saved = Self.savedAnswer(finished, runID: runID, conversationID: conversationID) {
+                        saved
+                    } else {
+                        try await self.assistantMessage(
+                            finished, runID: runID, conversationID: conversationID, caller: caller)
+                    }
+                try await response.write(.init(item: .assistantMessage(answer)))
+                return
+            }
+        }
+    }
+
     // MARK: - Relaying a run
 
     /// What a relay sends to the caller.

@@ -251,6 +251,17 @@ struct ConversationStore: Sendable {
         ).map { row in (try Self.message(row), try row.decode("seq", as: Int64.self)) }
     }
 
+    /// The run of the conversation's latest message that names one: its last run, once the run
+    /// has ended (a running one is the conversation's `active_run_id`).
+    func lastRunID(conversationID: String) async throws -> String? {
+        try await session.query(
+            """
+            SELECT run_id FROM control.messages
+            WHERE tenant_id = $1 AND conversation_id = $2 AND run_id <> '' ORDER BY seq DESC LIMIT 1
+            """, tenant, conversationID
+        ).first.map { try $0.decode("run_id") }
+    }
+
     static func conversation(_ row: PostgresRow) throws -> Agentplane_V1_Conversation {
         var conversation = Agentplane_V1_Conversation()
         conversation.id = try row.decode("id")

@@ -10,6 +10,9 @@ enum FuzzTarget: String, CaseIterable {
     case flow
     /// Router conditions: parsed, then evaluated over a small state.
     case expression
+    /// JSON through the proto3 JSON mapping as a request message of the contract; the first byte
+    /// picks the type.
+    case json
 
     /// Runs one input; a crash, a trap or a sanitizer report is a finding.
     func run(_ bytes: UnsafeRawBufferPointer) {
@@ -18,6 +21,7 @@ enum FuzzTarget: String, CaseIterable {
         case .decode: DecodeTarget.run(bytes)
         case .flow: FlowTarget.run(bytes)
         case .expression: ExpressionTarget.run(bytes)
+        case .json: JSONTarget.run(bytes)
         }
     }
 

@@ -62,6 +62,7 @@ public enum AgentplaneProtoFiles {
             Agentplane_V1_SendMessageRequest.self,
             Agentplane_V1_AppendMessageRequest.self,
             Agentplane_V1_ResumeConversationRequest.self,
+            Agentplane_V1_WatchConversationRequest.self,
             Agentplane_V1_UploadDocumentRequest.self,
             Agentplane_V1_GetDocumentRequest.self,
             Agentplane_V1_ListDocumentsRequest.self,

@@ -2478,6 +2478,69 @@ public struct Agentplane_V1_ResumeConversationResponse: ProtoMessage {
     }
 }
 
+/// Request of ConversationService.WatchConversation.
+public struct Agentplane_V1_WatchConversationRequest: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.WatchConversationRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    public var conversationID: String = ""
+
+    /// Stream the run's events with a greater sequence (ExecutionEvent.sequence);
+    /// 0: from its first event.
+    public var afterSequence: Int64 = 0
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        conversationID: String = "",
+        afterSequence: Int64 = 0
+    ) {
+        self.conversationID = conversationID
+        self.afterSequence = afterSequence
+    }
+}
+
+/// One item of the WatchConversation stream.
+public struct Agentplane_V1_WatchConversationResponse: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.WatchConversationResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    /// Which of the `item` fields is set, if any.
+    public var item: OneOf_Item? = nil
+
+    /// The fields of the oneof `item`: at most one is set.
+    public enum OneOf_Item: Hashable, Sendable {
+        /// The run's events after after_sequence, in order.
+        case event(Agentplane_V1_ExecutionEvent)
+        /// Last item when the run finished: the assistant's answer as saved.
+        case assistantMessage(Agentplane_V1_Message)
+    }
+
+    /// The run's events after after_sequence, in order.
+    public var event: Agentplane_V1_ExecutionEvent? {
+        get { if case .event(let value)? = item { value } else { nil } }
+        set { item = newValue.map { .event($0) } }
+    }
+
+    /// Last item when the run finished: the assistant's answer as saved.
+    public var assistantMessage: Agentplane_V1_Message? {
+        get { if case .assistantMessage(let value)? = item { value } else { nil } }
+        set { item = newValue.map { .assistantMessage($0) } }
+    }
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        item: OneOf_Item? = nil
+    ) {
+        self.item = item
+    }
+}
+
 /// A stored document.
 public struct Agentplane_V1_Document: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Document"
@@ -4191,9 +4254,26 @@ public enum Agentplane_V1_ConversationService {
             public static let descriptor = MethodDescriptor(
                 service: "agentplane.v1.ConversationService", method: "ResumeConversation", kind: .serverStreaming)
         }
+        /// Re-attaches to a conversation: streams the events of its current run
+        /// (or, when none runs, its last one) after after_sequence, then the saved
+        /// assistant message when that run finished; a run that paused for input
+        /// ends the stream after its interrupt. For a client whose SendMessage or
+        /// ResumeConversation stream broke: sending the message again would post it
+        /// twice, and members cannot call WatchRun. A conversation that never ran
+        /// ends the stream at once. Anyone who may read the conversation.
+        /// INVALID_ARGUMENT: negative after_sequence. NOT_FOUND: no such
+        /// conversation. OUT_OF_RANGE: the events after after_sequence are no
+        /// longer retained. UNAVAILABLE: the execution service is down.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public enum WatchConversation: ProtoMethod {
+            public typealias Input = Agentplane_V1_WatchConversationRequest
+            public typealias Output = Agentplane_V1_WatchConversationResponse
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "WatchConversation", kind: .serverStreaming)
+        }
 
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [CreateConversation.descriptor, GetConversation.descriptor, ListConversations.descriptor, ListMessages.descriptor, SendMessage.descriptor, AppendMessage.descriptor, ResumeConversation.descriptor]
+        public static let all: [MethodDescriptor] = [CreateConversation.descriptor, GetConversation.descriptor, ListConversations.descriptor, ListMessages.descriptor, SendMessage.descriptor, AppendMessage.descriptor, ResumeConversation.descriptor, WatchConversation.descriptor]
     }
 }
 
@@ -4254,6 +4334,20 @@ extension Agentplane_V1_ConversationService {
         func resumeConversation(
             request: Agentplane_V1_ConversationService.Method.ResumeConversation.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.ResumeConversation.Output>, context: ServerContext
         ) async throws
+        /// Re-attaches to a conversation: streams the events of its current run
+        /// (or, when none runs, its last one) after after_sequence, then the saved
+        /// assistant message when that run finished; a run that paused for input
+        /// ends the stream after its interrupt. For a client whose SendMessage or
+        /// ResumeConversation stream broke: sending the message again would post it
+        /// twice, and members cannot call WatchRun. A conversation that never ran
+        /// ends the stream at once. Anyone who may read the conversation.
+        /// INVALID_ARGUMENT: negative after_sequence. NOT_FOUND: no such
+        /// conversation. OUT_OF_RANGE: the events after after_sequence are no
+        /// longer retained. UNAVAILABLE: the execution service is down.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func watchConversation(
+            request: Agentplane_V1_ConversationService.Method.WatchConversation.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.WatchConversation.Output>, context: ServerContext
+        ) async throws
     }
 }
 
@@ -4295,6 +4389,11 @@ extension Agentplane_V1_ConversationService.ServiceProtocol {
                 let request = try Agentplane_V1_ConversationService.Method.ResumeConversation.decodeRequest(try await source.singleMessage())
                 try await self.resumeConversation(
                     request: request, response: Agentplane_V1_ConversationService.Method.ResumeConversation.responseWriter(sink), context: context)
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.WatchConversation.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.WatchConversation.decodeRequest(try await source.singleMessage())
+                try await self.watchConversation(
+                    request: request, response: Agentplane_V1_ConversationService.Method.WatchConversation.responseWriter(sink), context: context)
             },
         ]
     }
@@ -4413,6 +4512,26 @@ extension Agentplane_V1_ConversationService {
             try await rpc.serverStreaming(
                 Agentplane_V1_ConversationService.Method.ResumeConversation.descriptor, request: request, metadata: metadata, options: options,
                 encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.ResumeConversation.decodeResponse, onResponse: onResponse)
+        }
+
+        /// Re-attaches to a conversation: streams the events of its current run
+        /// (or, when none runs, its last one) after after_sequence, then the saved
+        /// assistant message when that run finished; a run that paused for input
+        /// ends the stream after its interrupt. For a client whose SendMessage or
+        /// ResumeConversation stream broke: sending the message again would post it
+        /// twice, and members cannot call WatchRun. A conversation that never ran
+        /// ends the stream at once. Anyone who may read the conversation.
+        /// INVALID_ARGUMENT: negative after_sequence. NOT_FOUND: no such
+        /// conversation. OUT_OF_RANGE: the events after after_sequence are no
+        /// longer retained. UNAVAILABLE: the execution service is down.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func watchConversation<Result: Sendable>(
+            _ request: Agentplane_V1_ConversationService.Method.WatchConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults,
+            onResponse: @escaping @Sendable (ClientResponseStream<Agentplane_V1_ConversationService.Method.WatchConversation.Output>) async throws -> Result
+        ) async throws -> Result {
+            try await rpc.serverStreaming(
+                Agentplane_V1_ConversationService.Method.WatchConversation.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.WatchConversation.decodeResponse, onResponse: onResponse)
         }
     }
 }
@@ -9305,6 +9424,115 @@ extension Agentplane_V1_ResumeConversationResponse {
     }
 }
 
+extension Agentplane_V1_WatchConversationRequest {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__WatchConversationRequest(); agentplane__v1__watch_conversation_request__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__WatchConversationRequest.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__WatchConversationRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__WatchConversationRequest>.alignment).bindMemory(to: Agentplane__V1__WatchConversationRequest.self, capacity: 1)
+            agentplane__v1__watch_conversation_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__WatchConversationRequest>) throws(ProtoDecodingError) {
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+        self.afterSequence = c.pointee.after_sequence
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__WatchConversationRequest>, _ arena: inout ProtoArena) {
+        if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
+        c.pointee.after_sequence = self.afterSequence
+    }
+}
+
+extension Agentplane_V1_WatchConversationResponse {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__WatchConversationResponse(); agentplane__v1__watch_conversation_response__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__WatchConversationResponse.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__WatchConversationResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__WatchConversationResponse>.alignment).bindMemory(to: Agentplane__V1__WatchConversationResponse.self, capacity: 1)
+            agentplane__v1__watch_conversation_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__WatchConversationResponse>) throws(ProtoDecodingError) {
+        switch c.pointee.item_case.rawValue {
+        case 1:
+            if let pointer = c.pointee.event {
+                self.item = .event(try Agentplane_V1_ExecutionEvent(_protobufC: pointer))
+            }
+        case 2:
+            if let pointer = c.pointee.assistant_message {
+                self.item = .assistantMessage(try Agentplane_V1_Message(_protobufC: pointer))
+            }
+        default:
+            break
+        }
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__WatchConversationResponse>, _ arena: inout ProtoArena) {
+        switch self.item {
+        case .event(let value)?:
+            c.pointee.item_case = .init(rawValue: 1)
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ExecutionEvent>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ExecutionEvent>.alignment).bindMemory(to: Agentplane__V1__ExecutionEvent.self, capacity: 1)
+                agentplane__v1__execution_event__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.event = pointer
+            }
+        case .assistantMessage(let value)?:
+            c.pointee.item_case = .init(rawValue: 2)
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__Message>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__Message>.alignment).bindMemory(to: Agentplane__V1__Message.self, capacity: 1)
+                agentplane__v1__message__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.assistant_message = pointer
+            }
+        case nil:
+            break
+        }
+    }
+}
+
 extension Agentplane_V1_Document {
     package static let _protobufC = ProtoCDescriptor(
         initialized: { var message = Agentplane__V1__Document(); agentplane__v1__document__init(&message); return message.base }())
@@ -10029,6 +10257,8 @@ public enum Agentplane_V1_Control_ProtoFile {
             "agentplane.v1.AppendMessageResponse",
             "agentplane.v1.ResumeConversationRequest",
             "agentplane.v1.ResumeConversationResponse",
+            "agentplane.v1.WatchConversationRequest",
+            "agentplane.v1.WatchConversationResponse",
             "agentplane.v1.Document",
             "agentplane.v1.UploadDocumentMetadata",
             "agentplane.v1.UploadDocumentRequest",
@@ -10237,86 +10467,91 @@ public enum Agentplane_V1_Control_ProtoFile {
         GlJlc3VtZUNvbnZlcnNhdGlvblJlc3BvbnNlEjsKDHVzZXJfbWVzc2FnZRgBIAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2Fn\
         ZUgAUgt1c2VyTWVzc2FnZRI1CgVldmVudBgCIAEoCzIdLmFnZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnRIAFIFZXZlbnQS\
         RQoRYXNzaXN0YW50X21lc3NhZ2UYAyABKAsyFi5hZ2VudHBsYW5lLnYxLk1lc3NhZ2VIAFIQYXNzaXN0YW50TWVzc2FnZUIG\
-        CgRpdGVtIrIDCghEb2N1bWVudBIOCgJpZBgBIAEoCVICaWQSEgoEbmFtZRgCIAEoCVIEbmFtZRIhCgxjb250ZW50X3R5cGUY\
-        AyABKAlSC2NvbnRlbnRUeXBlEh0KCnNpemVfYnl0ZXMYBCABKANSCXNpemVCeXRlcxIWCgZzaGEyNTYYBSABKAlSBnNoYTI1\
-        NhISCgR0YWdzGAYgAygJUgR0YWdzEjUKBnN0YXR1cxgHIAEoDjIdLmFnZW50cGxhbmUudjEuRG9jdW1lbnRTdGF0dXNSBnN0\
-        YXR1cxIlCg5zdGF0dXNfbWVzc2FnZRgIIAEoCVINc3RhdHVzTWVzc2FnZRIfCgtjaHVua19jb3VudBgJIAEoBVIKY2h1bmtD\
-        b3VudBIfCgt1cGxvYWRlZF9ieRgKIAEoCVIKdXBsb2FkZWRCeRI5CgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3Rv\
-        YnVmLlRpbWVzdGFtcFIJY3JlYXRlZEF0EjkKCmluZGV4ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1w\
-        UglpbmRleGVkQXQiiAEKFlVwbG9hZERvY3VtZW50TWV0YWRhdGESEgoEbmFtZRgBIAEoCVIEbmFtZRIhCgxjb250ZW50X3R5\
-        cGUYAiABKAlSC2NvbnRlbnRUeXBlEhIKBHRhZ3MYAyADKAlSBHRhZ3MSIwoNc2tpcF9pbmRleGluZxgEIAEoCFIMc2tpcElu\
-        ZGV4aW5nInwKFVVwbG9hZERvY3VtZW50UmVxdWVzdBJDCghtZXRhZGF0YRgBIAEoCzIlLmFnZW50cGxhbmUudjEuVXBsb2Fk\
-        RG9jdW1lbnRNZXRhZGF0YUgAUghtZXRhZGF0YRIWCgVjaHVuaxgCIAEoDEgAUgVjaHVua0IGCgRwYXJ0Ik0KFlVwbG9hZERv\
-        Y3VtZW50UmVzcG9uc2USMwoIZG9jdW1lbnQYASABKAsyFy5hZ2VudHBsYW5lLnYxLkRvY3VtZW50Ughkb2N1bWVudCI1ChJH\
-        ZXREb2N1bWVudFJlcXVlc3QSHwoLZG9jdW1lbnRfaWQYASABKAlSCmRvY3VtZW50SWQiSgoTR2V0RG9jdW1lbnRSZXNwb25z\
-        ZRIzCghkb2N1bWVudBgBIAEoCzIXLmFnZW50cGxhbmUudjEuRG9jdW1lbnRSCGRvY3VtZW50IsIBChRMaXN0RG9jdW1lbnRz\
-        UmVxdWVzdBIbCglwYWdlX3NpemUYASABKAVSCHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhISCgR0\
-        YWdzGAMgAygJUgR0YWdzEjUKBnN0YXR1cxgEIAEoDjIdLmFnZW50cGxhbmUudjEuRG9jdW1lbnRTdGF0dXNSBnN0YXR1cxIj\
-        Cg1uYW1lX2NvbnRhaW5zGAUgASgJUgxuYW1lQ29udGFpbnMidgoVTGlzdERvY3VtZW50c1Jlc3BvbnNlEjUKCWRvY3VtZW50\
-        cxgBIAMoCzIXLmFnZW50cGxhbmUudjEuRG9jdW1lbnRSCWRvY3VtZW50cxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5l\
-        eHRQYWdlVG9rZW4iOAoVRGVsZXRlRG9jdW1lbnRSZXF1ZXN0Eh8KC2RvY3VtZW50X2lkGAEgASgJUgpkb2N1bWVudElkIhgK\
-        FkRlbGV0ZURvY3VtZW50UmVzcG9uc2UiOgoXRG93bmxvYWREb2N1bWVudFJlcXVlc3QSHwoLZG9jdW1lbnRfaWQYASABKAlS\
-        CmRvY3VtZW50SWQicQoYRG93bmxvYWREb2N1bWVudFJlc3BvbnNlEjUKCGRvY3VtZW50GAEgASgLMhcuYWdlbnRwbGFuZS52\
-        MS5Eb2N1bWVudEgAUghkb2N1bWVudBIWCgVjaHVuaxgCIAEoDEgAUgVjaHVua0IGCgRwYXJ0KoABCg1QcmluY2lwYWxLaW5k\
-        Eh4KGlBSSU5DSVBBTF9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTUFJJTkNJUEFMX0tJTkRfVVNFUhABEhoKFlBSSU5DSVBBTF9L\
-        SU5EX0FQSV9LRVkQAhIaChZQUklOQ0lQQUxfS0lORF9TRVJWSUNFEAMqowEKEkNvbnZlcnNhdGlvblN0YXR1cxIjCh9DT05W\
-        RVJTQVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYQ09OVkVSU0FUSU9OX1NUQVRVU19JRExFEAESHwobQ09OVkVSU0FU\
-        SU9OX1NUQVRVU19SVU5OSU5HEAISKQolQ09OVkVSU0FUSU9OX1NUQVRVU19XQUlUSU5HX0ZPUl9JTlBVVBADKqkBCg5Eb2N1\
-        bWVudFN0YXR1cxIfChtET0NVTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpET0NVTUVOVF9TVEFUVVNfUFJPQ0VTU0lO\
-        RxABEhkKFURPQ1VNRU5UX1NUQVRVU19SRUFEWRACEhoKFkRPQ1VNRU5UX1NUQVRVU19GQUlMRUQQAxIfChtET0NVTUVOVF9T\
-        VEFUVVNfTk9UX0lOREVYRUQQBDKpAgoLQXV0aFNlcnZpY2USQgoFTG9naW4SGy5hZ2VudHBsYW5lLnYxLkxvZ2luUmVxdWVz\
-        dBocLmFnZW50cGxhbmUudjEuTG9naW5SZXNwb25zZRJICgdSZWZyZXNoEh0uYWdlbnRwbGFuZS52MS5SZWZyZXNoUmVxdWVz\
-        dBoeLmFnZW50cGxhbmUudjEuUmVmcmVzaFJlc3BvbnNlEkUKBkxvZ291dBIcLmFnZW50cGxhbmUudjEuTG9nb3V0UmVxdWVz\
-        dBodLmFnZW50cGxhbmUudjEuTG9nb3V0UmVzcG9uc2USRQoGV2hvQW1JEhwuYWdlbnRwbGFuZS52MS5XaG9BbUlSZXF1ZXN0\
-        Gh0uYWdlbnRwbGFuZS52MS5XaG9BbUlSZXNwb25zZTKpAgoNVGVuYW50U2VydmljZRJXCgxDcmVhdGVUZW5hbnQSIi5hZ2Vu\
-        dHBsYW5lLnYxLkNyZWF0ZVRlbmFudFJlcXVlc3QaIy5hZ2VudHBsYW5lLnYxLkNyZWF0ZVRlbmFudFJlc3BvbnNlEk4KCUdl\
-        dFRlbmFudBIfLmFnZW50cGxhbmUudjEuR2V0VGVuYW50UmVxdWVzdBogLmFnZW50cGxhbmUudjEuR2V0VGVuYW50UmVzcG9u\
-        c2USbwoUVXBkYXRlVGVuYW50U2V0dGluZ3MSKi5hZ2VudHBsYW5lLnYxLlVwZGF0ZVRlbmFudFNldHRpbmdzUmVxdWVzdBor\
-        LmFnZW50cGxhbmUudjEuVXBkYXRlVGVuYW50U2V0dGluZ3NSZXNwb25zZTK3BQoLVXNlclNlcnZpY2USUQoKQ3JlYXRlVXNl\
-        chIgLmFnZW50cGxhbmUudjEuQ3JlYXRlVXNlclJlcXVlc3QaIS5hZ2VudHBsYW5lLnYxLkNyZWF0ZVVzZXJSZXNwb25zZRJI\
-        CgdHZXRVc2VyEh0uYWdlbnRwbGFuZS52MS5HZXRVc2VyUmVxdWVzdBoeLmFnZW50cGxhbmUudjEuR2V0VXNlclJlc3BvbnNl\
-        Ek4KCUxpc3RVc2VycxIfLmFnZW50cGxhbmUudjEuTGlzdFVzZXJzUmVxdWVzdBogLmFnZW50cGxhbmUudjEuTGlzdFVzZXJz\
-        UmVzcG9uc2USYAoPVXBkYXRlVXNlclJvbGVzEiUuYWdlbnRwbGFuZS52MS5VcGRhdGVVc2VyUm9sZXNSZXF1ZXN0GiYuYWdl\
-        bnRwbGFuZS52MS5VcGRhdGVVc2VyUm9sZXNSZXNwb25zZRJRCgpEZWxldGVVc2VyEiAuYWdlbnRwbGFuZS52MS5EZWxldGVV\
-        c2VyUmVxdWVzdBohLmFnZW50cGxhbmUudjEuRGVsZXRlVXNlclJlc3BvbnNlElcKDENyZWF0ZUFwaUtleRIiLmFnZW50cGxh\
-        bmUudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBojLmFnZW50cGxhbmUudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2USVAoLTGlzdEFw\
-        aUtleXMSIS5hZ2VudHBsYW5lLnYxLkxpc3RBcGlLZXlzUmVxdWVzdBoiLmFnZW50cGxhbmUudjEuTGlzdEFwaUtleXNSZXNw\
-        b25zZRJXCgxSZXZva2VBcGlLZXkSIi5hZ2VudHBsYW5lLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaIy5hZ2VudHBsYW5lLnYx\
-        LlJldm9rZUFwaUtleVJlc3BvbnNlMs0FCgxBZ2VudFNlcnZpY2USVAoLQ3JlYXRlQWdlbnQSIS5hZ2VudHBsYW5lLnYxLkNy\
-        ZWF0ZUFnZW50UmVxdWVzdBoiLmFnZW50cGxhbmUudjEuQ3JlYXRlQWdlbnRSZXNwb25zZRJLCghHZXRBZ2VudBIeLmFnZW50\
-        cGxhbmUudjEuR2V0QWdlbnRSZXF1ZXN0Gh8uYWdlbnRwbGFuZS52MS5HZXRBZ2VudFJlc3BvbnNlElEKCkxpc3RBZ2VudHMS\
-        IC5hZ2VudHBsYW5lLnYxLkxpc3RBZ2VudHNSZXF1ZXN0GiEuYWdlbnRwbGFuZS52MS5MaXN0QWdlbnRzUmVzcG9uc2USVAoL\
-        VXBkYXRlQWdlbnQSIS5hZ2VudHBsYW5lLnYxLlVwZGF0ZUFnZW50UmVxdWVzdBoiLmFnZW50cGxhbmUudjEuVXBkYXRlQWdl\
-        bnRSZXNwb25zZRJmChFMaXN0QWdlbnRWZXJzaW9ucxInLmFnZW50cGxhbmUudjEuTGlzdEFnZW50VmVyc2lvbnNSZXF1ZXN0\
-        GiguYWdlbnRwbGFuZS52MS5MaXN0QWdlbnRWZXJzaW9uc1Jlc3BvbnNlEloKDVJvbGxiYWNrQWdlbnQSIy5hZ2VudHBsYW5l\
-        LnYxLlJvbGxiYWNrQWdlbnRSZXF1ZXN0GiQuYWdlbnRwbGFuZS52MS5Sb2xsYmFja0FnZW50UmVzcG9uc2USVAoLRGVsZXRl\
-        QWdlbnQSIS5hZ2VudHBsYW5lLnYxLkRlbGV0ZUFnZW50UmVxdWVzdBoiLmFnZW50cGxhbmUudjEuRGVsZXRlQWdlbnRSZXNw\
-        b25zZRJXCgxWYWxpZGF0ZUZsb3cSIi5hZ2VudHBsYW5lLnYxLlZhbGlkYXRlRmxvd1JlcXVlc3QaIy5hZ2VudHBsYW5lLnYx\
-        LlZhbGlkYXRlRmxvd1Jlc3BvbnNlMvYDCgtUb29sU2VydmljZRJRCgpDcmVhdGVUb29sEiAuYWdlbnRwbGFuZS52MS5DcmVh\
-        dGVUb29sUmVxdWVzdBohLmFnZW50cGxhbmUudjEuQ3JlYXRlVG9vbFJlc3BvbnNlEkgKB0dldFRvb2wSHS5hZ2VudHBsYW5l\
-        LnYxLkdldFRvb2xSZXF1ZXN0Gh4uYWdlbnRwbGFuZS52MS5HZXRUb29sUmVzcG9uc2USTgoJTGlzdFRvb2xzEh8uYWdlbnRw\
-        bGFuZS52MS5MaXN0VG9vbHNSZXF1ZXN0GiAuYWdlbnRwbGFuZS52MS5MaXN0VG9vbHNSZXNwb25zZRJRCgpVcGRhdGVUb29s\
-        EiAuYWdlbnRwbGFuZS52MS5VcGRhdGVUb29sUmVxdWVzdBohLmFnZW50cGxhbmUudjEuVXBkYXRlVG9vbFJlc3BvbnNlElEK\
-        CkRlbGV0ZVRvb2wSIC5hZ2VudHBsYW5lLnYxLkRlbGV0ZVRvb2xSZXF1ZXN0GiEuYWdlbnRwbGFuZS52MS5EZWxldGVUb29s\
-        UmVzcG9uc2USVAoLRXhlY3V0ZVRvb2wSIS5hZ2VudHBsYW5lLnYxLkV4ZWN1dGVUb29sUmVxdWVzdBoiLmFnZW50cGxhbmUu\
-        djEuRXhlY3V0ZVRvb2xSZXNwb25zZTLEBQoTQ29udmVyc2F0aW9uU2VydmljZRJpChJDcmVhdGVDb252ZXJzYXRpb24SKC5h\
-        Z2VudHBsYW5lLnYxLkNyZWF0ZUNvbnZlcnNhdGlvblJlcXVlc3QaKS5hZ2VudHBsYW5lLnYxLkNyZWF0ZUNvbnZlcnNhdGlv\
-        blJlc3BvbnNlEmAKD0dldENvbnZlcnNhdGlvbhIlLmFnZW50cGxhbmUudjEuR2V0Q29udmVyc2F0aW9uUmVxdWVzdBomLmFn\
-        ZW50cGxhbmUudjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USZgoRTGlzdENvbnZlcnNhdGlvbnMSJy5hZ2VudHBsYW5lLnYx\
-        Lkxpc3RDb252ZXJzYXRpb25zUmVxdWVzdBooLmFnZW50cGxhbmUudjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRJXCgxM\
-        aXN0TWVzc2FnZXMSIi5hZ2VudHBsYW5lLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaIy5hZ2VudHBsYW5lLnYxLkxpc3RNZXNz\
-        YWdlc1Jlc3BvbnNlElYKC1NlbmRNZXNzYWdlEiEuYWdlbnRwbGFuZS52MS5TZW5kTWVzc2FnZVJlcXVlc3QaIi5hZ2VudHBs\
-        YW5lLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2UwARJaCg1BcHBlbmRNZXNzYWdlEiMuYWdlbnRwbGFuZS52MS5BcHBlbmRNZXNz\
-        YWdlUmVxdWVzdBokLmFnZW50cGxhbmUudjEuQXBwZW5kTWVzc2FnZVJlc3BvbnNlEmsKElJlc3VtZUNvbnZlcnNhdGlvbhIo\
-        LmFnZW50cGxhbmUudjEuUmVzdW1lQ29udmVyc2F0aW9uUmVxdWVzdBopLmFnZW50cGxhbmUudjEuUmVzdW1lQ29udmVyc2F0\
-        aW9uUmVzcG9uc2UwATLqAwoPRG9jdW1lbnRTZXJ2aWNlEl8KDlVwbG9hZERvY3VtZW50EiQuYWdlbnRwbGFuZS52MS5VcGxv\
-        YWREb2N1bWVudFJlcXVlc3QaJS5hZ2VudHBsYW5lLnYxLlVwbG9hZERvY3VtZW50UmVzcG9uc2UoARJUCgtHZXREb2N1bWVu\
-        dBIhLmFnZW50cGxhbmUudjEuR2V0RG9jdW1lbnRSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5HZXREb2N1bWVudFJlc3BvbnNl\
-        EloKDUxpc3REb2N1bWVudHMSIy5hZ2VudHBsYW5lLnYxLkxpc3REb2N1bWVudHNSZXF1ZXN0GiQuYWdlbnRwbGFuZS52MS5M\
-        aXN0RG9jdW1lbnRzUmVzcG9uc2USXQoORGVsZXRlRG9jdW1lbnQSJC5hZ2VudHBsYW5lLnYxLkRlbGV0ZURvY3VtZW50UmVx\
-        dWVzdBolLmFnZW50cGxhbmUudjEuRGVsZXRlRG9jdW1lbnRSZXNwb25zZRJlChBEb3dubG9hZERvY3VtZW50EiYuYWdlbnRw\
-        bGFuZS52MS5Eb3dubG9hZERvY3VtZW50UmVxdWVzdBonLmFnZW50cGxhbmUudjEuRG93bmxvYWREb2N1bWVudFJlc3BvbnNl\
-        MAFiBnByb3RvMw==
+        CgRpdGVtImoKGFdhdGNoQ29udmVyc2F0aW9uUmVxdWVzdBInCg9jb252ZXJzYXRpb25faWQYASABKAlSDmNvbnZlcnNhdGlv\
+        bklkEiUKDmFmdGVyX3NlcXVlbmNlGAIgASgDUg1hZnRlclNlcXVlbmNlIqEBChlXYXRjaENvbnZlcnNhdGlvblJlc3BvbnNl\
+        EjUKBWV2ZW50GAEgASgLMh0uYWdlbnRwbGFuZS52MS5FeGVjdXRpb25FdmVudEgAUgVldmVudBJFChFhc3Npc3RhbnRfbWVz\
+        c2FnZRgCIAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2FnZUgAUhBhc3Npc3RhbnRNZXNzYWdlQgYKBGl0ZW0isgMKCERvY3Vt\
+        ZW50Eg4KAmlkGAEgASgJUgJpZBISCgRuYW1lGAIgASgJUgRuYW1lEiEKDGNvbnRlbnRfdHlwZRgDIAEoCVILY29udGVudFR5\
+        cGUSHQoKc2l6ZV9ieXRlcxgEIAEoA1IJc2l6ZUJ5dGVzEhYKBnNoYTI1NhgFIAEoCVIGc2hhMjU2EhIKBHRhZ3MYBiADKAlS\
+        BHRhZ3MSNQoGc3RhdHVzGAcgASgOMh0uYWdlbnRwbGFuZS52MS5Eb2N1bWVudFN0YXR1c1IGc3RhdHVzEiUKDnN0YXR1c19t\
+        ZXNzYWdlGAggASgJUg1zdGF0dXNNZXNzYWdlEh8KC2NodW5rX2NvdW50GAkgASgFUgpjaHVua0NvdW50Eh8KC3VwbG9hZGVk\
+        X2J5GAogASgJUgp1cGxvYWRlZEJ5EjkKCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUglj\
+        cmVhdGVkQXQSOQoKaW5kZXhlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWluZGV4ZWRBdCKIAQoW\
+        VXBsb2FkRG9jdW1lbnRNZXRhZGF0YRISCgRuYW1lGAEgASgJUgRuYW1lEiEKDGNvbnRlbnRfdHlwZRgCIAEoCVILY29udGVu\
+        dFR5cGUSEgoEdGFncxgDIAMoCVIEdGFncxIjCg1za2lwX2luZGV4aW5nGAQgASgIUgxza2lwSW5kZXhpbmcifAoVVXBsb2Fk\
+        RG9jdW1lbnRSZXF1ZXN0EkMKCG1ldGFkYXRhGAEgASgLMiUuYWdlbnRwbGFuZS52MS5VcGxvYWREb2N1bWVudE1ldGFkYXRh\
+        SABSCG1ldGFkYXRhEhYKBWNodW5rGAIgASgMSABSBWNodW5rQgYKBHBhcnQiTQoWVXBsb2FkRG9jdW1lbnRSZXNwb25zZRIz\
+        Cghkb2N1bWVudBgBIAEoCzIXLmFnZW50cGxhbmUudjEuRG9jdW1lbnRSCGRvY3VtZW50IjUKEkdldERvY3VtZW50UmVxdWVz\
+        dBIfCgtkb2N1bWVudF9pZBgBIAEoCVIKZG9jdW1lbnRJZCJKChNHZXREb2N1bWVudFJlc3BvbnNlEjMKCGRvY3VtZW50GAEg\
+        ASgLMhcuYWdlbnRwbGFuZS52MS5Eb2N1bWVudFIIZG9jdW1lbnQiwgEKFExpc3REb2N1bWVudHNSZXF1ZXN0EhsKCXBhZ2Vf\
+        c2l6ZRgBIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgCIAEoCVIJcGFnZVRva2VuEhIKBHRhZ3MYAyADKAlSBHRhZ3MS\
+        NQoGc3RhdHVzGAQgASgOMh0uYWdlbnRwbGFuZS52MS5Eb2N1bWVudFN0YXR1c1IGc3RhdHVzEiMKDW5hbWVfY29udGFpbnMY\
+        BSABKAlSDG5hbWVDb250YWlucyJ2ChVMaXN0RG9jdW1lbnRzUmVzcG9uc2USNQoJZG9jdW1lbnRzGAEgAygLMhcuYWdlbnRw\
+        bGFuZS52MS5Eb2N1bWVudFIJZG9jdW1lbnRzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiI4ChVE\
+        ZWxldGVEb2N1bWVudFJlcXVlc3QSHwoLZG9jdW1lbnRfaWQYASABKAlSCmRvY3VtZW50SWQiGAoWRGVsZXRlRG9jdW1lbnRS\
+        ZXNwb25zZSI6ChdEb3dubG9hZERvY3VtZW50UmVxdWVzdBIfCgtkb2N1bWVudF9pZBgBIAEoCVIKZG9jdW1lbnRJZCJxChhE\
+        b3dubG9hZERvY3VtZW50UmVzcG9uc2USNQoIZG9jdW1lbnQYASABKAsyFy5hZ2VudHBsYW5lLnYxLkRvY3VtZW50SABSCGRv\
+        Y3VtZW50EhYKBWNodW5rGAIgASgMSABSBWNodW5rQgYKBHBhcnQqgAEKDVByaW5jaXBhbEtpbmQSHgoaUFJJTkNJUEFMX0tJ\
+        TkRfVU5TUEVDSUZJRUQQABIXChNQUklOQ0lQQUxfS0lORF9VU0VSEAESGgoWUFJJTkNJUEFMX0tJTkRfQVBJX0tFWRACEhoK\
+        FlBSSU5DSVBBTF9LSU5EX1NFUlZJQ0UQAyqjAQoSQ29udmVyc2F0aW9uU3RhdHVzEiMKH0NPTlZFUlNBVElPTl9TVEFUVVNf\
+        VU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fU1RBVFVTX0lETEUQARIfChtDT05WRVJTQVRJT05fU1RBVFVTX1JVTk5J\
+        TkcQAhIpCiVDT05WRVJTQVRJT05fU1RBVFVTX1dBSVRJTkdfRk9SX0lOUFVUEAMqqQEKDkRvY3VtZW50U3RhdHVzEh8KG0RP\
+        Q1VNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGkRPQ1VNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAESGQoVRE9DVU1FTlRf\
+        U1RBVFVTX1JFQURZEAISGgoWRE9DVU1FTlRfU1RBVFVTX0ZBSUxFRBADEh8KG0RPQ1VNRU5UX1NUQVRVU19OT1RfSU5ERVhF\
+        RBAEMqkCCgtBdXRoU2VydmljZRJCCgVMb2dpbhIbLmFnZW50cGxhbmUudjEuTG9naW5SZXF1ZXN0GhwuYWdlbnRwbGFuZS52\
+        MS5Mb2dpblJlc3BvbnNlEkgKB1JlZnJlc2gSHS5hZ2VudHBsYW5lLnYxLlJlZnJlc2hSZXF1ZXN0Gh4uYWdlbnRwbGFuZS52\
+        MS5SZWZyZXNoUmVzcG9uc2USRQoGTG9nb3V0EhwuYWdlbnRwbGFuZS52MS5Mb2dvdXRSZXF1ZXN0Gh0uYWdlbnRwbGFuZS52\
+        MS5Mb2dvdXRSZXNwb25zZRJFCgZXaG9BbUkSHC5hZ2VudHBsYW5lLnYxLldob0FtSVJlcXVlc3QaHS5hZ2VudHBsYW5lLnYx\
+        Lldob0FtSVJlc3BvbnNlMqkCCg1UZW5hbnRTZXJ2aWNlElcKDENyZWF0ZVRlbmFudBIiLmFnZW50cGxhbmUudjEuQ3JlYXRl\
+        VGVuYW50UmVxdWVzdBojLmFnZW50cGxhbmUudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USTgoJR2V0VGVuYW50Eh8uYWdlbnRw\
+        bGFuZS52MS5HZXRUZW5hbnRSZXF1ZXN0GiAuYWdlbnRwbGFuZS52MS5HZXRUZW5hbnRSZXNwb25zZRJvChRVcGRhdGVUZW5h\
+        bnRTZXR0aW5ncxIqLmFnZW50cGxhbmUudjEuVXBkYXRlVGVuYW50U2V0dGluZ3NSZXF1ZXN0GisuYWdlbnRwbGFuZS52MS5V\
+        cGRhdGVUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlMrcFCgtVc2VyU2VydmljZRJRCgpDcmVhdGVVc2VyEiAuYWdlbnRwbGFuZS52\
+        MS5DcmVhdGVVc2VyUmVxdWVzdBohLmFnZW50cGxhbmUudjEuQ3JlYXRlVXNlclJlc3BvbnNlEkgKB0dldFVzZXISHS5hZ2Vu\
+        dHBsYW5lLnYxLkdldFVzZXJSZXF1ZXN0Gh4uYWdlbnRwbGFuZS52MS5HZXRVc2VyUmVzcG9uc2USTgoJTGlzdFVzZXJzEh8u\
+        YWdlbnRwbGFuZS52MS5MaXN0VXNlcnNSZXF1ZXN0GiAuYWdlbnRwbGFuZS52MS5MaXN0VXNlcnNSZXNwb25zZRJgCg9VcGRh\
+        dGVVc2VyUm9sZXMSJS5hZ2VudHBsYW5lLnYxLlVwZGF0ZVVzZXJSb2xlc1JlcXVlc3QaJi5hZ2VudHBsYW5lLnYxLlVwZGF0\
+        ZVVzZXJSb2xlc1Jlc3BvbnNlElEKCkRlbGV0ZVVzZXISIC5hZ2VudHBsYW5lLnYxLkRlbGV0ZVVzZXJSZXF1ZXN0GiEuYWdl\
+        bnRwbGFuZS52MS5EZWxldGVVc2VyUmVzcG9uc2USVwoMQ3JlYXRlQXBpS2V5EiIuYWdlbnRwbGFuZS52MS5DcmVhdGVBcGlL\
+        ZXlSZXF1ZXN0GiMuYWdlbnRwbGFuZS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJUCgtMaXN0QXBpS2V5cxIhLmFnZW50cGxh\
+        bmUudjEuTGlzdEFwaUtleXNSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlElcKDFJldm9rZUFw\
+        aUtleRIiLmFnZW50cGxhbmUudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBojLmFnZW50cGxhbmUudjEuUmV2b2tlQXBpS2V5UmVz\
+        cG9uc2UyzQUKDEFnZW50U2VydmljZRJUCgtDcmVhdGVBZ2VudBIhLmFnZW50cGxhbmUudjEuQ3JlYXRlQWdlbnRSZXF1ZXN0\
+        GiIuYWdlbnRwbGFuZS52MS5DcmVhdGVBZ2VudFJlc3BvbnNlEksKCEdldEFnZW50Eh4uYWdlbnRwbGFuZS52MS5HZXRBZ2Vu\
+        dFJlcXVlc3QaHy5hZ2VudHBsYW5lLnYxLkdldEFnZW50UmVzcG9uc2USUQoKTGlzdEFnZW50cxIgLmFnZW50cGxhbmUudjEu\
+        TGlzdEFnZW50c1JlcXVlc3QaIS5hZ2VudHBsYW5lLnYxLkxpc3RBZ2VudHNSZXNwb25zZRJUCgtVcGRhdGVBZ2VudBIhLmFn\
+        ZW50cGxhbmUudjEuVXBkYXRlQWdlbnRSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5VcGRhdGVBZ2VudFJlc3BvbnNlEmYKEUxp\
+        c3RBZ2VudFZlcnNpb25zEicuYWdlbnRwbGFuZS52MS5MaXN0QWdlbnRWZXJzaW9uc1JlcXVlc3QaKC5hZ2VudHBsYW5lLnYx\
+        Lkxpc3RBZ2VudFZlcnNpb25zUmVzcG9uc2USWgoNUm9sbGJhY2tBZ2VudBIjLmFnZW50cGxhbmUudjEuUm9sbGJhY2tBZ2Vu\
+        dFJlcXVlc3QaJC5hZ2VudHBsYW5lLnYxLlJvbGxiYWNrQWdlbnRSZXNwb25zZRJUCgtEZWxldGVBZ2VudBIhLmFnZW50cGxh\
+        bmUudjEuRGVsZXRlQWdlbnRSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5EZWxldGVBZ2VudFJlc3BvbnNlElcKDFZhbGlkYXRl\
+        RmxvdxIiLmFnZW50cGxhbmUudjEuVmFsaWRhdGVGbG93UmVxdWVzdBojLmFnZW50cGxhbmUudjEuVmFsaWRhdGVGbG93UmVz\
+        cG9uc2Uy9gMKC1Rvb2xTZXJ2aWNlElEKCkNyZWF0ZVRvb2wSIC5hZ2VudHBsYW5lLnYxLkNyZWF0ZVRvb2xSZXF1ZXN0GiEu\
+        YWdlbnRwbGFuZS52MS5DcmVhdGVUb29sUmVzcG9uc2USSAoHR2V0VG9vbBIdLmFnZW50cGxhbmUudjEuR2V0VG9vbFJlcXVl\
+        c3QaHi5hZ2VudHBsYW5lLnYxLkdldFRvb2xSZXNwb25zZRJOCglMaXN0VG9vbHMSHy5hZ2VudHBsYW5lLnYxLkxpc3RUb29s\
+        c1JlcXVlc3QaIC5hZ2VudHBsYW5lLnYxLkxpc3RUb29sc1Jlc3BvbnNlElEKClVwZGF0ZVRvb2wSIC5hZ2VudHBsYW5lLnYx\
+        LlVwZGF0ZVRvb2xSZXF1ZXN0GiEuYWdlbnRwbGFuZS52MS5VcGRhdGVUb29sUmVzcG9uc2USUQoKRGVsZXRlVG9vbBIgLmFn\
+        ZW50cGxhbmUudjEuRGVsZXRlVG9vbFJlcXVlc3QaIS5hZ2VudHBsYW5lLnYxLkRlbGV0ZVRvb2xSZXNwb25zZRJUCgtFeGVj\
+        dXRlVG9vbBIhLmFnZW50cGxhbmUudjEuRXhlY3V0ZVRvb2xSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5FeGVjdXRlVG9vbFJl\
+        c3BvbnNlMq4GChNDb252ZXJzYXRpb25TZXJ2aWNlEmkKEkNyZWF0ZUNvbnZlcnNhdGlvbhIoLmFnZW50cGxhbmUudjEuQ3Jl\
+        YXRlQ29udmVyc2F0aW9uUmVxdWVzdBopLmFnZW50cGxhbmUudjEuQ3JlYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USYAoPR2V0\
+        Q29udmVyc2F0aW9uEiUuYWdlbnRwbGFuZS52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GiYuYWdlbnRwbGFuZS52MS5HZXRD\
+        b252ZXJzYXRpb25SZXNwb25zZRJmChFMaXN0Q29udmVyc2F0aW9ucxInLmFnZW50cGxhbmUudjEuTGlzdENvbnZlcnNhdGlv\
+        bnNSZXF1ZXN0GiguYWdlbnRwbGFuZS52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlElcKDExpc3RNZXNzYWdlcxIiLmFn\
+        ZW50cGxhbmUudjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBojLmFnZW50cGxhbmUudjEuTGlzdE1lc3NhZ2VzUmVzcG9uc2USVgoL\
+        U2VuZE1lc3NhZ2USIS5hZ2VudHBsYW5lLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoiLmFnZW50cGxhbmUudjEuU2VuZE1lc3Nh\
+        Z2VSZXNwb25zZTABEloKDUFwcGVuZE1lc3NhZ2USIy5hZ2VudHBsYW5lLnYxLkFwcGVuZE1lc3NhZ2VSZXF1ZXN0GiQuYWdl\
+        bnRwbGFuZS52MS5BcHBlbmRNZXNzYWdlUmVzcG9uc2USawoSUmVzdW1lQ29udmVyc2F0aW9uEiguYWdlbnRwbGFuZS52MS5S\
+        ZXN1bWVDb252ZXJzYXRpb25SZXF1ZXN0GikuYWdlbnRwbGFuZS52MS5SZXN1bWVDb252ZXJzYXRpb25SZXNwb25zZTABEmgK\
+        EVdhdGNoQ29udmVyc2F0aW9uEicuYWdlbnRwbGFuZS52MS5XYXRjaENvbnZlcnNhdGlvblJlcXVlc3QaKC5hZ2VudHBsYW5l\
+        LnYxLldhdGNoQ29udmVyc2F0aW9uUmVzcG9uc2UwATLqAwoPRG9jdW1lbnRTZXJ2aWNlEl8KDlVwbG9hZERvY3VtZW50EiQu\
+        YWdlbnRwbGFuZS52MS5VcGxvYWREb2N1bWVudFJlcXVlc3QaJS5hZ2VudHBsYW5lLnYxLlVwbG9hZERvY3VtZW50UmVzcG9u\
+        c2UoARJUCgtHZXREb2N1bWVudBIhLmFnZW50cGxhbmUudjEuR2V0RG9jdW1lbnRSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5H\
+        ZXREb2N1bWVudFJlc3BvbnNlEloKDUxpc3REb2N1bWVudHMSIy5hZ2VudHBsYW5lLnYxLkxpc3REb2N1bWVudHNSZXF1ZXN0\
+        GiQuYWdlbnRwbGFuZS52MS5MaXN0RG9jdW1lbnRzUmVzcG9uc2USXQoORGVsZXRlRG9jdW1lbnQSJC5hZ2VudHBsYW5lLnYx\
+        LkRlbGV0ZURvY3VtZW50UmVxdWVzdBolLmFnZW50cGxhbmUudjEuRGVsZXRlRG9jdW1lbnRSZXNwb25zZRJlChBEb3dubG9h\
+        ZERvY3VtZW50EiYuYWdlbnRwbGFuZS52MS5Eb3dubG9hZERvY3VtZW50UmVxdWVzdBonLmFnZW50cGxhbmUudjEuRG93bmxv\
+        YWREb2N1bWVudFJlc3BvbnNlMAFiBnByb3RvMw==
         """
     )
 }

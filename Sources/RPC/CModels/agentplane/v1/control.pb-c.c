@@ -3751,6 +3751,96 @@ void   agentplane__v1__resume_conversation_response__free_unpacked
   assert(message->base.descriptor == &agentplane__v1__resume_conversation_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   agentplane__v1__watch_conversation_request__init
+                     (Agentplane__V1__WatchConversationRequest         *message)
+{
+  static const Agentplane__V1__WatchConversationRequest init_value = AGENTPLANE__V1__WATCH_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__watch_conversation_request__get_packed_size
+                     (const Agentplane__V1__WatchConversationRequest *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__watch_conversation_request__pack
+                     (const Agentplane__V1__WatchConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__watch_conversation_request__pack_to_buffer
+                     (const Agentplane__V1__WatchConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__WatchConversationRequest *
+       agentplane__v1__watch_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__WatchConversationRequest *)
+     protobuf_c_message_unpack (&agentplane__v1__watch_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__watch_conversation_request__free_unpacked
+                     (Agentplane__V1__WatchConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   agentplane__v1__watch_conversation_response__init
+                     (Agentplane__V1__WatchConversationResponse         *message)
+{
+  static const Agentplane__V1__WatchConversationResponse init_value = AGENTPLANE__V1__WATCH_CONVERSATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__watch_conversation_response__get_packed_size
+                     (const Agentplane__V1__WatchConversationResponse *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__watch_conversation_response__pack
+                     (const Agentplane__V1__WatchConversationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__watch_conversation_response__pack_to_buffer
+                     (const Agentplane__V1__WatchConversationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__WatchConversationResponse *
+       agentplane__v1__watch_conversation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__WatchConversationResponse *)
+     protobuf_c_message_unpack (&agentplane__v1__watch_conversation_response__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__watch_conversation_response__free_unpacked
+                     (Agentplane__V1__WatchConversationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__watch_conversation_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   agentplane__v1__document__init
                      (Agentplane__V1__Document         *message)
 {
@@ -10164,6 +10254,108 @@ const ProtobufCMessageDescriptor agentplane__v1__resume_conversation_response__d
   (ProtobufCMessageInit) agentplane__v1__resume_conversation_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor agentplane__v1__watch_conversation_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__WatchConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after_sequence",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__WatchConversationRequest, after_sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__watch_conversation_request__field_indices_by_name[] = {
+  1,   /* field[1] = after_sequence */
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange agentplane__v1__watch_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__watch_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.WatchConversationRequest",
+  "WatchConversationRequest",
+  "Agentplane__V1__WatchConversationRequest",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__WatchConversationRequest),
+  2,
+  agentplane__v1__watch_conversation_request__field_descriptors,
+  agentplane__v1__watch_conversation_request__field_indices_by_name,
+  1,  agentplane__v1__watch_conversation_request__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__watch_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor agentplane__v1__watch_conversation_response__field_descriptors[2] =
+{
+  {
+    "event",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Agentplane__V1__WatchConversationResponse, item_case),
+    offsetof(Agentplane__V1__WatchConversationResponse, event),
+    &agentplane__v1__execution_event__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assistant_message",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Agentplane__V1__WatchConversationResponse, item_case),
+    offsetof(Agentplane__V1__WatchConversationResponse, assistant_message),
+    &agentplane__v1__message__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__watch_conversation_response__field_indices_by_name[] = {
+  1,   /* field[1] = assistant_message */
+  0,   /* field[0] = event */
+};
+static const ProtobufCIntRange agentplane__v1__watch_conversation_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__watch_conversation_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.WatchConversationResponse",
+  "WatchConversationResponse",
+  "Agentplane__V1__WatchConversationResponse",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__WatchConversationResponse),
+  2,
+  agentplane__v1__watch_conversation_response__field_descriptors,
+  agentplane__v1__watch_conversation_response__field_indices_by_name,
+  1,  agentplane__v1__watch_conversation_response__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__watch_conversation_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor agentplane__v1__document__field_descriptors[12] =
 {
   {
@@ -11376,7 +11568,7 @@ void agentplane__v1__tool_service__init (Agentplane__V1__ToolService_Service *se
                                      &agentplane__v1__tool_service__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }
-static const ProtobufCMethodDescriptor agentplane__v1__conversation_service__method_descriptors[7] =
+static const ProtobufCMethodDescriptor agentplane__v1__conversation_service__method_descriptors[8] =
 {
   { "CreateConversation", &agentplane__v1__create_conversation_request__descriptor, &agentplane__v1__create_conversation_response__descriptor },
   { "GetConversation", &agentplane__v1__get_conversation_request__descriptor, &agentplane__v1__get_conversation_response__descriptor },
@@ -11385,6 +11577,7 @@ static const ProtobufCMethodDescriptor agentplane__v1__conversation_service__met
   { "SendMessage", &agentplane__v1__send_message_request__descriptor, &agentplane__v1__send_message_response__descriptor },
   { "AppendMessage", &agentplane__v1__append_message_request__descriptor, &agentplane__v1__append_message_response__descriptor },
   { "ResumeConversation", &agentplane__v1__resume_conversation_request__descriptor, &agentplane__v1__resume_conversation_response__descriptor },
+  { "WatchConversation", &agentplane__v1__watch_conversation_request__descriptor, &agentplane__v1__watch_conversation_response__descriptor },
 };
 const unsigned agentplane__v1__conversation_service__method_indices_by_name[] = {
   5,        /* AppendMessage */
@@ -11393,7 +11586,8 @@ const unsigned agentplane__v1__conversation_service__method_indices_by_name[] = 
   2,        /* ListConversations */
   3,        /* ListMessages */
   6,        /* ResumeConversation */
-  4         /* SendMessage */
+  4,        /* SendMessage */
+  7         /* WatchConversation */
 };
 const ProtobufCServiceDescriptor agentplane__v1__conversation_service__descriptor =
 {
@@ -11402,7 +11596,7 @@ const ProtobufCServiceDescriptor agentplane__v1__conversation_service__descripto
   "ConversationService",
   "Agentplane__V1__ConversationService",
   "agentplane.v1",
-  7,
+  8,
   agentplane__v1__conversation_service__method_descriptors,
   agentplane__v1__conversation_service__method_indices_by_name
 };
@@ -11461,6 +11655,14 @@ void agentplane__v1__conversation_service__resume_conversation(ProtobufCService 
 {
   assert(service->descriptor == &agentplane__v1__conversation_service__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void agentplane__v1__conversation_service__watch_conversation(ProtobufCService *service,
+                                                              const Agentplane__V1__WatchConversationRequest *input,
+                                                              Agentplane__V1__WatchConversationResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &agentplane__v1__conversation_service__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void agentplane__v1__conversation_service__init (Agentplane__V1__ConversationService_Service *service,
                                                  Agentplane__V1__ConversationService_ServiceDestroy destroy)

@@ -110,6 +110,8 @@ typedef struct Agentplane__V1__AppendMessageRequest__MetadataEntry Agentplane__V
 typedef struct Agentplane__V1__AppendMessageResponse Agentplane__V1__AppendMessageResponse;
 typedef struct Agentplane__V1__ResumeConversationRequest Agentplane__V1__ResumeConversationRequest;
 typedef struct Agentplane__V1__ResumeConversationResponse Agentplane__V1__ResumeConversationResponse;
+typedef struct Agentplane__V1__WatchConversationRequest Agentplane__V1__WatchConversationRequest;
+typedef struct Agentplane__V1__WatchConversationResponse Agentplane__V1__WatchConversationResponse;
 typedef struct Agentplane__V1__Document Agentplane__V1__Document;
 typedef struct Agentplane__V1__UploadDocumentMetadata Agentplane__V1__UploadDocumentMetadata;
 typedef struct Agentplane__V1__UploadDocumentRequest Agentplane__V1__UploadDocumentRequest;
@@ -1938,6 +1940,54 @@ struct  Agentplane__V1__ResumeConversationResponse
 #define AGENTPLANE__V1__RESUME_CONVERSATION_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__resume_conversation_response__descriptor) \
     , AGENTPLANE__V1__RESUME_CONVERSATION_RESPONSE__ITEM__NOT_SET, {0} }
+
+
+/*
+ * Request of ConversationService.WatchConversation.
+ */
+struct  Agentplane__V1__WatchConversationRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+  /*
+   * Stream the run's events with a greater sequence (ExecutionEvent.sequence);
+   * 0: from its first event.
+   */
+  int64_t after_sequence;
+};
+#define AGENTPLANE__V1__WATCH_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__watch_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+typedef enum {
+  AGENTPLANE__V1__WATCH_CONVERSATION_RESPONSE__ITEM__NOT_SET = 0,
+  AGENTPLANE__V1__WATCH_CONVERSATION_RESPONSE__ITEM_EVENT = 1,
+  AGENTPLANE__V1__WATCH_CONVERSATION_RESPONSE__ITEM_ASSISTANT_MESSAGE = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(AGENTPLANE__V1__WATCH_CONVERSATION_RESPONSE__ITEM__CASE)
+} Agentplane__V1__WatchConversationResponse__ItemCase;
+
+/*
+ * One item of the WatchConversation stream.
+ */
+struct  Agentplane__V1__WatchConversationResponse
+{
+  ProtobufCMessage base;
+  Agentplane__V1__WatchConversationResponse__ItemCase item_case;
+  union {
+    /*
+     * The run's events after after_sequence, in order.
+     */
+    Agentplane__V1__ExecutionEvent *event;
+    /*
+     * Last item when the run finished: the assistant's answer as saved.
+     */
+    Agentplane__V1__Message *assistant_message;
+  };
+};
+#define AGENTPLANE__V1__WATCH_CONVERSATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__watch_conversation_response__descriptor) \
+    , AGENTPLANE__V1__WATCH_CONVERSATION_RESPONSE__ITEM__NOT_SET, {0} }
 
 
 /*
@@ -3770,6 +3820,44 @@ Agentplane__V1__ResumeConversationResponse *
 void   agentplane__v1__resume_conversation_response__free_unpacked
                      (Agentplane__V1__ResumeConversationResponse *message,
                       ProtobufCAllocator *allocator);
+/* Agentplane__V1__WatchConversationRequest methods */
+void   agentplane__v1__watch_conversation_request__init
+                     (Agentplane__V1__WatchConversationRequest         *message);
+size_t agentplane__v1__watch_conversation_request__get_packed_size
+                     (const Agentplane__V1__WatchConversationRequest   *message);
+size_t agentplane__v1__watch_conversation_request__pack
+                     (const Agentplane__V1__WatchConversationRequest   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__watch_conversation_request__pack_to_buffer
+                     (const Agentplane__V1__WatchConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__WatchConversationRequest *
+       agentplane__v1__watch_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__watch_conversation_request__free_unpacked
+                     (Agentplane__V1__WatchConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__WatchConversationResponse methods */
+void   agentplane__v1__watch_conversation_response__init
+                     (Agentplane__V1__WatchConversationResponse         *message);
+size_t agentplane__v1__watch_conversation_response__get_packed_size
+                     (const Agentplane__V1__WatchConversationResponse   *message);
+size_t agentplane__v1__watch_conversation_response__pack
+                     (const Agentplane__V1__WatchConversationResponse   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__watch_conversation_response__pack_to_buffer
+                     (const Agentplane__V1__WatchConversationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__WatchConversationResponse *
+       agentplane__v1__watch_conversation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__watch_conversation_response__free_unpacked
+                     (Agentplane__V1__WatchConversationResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Agentplane__V1__Document methods */
 void   agentplane__v1__document__init
                      (Agentplane__V1__Document         *message);
@@ -4273,6 +4361,12 @@ typedef void (*Agentplane__V1__ResumeConversationRequest_Closure)
 typedef void (*Agentplane__V1__ResumeConversationResponse_Closure)
                  (const Agentplane__V1__ResumeConversationResponse *message,
                   void *closure_data);
+typedef void (*Agentplane__V1__WatchConversationRequest_Closure)
+                 (const Agentplane__V1__WatchConversationRequest *message,
+                  void *closure_data);
+typedef void (*Agentplane__V1__WatchConversationResponse_Closure)
+                 (const Agentplane__V1__WatchConversationResponse *message,
+                  void *closure_data);
 typedef void (*Agentplane__V1__Document_Closure)
                  (const Agentplane__V1__Document *message,
                   void *closure_data);
@@ -4665,6 +4759,10 @@ struct Agentplane__V1__ConversationService_Service
                               const Agentplane__V1__ResumeConversationRequest *input,
                               Agentplane__V1__ResumeConversationResponse_Closure closure,
                               void *closure_data);
+  void (*watch_conversation)(Agentplane__V1__ConversationService_Service *service,
+                             const Agentplane__V1__WatchConversationRequest *input,
+                             Agentplane__V1__WatchConversationResponse_Closure closure,
+                             void *closure_data);
 };
 typedef void (*Agentplane__V1__ConversationService_ServiceDestroy)(Agentplane__V1__ConversationService_Service *);
 void agentplane__v1__conversation_service__init (Agentplane__V1__ConversationService_Service *service,
@@ -4679,7 +4777,8 @@ void agentplane__v1__conversation_service__init (Agentplane__V1__ConversationSer
       function_prefix__ ## list_messages,\
       function_prefix__ ## send_message,\
       function_prefix__ ## append_message,\
-      function_prefix__ ## resume_conversation  }
+      function_prefix__ ## resume_conversation,\
+      function_prefix__ ## watch_conversation  }
 void agentplane__v1__conversation_service__create_conversation(ProtobufCService *service,
                                                                const Agentplane__V1__CreateConversationRequest *input,
                                                                Agentplane__V1__CreateConversationResponse_Closure closure,
@@ -4708,6 +4807,10 @@ void agentplane__v1__conversation_service__resume_conversation(ProtobufCService 
                                                                const Agentplane__V1__ResumeConversationRequest *input,
                                                                Agentplane__V1__ResumeConversationResponse_Closure closure,
                                                                void *closure_data);
+void agentplane__v1__conversation_service__watch_conversation(ProtobufCService *service,
+                                                              const Agentplane__V1__WatchConversationRequest *input,
+                                                              Agentplane__V1__WatchConversationResponse_Closure closure,
+                                                              void *closure_data);
 typedef struct Agentplane__V1__DocumentService_Service Agentplane__V1__DocumentService_Service;
 struct Agentplane__V1__DocumentService_Service
 {
@@ -4862,6 +4965,8 @@ extern const ProtobufCMessageDescriptor agentplane__v1__append_message_request__
 extern const ProtobufCMessageDescriptor agentplane__v1__append_message_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__resume_conversation_request__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__resume_conversation_response__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__watch_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__watch_conversation_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__document__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__upload_document_metadata__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__upload_document_request__descriptor;

@@ -1,0 +1,75 @@
+public import Logging
+import NIOHTTP1
+
+/// What the edge serves on its port: the API under `/v1/` (JSON and Server-Sent Events),
+/// `/openapi.json`, and the web console's files for everything else; CORS for the allowed
+/// origins. Every failure is answered as the edge's JSON error.
+public struct EdgeService: EdgeRequestHandling {
+    let gateway: JSONGateway
+    let files: StaticFiles
+    let corsOrigins: Set<String>
+    let logger: Logger
+
+    /// The service over `gateway`, serving the console from `webRoot`.
+    public init(gateway: JSONGateway, webRoot: String, corsOrigins: [String], logger: Logger) {
+        self.gateway = gateway
+        files = StaticFiles(root: webRoot)
+        self.corsOrigins = Set(corsOrigins)
+        self.logger = logger
+    }
+
+    public func handle(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async {
+        let started = ContinuousClock.now
+        do {
+            try await route(request, body: body, response: response)
+        } catch let error as EdgeError {
+            await answer(error, response: response)
+        } catch {
+            logger.warning("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            await answer(EdgeError(status: .internalServerError, code: "INTERNAL", message: "the edge failed: \(error)"), response: response)
+        }
+        logger.debug(
+            "request",
+            metadata: [
+                "method": "\(request.method.rawValue)", "path": "\(request.path)", "status": "\(response.status.code)",
+                "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+            ])
+    }
+
+    private func route(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async throws {
+        if let origin = request.headers.first(name: "origin"), corsOrigins.contains(origin) {
+            response.addCORS(origin: origin)
+            if request.method == .OPTIONS {
+                var headers = HTTPHeaders()
+                headers.add(name: "access-control-allow-methods", value: "GET, POST, PUT, PATCH, DELETE")
+                headers.add(
+                    name: "access-control-allow-headers",
+                    value: "authorization, content-type, x-csrf-token, last-event-id, x-grpc-web, x-user-agent")
+                headers.add(name: "access-control-max-age", value: "600")
+                try await response.respond(status: .noContent, headers: headers, body: [])
+                return
+            }
+        }
+        if request.path.hasPrefix("/v1/") {
+            try await gateway.handle(request, body: body, response: response)
+        } else if request.path == "/openapi.json" {
+            guard request.method == .GET else {
+                throw EdgeError(status: .methodNotAllowed, code: "UNIMPLEMENTED", message: "GET only")
+            }
+            var headers = HTTPHeaders()
+            headers.add(name: "cache-control", value: "no-cache")
+            try await response.respondJSON(Array(OpenAPIDocument.json.utf8), headers: headers)
+        } else {
+            try await files.serve(request, response: response)
+        }
+    }
+
+    private func answer(_ error: EdgeError, response: ResponseWriter) async {
+        if response.started {
+            // Too late for a status: the stream ends here.
+            try? await response.end()
+            return
+        }
+        try? await response.respond(error: error)
+    }
+}

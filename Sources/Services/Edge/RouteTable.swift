@@ -1,0 +1,60 @@
+/// The edge's routes by HTTP method and path template, built once from `HTTPRoute.all`.
+public struct RouteTable: Sendable {
+    /// A route with its parsed template.
+    public struct Entry: Sendable {
+        /// The binding.
+        public let route: HTTPRoute
+        /// Its path, parsed.
+        public let template: PathTemplate
+    }
+
+    /// What a request's method and path find.
+    public enum Lookup: Sendable {
+        /// A route, with the path variables' values by field path.
+        case found(Entry, bindings: [(fieldPath: [String], value: String)])
+        /// Routes exist for the path, but not for this method; they allow these.
+        case methodNotAllowed(allowed: [String])
+        /// No route has this path.
+        case notFound
+    }
+
+    /// Every route, most specific template first.
+    public let entries: [Entry]
+
+    /// The table of `routes`; throws when a template does not parse.
+    public init(routes: [HTTPRoute]) throws(PathTemplate.ParseError) {
+        var entries: [Entry] = []
+        for route in routes {
+            entries.append(Entry(route: route, template: try PathTemplate(route.path)))
+        }
+        // Stable: among equally specific templates, the order of http.yaml decides.
+        self.entries = entries.enumerated().sorted { lhs, rhs in
+            let (left, right) = (lhs.element.template.specificity, rhs.element.template.specificity)
+            return left != right ? left > right : lhs.offset < rhs.offset
+        }.map(\.element)
+    }
+
+    /// The route for `method` and `path` (the request target's path, without the query).
+    public func lookup(method: String, path: Substring) -> Lookup {
+        guard path.hasPrefix("/") else { return .notFound }
+        var rest = path.dropFirst()
+        var verb: String?
+        // A custom verb follows the last ':' of the last segment.
+        let lastSegmentStart = rest.lastIndex(of: "/").map { rest.index(after: $0) } ?? rest.startIndex
+        if let colon = rest[lastSegmentStart...].lastIndex(of: ":") {
+            let candidate = String(rest[rest.index(after: colon)...])
+            if entries.contains(where: { $0.template.verb == candidate }) {
+                verb = candidate
+                rest = rest[..<colon]
+            }
+        }
+        let segments = rest.split(separator: "/", omittingEmptySubsequences: false)
+        var allowed: [String] = []
+        for entry in entries {
+            guard let bindings = entry.template.match(segments: segments, verb: verb) else { continue }
+            if entry.route.verb.rawValue == method { return .found(entry, bindings: bindings) }
+            if !allowed.contains(entry.route.verb.rawValue) { allowed.append(entry.route.verb.rawValue) }
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+}

@@ -1,0 +1,4 @@
+import Edge
+
+// The edge: the platform's public HTTP door (docs/EDGE.md).
+await EdgeHost.main()

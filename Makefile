@@ -19,7 +19,8 @@ generate: deps
 
 check-generated: deps
 	@scripts/generate --check
-	@echo "check-generated: generated C and Swift match proto/ and Tests/Protos/"
+	@python3 -m unittest discover -s Tests/Codegen -p 'test_*.py'
+	@echo "check-generated: generated C and Swift match proto/ and Tests/Protos/; the HTTP rules' checks hold"
 
 check-proto: deps
 	@scripts/check-proto
@@ -58,8 +59,9 @@ infra: deps
 # parallel, and on two cores the whole set at once starves the timing-sensitive ones
 # (deadlines, drains, pool waits) of CPU. A test target of Package.swift in none of them fails
 # `make check-test-groups` (the first step of `make test`).
-UNIT_GROUPS = '^(ProtoCodingTests|RPCTests|FlowEngineTests)\.' '^RuntimeTests\.' '^(LLMGatewayTests|KBSearchTests)\.' \
-	'^(TicketingTests|NotificationTests)\.' '^(ExecutionTests|PlatformTests)\.' '^ControlTests\.'
+UNIT_GROUPS = '^(ProtoCodingTests|RPCTests|FlowEngineTests|ProtoJSONTests)\.' '^RuntimeTests\.' \
+	'^(LLMGatewayTests|KBSearchTests)\.' '^(TicketingTests|NotificationTests|EdgeTests)\.' \
+	'^(ExecutionTests|PlatformTests)\.' '^ControlTests\.'
 
 unit: build infra
 	@set -e; for group in $(UNIT_GROUPS); do \

@@ -118,6 +118,54 @@ class EdgeTest(unittest.TestCase):
         self.assertIn("runFinished", run_events[-1]["data"]["event"])
         self.assertIn("password", events[-1]["data"]["assistantMessage"]["content"].lower())
 
+    def test_a_client_that_lost_the_stream_resumes_with_last_event_id(self):
+        agent_id = self.agent_id()
+        conversation = requests.post(
+            self.url("/v1/conversations"), headers=self.auth, json={"agentId": agent_id}, timeout=TIMEOUT
+        ).json()["conversation"]["id"]
+        seen = []
+        with requests.post(
+            self.url(f"/v1/conversations/{conversation}/messages"),
+            headers=self.auth,
+            json={"content": "How do I reset my password?"},
+            stream=True,
+            timeout=TIMEOUT,
+        ) as response:
+            self.assertEqual(response.status_code, 200)
+            for event in sse_events(response):
+                if event["event"] == "event":
+                    seen.append(int(event["id"]))
+                if len(seen) == 2:
+                    break  # the connection closes here, mid-run
+        self.assertEqual(seen, [1, 2])
+        resumed = []
+        with requests.get(
+            self.url(f"/v1/conversations/{conversation}/events"),
+            headers=dict(self.auth, **{"Last-Event-ID": str(seen[-1])}),
+            stream=True,
+            timeout=TIMEOUT,
+        ) as response:
+            self.assertEqual(response.status_code, 200, response.text)
+            resumed = list(sse_events(response))
+        run_events = [e for e in resumed if e["event"] == "event"]
+        ids = [int(e["id"]) for e in run_events]
+        # Every remaining event once, in order, then the saved answer.
+        self.assertEqual(ids, list(range(3, 3 + len(ids))), ids)
+        self.assertIn("runFinished", run_events[-1]["data"]["event"])
+        self.assertEqual(resumed[-1]["event"], "assistantMessage")
+        # From the start (no Last-Event-ID): the whole run again, from sequence 1.
+        with requests.get(
+            self.url(f"/v1/conversations/{conversation}/events"), headers=self.auth, stream=True, timeout=TIMEOUT
+        ) as response:
+            again = [int(e["id"]) for e in sse_events(response) if e["event"] == "event"]
+        self.assertEqual(again, list(range(1, 3 + len(ids))))
+        bad = requests.get(
+            self.url(f"/v1/conversations/{conversation}/events"),
+            headers=dict(self.auth, **{"Last-Event-ID": "-1"}),
+            timeout=TIMEOUT,
+        )
+        self.assertEqual(bad.status_code, 400)
+
     def test_errors_are_json_with_the_standard_status(self):
         missing = requests.get(self.url(f"/v1/agents/{uuid.uuid4()}"), headers=self.auth, timeout=TIMEOUT)
         self.assertEqual(missing.status_code, 404, missing.text)

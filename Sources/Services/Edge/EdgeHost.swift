@@ -59,8 +59,10 @@ public enum EdgeHost {
             verifier: try TokenVerifier(secret: secret))
         let gateway = JSONGateway(
             routes: routes, schema: schema, peers: peers, limits: configuration.limits, session: session, logger: logger)
+        let grpcWeb = GRPCWebGateway(
+            routes: HTTPRoute.all, peers: peers, limits: configuration.limits, session: session)
         let service = EdgeService(
-            gateway: gateway, webRoot: configuration.webRoot, corsOrigins: configuration.corsOrigins, logger: logger)
+            gateway: gateway, grpcWeb: grpcWeb, webRoot: configuration.webRoot, corsOrigins: configuration.corsOrigins, logger: logger)
         let server = EdgeHTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.limits, eventLoops: eventLoops,
             handler: service, logger: logger)

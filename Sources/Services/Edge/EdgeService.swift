@@ -6,13 +6,17 @@ import NIOHTTP1
 /// origins. Every failure is answered as the edge's JSON error.
 public struct EdgeService: EdgeRequestHandling {
     let gateway: JSONGateway
+    let grpcWeb: GRPCWebGateway
     let files: StaticFiles
     let corsOrigins: Set<String>
     let logger: Logger
 
     /// The service over `gateway`, serving the console from `webRoot`.
-    public init(gateway: JSONGateway, webRoot: String, corsOrigins: [String], logger: Logger) {
+    public init(
+        gateway: JSONGateway, grpcWeb: GRPCWebGateway, webRoot: String, corsOrigins: [String], logger: Logger
+    ) {
         self.gateway = gateway
+        self.grpcWeb = grpcWeb
         files = StaticFiles(root: webRoot)
         self.corsOrigins = Set(corsOrigins)
         self.logger = logger
@@ -50,7 +54,9 @@ public struct EdgeService: EdgeRequestHandling {
                 return
             }
         }
-        if request.path.hasPrefix("/v1/") {
+        if GRPCWebGateway.isGRPCWeb(request) {
+            try await grpcWeb.handle(request, body: body, response: response)
+        } else if request.path.hasPrefix("/v1/") {
             try await gateway.handle(request, body: body, response: response)
         } else if request.path == "/openapi.json" {
             guard request.method == .GET else {

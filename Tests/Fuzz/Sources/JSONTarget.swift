@@ -19,10 +19,11 @@ enum JSONTarget {
 
     static func run(_ bytes: UnsafeRawBufferPointer) {
         guard let first = bytes.first else { return }
-        check(types[Int(first) % types.count], bytes.dropFirst())
+        let type = types[Int(first) % types.count]
+        check(type, UnsafeRawBufferPointer(rebasing: bytes.dropFirst()))
     }
 
-    private static func check<Message: ProtoMessage>(_ type: Message.Type, _ json: Slice<UnsafeRawBufferPointer>) {
+    private static func check<Message: ProtoMessage>(_ type: Message.Type, _ json: UnsafeRawBufferPointer) {
         let name = Message.protoMessageName
         guard let wire = try? schema.decode(json: json, as: name) else { return }
         do {

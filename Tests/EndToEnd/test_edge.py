@@ -276,6 +276,57 @@ class EdgeTest(unittest.TestCase):
         self.assertIn("Max-Age=0", out.headers.get("set-cookie", ""))
         self.assertEqual(session.get(self.url("/v1/agents"), timeout=TIMEOUT).status_code, 401)
 
+    def test_documents_upload_raw_and_multipart_and_download(self):
+        content = ("# Edge upload\n\nUploaded through the edge " + uuid.uuid4().hex + ".\n").encode() * 2000
+        name = f"edge-{uuid.uuid4().hex[:8]}.md"
+        raw = requests.post(
+            self.url(f"/v1/documents?name={name}&tags=edge&skip_indexing=true"),
+            headers=dict(self.auth, **{"Content-Type": "text/markdown"}),
+            data=content,
+            timeout=TIMEOUT,
+        )
+        self.assertEqual(raw.status_code, 200, raw.text)
+        document = raw.json()["document"]
+        self.assertEqual(document["name"], name)
+        self.assertEqual(document["contentType"], "text/markdown")
+        self.assertEqual(int(document["sizeBytes"]), len(content))
+        self.assertEqual(document["tags"], ["edge"])
+        download = requests.get(self.url(f"/v1/documents/{document['id']}/content"), headers=self.auth, timeout=TIMEOUT)
+        self.assertEqual(download.status_code, 200)
+        self.assertEqual(download.content, content)
+        self.assertEqual(download.headers["content-type"], "text/markdown")
+        self.assertIn(f'filename="{name}"', download.headers["content-disposition"])
+        # multipart/form-data: fields, then the file; its file name names the document.
+        multi_name = f"multi-{uuid.uuid4().hex[:8]}.txt"
+        multi = requests.post(
+            self.url("/v1/documents"),
+            headers=self.auth,
+            data={"tags": "multi", "skip_indexing": "true"},
+            files={"file": (multi_name, content, "text/plain")},
+            timeout=TIMEOUT,
+        )
+        self.assertEqual(multi.status_code, 200, multi.text)
+        self.assertEqual(multi.json()["document"]["name"], multi_name)
+        self.assertEqual(multi.json()["document"]["contentType"], "text/plain")
+        again = requests.get(
+            self.url(f"/v1/documents/{multi.json()['document']['id']}/content"), headers=self.auth, timeout=TIMEOUT
+        )
+        self.assertEqual(again.content, content)
+        # No name anywhere, no file part, a broken body: 400.
+        nameless = requests.post(self.url("/v1/documents"), headers=self.auth, data=content, timeout=TIMEOUT)
+        self.assertEqual(nameless.status_code, 400)
+        no_file = requests.post(
+            self.url("/v1/documents"), headers=self.auth, files={"name": (None, "x.txt")}, timeout=TIMEOUT
+        )
+        self.assertEqual(no_file.status_code, 400, no_file.text)
+        broken = requests.post(
+            self.url("/v1/documents"),
+            headers=dict(self.auth, **{"Content-Type": "multipart/form-data; boundary=zz"}),
+            data=b"--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nunterminated",
+            timeout=TIMEOUT,
+        )
+        self.assertEqual(broken.status_code, 400, broken.text)
+
     def test_openapi_document_is_served(self):
         document = requests.get(self.url("/openapi.json"), timeout=TIMEOUT)
         self.assertEqual(document.status_code, 200)

@@ -36,7 +36,7 @@ public struct ProtoJSONRequestBuilder: Sendable {
                 return
             }
             reader.path.push(.key(field))
-            merged = MessageValue(fields: [target.number: try reader.fieldValue(document, field: target, depth: 0)])
+            merged = MessageValue(fields: [target.number: try reader.fieldValue(document, field: target, depth: 1)])
         } else {
             merged = try reader.message(document, type: messageType, depth: 1)
         }

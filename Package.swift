@@ -247,6 +247,7 @@ let targets: [Target] = [
         dependencies: serviceDependencies + [
             "ProtoJSON", "RPCHTTP2",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

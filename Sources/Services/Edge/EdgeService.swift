@@ -1,4 +1,5 @@
 public import Logging
+import Metrics
 import NIOHTTP1
 
 /// What the edge serves on its port: the API under `/v1/` (JSON and Server-Sent Events),
@@ -32,6 +33,11 @@ public struct EdgeService: EdgeRequestHandling {
             logger.warning("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
             await answer(EdgeError(status: .internalServerError, code: "INTERNAL", message: "the edge failed: \(error)"), response: response)
         }
+        let elapsed = ContinuousClock.now - started
+        let dimensions = [("route", response.label), ("status", String(response.status.code))]
+        Counter(label: "edge_requests_total", dimensions: dimensions).increment()
+        Timer(label: "edge_request_duration_seconds", dimensions: [("route", response.label)]).recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         logger.debug(
             "request",
             metadata: [
@@ -59,6 +65,7 @@ public struct EdgeService: EdgeRequestHandling {
         } else if request.path.hasPrefix("/v1/") {
             try await gateway.handle(request, body: body, response: response)
         } else if request.path == "/openapi.json" {
+            response.label = "openapi"
             guard request.method == .GET else {
                 throw EdgeError(status: .methodNotAllowed, code: "UNIMPLEMENTED", message: "GET only")
             }
@@ -66,6 +73,7 @@ public struct EdgeService: EdgeRequestHandling {
             headers.add(name: "cache-control", value: "no-cache")
             try await response.respondJSON(Array(OpenAPIDocument.json.utf8), headers: headers)
         } else {
+            response.label = "static"
             try await files.serve(request, response: response)
         }
     }

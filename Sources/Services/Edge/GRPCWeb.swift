@@ -47,6 +47,7 @@ public struct GRPCWebGateway: Sendable {
                 contentType: responseType, response: response)
             return
         }
+        response.label = "grpc-web"
         guard let route = methods[String(request.path)] else {
             _ = try await body.discard(limit: limits.maximumBodyBytes)
             try await trailersOnly(
@@ -54,6 +55,7 @@ public struct GRPCWebGateway: Sendable {
                 contentType: responseType, response: response)
             return
         }
+        response.label = "grpc-web \(route.service)/\(route.method)"
         let raw = try await body.collect(limit: limits.maximumBodyBytes)
         let message: [UInt8]
         do {

@@ -1,4 +1,5 @@
 public import NIOCore
+import Synchronization
 public import NIOHTTP1
 
 /// A connection's incoming request parts, read by one task: the connection's loop takes each
@@ -87,6 +88,13 @@ public final class ResponseWriter: @unchecked Sendable {
     public private(set) var finished = false
     /// The status sent, for the access log.
     public private(set) var status: HTTPResponseStatus = .ok
+    /// What served the request, for metrics: a route's template (`GET /v1/agents/{agent_id}`),
+    /// `grpc-web <method>`, `openapi`, `static` or `unmatched`.
+    public var label = "unmatched"
+    /// Set once the head is out (read by the heartbeat beside the writing task).
+    private let headSent = Atomic<Bool>(false)
+    /// When a body chunk was last written.
+    private let lastWrite = Mutex<ContinuousClock.Instant>(.now)
 
     init(outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, keepAlive: Bool, commonHeaders: HTTPHeaders) {
         self.outbound = outbound
@@ -131,6 +139,7 @@ public final class ResponseWriter: @unchecked Sendable {
         precondition(!started, "a response's head was written twice")
         started = true
         self.status = status
+        defer { headSent.store(true, ordering: .releasing) }
         var all = commonHeaders
         all.add(contentsOf: headers)
         if !keepAlive { all.replaceOrAdd(name: "connection", value: "close") }
@@ -139,6 +148,16 @@ public final class ResponseWriter: @unchecked Sendable {
 
     /// Sends one chunk of a streamed response.
     public func write(_ bytes: [UInt8]) async throws {
+        lastWrite.withLock { $0 = .now }
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+    }
+
+    /// Sends `bytes` (an event stream's comment line) when the head is out and nothing was
+    /// written for `quietFor`; safe beside the task writing the events.
+    public func heartbeat(_ bytes: [UInt8], quietFor: Duration) async throws {
+        guard headSent.load(ordering: .acquiring), lastWrite.withLock({ ContinuousClock.now - $0 >= quietFor }) else {
+            return
+        }
         try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
     }
 

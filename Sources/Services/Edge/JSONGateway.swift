@@ -52,6 +52,7 @@ public struct JSONGateway: Sendable {
             throw EdgeError(status: .notFound, code: "NOT_FOUND", message: "no API route for \(request.path)")
         }
         let route = entry.route
+        response.label = "\(route.verb.rawValue) \(route.path)"
         guard let peer = route.peer else {
             throw EdgeError(status: .internalServerError, code: "INTERNAL", message: "the route has no service")
         }
@@ -141,6 +142,11 @@ public struct JSONGateway: Sendable {
                 "query parameter \"\(first.key)\": this route takes the whole request in the JSON body")
         }
         for (key, value) in parameters {
+            let path = key.split(separator: ".", omittingEmptySubsequences: false)
+            if path.contains(where: { Self.credentialFields.contains(String($0)) }) {
+                // URLs end up in logs and browser histories: credentials never travel in one.
+                throw EdgeError.badRequest("query parameter \"\(key)\" carries a credential: it is not accepted in a URL")
+            }
             try transcode { () throws(ProtoJSONError) in
                 try builder.setParameter(path: key.split(separator: ".", omittingEmptySubsequences: false).map(String.init), text: value)
             }
@@ -178,18 +184,35 @@ public struct JSONGateway: Sendable {
         }
         defer { streams.release(owner) }
         let events = ServerSentEvents(schema: schema, messageType: route.responseType)
+        let heartbeat = limits.heartbeatInterval
         do {
-            try await client.serverStreaming(
-                descriptor, request: message, metadata: metadata, options: CallOptions(timeout: limits.streamTimeout),
-                encode: { $0 }, decode: { $0 }
-            ) { responses in
-                for try await message in responses {
-                    let event = try transcode { () throws(ProtoJSONError) in try events.event(for: message) }
-                    if !response.started {
-                        try await response.start(status: .ok, headers: ServerSentEvents.headers)
+            // Beside the call, a comment line whenever the stream has been quiet for
+            // EDGE_SSE_HEARTBEAT: proxies keep it open, and a client that went away is noticed
+            // (the write fails) and its call cancelled.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.serverStreaming(
+                        descriptor, request: message, metadata: metadata,
+                        options: CallOptions(timeout: limits.streamTimeout), encode: { $0 }, decode: { $0 }
+                    ) { responses in
+                        for try await message in responses {
+                            let event = try transcode { () throws(ProtoJSONError) in try events.event(for: message) }
+                            if !response.started {
+                                try await response.start(status: .ok, headers: ServerSentEvents.headers)
+                            }
+                            try await response.write(event)
+                        }
                     }
-                    try await response.write(event)
                 }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: heartbeat)
+                        try await response.heartbeat(ServerSentEvents.heartbeat, quietFor: heartbeat)
+                    }
+                }
+                // The call's end (or the first failure) ends both.
+                defer { group.cancelAll() }
+                try await group.next()
             }
         } catch let error as RPCError {
             guard response.started else { throw edgeError(error) }
@@ -216,6 +239,12 @@ public struct JSONGateway: Sendable {
         }
         return EdgeError(error, detailsJSON: json, retryAfterSeconds: retryAfter)
     }
+
+    /// Field names that hold credentials: refused as query parameters.
+    static let credentialFields: Set<String> = [
+        "api_token", "apiToken", "password", "refresh_token", "refreshToken", "secret", "secrets", "token",
+        "access_token", "accessToken",
+    ]
 
     /// Requires a JSON content type for a body.
     static func requireJSON(_ headers: HTTPHeaders) throws {

@@ -4,7 +4,9 @@ Docker is not needed: the files are parsed and checked against the rest of the r
 (the keys docs/CONFIGURATION.md documents, the executables Package.swift declares), against
 the Compose Specification's JSON schema (vendored by the check-jsonschema package), and against
 the services themselves (each binary is started with its compose environment, stopping at the
-unreachable database, to see it accept its keys).
+unreachable database, to see it accept its keys). The edge, the public HTTP door, is checked
+apart from the gRPC services: it has no database, so its binary is started with its compose
+environment until its /readyz answers, then stopped with SIGTERM.
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ import pathlib
 import re
 import secrets
 import shlex
+import signal
+import socket
 import subprocess
 import tempfile
+import time
 import unittest
+import urllib.error
+import urllib.request
 
 import yaml
 
@@ -29,6 +36,10 @@ COMPOSE_DIR = REPO / "compose"
 SERVICES = ("control", "execution", "kb-search", "ticketing", "llm-gateway", "notification")
 INTEGRATIONS = ("execution", "kb-search", "ticketing", "llm-gateway", "notification")
 INFRASTRUCTURE = ("postgres", "redis", "prometheus")
+# The public HTTP door: not a gRPC service (no database, no gRPC port), checked on its own.
+EDGE = "edge"
+# Where `make run` (scripts/platform) serves the edge: AGENTPLANE_EDGE_URL's default.
+EDGE_HOST_PORT = 7100
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -105,7 +116,7 @@ def documented_keys() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
                 keys.add(token)
                 last_key = token
     common = frozenset(sections.get("Keys", set()))
-    per_service = {name: frozenset(sections.get(name, set())) for name in SERVICES}
+    per_service = {name: frozenset(sections.get(name, set())) for name in SERVICES + (EDGE,)}
     return common, per_service
 
 
@@ -121,6 +132,55 @@ def mounted_secrets(name: str) -> dict[str, str]:
     return mounted
 
 
+def parse_duration(text: str) -> float:
+    """A compose or configuration duration (`20s`, `1m30s`, `500ms`, plain seconds) in seconds."""
+    text = str(text).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        raise AssertionError(f"{text!r} is not a duration")
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 0.000001}
+    return sum(float(number) * scale[unit] for number, unit in parts)
+
+
+def edge_configuration_keys() -> set[str]:
+    """The keys Sources/Services/Edge/EdgeConfiguration.swift reads: the literal ones, `_FILE`
+    of its secret, and the peers' `*_ADDR` (PeerService.environmentKey)."""
+    source = (REPO / "Sources" / "Services" / "Edge" / "EdgeConfiguration.swift").read_text(encoding="utf-8")
+    keys = set(re.findall(r'reader\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', source))
+    keys |= set(re.findall(r'duration\(\s*&reader,\s*"([A-Z][A-Z0-9_]*)"', source))
+    keys |= {key + "_FILE" for key in re.findall(r'reader\.secret\(\s*"([A-Z][A-Z0-9_]*)"', source)}
+    keys |= {name.upper().replace("-", "_") + "_ADDR" for name in SERVICES}
+    return keys
+
+
+def published_ports(name: str) -> list[tuple[str, int, int]]:
+    """A service's published ports as (host address, host port, container port)."""
+    found = []
+    for entry in compose()["services"][name].get("ports", []):
+        if isinstance(entry, dict):
+            found.append((entry.get("host_ip", ""), int(entry["published"]), int(entry["target"])))
+            continue
+        parts = str(entry).split(":")
+        if len(parts) == 3:
+            found.append((parts[0], int(parts[1]), int(parts[2])))
+        elif len(parts) == 2:
+            found.append(("", int(parts[0]), int(parts[1])))
+        else:
+            raise AssertionError(f"{name}: port {entry!r} is not published on a fixed host port")
+    return found
+
+
+def edge_healthcheck_script(admin_port: int | str) -> str:
+    """The bash script of the edge's compose healthcheck, as the container runs it (compose
+    turns `$$` into `$`), aimed at `admin_port` instead of the compose one."""
+    test = compose()["services"][EDGE]["healthcheck"]["test"]
+    script = test[3].replace("$$", "$")
+    compose_port = service_environment(EDGE)["ADMIN_PORT"]
+    return script.replace(f"/dev/tcp/127.0.0.1/{compose_port}", f"/dev/tcp/127.0.0.1/{admin_port}")
+
+
 def split_address(address: str) -> tuple[str, int]:
     """`host:port` as (host, port)."""
     host, sep, port = address.strip().rpartition(":")
@@ -134,7 +194,7 @@ class ComposeFileTests(unittest.TestCase):
 
     def test_every_service_and_the_infrastructure_exist(self):
         services = compose()["services"]
-        for name in SERVICES + INFRASTRUCTURE:
+        for name in SERVICES + (EDGE,) + INFRASTRUCTURE:
             self.assertIn(name, services, f"compose.yaml has no service {name}")
 
     def test_integrations_run_at_least_two_replicas(self):
@@ -175,8 +235,9 @@ class ComposeFileTests(unittest.TestCase):
         for key in ("PORT", "ADMIN_PORT", "DATABASE_URL", "JWT_SECRET", "JWT_SECRET_FILE", "KB_SEARCH_ADDR"):
             self.assertIn(key, common)
         self.assertIn("BOOTSTRAP_OWNER_PASSWORD_FILE", per_service["control"])
-        for name in SERVICES:
+        for name in SERVICES + (EDGE,):
             self.assertTrue(per_service[name], f"docs/CONFIGURATION.md has no keys for {name}")
+        self.assertIn("EDGE_MAX_BODY_BYTES", per_service[EDGE])
 
     def test_environment_keys_are_documented(self):
         common, per_service = documented_keys()
@@ -236,7 +297,7 @@ class ComposeFileTests(unittest.TestCase):
 
     def test_file_keys_read_secrets_the_service_mounts(self):
         declared = compose().get("secrets", {})
-        for name in SERVICES:
+        for name in SERVICES + (EDGE,):
             mounted = mounted_secrets(name)
             for secret in mounted:
                 self.assertIn(secret, declared, f"{name} mounts undeclared secret {secret}")
@@ -255,9 +316,10 @@ class ComposeFileTests(unittest.TestCase):
         context = (COMPOSE_DIR / builder["build"]["context"]).resolve()
         self.assertTrue((context / "Package.swift").is_file(), "the build context is the repository root")
         self.assertEqual(context / builder["build"]["dockerfile"], COMPOSE_DIR / "Dockerfile")
-        for name in SERVICES:
+        for name in SERVICES + (EDGE,):
             self.assertEqual(services[name].get("image"), builder["image"], name)
             self.assertEqual(services[name].get("command"), [name], f"{name} runs its own program")
+        self.assertNotIn("build", services[EDGE], "the edge uses the image control builds")
 
     def test_matches_the_compose_specification_schema(self):
         try:
@@ -283,6 +345,92 @@ class ComposeFileTests(unittest.TestCase):
         broken["services"]["ticketing"]["deploy"]["replicas"] = "two"
         validator = jsonschema.validators.validator_for(schema)(schema)
         self.assertGreaterEqual(len(list(validator.iter_errors(broken))), 2)
+
+
+class EdgeComposeTests(unittest.TestCase):
+    """compose.yaml's edge: its own keys (no database), peers, the published port, the health
+    check on /readyz, the wait for control, the stop grace."""
+
+    def test_the_edge_sets_its_required_keys_and_no_database(self):
+        env = service_environment(EDGE)
+        for key in ("PORT", "ADMIN_PORT"):
+            self.assertTrue(env.get(key), f"the edge has no {key}")
+            self.assertTrue(1 <= int(env[key]) <= 65535, f"edge {key}={env[key]}")
+        self.assertNotEqual(env["PORT"], env["ADMIN_PORT"])
+        self.assertTrue(env.get("JWT_SECRET_FILE"), "the edge reads the JWT secret from a compose secret")
+        self.assertNotIn("JWT_SECRET", env, "no secret in the environment")
+        for key in ("DATABASE_URL", "REDIS_URL", "STARTUP_TIMEOUT"):
+            self.assertNotIn(key, env, f"the edge has no database: {key} does not belong to it")
+
+    def test_the_edge_keys_are_documented_in_its_section(self):
+        _, per_service = documented_keys()
+        unknown = sorted(set(service_environment(EDGE)) - per_service[EDGE])
+        self.assertEqual(unknown, [], "the edge sets keys docs/CONFIGURATION.md's `## edge` does not list")
+
+    def test_every_key_the_edge_reads_is_documented(self):
+        _, per_service = documented_keys()
+        read = edge_configuration_keys()
+        self.assertIn("EDGE_JSON_MAX_DEPTH", read, "the parse of EdgeConfiguration.swift found its keys")
+        self.assertIn("JWT_SECRET_FILE", read)
+        self.assertEqual(sorted(read - per_service[EDGE]), [], "keys of EdgeConfiguration.swift missing from `## edge`")
+
+    def test_the_edge_forwards_to_every_service_on_its_port(self):
+        env = service_environment(EDGE)
+        for name in SERVICES:
+            key = name.upper().replace("-", "_") + "_ADDR"
+            self.assertIn(key, env, f"the edge has no {key}: its routes to {name} would answer 503")
+        for key, value in env.items():
+            if not key.endswith("_ADDR"):
+                continue
+            peer = key[: -len("_ADDR")].lower().replace("_", "-")
+            self.assertIn(peer, SERVICES, f"edge: {key} names no service")
+            for address in value.split(","):
+                host, port = split_address(address)
+                self.assertEqual(host, peer, f"edge: {key}={value}")
+                self.assertEqual(str(port), service_environment(peer)["PORT"], f"edge: {key}={value}")
+
+    def test_the_edge_is_published_where_make_run_serves_it(self):
+        env = service_environment(EDGE)
+        self.assertEqual(published_ports(EDGE), [("127.0.0.1", EDGE_HOST_PORT, int(env["PORT"]))])
+        # A published host port binds one container: the edge runs once here.
+        self.assertEqual(compose()["services"][EDGE].get("deploy", {}).get("replicas", 1), 1)
+
+    def test_published_host_ports_do_not_clash(self):
+        # Two bindings of one host port clash on the same address or when either is every address.
+        seen: list[tuple[str, int, str]] = []
+        for name in compose()["services"]:
+            for host, port, _ in published_ports(name):
+                for other_host, other_port, other in seen:
+                    wildcard = {host, other_host} & {"", "0.0.0.0"}
+                    if port == other_port and (host == other_host or wildcard):
+                        self.fail(f"{name} and {other} both publish host port {port}")
+                seen.append((host, port, name))
+
+    def test_the_edge_waits_for_a_healthy_control(self):
+        depends_on = compose()["services"][EDGE].get("depends_on")
+        self.assertIsInstance(depends_on, dict, "edge: depends_on without conditions")
+        self.assertEqual(depends_on.get("control", {}).get("condition"), "service_healthy")
+        for dependency in ("postgres", "redis"):
+            self.assertNotIn(dependency, depends_on, "the edge uses no database")
+
+    def test_the_edge_healthcheck_asks_readyz_on_the_admin_port(self):
+        healthcheck = compose()["services"][EDGE].get("healthcheck", {})
+        test = healthcheck.get("test")
+        self.assertIsInstance(test, list, "the edge has no exec-form healthcheck")
+        self.assertEqual(test[:3], ["CMD", "bash", "-c"], "no curl in the image: bash's /dev/tcp")
+        self.assertEqual(len(test), 4)
+        admin_port = service_environment(EDGE)["ADMIN_PORT"]
+        self.assertIn(f"/dev/tcp/127.0.0.1/{admin_port}", test[3])
+        self.assertIn("GET /readyz HTTP/1.1", test[3])
+        self.assertIn("200", test[3])
+        # Compose interpolates `$name`: the script's own variables must be written `$$name`.
+        self.assertNotIn("$", test[3].replace("$$", ""), "an unescaped $ in the script")
+
+    def test_the_edge_stops_after_its_grace(self):
+        service = compose()["services"][EDGE]
+        grace = parse_duration(service_environment(EDGE).get("SHUTDOWN_GRACE", "10s"))
+        self.assertGreater(parse_duration(service.get("stop_grace_period", "10s")), grace)
+        self.assertEqual(service.get("restart"), "unless-stopped")
 
 
 class PrometheusTests(unittest.TestCase):
@@ -318,6 +466,12 @@ class PrometheusTests(unittest.TestCase):
             admin_port = int(service_environment(name)["ADMIN_PORT"])
             self.assertIn(("/metrics", name, admin_port), targets, f"{name}'s admin port is not scraped")
 
+    def test_the_edge_admin_port_is_scraped(self):
+        admin_port = int(service_environment(EDGE)["ADMIN_PORT"])
+        self.assertIn(("/metrics", EDGE, admin_port), self.targets(), "the edge's admin port is not scraped")
+        http_port = int(service_environment(EDGE)["PORT"])
+        self.assertNotIn(("/metrics", EDGE, http_port), self.targets(), "scrape the admin port, not the public one")
+
     def test_every_target_is_a_compose_service(self):
         services = compose()["services"]
         for _, host, port in self.targets():
@@ -331,9 +485,38 @@ class PrometheusTests(unittest.TestCase):
         self.assertTrue(any(v.split(":")[0] == "./prometheus.yml" for v in volumes), volumes)
 
 
+def write_secrets(root: pathlib.Path) -> pathlib.Path:
+    """The files of compose/secrets/, made in `root` as README.md makes them."""
+    made = {
+        "jwt_secret": base64.b64encode(secrets.token_bytes(48)).decode(),
+        "secret_box_keys": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "owner_password": secrets.token_urlsafe(18),
+        "bootstrap_token": secrets.token_hex(32) + "\n",
+    }
+    for name, value in made.items():
+        (root / name).write_text(value, encoding="utf-8")
+    return root
+
+
+def environment_on_this_host(name: str, secret_folder: pathlib.Path) -> dict[str, str]:
+    """A service's compose environment with its `/run/secrets/` paths moved to `secret_folder`."""
+    env = service_environment(name)
+    for key, value in env.items():
+        if key.endswith("_FILE") and value.startswith("/run/secrets/"):
+            env[key] = str(secret_folder / value.removeprefix("/run/secrets/"))
+    return env
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @functools.cache
 def service_binaries() -> pathlib.Path:
-    """The folder of the six service executables, built first if one is missing
+    """The folder of the six service executables and the edge's, built first if one is missing
     (AGENTPLANE_CONFIGURATION picks debug or release, as for scripts/platform)."""
     configuration = os.environ.get("AGENTPLANE_CONFIGURATION", "debug")
     swift_build = ["swift", "build", "-c", configuration]
@@ -342,7 +525,7 @@ def service_binaries() -> pathlib.Path:
             [*swift_build, "--show-bin-path"], cwd=REPO, check=True, capture_output=True, text=True
         ).stdout.strip()
     )
-    for name in SERVICES:
+    for name in SERVICES + (EDGE,):
         if not (folder / name).is_file():
             subprocess.run([*swift_build, "--product", name], cwd=REPO, check=True, capture_output=True)
     return folder
@@ -361,16 +544,7 @@ class ServiceConfigurationTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.folder = tempfile.TemporaryDirectory(prefix="agentplane-compose-")
-        root = pathlib.Path(cls.folder.name)
-        made = {
-            "jwt_secret": base64.b64encode(secrets.token_bytes(48)).decode(),
-            "secret_box_keys": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-            "owner_password": secrets.token_urlsafe(18),
-            "bootstrap_token": secrets.token_hex(32) + "\n",
-        }
-        for name, value in made.items():
-            (root / name).write_text(value, encoding="utf-8")
-        cls.secret_folder = root
+        cls.secret_folder = write_secrets(pathlib.Path(cls.folder.name))
         cls.binaries = service_binaries()
 
     @classmethod
@@ -379,10 +553,7 @@ class ServiceConfigurationTests(unittest.TestCase):
 
     def start(self, name: str, changes: dict[str, str]) -> subprocess.CompletedProcess[str]:
         """Runs a service with its compose environment plus `changes` until it exits."""
-        env = service_environment(name)
-        for key, value in env.items():
-            if key.endswith("_FILE") and value.startswith("/run/secrets/"):
-                env[key] = str(self.secret_folder / value.removeprefix("/run/secrets/"))
+        env = environment_on_this_host(name, self.secret_folder)
         env["DATABASE_URL"] = re.sub(r"@([^:/]+)", r"@\1.invalid", env["DATABASE_URL"])
         env["REDIS_URL"] = re.sub(r"//([^:/]+)", r"//\1.invalid", env["REDIS_URL"])
         env["STARTUP_TIMEOUT"] = "1s"
@@ -404,6 +575,108 @@ class ServiceConfigurationTests(unittest.TestCase):
         result = self.start("ticketing", {"ZAMMAD_TIMEOUT": "soon"})
         self.assertEqual(result.returncode, 2, result.stderr[-2000:])
         self.assertIn("ZAMMAD_TIMEOUT", result.stderr)
+
+
+class EdgeConfigurationTests(unittest.TestCase):
+    """The edge binary accepts its compose environment.
+
+    It has no database to stop at, so it is started for real with its compose environment
+    (secrets made as README.md makes them, the ports moved to free ones on 127.0.0.1; the peers'
+    names need not resolve, since peers are connected on first use), its /readyz is polled until
+    it answers 200, compose's healthcheck script is run against it, and SIGTERM must end it with
+    exit 0. A bad EDGE_* value must exit 2 naming the key.
+    """
+
+    READY_WITHIN = 30.0
+    EXIT_WITHIN = 30.0
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.TemporaryDirectory(prefix="agentplane-compose-edge-")
+        cls.secret_folder = write_secrets(pathlib.Path(cls.folder.name))
+        cls.binary = service_binaries() / EDGE
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.folder.cleanup()
+
+    def environment(self, changes: dict[str, str]) -> dict[str, str]:
+        env = environment_on_this_host(EDGE, self.secret_folder)
+        env.update(changes)
+        env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+        return env
+
+    def spawn(self, changes: dict[str, str]) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [str(self.binary)], env=self.environment(changes), cwd=self.folder.name,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+        def stop():
+            if process.poll() is None:
+                process.kill()
+            process.communicate(timeout=30)
+
+        self.addCleanup(stop)
+        return process
+
+    def readyz(self, admin_port: int) -> int | None:
+        """/readyz's status, or None when nothing answers."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/readyz", timeout=2) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except (urllib.error.URLError, OSError):
+            return None
+
+    def test_the_edge_accepts_its_compose_configuration(self):
+        port, admin_port = free_port(), free_port()
+        process = self.spawn({"PORT": str(port), "ADMIN_PORT": str(admin_port), "HOST": "127.0.0.1"})
+        deadline = time.monotonic() + self.READY_WITHIN
+        status = None
+        while time.monotonic() < deadline and process.poll() is None:
+            status = self.readyz(admin_port)
+            if status == 200:
+                break
+            time.sleep(0.2)
+        if status != 200:
+            process.kill()
+            _, stderr = process.communicate(timeout=30)
+            self.fail(f"/readyz never answered 200 (last {status}, exit {process.returncode}): {stderr[-2000:]}")
+
+        # The public port serves too: the note of a console not built (WEB_ROOT is absent).
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            self.assertEqual(response.status, 200)
+            self.assertIn("/v1/", response.read().decode())
+
+        # compose's healthcheck, as the container runs it, passes against this edge.
+        check = subprocess.run(["bash", "-c", edge_healthcheck_script(admin_port)], capture_output=True, timeout=10)
+        self.assertEqual(check.returncode, 0, check.stderr)
+
+        process.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = process.communicate(timeout=self.EXIT_WITHIN)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate(timeout=30)
+            self.fail(f"the edge did not exit within {self.EXIT_WITHIN}s of SIGTERM")
+        self.assertEqual(process.returncode, 0, stderr[-2000:])
+        self.assertNotIn("configuration:", stderr)
+
+        # And the healthcheck fails once nothing answers.
+        check = subprocess.run(["bash", "-c", edge_healthcheck_script(admin_port)], capture_output=True, timeout=10)
+        self.assertNotEqual(check.returncode, 0)
+
+    def test_a_bad_edge_value_exits_2_naming_the_key(self):
+        process = self.spawn({
+            "PORT": str(free_port()), "ADMIN_PORT": str(free_port()), "HOST": "127.0.0.1",
+            "EDGE_MAX_BODY_BYTES": "1", "EDGE_CALL_TIMEOUT": "soon",
+        })
+        _, stderr = process.communicate(timeout=60)
+        self.assertEqual(process.returncode, 2, stderr[-2000:])
+        self.assertIn("EDGE_MAX_BODY_BYTES", stderr)
+        self.assertIn("EDGE_CALL_TIMEOUT", stderr)
 
 
 KNOWN_INSTRUCTIONS = {
@@ -516,6 +789,13 @@ class DockerfileTests(unittest.TestCase):
         for name in SERVICES:
             self.assertIn(services[name]["command"][0], products, name)
             self.assertIn(services[name]["healthcheck"]["test"][1], products, f"{name}'s healthcheck")
+        self.assertIn(services[EDGE]["command"][0], products, EDGE)
+
+    def test_the_edge_healthcheck_program_is_in_the_runtime_image(self):
+        # bash (essential in Debian) runs the edge's healthcheck: the runtime image must be Debian's.
+        self.assertEqual(compose()["services"][EDGE]["healthcheck"]["test"][1], "bash")
+        runtime_image = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: self.global_args.get(m[1] or m[2]) or "", self.stages[-1][1])
+        self.assertRegex(runtime_image, r"^debian:")
 
     def test_build_builds_the_products_with_their_resources(self):
         runs = " ".join(arguments for _, instruction, arguments in self.stage("build") if instruction == "RUN")

@@ -63,7 +63,10 @@ public final class EdgeHTTPServer: Sendable {
             .bind(host: host, port: requestedPort) { channel in
                 channel.eventLoop.makeCompletedFuture { () throws -> Connection in
                     // Past the limit a connection is closed before anything is read from it.
-                    guard open.take(limit: limits.maximumConnections) else { throw ChannelError.inputClosed }
+                    guard open.take(limit: limits.maximumConnections) else {
+                        channel.close(promise: nil)
+                        throw ChannelError.inputClosed
+                    }
                     channel.closeFuture.whenComplete { _ in open.release() }
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.configureHTTPServerPipeline(
@@ -143,7 +146,10 @@ public final class EdgeHTTPServer: Sendable {
                         // The handler failed to answer: the connection cannot be trusted any more.
                         return
                     }
-                    guard keepAlive, body.isFinished else { return }
+                    // What the handler did not read of the body (a GET's empty one, say) is read
+                    // and dropped, within the limit, so the connection can serve the next request.
+                    guard keepAlive else { return }
+                    if !body.isFinished, !(try await body.discard(limit: limits.maximumBodyBytes)) { return }
                     setIdle(channel, true)
                 }
             }

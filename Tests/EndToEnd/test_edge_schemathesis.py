@@ -1,0 +1,145 @@
+"""schemathesis against the live edge: property-based requests for every operation of the OpenAPI
+document the edge serves (``GET /openapi.json``), checking that none is answered with a 5xx and
+that every answer matches the schema the document gives for its operation and status.
+
+The run signs in as the owner of a tenant made for it (TenantService.CreateTenant with the
+platform's bootstrap token): what it creates, changes and deletes — tenant settings, the
+provider configuration, users, agents, tools, tickets — stays in that tenant, so the other tests
+sharing the platform keep the demo tenant as the seed left it. Excluded so the run keeps its
+credentials: Logout, RevokeApiKey, DeleteUser and UpdateUserRoles. Login and Refresh are tested
+with fewer examples and without the coverage phase: each failed sign-in counts against the
+per-address limit (LOGIN_MAX_FAILURES_PER_ADDRESS, 50 per 15 minutes), and the Redis that
+counts is shared by every platform on the machine; failed refresh tokens likewise
+(CREDENTIAL_FAILURES_PER_ADDRESS). The streaming operations (SendMessage, ResumeConversation,
+WatchConversation, Execute, Resume, WatchRun, ReplayRun) stay in: with generated ids they answer
+at once (404 or 400), so they neither slow the run down nor make it flaky.
+
+schemathesis is pinned (``PIN``); scripts/deps installs it. When the installed version differs
+(or there is none), the test makes a virtualenv of its own under .data/venvs/schemathesis.
+Knobs: AGENTPLANE_SCHEMATHESIS_EXAMPLES (examples per operation, default 25),
+AGENTPLANE_SCHEMATHESIS_SEED (default a fixed seed; ``random`` for a new one each run).
+"""
+
+import importlib.metadata
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+import requests
+
+import platform_fixture
+
+PIN = "4.32.5"
+VENV = Path(os.environ.get("AGENTPLANE_SCHEMATHESIS_VENV", platform_fixture.REPO / ".data" / "venvs" / "schemathesis"))
+TIMEOUT = 60
+# Operations whose success would end or weaken the run's own credentials.
+EXCLUDED = ("AuthService_Logout", "UserService_RevokeApiKey", "UserService_DeleteUser", "UserService_UpdateUserRoles")
+# Sign-in attempts and refresh tokens count against per-address limits shared across platforms.
+RATE_LIMITED = ("AuthService_Login", "AuthService_Refresh")
+CHECKS = "not_a_server_error,response_schema_conformance"
+
+
+def schemathesis_command() -> list[str]:
+    """How to run schemathesis ``PIN``: this Python when it has that version, else a virtualenv."""
+    try:
+        if importlib.metadata.version("schemathesis") == PIN:
+            return [sys.executable, "-m", "schemathesis.cli"]
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    python = VENV / "bin" / "python"
+    wanted = f"schemathesis=={PIN}"
+    marker = VENV / "agentplane-requirements.txt"
+    if not python.exists() or not marker.exists() or marker.read_text() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wanted], check=True
+        )
+        marker.write_text(wanted)
+    return [str(python), "-m", "schemathesis.cli"]
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class SchemathesisTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.platform = platform_fixture.shared()
+        cls.base = cls.platform.env["AGENTPLANE_EDGE_URL"]
+        cls.command = schemathesis_command()
+        # A tenant of the run's own, and its owner's access token (valid 15 minutes).
+        bootstrap = Path(cls.platform.env["AGENTPLANE_BOOTSTRAP_TOKEN_FILE"]).read_text(encoding="utf-8").strip()
+        slug = f"fuzz-{secrets.token_hex(4)}"
+        email, password = f"owner@{slug}.test", secrets.token_urlsafe(18)
+        created = requests.post(
+            cls.base + "/v1/tenants",
+            headers={"Authorization": f"Bearer {bootstrap}"},
+            json={"slug": slug, "displayName": "schemathesis", "ownerEmail": email, "ownerPassword": password},
+            timeout=TIMEOUT,
+        )
+        assert created.status_code == 200, created.text
+        login = requests.post(
+            cls.base + "/v1/auth/login", json={"tenantSlug": slug, "email": email, "password": password}, timeout=TIMEOUT
+        )
+        assert login.status_code == 200, login.text
+        cls.token = login.json()["tokens"]["accessToken"]
+
+    def test_no_server_error_and_every_answer_matches_the_schema(self):
+        examples = int(os.environ.get("AGENTPLANE_SCHEMATHESIS_EXAMPLES", "25"))
+        seed = os.environ.get("AGENTPLANE_SCHEMATHESIS_SEED", "20261207")
+        work = Path(tempfile.mkdtemp(prefix="agentplane-schemathesis-"))
+        self.addCleanup(shutil.rmtree, work, True)
+        config = work / "schemathesis.toml"
+        # The token goes in the config file (mode 0600), not on the command line.
+        config.write_text(
+            "\n".join(
+                [
+                    f"headers = {{ Authorization = {toml_string('Bearer ' + self.token)} }}",
+                    "",
+                    "[[operations]]",
+                    "include-operation-id = [" + ", ".join(toml_string(o) for o in RATE_LIMITED) + "]",
+                    "phases.coverage.enabled = false",
+                    "generation.max-examples = 8",
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
+        config.chmod(0o600)
+        arguments = [
+            "--config-file", str(config), "--no-color",
+            "run", f"{self.base}/openapi.json",
+            *[part for operation in EXCLUDED for part in ("--exclude-operation-id", operation)],
+            "--checks", CHECKS,
+            "--phases", "examples,coverage,fuzzing,stateful",
+            "--max-examples", str(examples),
+            "--generation-with-security-parameters", "false",
+            "--generation-database", "none",
+            "--request-timeout", "30",
+            "--workers", "1",
+        ]
+        if seed != "random":
+            arguments += ["--seed", seed]
+        started = time.monotonic()
+        result = subprocess.run(
+            [*self.command, *arguments], cwd=work, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=600,
+        )
+        elapsed = time.monotonic() - started
+        report = (result.stdout + result.stderr).replace(self.token, "<token>")
+        print(f"\nschemathesis {PIN}: exit {result.returncode} in {elapsed:.0f} s", file=sys.stderr)
+        self.assertEqual(result.returncode, 0, f"schemathesis exited {result.returncode}:\n{report[-12000:]}")
+        # It really ran every operation but the excluded ones.
+        self.assertRegex(report, r"Tested:\s+58\b", report[-3000:])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -116,6 +116,8 @@ struct PasswordHashingGateTests {
         metadata.replaceOrAddString(edge.token, forKey: "x-agentplane-edge-token")
         #expect(await resolver.address(peer: "ipv4:10.0.0.5:1", metadata: metadata) == "203.0.113.9")
         // A resolver without a verifier never believes it.
-        #expect(await ClientAddressResolver(trustedProxies: []).address(peer: "ipv4:10.0.0.5:1", metadata: metadata) == "10.0.0.5")
+        #expect(
+            await ClientAddressResolver(trustedProxies: []).address(peer: "ipv4:10.0.0.5:1", metadata: metadata)
+                == "10.0.0.5")
     }
 }

@@ -21,7 +21,8 @@ struct EdgeErrorTests {
 
     @Test func theJSONBodyEscapesAndCarriesDetails() {
         let error = EdgeError(
-            status: .notFound, code: "NOT_FOUND", message: "no \"x\"\n\u{1}", detailsJSON: Array(#"{"reason":"R"}"#.utf8))
+            status: .notFound, code: "NOT_FOUND", message: "no \"x\"\n\u{1}",
+            detailsJSON: Array(#"{"reason":"R"}"#.utf8))
         #expect(
             String(decoding: error.jsonBody(), as: UTF8.self)
                 == #"{"code":"NOT_FOUND","message":"no \"x\"\n\u0001","details":{"reason":"R"}}"#)

@@ -44,13 +44,15 @@ struct EdgeLimitsTests {
             #expect(atLimit.utf8.count == 1024)
             let ok = try await request(
                 port,
-                "POST /v1/agents HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1024\r\n\r\n\(atLimit)")
+                "POST /v1/agents HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1024\r\n\r\n\(atLimit)"
+            )
             #expect(await ok.wait { $0.firstStatus != nil })
             // No control service is configured: the request was read, then the call had nowhere to go.
             #expect(ok.firstStatus == 503)
             let over = try await request(
                 port,
-                "POST /v1/agents HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1025\r\n\r\n\(atLimit) ")
+                "POST /v1/agents HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1025\r\n\r\n\(atLimit) "
+            )
             #expect(await over.wait { $0.firstStatus != nil })
             #expect(over.firstStatus == 413)
             #expect(over.text.contains("\"code\":\"RESOURCE_EXHAUSTED\""))
@@ -67,13 +69,16 @@ struct EdgeLimitsTests {
 
     @Test func headersPastTheLimitAre431() async throws {
         try await withEdge(["EDGE_MAX_HEADER_BYTES": "1024"]) { port in
-            let fits = try await request(port, "GET /v1/agents HTTP/1.1\r\nhost: x\r\nx-pad: \(String(repeating: "p", count: 900))\r\n\r\n")
+            let fits = try await request(
+                port, "GET /v1/agents HTTP/1.1\r\nhost: x\r\nx-pad: \(String(repeating: "p", count: 900))\r\n\r\n")
             #expect(await fits.wait { $0.firstStatus != nil })
             #expect(fits.firstStatus == 503)
-            let over = try await request(port, "GET /v1/agents HTTP/1.1\r\nhost: x\r\nx-pad: \(String(repeating: "p", count: 1100))\r\n\r\n")
+            let over = try await request(
+                port, "GET /v1/agents HTTP/1.1\r\nhost: x\r\nx-pad: \(String(repeating: "p", count: 1100))\r\n\r\n")
             #expect(await over.wait { $0.firstStatus != nil && $0.isClosed })
             #expect(over.firstStatus == 431)
-            let longTarget = try await request(port, "GET /v1/agents?\(String(repeating: "q", count: 1100)) HTTP/1.1\r\nhost: x\r\n\r\n")
+            let longTarget = try await request(
+                port, "GET /v1/agents?\(String(repeating: "q", count: 1100)) HTTP/1.1\r\nhost: x\r\n\r\n")
             #expect(await longTarget.wait { $0.firstStatus != nil })
             // The parser counts the target with the headers: 431 (or 414 when it fits them).
             #expect([414, 431].contains(longTarget.firstStatus))
@@ -112,7 +117,8 @@ struct EdgeLimitsTests {
             #expect(idle.text.isEmpty)
             // A head sent but a body that never comes: 408.
             let slow = try await request(
-                port, "POST /v1/agents HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n{")
+                port,
+                "POST /v1/agents HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n{")
             #expect(await slow.wait(within: .seconds(5)) { $0.isClosed })
             #expect(slow.firstStatus == 408)
             // Keep-alive: the idle timer restarts after each response.

@@ -53,7 +53,9 @@ struct MultipartParserTests {
             _ = try endless.feed(Array(("--XyZ\r\nX: " + String(repeating: "h", count: 9000)).utf8))
         }
         #expect(throws: MultipartParser.Failure.self) { _ = try MultipartParser(boundary: "") }
-        #expect(throws: MultipartParser.Failure.self) { _ = try MultipartParser(boundary: String(repeating: "b", count: 71)) }
+        #expect(throws: MultipartParser.Failure.self) {
+            _ = try MultipartParser(boundary: String(repeating: "b", count: 71))
+        }
         #expect(MultipartParser.boundary(of: "multipart/form-data; boundary=\"a b\"") == "a b")
         #expect(MultipartParser.boundary(of: "multipart/form-data; charset=utf-8; boundary=zz") == "zz")
         #expect(MultipartParser.boundary(of: "multipart/form-data") == nil)

@@ -31,6 +31,7 @@ public struct BackgroundLifecycle: Service {
         self.logger = logger
     }
 
+    /// Runs the tasks until the graceful shutdown cancels them.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
@@ -56,6 +57,7 @@ public struct ResourcesLifecycle: Service {
     /// Calls `close` once the graceful shutdown reaches it.
     public init(close: @escaping @Sendable () async -> Void) { self.close = close }
 
+    /// Waits for the graceful shutdown, then closes.
     public func run() async throws {
         try? await gracefulShutdown()
         await close()
@@ -69,6 +71,7 @@ public struct AdminLifecycle: Service {
     /// Keeps `admin` up until the end of the graceful shutdown.
     public init(admin: AdminServer) { self.admin = admin }
 
+    /// Waits for the graceful shutdown, then stops the admin port.
     public func run() async throws {
         try? await gracefulShutdown()
         await admin.shutdown()

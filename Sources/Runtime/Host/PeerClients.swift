@@ -18,6 +18,8 @@ public final class PeerClients: Sendable {
     /// The process's event loops, which the connections to peers share with its server.
     private let eventLoops: MultiThreadedEventLoopGroup?
 
+    /// Clients for the peers at `addresses`, each call through `interceptors`, on `eventLoops`
+    /// (nil: a group of the transport's own).
     public init(
         addresses: [PeerService: [String]], interceptors: [any ClientInterceptor],
         eventLoops: MultiThreadedEventLoopGroup? = nil

@@ -16,6 +16,7 @@ public final class SignalLatch: @unchecked Sendable {
     private let state = Mutex(State())
     private let sources: [any DispatchSourceSignal]
 
+    /// Starts catching SIGTERM and SIGINT.
     public init() {
         let queue = DispatchQueue(label: "agentplane.signals")
         var sources: [any DispatchSourceSignal] = []

@@ -285,7 +285,8 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         let (conversation, lastRunID) = try await context.transaction(tenant: caller.tenantID) { session in
             let store = ConversationStore(session: session, tenant: caller.tenantID)
             let conversation = try await visible(request.conversationID, caller: caller, store: store)
-            let last = conversation.activeRunID.isEmpty ? try await store.lastRunID(conversationID: conversation.id) : nil
+            let last =
+                conversation.activeRunID.isEmpty ? try await store.lastRunID(conversationID: conversation.id) : nil
             return (conversation, last)
         }
         let runID = conversation.activeRunID.isEmpty ? (lastRunID ?? "") : conversation.activeRunID

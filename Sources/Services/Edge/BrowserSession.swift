@@ -47,7 +47,8 @@ public struct BrowserSession: Sendable {
                 else {
                     throw EdgeError(
                         status: .forbidden, code: "PERMISSION_DENIED",
-                        message: "a cookie session's \(request.method.rawValue) must send the CSRF token in X-CSRF-Token")
+                        message:
+                            "a cookie session's \(request.method.rawValue) must send the CSRF token in X-CSRF-Token")
                 }
             }
             metadata.addString("Bearer \(access)", forKey: "authorization")

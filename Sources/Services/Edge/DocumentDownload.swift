@@ -17,28 +17,33 @@ struct DocumentDownload {
         do {
             try await client.serverStreaming(
                 descriptor, request: message, metadata: metadata, options: CallOptions(timeout: timeout),
-                encode: { $0 }, decode: { $0 }
-            ) { responses in
-                for try await part in responses {
-                    let fields = WireFields(bytes: part)
-                    if let document = fields.payload(Self.documentField), !response.started {
-                        let document = WireFields(bytes: document)
-                        let name = document.payload(2).map { String(decoding: $0, as: UTF8.self) } ?? "document"
-                        let type = document.payload(3).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                        var headers = HTTPHeaders()
-                        headers.add(name: "content-type", value: Self.safeContentType(type))
-                        headers.add(name: "content-disposition", value: Self.disposition(name))
-                        headers.add(name: "cache-control", value: "private, no-store")
-                        if let size = document.varint(4) { headers.add(name: "content-length", value: String(size)) }
-                        try await response.start(status: .ok, headers: headers)
-                    } else if let chunk = fields.payload(Self.chunkField) {
-                        guard response.started else {
-                            throw EdgeError(status: .badGateway, code: "INTERNAL", message: "the download began without its document")
+                encode: { $0 }, decode: { $0 },
+                onResponse: { responses in
+                    for try await part in responses {
+                        let fields = WireFields(bytes: part)
+                        if let document = fields.payload(Self.documentField), !response.started {
+                            let document = WireFields(bytes: document)
+                            let name = document.payload(2).map { String(decoding: $0, as: UTF8.self) } ?? "document"
+                            let type = document.payload(3).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                            var headers = HTTPHeaders()
+                            headers.add(name: "content-type", value: Self.safeContentType(type))
+                            headers.add(name: "content-disposition", value: Self.disposition(name))
+                            headers.add(name: "cache-control", value: "private, no-store")
+                            if let size = document.varint(4) {
+                                headers.add(name: "content-length", value: String(size))
+                            }
+                            try await response.start(status: .ok, headers: headers)
+                        } else if let chunk = fields.payload(Self.chunkField) {
+                            guard response.started else {
+                                throw EdgeError(
+                                    status: .badGateway, code: "INTERNAL",
+                                    message: "the download began without its document")
+                            }
+                            try await response.write(chunk)
                         }
-                        try await response.write(chunk)
                     }
                 }
-            }
+            )
         } catch let error as RPCError {
             // Once bytes went out, a failure can only cut the response short (the length tells).
             guard response.started else { throw gateway.edgeError(error) }

@@ -27,7 +27,8 @@ struct DocumentUpload {
         }
         var multipart: MultipartParser?
         if contentType == "multipart/form-data" {
-            guard let boundary = request.headers.first(name: "content-type").flatMap(MultipartParser.boundary(of:)) else {
+            guard let boundary = request.headers.first(name: "content-type").flatMap(MultipartParser.boundary(of:))
+            else {
                 throw EdgeError.badRequest("a multipart/form-data body needs a boundary parameter")
             }
             do {
@@ -36,7 +37,9 @@ struct DocumentUpload {
                 throw EdgeError.badRequest(error.description)
             }
         }
-        if let length = request.headers.first(name: "content-length").flatMap(Int.init), length > limits.maximumUploadBytes {
+        if let length = request.headers.first(name: "content-length").flatMap(Int.init),
+            length > limits.maximumUploadBytes
+        {
             throw EdgeError(
                 status: .payloadTooLarge, code: "RESOURCE_EXHAUSTED",
                 message: "the upload is larger than \(limits.maximumUploadBytes) bytes (EDGE_MAX_UPLOAD_BYTES)")
@@ -70,26 +73,28 @@ struct DocumentUpload {
         do {
             reply = try await client.clientStreaming(
                 descriptor, metadata: metadata, options: CallOptions(timeout: limits.streamTimeout),
-                encode: { $0 }, decode: { $0 }
-            ) { writer in
-                if var parser = parserAtStart {
-                    try await Self.streamMultipart(
-                        body: body, parser: &parser, header: query, named: named, typeGiven: typeGivenInQuery, limit: limit,
-                        writer: writer)
-                    return
-                }
-                try await writer.write(try Self.firstMessage(query))
-                var sent = 0
-                while let buffer = try await body.next() {
-                    sent += buffer.readableBytes
-                    guard sent <= limit else {
-                        throw EdgeError(
-                            status: .payloadTooLarge, code: "RESOURCE_EXHAUSTED",
-                            message: "the upload is larger than \(limit) bytes (EDGE_MAX_UPLOAD_BYTES)")
+                encode: { $0 }, decode: { $0 },
+                requests: { writer in
+                    if var parser = parserAtStart {
+                        try await Self.streamMultipart(
+                            body: body, parser: &parser, header: query, named: named, typeGiven: typeGivenInQuery,
+                            limit: limit,
+                            writer: writer)
+                        return
                     }
-                    try await Self.sendChunks(buffer.readableBytesView, writer: writer)
+                    try await writer.write(try Self.firstMessage(query))
+                    var sent = 0
+                    while let buffer = try await body.next() {
+                        sent += buffer.readableBytes
+                        guard sent <= limit else {
+                            throw EdgeError(
+                                status: .payloadTooLarge, code: "RESOURCE_EXHAUSTED",
+                                message: "the upload is larger than \(limit) bytes (EDGE_MAX_UPLOAD_BYTES)")
+                        }
+                        try await Self.sendChunks(buffer.readableBytesView, writer: writer)
+                    }
                 }
-            }
+            )
         } catch let error as RPCError {
             throw gateway.edgeError(error)
         }
@@ -153,9 +158,12 @@ struct DocumentUpload {
                         inFile = true
                         if !named {
                             guard let fileName, !fileName.isEmpty else {
-                                throw EdgeError.badRequest("name: give a name field, ?name= or the file part's filename")
+                                throw EdgeError.badRequest(
+                                    "name: give a name field, ?name= or the file part's filename")
                             }
-                            try transcode { () throws(ProtoJSONError) in try header.setParameter(path: ["name"], text: fileName) }
+                            try transcode { () throws(ProtoJSONError) in
+                                try header.setParameter(path: ["name"], text: fileName)
+                            }
                             named = true
                         }
                         if !typeGiven, let contentType, contentType.lowercased() != "application/octet-stream" {
@@ -167,7 +175,9 @@ struct DocumentUpload {
                         try await writer.write(try firstMessage(header))
                     } else {
                         guard !fileSeen else { throw EdgeError.badRequest("the fields must come before the file part") }
-                        guard let name, !name.isEmpty else { throw EdgeError.badRequest("a multipart field has no name") }
+                        guard let name, !name.isEmpty else {
+                            throw EdgeError.badRequest("a multipart field has no name")
+                        }
                         field = (name, [])
                     }
                 case .data(let bytes):

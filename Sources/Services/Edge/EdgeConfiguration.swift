@@ -90,7 +90,8 @@ public struct EdgeLimits: Sendable, Hashable {
     /// Reads the `EDGE_*` limit keys.
     public static func load(reader: inout ConfigReader) -> EdgeLimits {
         var limits = EdgeLimits()
-        limits.maximumBodyBytes = reader.int("EDGE_MAX_BODY_BYTES", default: limits.maximumBodyBytes, range: 1024...(64 << 20))
+        limits.maximumBodyBytes = reader.int(
+            "EDGE_MAX_BODY_BYTES", default: limits.maximumBodyBytes, range: 1024...(64 << 20))
         limits.maximumUploadBytes = reader.int(
             "EDGE_MAX_UPLOAD_BYTES", default: limits.maximumUploadBytes, range: 1024...(4 << 30))
         limits.maximumHeaderBytes = reader.int(

@@ -132,7 +132,8 @@ public final class EdgeHTTPServer: Sendable {
                     guard case .head(let head) = part else { return }
                     setIdle(channel, false)
                     let keepAlive = head.isKeepAlive && !draining.isSet
-                    let response = ResponseWriter(outbound: outbound, keepAlive: keepAlive, commonHeaders: Self.commonHeaders)
+                    let response = ResponseWriter(
+                        outbound: outbound, keepAlive: keepAlive, commonHeaders: Self.commonHeaders)
                     let body = RequestBody(parts: parts)
                     if head.uri.utf8.count > limits.maximumHeaderBytes {
                         try await response.respond(
@@ -141,7 +142,8 @@ public final class EdgeHTTPServer: Sendable {
                                 message: "the request target is longer than \(limits.maximumHeaderBytes) bytes"))
                         return
                     }
-                    await handler.handle(EdgeRequest(head: head, clientAddress: address), body: body, response: response)
+                    await handler.handle(
+                        EdgeRequest(head: head, clientAddress: address), body: body, response: response)
                     if !response.finished {
                         // The handler failed to answer: the connection cannot be trusted any more.
                         return

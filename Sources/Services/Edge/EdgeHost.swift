@@ -58,11 +58,13 @@ public enum EdgeHost {
             secret: secret, identity: EdgeIdentity(issuer: try TokenIssuer(secret: secret)),
             verifier: try TokenVerifier(secret: secret))
         let gateway = JSONGateway(
-            routes: routes, schema: schema, peers: peers, limits: configuration.limits, session: session, logger: logger)
+            routes: routes, schema: schema, peers: peers, limits: configuration.limits, session: session, logger: logger
+        )
         let grpcWeb = GRPCWebGateway(
             routes: HTTPRoute.all, peers: peers, limits: configuration.limits, session: session)
         let service = EdgeService(
-            gateway: gateway, grpcWeb: grpcWeb, webRoot: configuration.webRoot, corsOrigins: configuration.corsOrigins, logger: logger)
+            gateway: gateway, grpcWeb: grpcWeb, webRoot: configuration.webRoot, corsOrigins: configuration.corsOrigins,
+            logger: logger)
         let server = EdgeHTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.limits, eventLoops: eventLoops,
             handler: service, logger: logger)
@@ -84,7 +86,10 @@ public enum EdgeHost {
         }
         logger.info(
             "serving",
-            metadata: ["port": "\(server.port ?? configuration.port)", "admin_port": "\(admin.port ?? configuration.adminPort)"])
+            metadata: [
+                "port": "\(server.port ?? configuration.port)",
+                "admin_port": "\(admin.port ?? configuration.adminPort)",
+            ])
         let lifecycle: [any Service] = [
             AdminLifecycle(admin: admin),
             ResourcesLifecycle(close: { await peers.close() }),

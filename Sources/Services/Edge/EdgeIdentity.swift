@@ -24,7 +24,8 @@ public final class EdgeIdentity: Sendable {
     /// The token to send now: minted again once half its lifetime has passed.
     public func token() async throws -> String {
         if let cached = current.withLock({ $0 }), ContinuousClock.now < cached.renewAt { return cached.token }
-        let issued = try await issuer.issueServiceToken(service: "edge", tenantID: Self.tenant, actingUserID: nil, ttl: lifetime)
+        let issued = try await issuer.issueServiceToken(
+            service: "edge", tenantID: Self.tenant, actingUserID: nil, ttl: lifetime)
         current.withLock { $0 = (issued.token, ContinuousClock.now + lifetime / 2) }
         return issued.token
     }

@@ -23,6 +23,7 @@ public struct EdgeService: EdgeRequestHandling {
         self.logger = logger
     }
 
+    /// Answers one request: the route's answer, or the error as JSON; counts it in the metrics.
     public func handle(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async {
         let started = ContinuousClock.now
         do {
@@ -31,7 +32,9 @@ public struct EdgeService: EdgeRequestHandling {
             await answer(error, response: response)
         } catch {
             logger.warning("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
-            await answer(EdgeError(status: .internalServerError, code: "INTERNAL", message: "the edge failed: \(error)"), response: response)
+            await answer(
+                EdgeError(status: .internalServerError, code: "INTERNAL", message: "the edge failed: \(error)"),
+                response: response)
         }
         let elapsed = ContinuousClock.now - started
         let dimensions = [("route", response.label), ("status", String(response.status.code))]

@@ -33,7 +33,8 @@ public struct GRPCWebGateway: Sendable {
 
     /// Whether a request is gRPC-Web (by its content type).
     static func isGRPCWeb(_ request: EdgeRequest) -> Bool {
-        request.method == .POST && (request.headers.first(name: "content-type")?.lowercased().hasPrefix("application/grpc-web") ?? false)
+        request.method == .POST
+            && (request.headers.first(name: "content-type")?.lowercased().hasPrefix("application/grpc-web") ?? false)
     }
 
     func handle(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async throws {
@@ -71,7 +72,9 @@ public struct GRPCWebGateway: Sendable {
         if let header = request.headers.first(name: "grpc-timeout"), let asked = WireFormats.decodeTimeout(header) {
             timeout = min(asked, ceiling)
         }
-        guard let peer = route.peer else { throw EdgeError(status: .internalServerError, code: "INTERNAL", message: "no service") }
+        guard let peer = route.peer else {
+            throw EdgeError(status: .internalServerError, code: "INTERNAL", message: "no service")
+        }
         let client: RPCClient
         do {
             client = try peers.client(for: peer)
@@ -82,18 +85,23 @@ public struct GRPCWebGateway: Sendable {
         let descriptor = MethodDescriptor(
             service: route.service, method: route.method,
             kind: CallKind(clientStreaming: false, serverStreaming: route.serverStreaming))
-        let encode: @Sendable ([UInt8]) -> [UInt8] = { text ? Array(Data(Self.frame($0, flags: 0)).base64EncodedString().utf8) : Self.frame($0, flags: 0) }
+        let encode: @Sendable ([UInt8]) -> [UInt8] = {
+            text ? Array(Data(Self.frame($0, flags: 0)).base64EncodedString().utf8) : Self.frame($0, flags: 0)
+        }
         do {
             if route.serverStreaming {
                 try await client.serverStreaming(
                     descriptor, request: message, metadata: metadata, options: CallOptions(timeout: timeout),
-                    encode: { $0 }, decode: { $0 }
-                ) { responses in
-                    for try await reply in responses {
-                        if !response.started { try await response.start(status: .ok, headers: Self.headers(responseType)) }
-                        try await response.write(encode(reply))
+                    encode: { $0 }, decode: { $0 },
+                    onResponse: { responses in
+                        for try await reply in responses {
+                            if !response.started {
+                                try await response.start(status: .ok, headers: Self.headers(responseType))
+                            }
+                            try await response.write(encode(reply))
+                        }
                     }
-                }
+                )
                 try await finish(status: .ok, trailers: [:], text: text, contentType: responseType, response: response)
             } else {
                 let reply = try await client.unary(
@@ -103,12 +111,14 @@ public struct GRPCWebGateway: Sendable {
                 Self.add(reply.headers, to: &headers)
                 try await response.start(status: .ok, headers: headers)
                 try await response.write(encode(reply.message))
-                try await finish(status: .ok, trailers: reply.trailers, text: text, contentType: responseType, response: response)
+                try await finish(
+                    status: .ok, trailers: reply.trailers, text: text, contentType: responseType, response: response)
             }
         } catch let error as RPCError {
             if response.started {
                 try await finish(
-                    status: error.status, trailers: error.metadata, text: text, contentType: responseType, response: response)
+                    status: error.status, trailers: error.metadata, text: text, contentType: responseType,
+                    response: response)
             } else {
                 try await trailersOnly(error, contentType: responseType, response: response)
             }
@@ -121,7 +131,9 @@ public struct GRPCWebGateway: Sendable {
     ) async throws {
         if !response.started { try await response.start(status: .ok, headers: Self.headers(contentType)) }
         var block = "grpc-status: \(status.code.rawValue)\r\n"
-        if !status.message.isEmpty { block += "grpc-message: \(WireFormats.percentEncode(status.message, limit: 4096))\r\n" }
+        if !status.message.isEmpty {
+            block += "grpc-message: \(WireFormats.percentEncode(status.message, limit: 4096))\r\n"
+        }
         var extra = HTTPHeaders()
         Self.add(trailers, to: &extra)
         for (name, value) in extra { block += "\(name): \(value)\r\n" }
@@ -135,7 +147,9 @@ public struct GRPCWebGateway: Sendable {
         let rpc = (error as? RPCError) ?? RPCError(code: .internalError, message: "\(error)")
         var headers = Self.headers(contentType)
         headers.add(name: "grpc-status", value: String(rpc.code.rawValue))
-        if !rpc.message.isEmpty { headers.add(name: "grpc-message", value: WireFormats.percentEncode(rpc.message, limit: 4096)) }
+        if !rpc.message.isEmpty {
+            headers.add(name: "grpc-message", value: WireFormats.percentEncode(rpc.message, limit: 4096))
+        }
         Self.add(rpc.metadata, to: &headers)
         headers.add(name: "content-length", value: "0")
         try await response.start(status: .ok, headers: headers)
@@ -162,7 +176,9 @@ public struct GRPCWebGateway: Sendable {
     /// A length-prefixed gRPC frame.
     static func frame(_ payload: [UInt8], flags: UInt8) -> [UInt8] {
         let length = UInt32(clamping: payload.count)
-        return [flags, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        return [
+            flags, UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
+        ]
             + payload
     }
 
@@ -177,7 +193,10 @@ public struct GRPCWebGateway: Sendable {
         let length = Int(body[1]) << 24 | Int(body[2]) << 16 | Int(body[3]) << 8 | Int(body[4])
         guard body.count - 5 == length else {
             throw RPCError(
-                code: .invalidArgument, message: "the request must be exactly one message frame (\(body.count - 5) bytes after the prefix, \(length) declared)")
+                code: .invalidArgument,
+                message:
+                    "the request must be exactly one message frame (\(body.count - 5) bytes after the prefix, \(length) declared)"
+            )
         }
         return Array(body[5...])
     }

@@ -1,6 +1,6 @@
 public import NIOCore
-import Synchronization
 public import NIOHTTP1
+import Synchronization
 
 /// A connection's incoming request parts, read by one task: the connection's loop takes each
 /// request's head, the route that handles it reads its body. (`@unchecked Sendable`: one task

@@ -113,10 +113,13 @@ public struct JSONGateway: Sendable {
     ) async throws -> [UInt8] {
         var builder = try transcode { () throws(ProtoJSONError) in
             try ProtoJSONRequestBuilder(
-                schema: schema, messageType: route.requestType, limits: ProtoJSONLimits(maxDepth: limits.maximumJSONDepth))
+                schema: schema, messageType: route.requestType,
+                limits: ProtoJSONLimits(maxDepth: limits.maximumJSONDepth))
         }
         if let field = route.body {
-            if let length = request.headers.first(name: "content-length").flatMap(Int.init), length > limits.maximumBodyBytes {
+            if let length = request.headers.first(name: "content-length").flatMap(Int.init),
+                length > limits.maximumBodyBytes
+            {
                 throw EdgeError(
                     status: .payloadTooLarge, code: "RESOURCE_EXHAUSTED",
                     message: "the request body is larger than \(limits.maximumBodyBytes) bytes")
@@ -124,13 +127,16 @@ public struct JSONGateway: Sendable {
             let bytes = try await body.collect(limit: limits.maximumBodyBytes)
             if !bytes.isEmpty {
                 try Self.requireJSON(request.headers)
-                try transcode { () throws(ProtoJSONError) in try builder.mergeBody(bytes, field: field == "*" ? nil : field) }
+                try transcode { () throws(ProtoJSONError) in
+                    try builder.mergeBody(bytes, field: field == "*" ? nil : field)
+                }
             }
         } else {
             guard try await body.discard(limit: limits.maximumBodyBytes) else {
                 throw EdgeError(
                     status: .payloadTooLarge, code: "RESOURCE_EXHAUSTED",
-                    message: "this route takes no body, and the one sent is larger than \(limits.maximumBodyBytes) bytes")
+                    message:
+                        "this route takes no body, and the one sent is larger than \(limits.maximumBodyBytes) bytes")
             }
         }
         guard let pairs = PercentDecoding.queryPairs(request.query) else {
@@ -145,10 +151,12 @@ public struct JSONGateway: Sendable {
             let path = key.split(separator: ".", omittingEmptySubsequences: false)
             if path.contains(where: { Self.credentialFields.contains(String($0)) }) {
                 // URLs end up in logs and browser histories: credentials never travel in one.
-                throw EdgeError.badRequest("query parameter \"\(key)\" carries a credential: it is not accepted in a URL")
+                throw EdgeError.badRequest(
+                    "query parameter \"\(key)\" carries a credential: it is not accepted in a URL")
             }
             try transcode { () throws(ProtoJSONError) in
-                try builder.setParameter(path: key.split(separator: ".", omittingEmptySubsequences: false).map(String.init), text: value)
+                try builder.setParameter(
+                    path: key.split(separator: ".", omittingEmptySubsequences: false).map(String.init), text: value)
             }
         }
         // An event stream resumed by the browser (EventSource) or a client after a break:
@@ -193,16 +201,18 @@ public struct JSONGateway: Sendable {
                 group.addTask {
                     try await client.serverStreaming(
                         descriptor, request: message, metadata: metadata,
-                        options: CallOptions(timeout: limits.streamTimeout), encode: { $0 }, decode: { $0 }
-                    ) { responses in
-                        for try await message in responses {
-                            let event = try transcode { () throws(ProtoJSONError) in try events.event(for: message) }
-                            if !response.started {
-                                try await response.start(status: .ok, headers: ServerSentEvents.headers)
+                        options: CallOptions(timeout: limits.streamTimeout), encode: { $0 }, decode: { $0 },
+                        onResponse: { responses in
+                            for try await message in responses {
+                                let event = try transcode { () throws(ProtoJSONError) in try events.event(for: message)
+                                }
+                                if !response.started {
+                                    try await response.start(status: .ok, headers: ServerSentEvents.headers)
+                                }
+                                try await response.write(event)
                             }
-                            try await response.write(event)
                         }
-                    }
+                    )
                 }
                 group.addTask {
                     while true {

@@ -170,7 +170,9 @@ struct MultipartParser: Sendable {
                     let pair = parameter.split(separator: "=", maxSplits: 1)
                     guard pair.count == 2 else { continue }
                     var text = pair[1].trimmed
-                    if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = text.dropFirst().dropLast() }
+                    if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 {
+                        text = text.dropFirst().dropLast()
+                    }
                     switch pair[0].trimmed.lowercased() {
                     case "name": name = String(text)
                     case "filename": fileName = String(text)

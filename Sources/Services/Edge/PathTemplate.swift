@@ -95,7 +95,9 @@ public struct PathTemplate: Sendable, Hashable {
                 rest = rest[end...]
             }
             if rest.isEmpty { break }
-            guard rest.first == "/" else { throw ParseError(description: "\(text): a variable must fill a whole segment") }
+            guard rest.first == "/" else {
+                throw ParseError(description: "\(text): a variable must fill a whole segment")
+            }
             rest = rest.dropFirst()
             if rest.isEmpty { throw ParseError(description: "\(text): a trailing /") }
         }
@@ -105,7 +107,9 @@ public struct PathTemplate: Sendable, Hashable {
     private static func isIdentifier(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
         else { return false }
-        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        return text.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+        }
     }
 
     /// The number of literal segments: the more, the more specific (`/v1/users/me` beats
@@ -121,7 +125,8 @@ public struct PathTemplate: Sendable, Hashable {
     /// still percent-encoded), or nil when it does not match. Captured text is percent-decoded;
     /// a multi-segment capture keeps its `/`s. Nil also for a segment that is not valid
     /// percent-encoding of UTF-8.
-    public func match(segments path: [Substring], verb requestVerb: String?) -> [(fieldPath: [String], value: String)]? {
+    public func match(segments path: [Substring], verb requestVerb: String?) -> [(fieldPath: [String], value: String)]?
+    {
         guard requestVerb == verb else { return nil }
         var bindings: [(fieldPath: [String], value: String)] = []
         var index = 0

@@ -72,16 +72,23 @@ extension BrowserSession {
             else {
                 throw EdgeError(status: .badGateway, code: "INTERNAL", message: "the sign-in returned no tokens")
             }
-            let expiry = WireFields(bytes: tokens.payload(Self.refreshExpiryField) ?? []).varint(1).map { Int64(bitPattern: $0) }
+            let expiry = WireFields(bytes: tokens.payload(Self.refreshExpiryField) ?? []).varint(1).map {
+                Int64(bitPattern: $0)
+            }
             let now = Int64(Date().timeIntervalSince1970)
             let maxAge = max(0, (expiry ?? now + 86_400) - now)
             let token = csrfToken(for: access)
             csrf = token
-            headers.add(name: "set-cookie", value: Self.cookieLine(Self.accessCookie, access, maxAge: maxAge, httpOnly: true, secure: secure))
             headers.add(
                 name: "set-cookie",
-                value: Self.cookieLine(Self.refreshCookie, refresh, maxAge: maxAge, httpOnly: true, secure: secure, path: "/v1/auth"))
-            headers.add(name: "set-cookie", value: Self.cookieLine(Self.csrfCookie, token, maxAge: maxAge, httpOnly: false, secure: secure))
+                value: Self.cookieLine(Self.accessCookie, access, maxAge: maxAge, httpOnly: true, secure: secure))
+            headers.add(
+                name: "set-cookie",
+                value: Self.cookieLine(
+                    Self.refreshCookie, refresh, maxAge: maxAge, httpOnly: true, secure: secure, path: "/v1/auth"))
+            headers.add(
+                name: "set-cookie",
+                value: Self.cookieLine(Self.csrfCookie, token, maxAge: maxAge, httpOnly: false, secure: secure))
             // The tokens stay out of the body (a script on the page never sees them); their
             // expiry times stay.
             wire = reply.removing([Self.tokensField])

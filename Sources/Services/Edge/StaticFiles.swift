@@ -24,13 +24,17 @@ struct StaticFiles: Sendable {
 
     func serve(_ request: EdgeRequest, response: ResponseWriter) async throws {
         guard request.method == .GET || request.method == .HEAD else {
-            throw EdgeError(status: .methodNotAllowed, code: "UNIMPLEMENTED", message: "the console's files are read-only")
+            throw EdgeError(
+                status: .methodNotAllowed, code: "UNIMPLEMENTED", message: "the console's files are read-only")
         }
         guard let decoded = PercentDecoding.decode(request.path) else {
             throw EdgeError.badRequest("the path is not valid percent-encoded UTF-8")
         }
         let parts = decoded.split(separator: "/", omittingEmptySubsequences: true)
-        guard !parts.contains(where: { $0 == ".." || $0 == "." || $0.hasPrefix(".") || $0.contains("\0") || $0.contains("\\") })
+        guard
+            !parts.contains(where: {
+                $0 == ".." || $0 == "." || $0.hasPrefix(".") || $0.contains("\0") || $0.contains("\\")
+            })
         else {
             throw EdgeError(status: .notFound, code: "NOT_FOUND", message: "no such file")
         }
@@ -90,11 +94,14 @@ struct StaticFiles: Sendable {
 
     private func read(_ path: String) async throws -> ByteBuffer? {
         do {
-            let (handle, region) = try await fileIO.openFile(_deprecatedPath: path, eventLoop: MultiThreadedEventLoopGroup.singleton.next()).get()
+            let (handle, region) = try await fileIO.openFile(
+                _deprecatedPath: path, eventLoop: MultiThreadedEventLoopGroup.singleton.next()
+            ).get()
             defer { try? handle.close() }
             guard region.readableBytes <= Self.maximumFileBytes else { return nil }
             return try await fileIO.read(
-                fileRegion: region, allocator: ByteBufferAllocator(), eventLoop: MultiThreadedEventLoopGroup.singleton.next()
+                fileRegion: region, allocator: ByteBufferAllocator(),
+                eventLoop: MultiThreadedEventLoopGroup.singleton.next()
             ).get()
         } catch let error as IOError where error.errnoCode == 2 || error.errnoCode == 21 || error.errnoCode == 20 {
             return nil

@@ -7,7 +7,10 @@ tenant settings and the provider configuration are changed harmlessly and put ba
 exercised through ``RoutesTest.call`` (or ``stream``), which records its (verb, path template);
 the last test parses http.yaml and fails for every binding no test called, so a new rule comes
 with a test. Where a real success would be destructive in the shared platform the test asserts
-the specific 4xx that proves the call was transcoded and reached the service.
+the specific 4xx that proves the call was transcoded and reached the service. Every JSON answer
+(and every Server-Sent Event's data) is also checked against the schema the edge's own OpenAPI
+document gives for its operation and status. Bugs found and not fixed yet are `known_bug` tests
+marked expectedFailure: each turns into an "unexpected success" (a failed run) once fixed.
 """
 
 import json
@@ -172,6 +175,11 @@ class RoutesTest(unittest.TestCase):
         )
         assert created.status_code == 200, created.text
         cls.support_agent = created.json()["agent"]["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        requests.delete(cls.base + f"/v1/agents/{cls.support_agent}",
+                        headers={"Authorization": f"Bearer {cls.token}"}, timeout=TIMEOUT)
 
     def setUp(self):
         RoutesTest.ran.add(self._testMethodName)
@@ -742,14 +750,17 @@ class RoutesTest(unittest.TestCase):
         tickets = self.ok(self.call("GET", "/v1/tickets", params={"conversation_id": cid}))["tickets"]
         self.assertEqual(len(tickets), 1, tickets)
         self.assertEqual(tickets[0]["runId"], run_id)
-        deliveries = self.ok(self.call("GET", "/v1/deliveries", params={
-            "run_id": run_id, "channel": "CHANNEL_KIND_LOG", "page_size": 10}))["deliveries"]
+        deliveries = self.ok(self.call("GET", "/v1/deliveries", params={"run_id": run_id, "page_size": 10}))["deliveries"]
         self.assertEqual(len(deliveries), 1, deliveries)
         delivery = deliveries[0]
         self.assertIn(delivery["status"], ("DELIVERY_STATUS_PENDING", "DELIVERY_STATUS_DELIVERED"))
         got = self.ok(self.call("GET", "/v1/deliveries/{delivery_id}", {"delivery_id": delivery["id"]}))["delivery"]
-        self.assertEqual((got["id"], got["runId"], got["channel"]), (delivery["id"], run_id, "CHANNEL_KIND_LOG"))
-        none = self.ok(self.call("GET", "/v1/deliveries", params={"run_id": run_id, "channel": "CHANNEL_KIND_SLACK"}))
+        self.assertEqual((got["id"], got["runId"], got["channel"]), (delivery["id"], run_id, delivery["channel"]))
+        # Enum filters: the delivery's own channel finds it, another does not.
+        same = self.ok(self.call("GET", "/v1/deliveries", params={"run_id": run_id, "channel": delivery["channel"]}))
+        self.assertEqual([d["id"] for d in same["deliveries"]], [delivery["id"]])
+        other = "CHANNEL_KIND_TEAMS" if delivery["channel"] != "CHANNEL_KIND_TEAMS" else "CHANNEL_KIND_WEBHOOK"
+        none = self.ok(self.call("GET", "/v1/deliveries", params={"run_id": run_id, "channel": other}))
         self.assertEqual(none.get("deliveries", []), [])
         first = self.ok(self.call("GET", "/v1/deliveries", params={"page_size": 1}))
         self.assertEqual(len(first["deliveries"]), 1)
@@ -849,6 +860,31 @@ class RoutesTest(unittest.TestCase):
             out = session.post(self.url("/v1/auth/logout"), json={},
                                headers={"X-CSRF-Token": login.json().get("csrfToken", "")}, timeout=TIMEOUT)
             self.assertEqual(out.status_code, 200, out.text)
+
+    @unittest.expectedFailure
+    def test_known_bug_download_of_a_name_with_a_control_character(self):
+        """DocumentDownload.disposition keeps DEL (0x7F) in the ASCII `filename="…"` of the
+        Content-Disposition header; NIO refuses that header value and the edge closes the
+        connection without any response (schemathesis: "Remote end closed connection")."""
+        name = f"routes-{self.m}\x7f.txt"
+        document = self.ok(self.call("POST", "/v1/documents", params={"name": name, "skip_indexing": "true"},
+                                     headers={"Content-Type": "text/plain"}, data=b"delete me"))["document"]
+        try:
+            download = self.call("GET", "/v1/documents/{document_id}/content", {"document_id": document["id"]})
+            self.assertEqual(download.status_code, 200)
+            self.assertEqual(download.content, b"delete me")
+            self.assertIn("filename*=UTF-8''routes-", download.headers["content-disposition"])
+        finally:
+            self.ok(self.call("DELETE", "/v1/documents/{document_id}", {"document_id": document["id"]}))
+
+    @unittest.expectedFailure
+    def test_known_bug_tenant_expected_revision_beyond_32_bits(self):
+        """TenantStore.update binds expected_revision (int64) as `$4 = 0 OR revision = $4`, so
+        PostgreSQL types $4 as integer: a value outside 32 bits fails with 22003 ("out of range
+        for type integer") and the call answers 500 INTERNAL instead of 409 ABORTED."""
+        settings = self.ok(self.call("GET", "/v1/tenant"))["tenant"]["settings"]
+        self.fails(self.call("PUT", "/v1/tenant/settings", json={"settings": settings, "expectedRevision": "4294967296"}),
+                   409, "ABORTED")
 
     # Every rule ------------------------------------------------------------------------------
 

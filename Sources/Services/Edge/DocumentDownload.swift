@@ -12,7 +12,7 @@ struct DocumentDownload {
 
     func forward(
         descriptor: MethodDescriptor, message: [UInt8], client: RPCClient, metadata: Metadata, timeout: Duration,
-        response: ResponseWriter, gateway: JSONGateway
+        response: HTTPResponseWriter, gateway: JSONGateway
     ) async throws {
         do {
             try await client.serverStreaming(

@@ -20,7 +20,7 @@ struct DocumentUpload {
 
     func forward(
         _ request: EdgeRequest, bindings: [(fieldPath: [String], value: String)], body: RequestBody,
-        client: RPCClient, metadata: Metadata, response: ResponseWriter, gateway: JSONGateway
+        client: RPCClient, metadata: Metadata, response: HTTPResponseWriter, gateway: JSONGateway
     ) async throws {
         let contentType = request.headers.first(name: "content-type")?.split(separator: ";").first.map {
             String($0).lowercased().trimmingCharacters(in: .whitespaces)

@@ -7,7 +7,7 @@ import Synchronization
 /// Handles the edge's requests; the server calls it once per request, in order per connection.
 public protocol EdgeRequestHandling: Sendable {
     /// Answers `request`: reads its body (or not) and writes exactly one response.
-    func handle(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async
+    func handle(_ request: EdgeRequest, body: RequestBody, response: HTTPResponseWriter) async
 }
 
 /// The edge's HTTP/1.1 listener: accepts connections up to `EDGE_MAX_CONNECTIONS`, cuts off
@@ -132,7 +132,7 @@ public final class EdgeHTTPServer: Sendable {
                     guard case .head(let head) = part else { return }
                     setIdle(channel, false)
                     let keepAlive = head.isKeepAlive && !draining.isSet
-                    let response = ResponseWriter(
+                    let response = HTTPResponseWriter(
                         outbound: outbound, keepAlive: keepAlive, commonHeaders: Self.commonHeaders)
                     let body = RequestBody(parts: parts)
                     if head.uri.utf8.count > limits.maximumHeaderBytes {

@@ -24,14 +24,19 @@ public struct EdgeService: EdgeRequestHandling {
     }
 
     /// Answers one request: the route's answer, or the error as JSON; counts it in the metrics.
-    public func handle(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async {
+    public func handle(_ request: EdgeRequest, body: RequestBody, response: HTTPResponseWriter) async {
         let started = ContinuousClock.now
         do {
             try await route(request, body: body, response: response)
         } catch let error as EdgeError {
             await answer(error, response: response)
         } catch {
-            logger.warning("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            // A client that went away mid-stream is not worth a warning.
+            if response.started {
+                logger.debug("response cut short", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            } else {
+                logger.warning("request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            }
             await answer(
                 EdgeError(status: .internalServerError, code: "INTERNAL", message: "the edge failed: \(error)"),
                 response: response)
@@ -49,7 +54,7 @@ public struct EdgeService: EdgeRequestHandling {
             ])
     }
 
-    private func route(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async throws {
+    private func route(_ request: EdgeRequest, body: RequestBody, response: HTTPResponseWriter) async throws {
         if let origin = request.headers.first(name: "origin"), corsOrigins.contains(origin) {
             response.addCORS(origin: origin)
             if request.method == .OPTIONS {
@@ -81,7 +86,7 @@ public struct EdgeService: EdgeRequestHandling {
         }
     }
 
-    private func answer(_ error: EdgeError, response: ResponseWriter) async {
+    private func answer(_ error: EdgeError, response: HTTPResponseWriter) async {
         if response.started {
             // Too late for a status: the stream ends here.
             try? await response.end()

@@ -37,7 +37,7 @@ public struct GRPCWebGateway: Sendable {
             && (request.headers.first(name: "content-type")?.lowercased().hasPrefix("application/grpc-web") ?? false)
     }
 
-    func handle(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async throws {
+    func handle(_ request: EdgeRequest, body: RequestBody, response: HTTPResponseWriter) async throws {
         let contentType = request.headers.first(name: "content-type")?.lowercased() ?? ""
         let text = contentType.hasPrefix("application/grpc-web-text")
         let responseType = text ? "application/grpc-web-text+proto" : "application/grpc-web+proto"
@@ -127,7 +127,7 @@ public struct GRPCWebGateway: Sendable {
 
     /// Ends a response with its trailers frame.
     private func finish(
-        status: Status, trailers: Metadata, text: Bool, contentType: String, response: ResponseWriter
+        status: Status, trailers: Metadata, text: Bool, contentType: String, response: HTTPResponseWriter
     ) async throws {
         if !response.started { try await response.start(status: .ok, headers: Self.headers(contentType)) }
         var block = "grpc-status: \(status.code.rawValue)\r\n"
@@ -143,7 +143,7 @@ public struct GRPCWebGateway: Sendable {
     }
 
     /// A call that failed before any message: the status in the headers, no body.
-    private func trailersOnly(_ error: any Error, contentType: String, response: ResponseWriter) async throws {
+    private func trailersOnly(_ error: any Error, contentType: String, response: HTTPResponseWriter) async throws {
         let rpc = (error as? RPCError) ?? RPCError(code: .internalError, message: "\(error)")
         var headers = Self.headers(contentType)
         headers.add(name: "grpc-status", value: String(rpc.code.rawValue))

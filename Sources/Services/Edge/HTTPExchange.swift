@@ -77,7 +77,7 @@ public final class RequestBody: @unchecked Sendable {
 
 /// Writes one response: whole, or as a stream of chunks (Server-Sent Events, a download).
 /// (`@unchecked Sendable`: one task at a time writes — the request's, or a call it awaits.)
-public final class ResponseWriter: @unchecked Sendable {
+public final class HTTPResponseWriter: @unchecked Sendable {
     private let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     private let keepAlive: Bool
     /// Headers every response carries (security headers, CORS).

@@ -33,7 +33,7 @@ public struct JSONGateway: Sendable {
     }
 
     /// Answers an API request (a path under `/v1/`).
-    func handle(_ request: EdgeRequest, body: RequestBody, response: ResponseWriter) async throws {
+    func handle(_ request: EdgeRequest, body: RequestBody, response: HTTPResponseWriter) async throws {
         let entry: RouteTable.Entry
         let bindings: [(fieldPath: [String], value: String)]
         switch routes.lookup(method: request.method.rawValue, path: request.path) {
@@ -182,7 +182,7 @@ public struct JSONGateway: Sendable {
     /// a call that fails at once gets an HTTP error status rather than an error event.
     func stream(
         route: HTTPRoute, descriptor: MethodDescriptor, message: [UInt8], client: RPCClient, metadata: Metadata,
-        owner: String, response: ResponseWriter
+        owner: String, response: HTTPResponseWriter
     ) async throws {
         guard streams.acquire(owner) else {
             throw EdgeError(

@@ -47,7 +47,7 @@ extension BrowserSession {
     /// Answers a successful call in `mode`: the reply as JSON, with cookies set or cleared.
     func answer(
         mode: Mode, reply: [UInt8], route: HTTPRoute, request: EdgeRequest, schema: ProtoSchema,
-        response: ResponseWriter
+        response: HTTPResponseWriter
     ) async throws {
         var headers = HTTPHeaders()
         var wire = reply

@@ -22,7 +22,7 @@ struct StaticFiles: Sendable {
         self.root = root
     }
 
-    func serve(_ request: EdgeRequest, response: ResponseWriter) async throws {
+    func serve(_ request: EdgeRequest, response: HTTPResponseWriter) async throws {
         guard request.method == .GET || request.method == .HEAD else {
             throw EdgeError(
                 status: .methodNotAllowed, code: "UNIMPLEMENTED", message: "the console's files are read-only")
@@ -63,7 +63,7 @@ struct StaticFiles: Sendable {
     }
 
     /// Sends `relative` (or its `.gz`); false when it does not exist.
-    private func send(_ relative: String, gzip: Bool, request: EdgeRequest, response: ResponseWriter) async throws
+    private func send(_ relative: String, gzip: Bool, request: EdgeRequest, response: HTTPResponseWriter) async throws
         -> Bool
     {
         let path = root + "/" + relative

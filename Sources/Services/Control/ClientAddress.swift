@@ -27,22 +27,9 @@ struct ClientAddressResolver: Sendable {
     }
 
     private func forwardedOrDirect(peer: String, metadata: Metadata) -> String {
-        let direct = Self.peerAddress(peer)
-        guard !trustedProxies.isEmpty, let proxy = IPAddress(direct), trustedProxies.contains(proxy) else {
-            return direct
-        }
-        // Each proxy appends the address it received the call from: read from the right and
-        // stop at the first hop that is not one of ours. Entries further left are the client's
-        // own claims.
-        let hops = metadata[stringValues: "x-forwarded-for"].joined(separator: ",").split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var client = direct
-        for hop in hops.reversed() {
-            guard let address = IPAddress(hop) else { return String(hop.prefix(64)) }
-            client = address.description
-            if !trustedProxies.contains(address) { break }
-        }
-        return client
+        ForwardedFor.clientAddress(
+            direct: Self.peerAddress(peer), headerValues: metadata[stringValues: "x-forwarded-for"],
+            trustedProxies: trustedProxies)
     }
 
     /// `ipv4:127.0.0.1:5000` → `127.0.0.1`, `ipv6:[::1]:5000` → `::1`: the address without its

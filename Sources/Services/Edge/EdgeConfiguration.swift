@@ -1,4 +1,5 @@
 public import RuntimeConfig
+import RuntimeHTTP
 
 /// The edge's configuration: where it listens, the services it forwards to, and its limits
 /// (docs/EDGE.md lists every key with its default).
@@ -26,6 +27,9 @@ public struct EdgeConfiguration: Sendable {
     public var webRoot: String
     /// Origins allowed to call the API from a browser (`EDGE_CORS_ORIGINS`; none: CORS off).
     public var corsOrigins: [String]
+    /// Proxies in front of the edge (a load balancer, an ingress) whose `X-Forwarded-For` is
+    /// believed for the client's address (`EDGE_TRUSTED_PROXIES`, IP addresses; none by default).
+    public var trustedProxies: [String] = []
     /// The limits.
     public var limits: EdgeLimits
 
@@ -45,7 +49,12 @@ public struct EdgeConfiguration: Sendable {
         for peer in PeerService.allCases {
             if let addresses = reader.addresses(peer.environmentKey) { peers[peer] = addresses }
         }
-        return EdgeConfiguration(
+        let proxies = reader.list("EDGE_TRUSTED_PROXIES")
+        for proxy in proxies where IPAddress(proxy) == nil {
+            reader.recordProblem(
+                "EDGE_TRUSTED_PROXIES", "EDGE_TRUSTED_PROXIES \"\(proxy.prefix(100))\" is not an IP address")
+        }
+        var configuration = EdgeConfiguration(
             host: host, port: port, adminHost: adminHost, adminPort: adminPort, jwtSecret: jwtSecret, peers: peers,
             logLevel: reader.choice("LOG_LEVEL", default: LogLevel.info),
             shutdownGrace: reader.duration("SHUTDOWN_GRACE", default: .seconds(10)),
@@ -53,6 +62,8 @@ public struct EdgeConfiguration: Sendable {
             webRoot: reader.string("WEB_ROOT", default: "web/dist"),
             corsOrigins: reader.list("EDGE_CORS_ORIGINS"),
             limits: EdgeLimits.load(reader: &reader))
+        configuration.trustedProxies = proxies
+        return configuration
     }
 }
 

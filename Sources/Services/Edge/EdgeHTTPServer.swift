@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 public import NIOPosix
+import RuntimeHTTP
 import Synchronization
 
 /// Handles the edge's requests; the server calls it once per request, in order per connection.
@@ -18,6 +19,7 @@ public final class EdgeHTTPServer: Sendable {
     private let host: String
     private let requestedPort: Int
     private let limits: EdgeLimits
+    private let trustedProxies: Set<IPAddress>
     private let eventLoops: MultiThreadedEventLoopGroup
     private let handler: any EdgeRequestHandling
     private let logger: Logger
@@ -34,9 +36,10 @@ public final class EdgeHTTPServer: Sendable {
 
     /// A server for `handler` on `host:port` (0: a free port).
     public init(
-        host: String, port: Int, limits: EdgeLimits, eventLoops: MultiThreadedEventLoopGroup,
-        handler: any EdgeRequestHandling, logger: Logger
+        host: String, port: Int, limits: EdgeLimits, trustedProxies: [String] = [],
+        eventLoops: MultiThreadedEventLoopGroup, handler: any EdgeRequestHandling, logger: Logger
     ) {
+        self.trustedProxies = Set(trustedProxies.compactMap(IPAddress.init))
         self.host = host
         requestedPort = port
         self.limits = limits
@@ -124,7 +127,7 @@ public final class EdgeHTTPServer: Sendable {
         let key = ObjectIdentifier(channel)
         setIdle(channel, true)
         defer { _ = state.withLock { $0.connections.removeValue(forKey: key) } }
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let peer = channel.remoteAddress?.ipAddress ?? "unknown"
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let parts = InboundParts(inbound)
@@ -142,6 +145,9 @@ public final class EdgeHTTPServer: Sendable {
                                 message: "the request target is longer than \(limits.maximumHeaderBytes) bytes"))
                         return
                     }
+                    let address = ForwardedFor.clientAddress(
+                        direct: peer, headerValues: head.headers[canonicalForm: "x-forwarded-for"].map(String.init),
+                        trustedProxies: trustedProxies)
                     await handler.handle(
                         EdgeRequest(head: head, clientAddress: address), body: body, response: response)
                     if !response.finished {

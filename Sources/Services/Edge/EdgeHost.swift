@@ -66,7 +66,8 @@ public enum EdgeHost {
             gateway: gateway, grpcWeb: grpcWeb, webRoot: configuration.webRoot, corsOrigins: configuration.corsOrigins,
             logger: logger)
         let server = EdgeHTTPServer(
-            host: configuration.host, port: configuration.port, limits: configuration.limits, eventLoops: eventLoops,
+            host: configuration.host, port: configuration.port, limits: configuration.limits,
+            trustedProxies: configuration.trustedProxies, eventLoops: eventLoops,
             handler: service, logger: logger)
         let draining = DrainFlag()
         let admin = AdminServer(

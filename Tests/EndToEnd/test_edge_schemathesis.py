@@ -5,7 +5,12 @@ that every answer matches the schema the document gives for its operation and st
 The run signs in as the owner of a tenant made for it (TenantService.CreateTenant with the
 platform's bootstrap token): what it creates, changes and deletes — tenant settings, the
 provider configuration, users, agents, tools, tickets — stays in that tenant, so the other tests
-sharing the platform keep the demo tenant as the seed left it. Excluded so the run keeps its
+sharing the platform keep the demo tenant as the seed left it. Before the run, that tenant gets a
+few objects of each kind (agents whose flows need no tool, a conversation waiting for input and
+one whose run finished, a tool, a delivery, a ticket, a document), whose ids schemathesis uses
+for half of the generated path parameters — else nearly every call with an id would stop at
+NOT_FOUND, and the answers that carry data (event streams above all) would go unchecked.
+Excluded so the run keeps its
 credentials: Logout, RevokeApiKey, DeleteUser and UpdateUserRoles. Login and Refresh are tested
 with fewer examples and without the coverage phase: each failed sign-in counts against the
 per-address limit (LOGIN_MAX_FAILURES_PER_ADDRESS, 50 per 15 minutes), and the Redis that
@@ -21,6 +26,7 @@ AGENTPLANE_SCHEMATHESIS_SEED (default a fixed seed; ``random`` for a new one eac
 """
 
 import importlib.metadata
+import json
 import os
 import secrets
 import shutil
@@ -43,6 +49,21 @@ EXCLUDED = ("AuthService_Logout", "UserService_RevokeApiKey", "UserService_Delet
 # Sign-in attempts and refresh tokens count against per-address limits shared across platforms.
 RATE_LIMITED = ("AuthService_Login", "AuthService_Refresh")
 CHECKS = "not_a_server_error,response_schema_conformance"
+# Flows that need no tool: one pauses for a person, one answers through the LLM gateway.
+APPROVAL_FLOW = json.dumps({
+    "entry": "ask", "state": {"approval": {"type": "string"}},
+    "nodes": [{"id": "ask", "kind": "human_input", "prompt": "Approve {{input}}?", "choices": ["yes", "no"],
+               "output": "approval", "next": "done"},
+              {"id": "done", "kind": "end", "answer": "You said {{state.approval}}."}]})
+ANSWER_FLOW = json.dumps({"entry": "answer", "nodes": [{"id": "answer", "kind": "llm", "prompt": "{{input}}",
+                                                        "output": "answer"}]})
+# Generated parameters that take a seeded id half of the time: (parameter, dictionary).
+SEEDED_PARAMETERS = (
+    ("path.agent_id", "agents"), ("path.conversation_id", "conversations"), ("path.run_id", "runs"),
+    ("path.tool_id", "tools"), ("path.ticket_id", "tickets"), ("path.document_id", "documents"),
+    ("path.user_id", "users"), ("path.delivery_id", "deliveries"), ("body.agentId", "agents"),
+    ("body.checkpointId", "checkpoints"),
+)
 
 
 def schemathesis_command() -> list[str]:
@@ -91,6 +112,62 @@ class SchemathesisTest(unittest.TestCase):
         )
         assert login.status_code == 200, login.text
         cls.token = login.json()["tokens"]["accessToken"]
+        cls.dictionaries = cls.seed()
+
+    @classmethod
+    def seed(cls) -> dict[str, list[str]]:
+        """Objects of each kind in the run's tenant; their ids by dictionary name."""
+        headers = {"Authorization": f"Bearer {cls.token}"}
+
+        def call(verb, path, **kwargs):
+            kwargs["headers"] = dict(headers, **kwargs.get("headers", {}))
+            response = requests.request(verb, cls.base + path, timeout=TIMEOUT, **kwargs)
+            assert response.status_code == 200, f"{verb} {path}: {response.text}"
+            return response.json()
+
+        def send(conversation, content):
+            """Sends a message; returns the run's id and its checkpoints' ids."""
+            run, checkpoints = "", []
+            with requests.post(cls.base + f"/v1/conversations/{conversation}/messages", headers=headers,
+                               json={"content": content}, stream=True, timeout=TIMEOUT) as response:
+                assert response.status_code == 200, response.text
+                for line in response.iter_lines(decode_unicode=True):
+                    if line and line.startswith("data:"):
+                        event = json.loads(line[5:]).get("event") or {}
+                        run = event.get("runId", run)
+                        if "nodeFinished" in event:
+                            checkpoints.append(event["nodeFinished"]["checkpointId"])
+            assert run, f"no run for {content!r}"
+            return run, checkpoints
+
+        ids = {name: [] for name in dict.fromkeys(name for _, name in SEEDED_PARAMETERS)}
+        for index, flow in enumerate((APPROVAL_FLOW, ANSWER_FLOW)):
+            agent = call("POST", "/v1/agents", json={"name": f"seeded-{index}", "flowJson": flow})["agent"]["id"]
+            conversation = call("POST", "/v1/conversations", json={"agentId": agent})["conversation"]["id"]
+            run, checkpoints = send(conversation, "refund for order 42" if index == 0 else "How do I reset it?")
+            ids["agents"].append(agent)
+            ids["conversations"].append(conversation)
+            ids["runs"].append(run)
+            ids["checkpoints"] += checkpoints
+        ids["tools"].append(call("POST", "/v1/tools", json={
+            "name": "seeded-kb", "kind": "TOOL_KIND_KB_SEARCH", "config": {"mode": "lexical"}, "enabled": True})["tool"]["id"])
+        notify = call("POST", "/v1/tools", json={
+            "name": "seeded-log", "kind": "TOOL_KIND_NOTIFICATION", "config": {"channel": "log"}, "enabled": True})
+        ids["tools"].append(notify["tool"]["id"])
+        call("POST", f"/v1/tools/{notify['tool']['id']}/execute", json={"arguments": {"text": "seeded"}})
+        ids["deliveries"] = [d["id"] for d in call("GET", "/v1/deliveries")["deliveries"]]
+        ticket = call("POST", "/v1/tickets", json={"title": "seeded", "body": "A seeded ticket."})["ticket"]
+        ids["tickets"] += [ticket["id"], ticket["number"]]
+        ids["documents"].append(call(
+            "POST", "/v1/documents", params={"name": "seeded.md", "skip_indexing": "true"},
+            headers={"Content-Type": "text/markdown"}, data=b"# Seeded\n\nA seeded document.\n",
+        )["document"]["id"])
+        ids["users"].append(call("GET", "/v1/auth/whoami")["user"]["id"])
+        ids["users"].append(call("POST", "/v1/users", json={
+            "email": "member@seeded.test", "password": secrets.token_urlsafe(18), "roles": ["ROLE_MEMBER"]})["user"]["id"])
+        for name, values in ids.items():
+            assert values, f"nothing seeded for {name}"
+        return ids
 
     def test_no_server_error_and_every_answer_matches_the_schema(self):
         examples = int(os.environ.get("AGENTPLANE_SCHEMATHESIS_EXAMPLES", "25"))
@@ -99,20 +176,21 @@ class SchemathesisTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, work, True)
         config = work / "schemathesis.toml"
         # The token goes in the config file (mode 0600), not on the command line.
-        config.write_text(
-            "\n".join(
-                [
-                    f"headers = {{ Authorization = {toml_string('Bearer ' + self.token)} }}",
-                    "",
-                    "[[operations]]",
-                    "include-operation-id = [" + ", ".join(toml_string(o) for o in RATE_LIMITED) + "]",
-                    "phases.coverage.enabled = false",
-                    "generation.max-examples = 8",
-                    "",
-                ]
-            ),
-            encoding="utf-8",
-        )
+        lines = [f"headers = {{ Authorization = {toml_string('Bearer ' + self.token)} }}", ""]
+        for name, values in self.dictionaries.items():
+            lines += [f"[dictionaries.{name}]", "values = [" + ", ".join(toml_string(v) for v in values) + "]", ""]
+        lines.append("[parameters]")
+        lines += [f"{toml_string(parameter)} = {{ dictionary = {toml_string(name)}, probability = 0.5 }}"
+                  for parameter, name in SEEDED_PARAMETERS]
+        lines += [
+            "",
+            "[[operations]]",
+            "include-operation-id = [" + ", ".join(toml_string(o) for o in RATE_LIMITED) + "]",
+            "phases.coverage.enabled = false",
+            "generation.max-examples = 8",
+            "",
+        ]
+        config.write_text("\n".join(lines), encoding="utf-8")
         config.chmod(0o600)
         arguments = [
             "--config-file", str(config), "--no-color",

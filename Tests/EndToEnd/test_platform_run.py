@@ -17,11 +17,16 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import json
+
+import requests
+
 import platform_fixture
 from platform_fixture import REPO, SERVICES, Platform
 
 KB_QUESTION = "How do I reset my password?"
 KB_SENTENCE = "To reset your password, open the sign-in page"
+TICKET_QUESTION = "The mobile app crashes every time I open the camera scanner, can you look into it?"
 
 
 class PlatformScriptTests(unittest.TestCase):
@@ -96,6 +101,7 @@ class PlatformScriptTests(unittest.TestCase):
         self.assertEqual(env["AGENTPLANE_PASSWORD"], password_file.read_text())
         self.assertTrue(env["DATABASE_URL"].endswith(f"/{self.platform.db_name}"))
         self.assertTrue(env["REDIS_URL"].startswith("redis://"))
+        self.assertEqual(env["AGENTPLANE_EDGE_URL"], f"http://127.0.0.1:{base}")
 
     def test_secrets_are_private_files(self) -> None:
         secrets = self.secrets()
@@ -200,6 +206,54 @@ class PlatformScriptTests(unittest.TestCase):
         )
         self.assertRegex(deliveries_part, r"(?m)^[0-9a-f-]{36}\s+log\s+delivered\s")
         self.assertIn("The platform keeps running", output)
+
+    def test_the_scenario_through_the_edge_in_json_and_sse(self) -> None:
+        """make run's two questions through the edge: JSON to sign in and set up, each answer
+        streamed as Server-Sent Events; the ticket and the delivery read back in JSON."""
+        edge = self.platform.env["AGENTPLANE_EDGE_URL"]
+        login = requests.post(
+            edge + "/v1/auth/login",
+            json={"tenantSlug": "demo", "email": self.platform.env["AGENTPLANE_EMAIL"],
+                  "password": self.platform.env["AGENTPLANE_PASSWORD"]},
+            timeout=30,
+        )
+        self.assertEqual(login.status_code, 200, login.text)
+        auth = {"Authorization": "Bearer " + login.json()["tokens"]["accessToken"]}
+        agents = requests.get(edge + "/v1/agents", headers=auth, timeout=30).json()["agents"]
+        agent = next(a for a in agents if a["name"] == "support-agent")
+
+        def ask(question: str) -> str:
+            conversation = requests.post(
+                edge + "/v1/conversations", headers=auth, json={"agentId": agent["id"]}, timeout=30
+            ).json()["conversation"]["id"]
+            answer, kinds = None, []
+            with requests.post(
+                edge + f"/v1/conversations/{conversation}/messages", headers=auth,
+                json={"content": question}, stream=True, timeout=120,
+            ) as response:
+                self.assertEqual(response.status_code, 200)
+                event = None
+                for line in response.iter_lines(decode_unicode=True):
+                    if line.startswith("event: "):
+                        event = line[len("event: "):]
+                        kinds.append(event)
+                    elif line.startswith("data: ") and event == "assistantMessage":
+                        answer = json.loads(line[len("data: "):])["assistantMessage"]["content"]
+            self.assertEqual(kinds[0], "userMessage")
+            self.assertEqual(kinds[-1], "assistantMessage")
+            self.assertIsNotNone(answer)
+            return answer
+
+        self.assertIn(KB_SENTENCE, ask(KB_QUESTION))
+        ticket_answer = ask(TICKET_QUESTION)
+        number = re.search(r"I created ticket #(\d+) for you", ticket_answer)
+        self.assertIsNotNone(number, ticket_answer)
+        ticket = requests.get(edge + f"/v1/tickets/{number.group(1)}", headers=auth, timeout=30)
+        self.assertEqual(ticket.status_code, 200, ticket.text)
+        self.assertIn("The mobile app", ticket.json()["ticket"]["body"] + ticket.json()["ticket"]["title"])
+        deliveries = requests.get(edge + "/v1/deliveries", headers=auth, timeout=30)
+        self.assertEqual(deliveries.status_code, 200, deliveries.text)
+        self.assertTrue(any(d["status"].endswith("DELIVERED") for d in deliveries.json()["deliveries"]))
 
     def test_run_serves_until_interrupted_then_stops_the_platform(self) -> None:
         self.addCleanup(self.platform.run_script, "up")  # the other tests need it running

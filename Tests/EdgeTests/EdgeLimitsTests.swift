@@ -133,7 +133,8 @@ struct EdgeLimitsTests {
         for (key, value) in [
             ("EDGE_MAX_BODY_BYTES", "1023"), ("EDGE_MAX_BODY_BYTES", "67108865"), ("EDGE_MAX_HEADER_BYTES", "65537"),
             ("EDGE_MAX_CONNECTIONS", "0"), ("EDGE_IDLE_TIMEOUT", "0s"), ("EDGE_REQUEST_TIMEOUT", "2h"),
-            ("EDGE_MAX_SSE_STREAMS_PER_TENANT", "0"), ("EDGE_TRUSTED_PROXIES", "10.0.0.1,proxy"), ("EDGE_JSON_MAX_DEPTH", "3"), ("EDGE_CALL_TIMEOUT", "11m"),
+            ("EDGE_MAX_SSE_STREAMS_PER_TENANT", "0"), ("EDGE_TRUSTED_PROXIES", "10.0.0.1,proxy"),
+            ("EDGE_JSON_MAX_DEPTH", "3"), ("EDGE_CALL_TIMEOUT", "11m"),
         ] {
             var reader = ConfigReader(
                 environment: ["PORT": "0", "ADMIN_PORT": "0", "JWT_SECRET": Self.secret, key: value], arguments: [])

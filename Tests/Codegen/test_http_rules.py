@@ -109,10 +109,11 @@ class GoodRulesTest(unittest.TestCase):
         self.assertEqual(doc["paths"]["/v1/things/{thing_id}/versions/{version}"]["get"]["operationId"],
                          "ThingService_GetThing2")
         # Query parameters by proto field path: nested fields, not into the enclosing message again,
-        # no map, no repeated message; a Timestamp is one.
+        # no map, no repeated message; a Timestamp is one. A method callable without credentials
+        # (sign-in) also takes the edge's own `session`.
         list_things = doc["paths"]["/v1/things"]["get"]
         self.assertEqual([p["name"] for p in list_things["parameters"]], [
-            "page_size", "tags", "filter.owner", "filter.min_size", "since", "kind",
+            "page_size", "tags", "filter.owner", "filter.min_size", "since", "kind", "session",
         ])
         self.assertEqual(list_things["security"], [])
         self.assertEqual(list_things["parameters"][1]["schema"], {"type": "array", "items": {"type": "string"}})

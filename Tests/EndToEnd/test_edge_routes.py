@@ -99,7 +99,8 @@ class OpenAPI:
 
     def __init__(self, document: dict):
         self.document = document
-        resource = referencing.Resource.from_contents(document, default_specification=referencing.jsonschema.DRAFT202012)
+        resource = referencing.Resource.from_contents(
+            document, default_specification=referencing.jsonschema.DRAFT202012)
         self.registry = referencing.Registry().with_resource(self.URI, resource)
 
     def validator(self, pointer: str):
@@ -533,7 +534,8 @@ class RoutesTest(unittest.TestCase):
                    404, "NOT_FOUND")
 
         # The run, through ExecutionService.
-        run = self.ok(self.call("GET", "/v1/runs/{run_id}", {"run_id": run_id}, params={"include_state": "true"}))["run"]
+        run = self.ok(self.call("GET", "/v1/runs/{run_id}", {"run_id": run_id},
+                                params={"include_state": "true"}))["run"]
         self.assertEqual(run["status"], "RUN_STATUS_SUCCEEDED")
         self.assertEqual(run["conversationId"], cid)
         self.assertEqual(run["lastSequence"], str(last_sequence))
@@ -724,7 +726,8 @@ class RoutesTest(unittest.TestCase):
         self.assertTrue(patched["comments"][-1]["agentOnly"])
         self.assertEqual(patched["title"], first["title"])  # PATCH: what is not set stays
         self.assertGreater(int(patched["revision"]), int(first["revision"]))
-        pending = self.ok(self.call("GET", "/v1/tickets", params=[("tags", tag), ("statuses", "TICKET_STATUS_PENDING")]))
+        pending = self.ok(self.call("GET", "/v1/tickets",
+                                    params=[("tags", tag), ("statuses", "TICKET_STATUS_PENDING")]))
         self.assertEqual([t["id"] for t in pending["tickets"]], [first["id"]])
         self.fails(self.call("PATCH", "/v1/tickets/{ticket_id}", {"ticket_id": first["id"]}, json={
             "expectedRevision": first["revision"], "priority": "TICKET_PRIORITY_LOW"}), 409, "ABORTED")
@@ -741,7 +744,8 @@ class RoutesTest(unittest.TestCase):
     # NotificationService, through a run that opens a ticket and tells the support channel ----
 
     def test_an_unanswerable_question_makes_a_ticket_and_a_delivery(self):
-        cid = self.ok(self.call("POST", "/v1/conversations", json={"agentId": self.support_agent}))["conversation"]["id"]
+        created = self.ok(self.call("POST", "/v1/conversations", json={"agentId": self.support_agent}))
+        cid = created["conversation"]["id"]
         events = self.stream("POST", "/v1/conversations/{conversation_id}/messages", {"conversation_id": cid},
                              json={"content": f"My quantum flux capacitor {self.m} is leaking"})
         self.assertEqual(events[-1]["event"], "assistantMessage", events[-3:])
@@ -750,7 +754,8 @@ class RoutesTest(unittest.TestCase):
         tickets = self.ok(self.call("GET", "/v1/tickets", params={"conversation_id": cid}))["tickets"]
         self.assertEqual(len(tickets), 1, tickets)
         self.assertEqual(tickets[0]["runId"], run_id)
-        deliveries = self.ok(self.call("GET", "/v1/deliveries", params={"run_id": run_id, "page_size": 10}))["deliveries"]
+        deliveries = self.ok(self.call("GET", "/v1/deliveries",
+                                       params={"run_id": run_id, "page_size": 10}))["deliveries"]
         self.assertEqual(len(deliveries), 1, deliveries)
         delivery = deliveries[0]
         self.assertIn(delivery["status"], ("DELIVERY_STATUS_PENDING", "DELIVERY_STATUS_DELIVERED"))
@@ -810,12 +815,12 @@ class RoutesTest(unittest.TestCase):
             restored = self.ok(self.call("PUT", "/v1/llm/provider-config", json=original))["config"]
         self.assertEqual({k: restored[k] for k in fields if k in restored}, original)
 
-    # Known bugs: these fail today and turn into "unexpected success" once fixed (then drop the
-    # decorator) --------------------------------------------------------------------------------
+    # Bugs these tests and schemathesis found: first the fixed ones (regressions, docstrings say
+    # what was wrong), then the open ones (expectedFailure: each turns into an "unexpected
+    # success" once fixed; then drop the decorator) ----------------------------------------------
 
-    @unittest.expectedFailure
-    def test_known_bug_timestamp_query_parameters(self):
-        """GetUsage's start_time/end_time are google.protobuf.Timestamp fields, which the OpenAPI
+    def test_timestamp_query_parameters(self):
+        """Was: GetUsage's start_time/end_time are google.protobuf.Timestamp fields, which the OpenAPI
         document offers as `format: date-time` query parameters; the edge refuses them with "a
         message field cannot be set from a parameter" (ProtoJSONRequestBuilder.setParameter)."""
         now = datetime.now(timezone.utc)
@@ -825,9 +830,8 @@ class RoutesTest(unittest.TestCase):
         self.fails(self.call("GET", "/v1/llm/usage", params={
             "start_time": rfc3339(now), "end_time": rfc3339(now - timedelta(hours=1))}), 400, "INVALID_ARGUMENT")
 
-    @unittest.expectedFailure
-    def test_known_bug_api_keys_beyond_the_control_plane(self):
-        """docs/EDGE.md: "`Authorization: Bearer <JWT or API key>` works everywhere"; but the edge
+    def test_api_keys_beyond_the_control_plane(self):
+        """Was: docs/EDGE.md: "`Authorization: Bearer <JWT or API key>` works everywhere"; but the edge
         passes the key on as is, and every service but the control plane answers an API key with
         401 ("API keys are verified by the control plane; this service needs a token")."""
         secret = self.ok(self.call("POST", "/v1/users/me/api-keys", json={
@@ -840,9 +844,8 @@ class RoutesTest(unittest.TestCase):
             key_id = self.ok(self.call("GET", "/v1/auth/whoami", token=secret))["apiKey"]["id"]
             self.ok(self.call("DELETE", "/v1/users/me/api-keys/{api_key_id}", {"api_key_id": key_id}))
 
-    @unittest.expectedFailure
-    def test_known_bug_session_login_answer_is_not_in_the_openapi_document(self):
-        """docs/EDGE.md: `POST /v1/auth/login?session=true` answers LoginResponse plus `csrfToken`
+    def test_session_login_answer_is_in_the_openapi_document(self):
+        """Was: docs/EDGE.md: `POST /v1/auth/login?session=true` answers LoginResponse plus `csrfToken`
         (so does a cookie refresh); the OpenAPI document declares neither the `session` query
         parameter nor `csrfToken`, and its LoginResponse has additionalProperties: false."""
         session = requests.Session()
@@ -861,9 +864,8 @@ class RoutesTest(unittest.TestCase):
                                headers={"X-CSRF-Token": login.json().get("csrfToken", "")}, timeout=TIMEOUT)
             self.assertEqual(out.status_code, 200, out.text)
 
-    @unittest.expectedFailure
-    def test_known_bug_download_of_a_name_with_a_control_character(self):
-        """DocumentDownload.disposition keeps DEL (0x7F) in the ASCII `filename="…"` of the
+    def test_download_of_a_name_with_a_control_character(self):
+        """Was: DocumentDownload.disposition keeps DEL (0x7F) in the ASCII `filename="…"` of the
         Content-Disposition header; NIO refuses that header value and the edge closes the
         connection without any response (schemathesis: "Remote end closed connection")."""
         name = f"routes-{self.m}\x7f.txt"
@@ -877,14 +879,54 @@ class RoutesTest(unittest.TestCase):
         finally:
             self.ok(self.call("DELETE", "/v1/documents/{document_id}", {"document_id": document["id"]}))
 
-    @unittest.expectedFailure
-    def test_known_bug_tenant_expected_revision_beyond_32_bits(self):
-        """TenantStore.update binds expected_revision (int64) as `$4 = 0 OR revision = $4`, so
+    def test_tenant_expected_revision_beyond_32_bits(self):
+        """Was: TenantStore.update binds expected_revision (int64) as `$4 = 0 OR revision = $4`, so
         PostgreSQL types $4 as integer: a value outside 32 bits fails with 22003 ("out of range
         for type integer") and the call answers 500 INTERNAL instead of 409 ABORTED."""
         settings = self.ok(self.call("GET", "/v1/tenant"))["tenant"]["settings"]
-        self.fails(self.call("PUT", "/v1/tenant/settings", json={"settings": settings, "expectedRevision": "4294967296"}),
-                   409, "ABORTED")
+        self.fails(self.call("PUT", "/v1/tenant/settings",
+                             json={"settings": settings, "expectedRevision": "4294967296"}), 409, "ABORTED")
+
+    @unittest.expectedFailure
+    def test_known_bug_resume_conversation_saves_an_answer_outside_the_choices(self):
+        """ResumeConversation: "INVALID_ARGUMENT: input fails the interrupt's choices". The control
+        plane saves the answer as a user message first and streams it (200), then ends the stream
+        with an `error` event INVALID_ARGUMENT: the refused answer stays in the history.
+        (ExecutionService.Resume checks first and answers a plain 400.)"""
+        agent = self.ok(self.call("POST", "/v1/agents", json={
+            "name": f"routes-choices-{self.m}", "flowJson": APPROVAL_FLOW}))["agent"]
+        cid = self.ok(self.call("POST", "/v1/conversations", json={"agentId": agent["id"]}))["conversation"]["id"]
+        events = self.stream("POST", "/v1/conversations/{conversation_id}/messages", {"conversation_id": cid},
+                             json={"content": "refund 8"})
+        try:
+            interrupt = events[-1]["data"]["event"]["interrupt"]
+            refused = self.call("POST", "/v1/conversations/{conversation_id}/resume", {"conversation_id": cid},
+                                json={"input": {"interruptId": interrupt["interruptId"], "text": "maybe"}})
+            messages = self.ok(self.call("GET", "/v1/conversations/{conversation_id}/messages",
+                                         {"conversation_id": cid}))["messages"]
+            self.assertEqual([m["content"] for m in messages], ["refund 8"])
+            self.assertEqual(refused.status_code, 400, refused.text)
+        finally:
+            # The run still waits for input: cancel it, or the agent cannot be deleted.
+            self.ok(self.call("POST", "/v1/runs/{run_id}/cancel", {"run_id": events[-1]["data"]["event"]["runId"]},
+                              json={"reason": "routes test"}))
+            self.ok(self.call("DELETE", "/v1/agents/{agent_id}", {"agent_id": agent["id"]}))
+
+    @unittest.expectedFailure
+    def test_known_bug_send_message_after_the_agent_was_deleted(self):
+        """SendMessage: "FAILED_PRECONDITION: … its agent was deleted". The control plane saves the
+        user message and streams it (200), then ends the stream with an `error` event NOT_FOUND
+        ("no agent … version 0"); every retry saves one more message."""
+        agent = self.ok(self.call("POST", "/v1/agents", json={
+            "name": f"routes-deleted-{self.m}", "flowJson": APPROVAL_FLOW}))["agent"]
+        cid = self.ok(self.call("POST", "/v1/conversations", json={"agentId": agent["id"]}))["conversation"]["id"]
+        self.ok(self.call("DELETE", "/v1/agents/{agent_id}", {"agent_id": agent["id"]}))
+        sent = self.call("POST", "/v1/conversations/{conversation_id}/messages", {"conversation_id": cid},
+                         json={"content": "anyone there?"})
+        messages = self.ok(self.call("GET", "/v1/conversations/{conversation_id}/messages",
+                                     {"conversation_id": cid}))
+        self.assertEqual(messages.get("messages", []), [])
+        self.fails(sent, 400, "FAILED_PRECONDITION")
 
     # Every rule ------------------------------------------------------------------------------
 

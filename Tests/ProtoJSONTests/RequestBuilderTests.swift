@@ -55,6 +55,19 @@ struct RequestBuilderTests {
         #expect(throws: ProtoJSONError.self) { try bad.mergeBody(Array("{}".utf8), field: "nope") }
     }
 
+    @Test func timestampsAndDurationsAreParametersInTheirStringForm() throws {
+        var request = try builder("agentplane.v1.GetUsageRequest")
+        try request.setParameter(path: ["start_time"], text: "2026-12-06T15:24:13.5Z")
+        let decoded = try Agentplane_V1_GetUsageRequest(serializedBytes: request.wireBytes())
+        #expect(decoded.startTime?.seconds == 1_796_570_653)
+        #expect(decoded.startTime?.nanos == 500_000_000)
+        var bad = try builder("agentplane.v1.GetUsageRequest")
+        let error = #expect(throws: ProtoJSONError.self) {
+            try bad.setParameter(path: ["end_time"], text: "yesterday")
+        }
+        #expect(error?.path == "end_time")
+    }
+
     @Test func queryParametersOfEveryKind() throws {
         var request = try builder("agentplane.v1.ListAgentsRequest")
         try request.setParameter(path: ["page_size"], text: "50")

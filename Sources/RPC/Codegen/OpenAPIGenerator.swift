@@ -37,6 +37,19 @@ struct OpenAPIGenerator {
             ? try schemas.reference(Self.errorDetailsType) : ["type": "object"]
         var components: [(key: String, value: JSONValue)] = try schemas.components()
         components.append(("Error", Self.errorSchema(details: details)))
+        // Sign-in and refresh also set up browser sessions (docs/EDGE.md): their answer then
+        // carries the CSRF token beside the message's fields.
+        let sessionResponses = Set(
+            api.bindings.filter { api.noCredential.contains($0.selector) }.map(\.response.fullName))
+        for index in components.indices where sessionResponses.contains(components[index].key) {
+            var properties = components[index].value["properties"] ?? .object([])
+            properties["csrfToken"] = [
+                "type": "string",
+                "description":
+                    "Browser sessions only (`?session=true` on sign-in, or a refresh by the refresh cookie): the CSRF token, to send as the header `X-CSRF-Token` with unsafe methods. The tokens are then in cookies, not here.",
+            ]
+            components[index].value["properties"] = properties
+        }
         components.sort { $0.key < $1.key }
 
         let packages = Set(
@@ -152,6 +165,14 @@ struct OpenAPIGenerator {
                 of: binding.request, prefix: [], bound: Set(rule.template.variables), skipping: bodyField?.name,
                 visiting: [], &schemas)
         }
+        if api.noCredential.contains(binding.selector) {
+            parameters.append([
+                "name": "session", "in": "query", "required": false,
+                "description":
+                    "true: a browser session: the tokens are set as HttpOnly cookies (agentplane_access, agentplane_refresh) and left out of the answer, which carries `csrfToken` instead.",
+                "schema": ["type": "boolean"],
+            ])
+        }
         if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
 
         if let bodyField, bodyField.kind == .bytes, bodyField.label == .singular {
@@ -222,12 +243,28 @@ struct OpenAPIGenerator {
                 "description": .string("A stream of Server-Sent Events, one per message (\(what))."),
                 "content": [
                     "text/event-stream": [
+                        // One event: its `data` is the message (or, for `event: error`, the error) in JSON.
                         "schema": [
-                            "type": "string",
+                            "type": "object",
                             "description": .string(
-                                "Server-Sent Events: each event's data is \(what)\(named) in JSON. A failure after "
-                                    + "the stream started ends it with an event `error` whose data is the error "
-                                    + "(#/components/schemas/Error)."),
+                                "One Server-Sent Event: its data is \(what)\(named) in JSON; `event` names the set "
+                                    + "top-level oneof member (else `message`), `id` the run event's sequence. A "
+                                    + "failure after the stream started ends it with an event `error` whose data is "
+                                    + "the error (#/components/schemas/Error)."),
+                            "properties": [
+                                "event": ["type": "string"],
+                                "id": ["type": "string"],
+                                "retry": ["type": "integer"],
+                                "data": [
+                                    "type": "string",
+                                    "contentMediaType": "application/json",
+                                    "contentSchema": [
+                                        "anyOf": [schema, ["$ref": "#/components/schemas/Error"]]
+                                    ],
+                                ],
+                            ],
+                            "required": ["data"],
+                            "additionalProperties": false,
                         ]
                     ]
                 ],

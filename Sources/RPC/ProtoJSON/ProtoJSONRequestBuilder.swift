@@ -96,7 +96,11 @@ public struct ProtoJSONRequestBuilder: Sendable {
             message.fields[field.number] = .single(.message(nested))
             return
         }
-        if case .message = field.kind { throw fieldPath.error("a message field cannot be set from a parameter") }
+        // A message cannot be a parameter, except the well-known types whose JSON is a string
+        // (`?start_time=2026-12-07T10:00:00Z`, `?timeout=1.5s`, a field mask).
+        if case .message(let name) = field.kind, !Self.stringFormedTypes.contains(name) {
+            throw fieldPath.error("a message field cannot be set from a parameter")
+        }
         if let maxBytes = limits.maxStringBytes, text.count > maxBytes {
             throw fieldPath.error("a value longer than \(maxBytes) bytes")
         }
@@ -114,6 +118,11 @@ public struct ProtoJSONRequestBuilder: Sendable {
             message.fields[field.number] = .single(element)
         }
     }
+
+    /// The message types whose JSON form is a string, so a parameter may set them.
+    static let stringFormedTypes: Set<String> = [
+        "google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask",
+    ]
 
     /// The JSON value a parameter's text stands for, given the field's kind.
     private static func json(

@@ -37,7 +37,7 @@ struct TenantStore: Sendable {
         try await session.query(
             """
             UPDATE control.tenants SET display_name = $2, settings = $3, revision = revision + 1, updated_at = now()
-            WHERE id = $1 AND ($4 = 0 OR revision = $4) RETURNING \(Self.columns)
+            WHERE id = $1 AND ($4::bigint = 0 OR revision = $4::bigint) RETURNING \(Self.columns)
             """, id, displayName, settings.serializedBytes(), expectedRevision
         ).first.map(Self.tenant)
     }

@@ -22,13 +22,16 @@ public struct BrowserSession: Sendable {
     private let csrfKey: SymmetricKey
     private let identity: EdgeIdentity
     private let verifier: TokenVerifier
+    private let apiKeys: APIKeyExchange?
 
     /// A session scheme keyed by the platform's secret (the CSRF token is an HMAC of the access
     /// token, so no one without the secret can forge one for a cookie they planted).
-    public init(secret: [UInt8], identity: EdgeIdentity, verifier: TokenVerifier) {
+    /// API keys on routes of other services than control go through `apiKeys`.
+    public init(secret: [UInt8], identity: EdgeIdentity, verifier: TokenVerifier, apiKeys: APIKeyExchange? = nil) {
         csrfKey = SymmetricKey(data: SHA256.hash(data: Array("agentplane-edge-csrf".utf8) + secret))
         self.identity = identity
         self.verifier = verifier
+        self.apiKeys = apiKeys
     }
 
     /// The metadata a forwarded call carries: the caller's credentials, the client's address
@@ -58,6 +61,20 @@ public struct BrowserSession: Sendable {
         for key in ["traceparent", "tracestate"] {
             if let value = request.headers.first(name: key), value.utf8.count <= 512 {
                 metadata.addString(value, forKey: key)
+            }
+        }
+        // Only the control plane verifies API keys: elsewhere the key travels as the access
+        // token it stands for.
+        if let apiKeys, route.peer != .control, let authorization = metadata.firstString(forKey: "authorization") {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer", APIKeyExchange.isAPIKey(parts[1]) {
+                let token: String
+                do {
+                    token = try await apiKeys.token(for: String(parts[1]), metadata: metadata)
+                } catch let error as RPCError {
+                    throw EdgeError(error, detailsJSON: nil)
+                }
+                metadata.replaceOrAddString("Bearer \(token)", forKey: "authorization")
             }
         }
         return metadata

@@ -69,7 +69,7 @@ struct DocumentDownload {
     static func disposition(_ name: String) -> String {
         let ascii = String(
             name.unicodeScalars.map { scalar -> Character in
-                scalar.isASCII && scalar.value >= 0x20 && scalar != "\"" && scalar != "\\" ? Character(scalar) : "_"
+                (0x20..<0x7F).contains(scalar.value) && scalar != "\"" && scalar != "\\" ? Character(scalar) : "_"
             })
         var encoded = ""
         for byte in name.utf8 {

@@ -54,9 +54,10 @@ public enum EdgeHost {
         let peers = PeerClients(
             addresses: configuration.peers,
             interceptors: [TracePropagationInterceptor(), ClientMetricsInterceptor()], eventLoops: eventLoops)
+        let issuer = try TokenIssuer(secret: secret)
         let session = BrowserSession(
-            secret: secret, identity: EdgeIdentity(issuer: try TokenIssuer(secret: secret)),
-            verifier: try TokenVerifier(secret: secret))
+            secret: secret, identity: EdgeIdentity(issuer: issuer), verifier: try TokenVerifier(secret: secret),
+            apiKeys: APIKeyExchange(issuer: issuer, peers: peers))
         let gateway = JSONGateway(
             routes: routes, schema: schema, peers: peers, limits: configuration.limits, session: session, logger: logger
         )

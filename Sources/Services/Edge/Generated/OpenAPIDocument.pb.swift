@@ -79,6 +79,17 @@ public enum OpenAPIDocument {
                 "summary": "Signs a user in with email and password within the tenant named by its slug.",
                 "description": "Signs a user in with email and password within the tenant named by its\nslug. Needs no token (see [Tenancy]).\nINVALID_ARGUMENT: a field is empty. UNAUTHENTICATED: unknown tenant,\nunknown email, wrong password or disabled user (deliberately not told\napart). RESOURCE_EXHAUSTED: too many attempts for this email or from this\nclient address (reason LOGIN_RATE_LIMITED; each attempt is counted before\nthe password is checked), or too many password checks at once (reason\nPASSWORD_HASHING_BUSY); ErrorDetails.retry_after says when to try again.\nUNAVAILABLE: the attempt counter cannot be reached (sign-in fails closed).",
                 "operationId": "AuthService_Login",
+                "parameters": [
+                  {
+                    "name": "session",
+                    "in": "query",
+                    "required": false,
+                    "description": "true: a browser session: the tokens are set as HttpOnly cookies (agentplane_access, agentplane_refresh) and left out of the answer, which carries `csrfToken` instead.",
+                    "schema": {
+                      "type": "boolean"
+                    }
+                  }
+                ],
                 "requestBody": {
                   "description": "The request (agentplane.v1.LoginRequest).",
                   "content": {
@@ -118,6 +129,17 @@ public enum OpenAPIDocument {
                 "summary": "Exchanges a refresh token for a new token pair; the presented refresh token becomes invalid (rotation).",
                 "description": "Exchanges a refresh token for a new token pair; the presented refresh\ntoken becomes invalid (rotation). Needs no access token.\nINVALID_ARGUMENT: refresh_token is empty. UNAUTHENTICATED: unknown,\nexpired or revoked refresh token; or reuse of an already rotated one,\nwhich is treated as theft and revokes every token of that session.\nRESOURCE_EXHAUSTED: too many unknown, expired or revoked credentials\n(refresh tokens, API keys) from this client address (reason\nCREDENTIAL_RATE_LIMITED, with retry_after); the token is not looked at.",
                 "operationId": "AuthService_Refresh",
+                "parameters": [
+                  {
+                    "name": "session",
+                    "in": "query",
+                    "required": false,
+                    "description": "true: a browser session: the tokens are set as HttpOnly cookies (agentplane_access, agentplane_refresh) and left out of the answer, which carries `csrfToken` instead.",
+                    "schema": {
+                      "type": "boolean"
+                    }
+                  }
+                ],
                 "requestBody": {
                   "description": "The request (agentplane.v1.RefreshRequest).",
                   "content": {
@@ -1590,8 +1612,37 @@ public enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string",
-                          "description": "Server-Sent Events: each event's data is agentplane.v1.SendMessageResponse (#/components/schemas/agentplane.v1.SendMessageResponse) in JSON. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error)."
+                          "type": "object",
+                          "description": "One Server-Sent Event: its data is agentplane.v1.SendMessageResponse (#/components/schemas/agentplane.v1.SendMessageResponse) in JSON; `event` names the set top-level oneof member (else `message`), `id` the run event's sequence. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error).",
+                          "properties": {
+                            "event": {
+                              "type": "string"
+                            },
+                            "id": {
+                              "type": "string"
+                            },
+                            "retry": {
+                              "type": "integer"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json",
+                              "contentSchema": {
+                                "anyOf": [
+                                  {
+                                    "$ref": "#/components/schemas/agentplane.v1.SendMessageResponse"
+                                  },
+                                  {
+                                    "$ref": "#/components/schemas/Error"
+                                  }
+                                ]
+                              }
+                            }
+                          },
+                          "required": [
+                            "data"
+                          ],
+                          "additionalProperties": false
                         }
                       }
                     }
@@ -1639,8 +1690,37 @@ public enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string",
-                          "description": "Server-Sent Events: each event's data is agentplane.v1.ResumeConversationResponse (#/components/schemas/agentplane.v1.ResumeConversationResponse) in JSON. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error)."
+                          "type": "object",
+                          "description": "One Server-Sent Event: its data is agentplane.v1.ResumeConversationResponse (#/components/schemas/agentplane.v1.ResumeConversationResponse) in JSON; `event` names the set top-level oneof member (else `message`), `id` the run event's sequence. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error).",
+                          "properties": {
+                            "event": {
+                              "type": "string"
+                            },
+                            "id": {
+                              "type": "string"
+                            },
+                            "retry": {
+                              "type": "integer"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json",
+                              "contentSchema": {
+                                "anyOf": [
+                                  {
+                                    "$ref": "#/components/schemas/agentplane.v1.ResumeConversationResponse"
+                                  },
+                                  {
+                                    "$ref": "#/components/schemas/Error"
+                                  }
+                                ]
+                              }
+                            }
+                          },
+                          "required": [
+                            "data"
+                          ],
+                          "additionalProperties": false
                         }
                       }
                     }
@@ -1690,8 +1770,37 @@ public enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string",
-                          "description": "Server-Sent Events: each event's data is agentplane.v1.WatchConversationResponse (#/components/schemas/agentplane.v1.WatchConversationResponse) in JSON. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error)."
+                          "type": "object",
+                          "description": "One Server-Sent Event: its data is agentplane.v1.WatchConversationResponse (#/components/schemas/agentplane.v1.WatchConversationResponse) in JSON; `event` names the set top-level oneof member (else `message`), `id` the run event's sequence. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error).",
+                          "properties": {
+                            "event": {
+                              "type": "string"
+                            },
+                            "id": {
+                              "type": "string"
+                            },
+                            "retry": {
+                              "type": "integer"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json",
+                              "contentSchema": {
+                                "anyOf": [
+                                  {
+                                    "$ref": "#/components/schemas/agentplane.v1.WatchConversationResponse"
+                                  },
+                                  {
+                                    "$ref": "#/components/schemas/Error"
+                                  }
+                                ]
+                              }
+                            }
+                          },
+                          "required": [
+                            "data"
+                          ],
+                          "additionalProperties": false
                         }
                       }
                     }
@@ -2004,8 +2113,37 @@ public enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string",
-                          "description": "Server-Sent Events: each event's data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error)."
+                          "type": "object",
+                          "description": "One Server-Sent Event: its data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON; `event` names the set top-level oneof member (else `message`), `id` the run event's sequence. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error).",
+                          "properties": {
+                            "event": {
+                              "type": "string"
+                            },
+                            "id": {
+                              "type": "string"
+                            },
+                            "retry": {
+                              "type": "integer"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json",
+                              "contentSchema": {
+                                "anyOf": [
+                                  {
+                                    "$ref": "#/components/schemas/agentplane.v1.ExecutionEvent"
+                                  },
+                                  {
+                                    "$ref": "#/components/schemas/Error"
+                                  }
+                                ]
+                              }
+                            }
+                          },
+                          "required": [
+                            "data"
+                          ],
+                          "additionalProperties": false
                         }
                       }
                     }
@@ -2118,8 +2256,37 @@ public enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string",
-                          "description": "Server-Sent Events: each event's data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error)."
+                          "type": "object",
+                          "description": "One Server-Sent Event: its data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON; `event` names the set top-level oneof member (else `message`), `id` the run event's sequence. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error).",
+                          "properties": {
+                            "event": {
+                              "type": "string"
+                            },
+                            "id": {
+                              "type": "string"
+                            },
+                            "retry": {
+                              "type": "integer"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json",
+                              "contentSchema": {
+                                "anyOf": [
+                                  {
+                                    "$ref": "#/components/schemas/agentplane.v1.ExecutionEvent"
+                                  },
+                                  {
+                                    "$ref": "#/components/schemas/Error"
+                                  }
+                                ]
+                              }
+                            }
+                          },
+                          "required": [
+                            "data"
+                          ],
+                          "additionalProperties": false
                         }
                       }
                     }
@@ -2324,8 +2491,37 @@ public enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string",
-                          "description": "Server-Sent Events: each event's data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error)."
+                          "type": "object",
+                          "description": "One Server-Sent Event: its data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON; `event` names the set top-level oneof member (else `message`), `id` the run event's sequence. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error).",
+                          "properties": {
+                            "event": {
+                              "type": "string"
+                            },
+                            "id": {
+                              "type": "string"
+                            },
+                            "retry": {
+                              "type": "integer"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json",
+                              "contentSchema": {
+                                "anyOf": [
+                                  {
+                                    "$ref": "#/components/schemas/agentplane.v1.ExecutionEvent"
+                                  },
+                                  {
+                                    "$ref": "#/components/schemas/Error"
+                                  }
+                                ]
+                              }
+                            }
+                          },
+                          "required": [
+                            "data"
+                          ],
+                          "additionalProperties": false
                         }
                       }
                     }
@@ -2374,8 +2570,37 @@ public enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string",
-                          "description": "Server-Sent Events: each event's data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error)."
+                          "type": "object",
+                          "description": "One Server-Sent Event: its data is agentplane.v1.ExecutionEvent (#/components/schemas/agentplane.v1.ExecutionEvent) in JSON; `event` names the set top-level oneof member (else `message`), `id` the run event's sequence. A failure after the stream started ends it with an event `error` whose data is the error (#/components/schemas/Error).",
+                          "properties": {
+                            "event": {
+                              "type": "string"
+                            },
+                            "id": {
+                              "type": "string"
+                            },
+                            "retry": {
+                              "type": "integer"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json",
+                              "contentSchema": {
+                                "anyOf": [
+                                  {
+                                    "$ref": "#/components/schemas/agentplane.v1.ExecutionEvent"
+                                  },
+                                  {
+                                    "$ref": "#/components/schemas/Error"
+                                  }
+                                ]
+                              }
+                            }
+                          },
+                          "required": [
+                            "data"
+                          ],
+                          "additionalProperties": false
                         }
                       }
                     }
@@ -4437,6 +4662,10 @@ public enum OpenAPIDocument {
                   },
                   "tenant": {
                     "$ref": "#/components/schemas/agentplane.v1.Tenant"
+                  },
+                  "csrfToken": {
+                    "type": "string",
+                    "description": "Browser sessions only (`?session=true` on sign-in, or a refresh by the refresh cookie): the CSRF token, to send as the header `X-CSRF-Token` with unsafe methods. The tokens are then in cookies, not here."
                   }
                 },
                 "additionalProperties": false
@@ -4760,6 +4989,10 @@ public enum OpenAPIDocument {
                 "properties": {
                   "tokens": {
                     "$ref": "#/components/schemas/agentplane.v1.TokenPair"
+                  },
+                  "csrfToken": {
+                    "type": "string",
+                    "description": "Browser sessions only (`?session=true` on sign-in, or a refresh by the refresh cookie): the CSRF token, to send as the header `X-CSRF-Token` with unsafe methods. The tokens are then in cookies, not here."
                   }
                 },
                 "additionalProperties": false

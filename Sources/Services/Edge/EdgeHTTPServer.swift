@@ -73,7 +73,11 @@ public final class EdgeHTTPServer: Sendable {
                     channel.closeFuture.whenComplete { _ in open.release() }
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false,
+                        // No pipelining assistance: the connection's task reads one request and
+                        // answers it before the next (backpressure is the async channel's), and the
+                        // assistant traps on a response to a request the parser refused, which
+                        // ProtocolErrorResponder sends.
+                        withPipeliningAssistance: false, withErrorHandling: false,
                         withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: decoderLimits)
                     try pipeline.addHandler(ProtocolErrorResponder())

@@ -109,10 +109,13 @@ public struct GRPCWebGateway: Sendable {
                     encode: { $0 }, decode: { $0 })
                 var headers = Self.headers(responseType)
                 Self.add(reply.headers, to: &headers)
-                try await response.start(status: .ok, headers: headers)
-                try await response.write(encode(reply.message))
-                try await finish(
-                    status: .ok, trailers: reply.trailers, text: text, contentType: responseType, response: response)
+                // The whole answer is known: one write, with its length.
+                let trailer = Self.trailerFrame(status: .ok, trailers: reply.trailers)
+                let body =
+                    text
+                    ? encode(reply.message) + Array(Data(trailer).base64EncodedString().utf8)
+                    : encode(reply.message) + trailer
+                try await response.respond(status: .ok, headers: headers, body: body)
             }
         } catch let error as RPCError {
             if response.started {
@@ -130,16 +133,21 @@ public struct GRPCWebGateway: Sendable {
         status: Status, trailers: Metadata, text: Bool, contentType: String, response: HTTPResponseWriter
     ) async throws {
         if !response.started { try await response.start(status: .ok, headers: Self.headers(contentType)) }
+        let frame = Self.trailerFrame(status: status, trailers: trailers)
+        try await response.write(text ? Array(Data(frame).base64EncodedString().utf8) : frame)
+        try await response.end()
+    }
+
+    /// The frame (flag 0x80) carrying the status and trailers as HTTP/1 header lines.
+    private static func trailerFrame(status: Status, trailers: Metadata) -> [UInt8] {
         var block = "grpc-status: \(status.code.rawValue)\r\n"
         if !status.message.isEmpty {
             block += "grpc-message: \(WireFormats.percentEncode(status.message, limit: 4096))\r\n"
         }
         var extra = HTTPHeaders()
-        Self.add(trailers, to: &extra)
+        add(trailers, to: &extra)
         for (name, value) in extra { block += "\(name): \(value)\r\n" }
-        let frame = Self.frame(Array(block.utf8), flags: 0x80)
-        try await response.write(text ? Array(Data(frame).base64EncodedString().utf8) : frame)
-        try await response.end()
+        return frame(Array(block.utf8), flags: 0x80)
     }
 
     /// A call that failed before any message: the status in the headers, no body.
@@ -151,9 +159,7 @@ public struct GRPCWebGateway: Sendable {
             headers.add(name: "grpc-message", value: WireFormats.percentEncode(rpc.message, limit: 4096))
         }
         Self.add(rpc.metadata, to: &headers)
-        headers.add(name: "content-length", value: "0")
-        try await response.start(status: .ok, headers: headers)
-        try await response.end()
+        try await response.respond(status: .ok, headers: headers, body: [])
     }
 
     private static func headers(_ contentType: String) -> HTTPHeaders {

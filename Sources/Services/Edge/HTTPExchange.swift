@@ -113,9 +113,13 @@ public final class HTTPResponseWriter: @unchecked Sendable {
     public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: [UInt8]) async throws {
         var all = headers
         all.replaceOrAdd(name: "content-length", value: String(body.count))
-        try await start(status: status, headers: all)
-        if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-        try await end()
+        // Head, body and end in one write: one flush, one syscall.
+        var parts = [makeHead(status: status, headers: all)]
+        if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+        parts.append(.end(nil))
+        finished = true
+        try await outbound.write(contentsOf: parts)
+        headSent.store(true, ordering: .releasing)
     }
 
     /// Sends a JSON body with status 200 (or `status`).
@@ -136,14 +140,19 @@ public final class HTTPResponseWriter: @unchecked Sendable {
 
     /// Sends the head of a streamed response (chunked).
     public func start(status: HTTPResponseStatus, headers: HTTPHeaders) async throws {
+        defer { headSent.store(true, ordering: .releasing) }
+        try await outbound.write(makeHead(status: status, headers: headers))
+    }
+
+    /// The response's head: the common headers, then `headers`; marks the response started.
+    private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPServerResponsePart {
         precondition(!started, "a response's head was written twice")
         started = true
         self.status = status
-        defer { headSent.store(true, ordering: .releasing) }
         var all = commonHeaders
         all.add(contentsOf: headers)
         if !keepAlive { all.replaceOrAdd(name: "connection", value: "close") }
-        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: status, headers: all)))
+        return .head(HTTPResponseHead(version: .http1_1, status: status, headers: all))
     }
 
     /// Sends one chunk of a streamed response.

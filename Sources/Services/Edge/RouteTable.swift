@@ -6,6 +6,47 @@ public struct RouteTable: Sendable {
         public let route: HTTPRoute
         /// Its path, parsed.
         public let template: PathTemplate
+        /// The number of segments it matches, when fixed (no `**`).
+        let segmentCount: Int?
+        /// Its literal segments before the first variable, by position: a cheap first test.
+        let leadingLiterals: [(index: Int, text: String)]
+
+        init(route: HTTPRoute, template: PathTemplate) {
+            self.route = route
+            self.template = template
+            var count: Int? = 0
+            var literals: [(index: Int, text: String)] = []
+            var seenVariable = false
+            for segment in template.segments {
+                switch segment {
+                case .literal(let text):
+                    if !seenVariable, let position = count { literals.append((position, text)) }
+                    count = count.map { $0 + 1 }
+                case .wildcard:
+                    count = count.map { $0 + 1 }
+                case .rest:
+                    count = nil
+                case .variable(_, let pattern):
+                    seenVariable = true
+                    count = pattern.contains(.rest) ? nil : count.map { $0 + pattern.count }
+                }
+            }
+            segmentCount = count
+            leadingLiterals = literals
+        }
+
+        /// Whether the route cannot match these (raw) segments, by length and leading literals;
+        /// false means "try the full match".
+        func surelyMisses(_ segments: [Substring]) -> Bool {
+            if let segmentCount, segmentCount != segments.count { return true }
+            for (index, text) in leadingLiterals {
+                guard index < segments.count else { return true }
+                let raw = segments[index]
+                // An escaped segment may still decode to the literal: the full match decides.
+                if !raw.contains("%"), raw != text { return true }
+            }
+            return false
+        }
     }
 
     /// What a request's method and path find.
@@ -50,7 +91,7 @@ public struct RouteTable: Sendable {
         }
         let segments = rest.split(separator: "/", omittingEmptySubsequences: false)
         var allowed: [String] = []
-        for entry in entries {
+        for entry in entries where !entry.surelyMisses(segments) {
             guard let bindings = entry.template.match(segments: segments, verb: verb) else { continue }
             if entry.route.verb.rawValue == method { return .found(entry, bindings: bindings) }
             if !allowed.contains(entry.route.verb.rawValue) { allowed.append(entry.route.verb.rawValue) }

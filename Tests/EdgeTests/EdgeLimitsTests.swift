@@ -88,6 +88,24 @@ struct EdgeLimitsTests {
         }
     }
 
+    /// Refused requests, one after another, never take the edge down (with NIO's pipelining
+    /// assistant in the pipeline, this suite trapped in 3 runs of 4 on "a response in state idle";
+    /// the edge no longer uses it). Then a good request is still served.
+    @Test func refusedRequestsNeverTakeTheEdgeDown() async throws {
+        try await withEdge(["EDGE_MAX_HEADER_BYTES": "1024"]) { port in
+            for round in 0..<20 {
+                let bad =
+                    round.isMultiple(of: 2)
+                    ? "GET / HTTP/1.1\r\nx: \(String(repeating: "h", count: 2000))\r\n\r\n" : "\u{0}\u{1} nope\r\n\r\n"
+                let connection = try await request(port, bad)
+                #expect(await connection.wait { $0.isClosed })
+                #expect([400, 431].contains(connection.firstStatus))
+            }
+            let good = try await request(port, "GET /openapi.json HTTP/1.1\r\nhost: x\r\n\r\n")
+            #expect(await good.wait { $0.firstStatus == 200 })
+        }
+    }
+
     @Test func connectionsPastTheLimitAreClosed() async throws {
         try await withEdge(["EDGE_MAX_CONNECTIONS": "2"]) { port in
             let first = try await RawConnection.connect(port: port)

@@ -147,6 +147,8 @@ class PlatformScriptTests(unittest.TestCase):
             self.assertRegex(
                 output, rf"(?m)^{re.escape(service)}\s+127\.0\.0\.1:{port}\s.*SERVING pid \d+"
             )
+        # The edge takes the base port itself.
+        self.assertRegex(output, rf"(?m)^edge\s+127\.0\.0\.1:{self.platform.base_port}\s.*SERVING pid \d+")
 
     def test_down_then_up_keeps_the_tenant_login_and_seed(self) -> None:
         password = self.platform.password
@@ -162,7 +164,8 @@ class PlatformScriptTests(unittest.TestCase):
             timeout=60,
         )
         self.assertNotEqual(status.returncode, 0)
-        self.assertEqual(status.stdout.count("stopped"), len(SERVICES))
+        # The six services and the edge.
+        self.assertEqual(status.stdout.count("stopped"), len(SERVICES) + 1)
         self.assertEqual(self.pids(), {service: None for service in SERVICES})
 
         self.platform.run_script("up")

@@ -28,6 +28,7 @@ import requests
 import yaml
 
 import platform_fixture
+from test_edge import sse_events
 
 TIMEOUT = 60
 RULES = platform_fixture.REPO / "proto" / "agentplane" / "v1" / "http.yaml"
@@ -63,33 +64,6 @@ def http_bindings() -> set[tuple[str, str]]:
             if "custom" in binding:
                 bindings.add((binding["custom"]["kind"].upper(), binding["custom"]["path"]))
     return bindings
-
-
-def sse_events(response):
-    """The events of a text/event-stream response, as dicts (event, id, data parsed as JSON)."""
-    event = {}
-    for line in response.iter_lines(decode_unicode=True):
-        if line is None:
-            continue
-        if line == "":
-            if event:
-                if "data" in event:
-                    event["data"] = json.loads(event["data"])
-                yield event
-                event = {}
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if field == "data" and "data" in event:
-            event["data"] += "\n" + value
-        else:
-            event[field] = value
-    if event:
-        if "data" in event:
-            event["data"] = json.loads(event["data"])
-        yield event
 
 
 class OpenAPI:

@@ -27,7 +27,4 @@ final class StreamSlots: Sendable {
             open[owner] = count > 0 ? count : nil
         }
     }
-
-    /// Streams open now for `owner`.
-    func count(_ owner: String) -> Int { open.withLock { $0[owner, default: 0] } }
 }

@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: test deps check-test-groups generate check-generated check-proto lint format build asan fuzz unit e2e run bench bench-flow bench-scenario
+.PHONY: test deps check-test-groups generate check-generated check-proto lint format build asan fuzz unit e2e run bench bench-flow bench-scenario web web-test
 
 ## test: install what is missing, check generated code and the contract, lint, build, run every test
-test: deps check-test-groups check-generated check-proto lint build asan fuzz hostile infra unit e2e
+test: deps check-test-groups check-generated check-proto lint web-test build asan fuzz hostile infra unit e2e
 
 deps:
 	@scripts/deps
@@ -32,8 +32,17 @@ lint:
 format:
 	swift format format -i $$(scripts/swift-sources)
 
-build:
+build: web
 	swift build --build-tests
+
+# The web console (web/): bundled by esbuild into web/dist, which the edge serves (seconds).
+web: deps
+	@scripts/web build
+
+# The console's TypeScript type-checked (tsc --noEmit, strict) and its UI logic tests (node --test).
+web-test: deps
+	@scripts/web check
+	@scripts/web test
 
 # The codec and its driver only, under AddressSanitizer (leaks included), in a build folder of its own.
 asan:
@@ -75,7 +84,7 @@ e2e: build infra
 
 ## run: the whole platform on this machine: Postgres, Redis, the six services, the demo seed and
 ## its scenario, then serving until Ctrl-C (docs/RUNNING.md)
-run:
+run: web
 	@scripts/run
 
 ## bench: codec benchmarks against swift-protobuf (separate package, release build, pinned to one core)

@@ -44,6 +44,7 @@ let dependencies: [Package.Dependency] = [
     // The protoc plugin reads the HTTP rules (proto/agentplane/v1/http.yaml, a Google API service
     // configuration) with it: YAML is not a format to parse by hand.
     .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
 ]
 
 /// What every service's library uses: the runtime and the generated models.
@@ -251,6 +252,8 @@ let targets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ],
         path: "Sources/Services/Edge", swiftSettings: swiftSettings),
     .executableTarget(

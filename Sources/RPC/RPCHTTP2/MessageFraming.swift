@@ -105,6 +105,15 @@ struct OutboundBuffer {
         MessageFramer.append(message, to: &bytes)
     }
 
+    /// Appends bytes as they are (a plain HTTP response's body).
+    mutating func appendRaw(_ raw: UnsafeRawBufferPointer) {
+        if readIndex > 0, readIndex == bytes.count {
+            bytes.removeAll(keepingCapacity: true)
+            readIndex = 0
+        }
+        bytes.append(contentsOf: raw)
+    }
+
     /// Copies up to `buffer.count` bytes into `buffer`; returns how many.
     mutating func take(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let count = min(buffer.count, bytes.count - readIndex)

@@ -3,6 +3,7 @@ import RPCCore
 
 /// One HTTP/2 connection of a gRPC server: feeds bytes to nghttp2, routes each new stream to
 /// its method, and writes what nghttp2 produces back to the socket, once per read batch.
+/// Made with a `responder`, it serves plain HTTP requests instead (`HTTPRequestServer`).
 ///
 /// Confined to its channel's event loop: every method runs there (closures handed to the
 /// loop are the only way in from elsewhere), hence `@unchecked Sendable`.
@@ -17,8 +18,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     private var io: HTTP2ConnectionIO?
     private var session: NGHTTP2Session? { io?.session }
     private var streams: [Int32: ServerStream] = [:]
+    /// Answers plain HTTP requests; nil on a gRPC server.
+    private let responder: (any HTTPStreamResponder)?
+    /// How long a plain request's body may take to arrive.
+    private let requestTimeout: Duration?
+    /// The plain HTTP requests in progress (with a `responder`).
+    private var requests: [Int32: HTTPRequestStream] = [:]
     private(set) var executor: EventLoopTaskExecutor?
     private var peer = ""
+    private var remoteAddress: SocketAddress?
     private var draining = false
     private let limits: StreamLimits
     /// Request bytes all streams hold in buffers, against `maximumBufferedRequestBytes`.
@@ -29,8 +37,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     init(
         router: ServerRouter, interceptors: [any ServerInterceptor], configuration: ServerConfiguration,
-        registry: ConnectionRegistry
+        registry: ConnectionRegistry, responder: (any HTTPStreamResponder)? = nil, requestTimeout: Duration? = nil
     ) {
+        self.responder = responder
+        self.requestTimeout = requestTimeout
         self.router = router
         self.interceptors = interceptors
         self.configuration = configuration
@@ -42,7 +52,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     func handlerAdded(context: ChannelHandlerContext) {
         executor = EventLoopTaskExecutor(loop: context.eventLoop)
-        peer = Self.describe(context.channel.remoteAddress)
+        remoteAddress = context.channel.remoteAddress
+        peer = Self.describe(remoteAddress)
         var settings = NGHTTP2Session.Settings()
         settings.maxConcurrentStreams = configuration.maximumConcurrentStreams
         settings.maxHeaderListSize = UInt32(clamping: configuration.maximumHeaderListSize)
@@ -112,6 +123,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
         let open = streams.values
         streams.removeAll()
         for stream in open { stream.closed(errorCode: NGHTTP2Session.ErrorCode.cancel) }
+        let plain = requests.values
+        requests.removeAll()
+        for request in plain { request.closed(errorCode: NGHTTP2Session.ErrorCode.cancel) }
         io = nil
         registry.remove(self)
     }
@@ -125,12 +139,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     /// Starts the idle clock when no call is open; a call starting stops it.
     private func armIdleTimer() {
-        guard let idleTimeout = configuration.idleTimeout, idleTimer == nil, streams.isEmpty,
+        guard let idleTimeout = configuration.idleTimeout, idleTimer == nil, streams.isEmpty, requests.isEmpty,
             let loop = executor?.loop
         else { return }
         idleTimer = loop.scheduleTask(in: .nanoseconds(idleTimeout.nanoseconds)) { [self] in
             idleTimer = nil
-            guard streams.isEmpty, let session else { return }
+            guard streams.isEmpty, requests.isEmpty, let session else { return }
             // As gRPC's max_connection_idle: GOAWAY, and the connection closes once it is sent.
             session.terminate(errorCode: NGHTTP2Session.ErrorCode.noError)
             io?.flush()
@@ -201,8 +215,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     // MARK: nghttp2 events
 
     func sessionBeganHeaders(streamID: Int32) {
-        guard streams[streamID] == nil, let loop = executor?.loop else { return }
-        streams[streamID] = ServerStream(id: streamID, loop: loop, connection: self, limits: limits)
+        guard streams[streamID] == nil, requests[streamID] == nil, let loop = executor?.loop else { return }
+        if responder != nil {
+            requests[streamID] = HTTPRequestStream(
+                id: streamID, loop: loop, connection: self, maximumHeaderListSize: limits.maximumHeaderListSize)
+        } else {
+            streams[streamID] = ServerStream(id: streamID, loop: loop, connection: self, limits: limits)
+        }
         idleTimer?.cancel()
         idleTimer = nil
     }
@@ -210,6 +229,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     func sessionReceivedHeader(
         streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
     ) -> Bool {
+        if let request = requests[streamID] { return request.addHeader(name: name, value: value) }
         guard let stream = streams[streamID] else { return true }
         // Counted while the block is decoded: HPACK lets a few bytes expand into a huge list.
         guard stream.countHeader(name: name, value: value) else { return false }
@@ -218,6 +238,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func sessionReceivedHeaders(streamID: Int32, endStream: Bool) {
+        if let request = requests[streamID] {
+            requestHeadersComplete(request, endStream: endStream)
+            return
+        }
         guard let stream = streams[streamID] else { return }
         if stream.headComplete {
             // Trailers from a client: they only end its side.
@@ -247,6 +271,23 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
                 pendingStarts.append(stream)
             }
         }
+    }
+
+    /// A plain request's head (or trailers) is complete: start its responder, unless draining.
+    private func requestHeadersComplete(_ request: HTTPRequestStream, endStream: Bool) {
+        if request.headComplete {
+            if endStream { request.receiveEnd() }
+            return
+        }
+        request.headComplete = true
+        if endStream { request.receiveEnd() }
+        guard let responder, let executor, !draining else {
+            // After GOAWAY a new request is refused so the client may retry it elsewhere.
+            session?.resetStream(streamID: request.id, errorCode: NGHTTP2Session.ErrorCode.refusedStream)
+            return
+        }
+        request.dispatch(
+            responder: responder, executor: executor, requestTimeout: requestTimeout, remoteAddress: remoteAddress)
     }
 
     private enum Rejection {
@@ -299,7 +340,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func sessionReceivedData(streamID: Int32, bytes: UnsafeRawBufferPointer) {
-        if let stream = streams[streamID] {
+        if let request = requests[streamID] {
+            request.receiveData(bytes)
+        } else if let stream = streams[streamID] {
             stream.receiveData(bytes)
         } else {
             session?.consume(streamID: streamID, count: bytes.count)
@@ -307,22 +350,29 @@ final class ServerConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
     }
 
     func sessionReceivedEndOfData(streamID: Int32) {
+        if let request = requests[streamID] {
+            request.receiveEnd()
+            return
+        }
         guard let stream = streams[streamID] else { return }
         endOfRequest(stream)
     }
 
     func sessionClosedStream(streamID: Int32, errorCode: UInt32) {
         streams.removeValue(forKey: streamID)?.closed(errorCode: errorCode)
-        if streams.isEmpty { armIdleTimer() }
+        requests.removeValue(forKey: streamID)?.closed(errorCode: errorCode)
+        if streams.isEmpty, requests.isEmpty { armIdleTimer() }
     }
 
     func sessionReadData(streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
+        if let request = requests[streamID] { return request.readData(into: buffer) }
         guard let stream = streams[streamID] else { return .end(count: 0, endStream: true) }
         return stream.readData(into: buffer)
     }
 
     func sessionSentEndOfStream(streamID: Int32) {
         streams[streamID]?.sentEndOfStream()
+        requests[streamID]?.sentEndOfStream()
     }
 
     func sessionReceivedGoaway(lastStreamID: Int32, errorCode: UInt32) {}

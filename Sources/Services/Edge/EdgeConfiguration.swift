@@ -30,6 +30,11 @@ public struct EdgeConfiguration: Sendable {
     /// Proxies in front of the edge (a load balancer, an ingress) whose `X-Forwarded-For` is
     /// believed for the client's address (`EDGE_TRUSTED_PROXIES`, IP addresses; none by default).
     public var trustedProxies: [String] = []
+    /// The TLS certificate chain, PEM (`TLS_CERT_FILE`); with `tlsKeyFile` the port speaks HTTPS,
+    /// HTTP/2 or HTTP/1.1 by ALPN. Neither set: cleartext HTTP/1.1.
+    public var tlsCertificateFile: String?
+    /// The certificate's private key, PEM (`TLS_KEY_FILE`).
+    public var tlsKeyFile: String?
     /// The limits.
     public var limits: EdgeLimits
 
@@ -63,6 +68,15 @@ public struct EdgeConfiguration: Sendable {
             corsOrigins: reader.list("EDGE_CORS_ORIGINS"),
             limits: EdgeLimits.load(reader: &reader))
         configuration.trustedProxies = proxies
+        let certificate = reader.string("TLS_CERT_FILE")
+        let key = reader.string("TLS_KEY_FILE")
+        if (certificate == nil) != (key == nil) {
+            reader.recordProblem(
+                certificate == nil ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
+                "TLS_CERT_FILE and TLS_KEY_FILE go together: set both for HTTPS, or neither")
+        }
+        configuration.tlsCertificateFile = certificate
+        configuration.tlsKeyFile = key
         return configuration
     }
 }
@@ -94,6 +108,9 @@ public struct EdgeLimits: Sendable, Hashable {
     public var heartbeatInterval: Duration = .seconds(15)
     /// The deepest JSON nesting accepted in a request (`EDGE_JSON_MAX_DEPTH`, 64; 4–512).
     public var maximumJSONDepth = 64
+    /// Requests one HTTP/2 connection may have open at once (`EDGE_MAX_STREAMS_PER_CONNECTION`,
+    /// 100; 1–1000), announced in SETTINGS; nghttp2 refuses streams past it.
+    public var maximumStreamsPerConnection = 100
 
     /// The defaults.
     public init() {}
@@ -120,6 +137,8 @@ public struct EdgeLimits: Sendable, Hashable {
         limits.heartbeatInterval = duration(
             &reader, "EDGE_SSE_HEARTBEAT", limits.heartbeatInterval, .seconds(1)...(.seconds(600)))
         limits.maximumJSONDepth = reader.int("EDGE_JSON_MAX_DEPTH", default: limits.maximumJSONDepth, range: 4...512)
+        limits.maximumStreamsPerConnection = reader.int(
+            "EDGE_MAX_STREAMS_PER_CONNECTION", default: limits.maximumStreamsPerConnection, range: 1...1000)
         return limits
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import NIOPosix
+import NIOSSL
 import ProtoJSON
 import RPCCore
 import RPCModels
@@ -66,9 +67,17 @@ public enum EdgeHost {
         let service = EdgeService(
             gateway: gateway, grpcWeb: grpcWeb, webRoot: configuration.webRoot, corsOrigins: configuration.corsOrigins,
             logger: logger)
+        var tls: NIOSSLContext?
+        if let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile {
+            do {
+                tls = try EdgeHTTPServer.tlsContext(certificateFile: certificate, keyFile: key)
+            } catch {
+                throw TLSSetupError(description: "TLS_CERT_FILE / TLS_KEY_FILE could not be loaded: \(error)")
+            }
+        }
         let server = EdgeHTTPServer(
             host: configuration.host, port: configuration.port, limits: configuration.limits,
-            trustedProxies: configuration.trustedProxies, eventLoops: eventLoops,
+            trustedProxies: configuration.trustedProxies, tls: tls, eventLoops: eventLoops,
             handler: service, logger: logger)
         let draining = DrainFlag()
         let admin = AdminServer(
@@ -90,6 +99,7 @@ public enum EdgeHost {
             "serving",
             metadata: [
                 "port": "\(server.port ?? configuration.port)",
+                "protocols": "\(tls == nil ? "http/1.1" : "h2, http/1.1 over TLS")",
                 "admin_port": "\(admin.port ?? configuration.adminPort)",
             ])
         let lifecycle: [any Service] = [
@@ -101,6 +111,11 @@ public enum EdgeHost {
             port: server.port ?? configuration.port, adminPort: admin.port ?? configuration.adminPort,
             group: ServiceGroup(services: lifecycle, gracefulShutdownSignals: [], logger: logger))
     }
+}
+
+/// The TLS certificate or key could not be read.
+struct TLSSetupError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// The HTTP server in the service group: serves until the graceful shutdown, then drains.

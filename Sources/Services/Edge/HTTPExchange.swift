@@ -18,38 +18,48 @@ final class InboundParts: @unchecked Sendable {
     }
 }
 
+/// Where a request's body comes from: an HTTP/1.1 connection's parts or an HTTP/2 stream.
+protocol RequestBodySource: AnyObject, Sendable {
+    /// The next piece of the body; nil at its end. Throws when the body cannot be had.
+    func nextChunk() async throws -> ByteBuffer?
+}
+
+extension InboundParts: RequestBodySource {
+    func nextChunk() async throws -> ByteBuffer? {
+        guard let part = try await next() else {
+            throw EdgeError.badRequest("the connection ended before the request's body did")
+        }
+        switch part {
+        case .body(let buffer): return buffer
+        case .end: return nil
+        case .head: throw EdgeError.badRequest("a request began inside another one's body")
+        }
+    }
+}
+
 /// A request's body as it arrives, read by the route that handles it: collected whole (JSON) or
 /// chunk by chunk (an upload). (`@unchecked Sendable`: one task at a time reads it — the
 /// request's, or an upload call it awaits.)
 public final class RequestBody: @unchecked Sendable {
-    private let parts: InboundParts
+    private let source: any RequestBodySource
     /// Whether the request's end has been read.
     public private(set) var isFinished = false
     /// Bytes read so far.
     public private(set) var bytesRead = 0
 
-    init(parts: InboundParts) {
-        self.parts = parts
+    init(source: any RequestBodySource) {
+        self.source = source
     }
 
     /// The next piece of the body; nil at its end. Throws when the connection ends first.
     public func next() async throws -> ByteBuffer? {
         guard !isFinished else { return nil }
-        while true {
-            guard let part = try await parts.next() else {
-                throw EdgeError.badRequest("the connection ended before the request's body did")
-            }
-            switch part {
-            case .body(let buffer):
-                bytesRead += buffer.readableBytes
-                return buffer
-            case .end:
-                isFinished = true
-                return nil
-            case .head:
-                throw EdgeError.badRequest("a request began inside another one's body")
-            }
+        guard let buffer = try await source.nextChunk() else {
+            isFinished = true
+            return nil
         }
+        bytesRead += buffer.readableBytes
+        return buffer
     }
 
     /// The whole body, refused with 413 past `limit` bytes.
@@ -75,10 +85,42 @@ public final class RequestBody: @unchecked Sendable {
     }
 }
 
+/// Where a response goes: an HTTP/1.1 connection or an HTTP/2 stream.
+protocol ResponseSink: Sendable {
+    /// Sends the head, with the whole body when `end` (or with none).
+    func send(head: HTTPResponseHead, body: ByteBuffer?, end: Bool) async throws
+    /// Sends one piece of the body.
+    func send(body: ByteBuffer) async throws
+    /// Ends the response.
+    func end() async throws
+}
+
+/// A response on an HTTP/1.1 connection, through its async channel's writer.
+struct HTTP1ResponseSink: ResponseSink {
+    let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+
+    func send(head: HTTPResponseHead, body: ByteBuffer?, end: Bool) async throws {
+        guard end else { return try await outbound.write(.head(head)) }
+        // Head, body and end in one write: one flush, one syscall.
+        var parts: [HTTPServerResponsePart] = [.head(head)]
+        if let body, body.readableBytes > 0 { parts.append(.body(.byteBuffer(body))) }
+        parts.append(.end(nil))
+        try await outbound.write(contentsOf: parts)
+    }
+
+    func send(body: ByteBuffer) async throws {
+        try await outbound.write(.body(.byteBuffer(body)))
+    }
+
+    func end() async throws {
+        try await outbound.write(.end(nil))
+    }
+}
+
 /// Writes one response: whole, or as a stream of chunks (Server-Sent Events, a download).
 /// (`@unchecked Sendable`: one task at a time writes — the request's, or a call it awaits.)
 public final class HTTPResponseWriter: @unchecked Sendable {
-    private let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    private let sink: any ResponseSink
     private let keepAlive: Bool
     /// Headers every response carries (security headers, CORS).
     private var commonHeaders: HTTPHeaders
@@ -96,8 +138,8 @@ public final class HTTPResponseWriter: @unchecked Sendable {
     /// When a body chunk was last written.
     private let lastWrite = Mutex<ContinuousClock.Instant>(.now)
 
-    init(outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, keepAlive: Bool, commonHeaders: HTTPHeaders) {
-        self.outbound = outbound
+    init(sink: any ResponseSink, keepAlive: Bool, commonHeaders: HTTPHeaders) {
+        self.sink = sink
         self.keepAlive = keepAlive
         self.commonHeaders = commonHeaders
     }
@@ -113,12 +155,9 @@ public final class HTTPResponseWriter: @unchecked Sendable {
     public func respond(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: [UInt8]) async throws {
         var all = headers
         all.replaceOrAdd(name: "content-length", value: String(body.count))
-        // Head, body and end in one write: one flush, one syscall.
-        var parts = [makeHead(status: status, headers: all)]
-        if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-        parts.append(.end(nil))
+        let head = makeHead(status: status, headers: all)
         finished = true
-        try await outbound.write(contentsOf: parts)
+        try await sink.send(head: head, body: body.isEmpty ? nil : ByteBuffer(bytes: body), end: true)
         headSent.store(true, ordering: .releasing)
     }
 
@@ -141,24 +180,24 @@ public final class HTTPResponseWriter: @unchecked Sendable {
     /// Sends the head of a streamed response (chunked).
     public func start(status: HTTPResponseStatus, headers: HTTPHeaders) async throws {
         defer { headSent.store(true, ordering: .releasing) }
-        try await outbound.write(makeHead(status: status, headers: headers))
+        try await sink.send(head: makeHead(status: status, headers: headers), body: nil, end: false)
     }
 
     /// The response's head: the common headers, then `headers`; marks the response started.
-    private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPServerResponsePart {
+    private func makeHead(status: HTTPResponseStatus, headers: HTTPHeaders) -> HTTPResponseHead {
         precondition(!started, "a response's head was written twice")
         started = true
         self.status = status
         var all = commonHeaders
         all.add(contentsOf: headers)
         if !keepAlive { all.replaceOrAdd(name: "connection", value: "close") }
-        return .head(HTTPResponseHead(version: .http1_1, status: status, headers: all))
+        return HTTPResponseHead(version: .http1_1, status: status, headers: all)
     }
 
     /// Sends one chunk of a streamed response.
     public func write(_ bytes: [UInt8]) async throws {
         lastWrite.withLock { $0 = .now }
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+        try await sink.send(body: ByteBuffer(bytes: bytes))
     }
 
     /// Sends `bytes` (an event stream's comment line) when the head is out and nothing was
@@ -167,19 +206,19 @@ public final class HTTPResponseWriter: @unchecked Sendable {
         guard headSent.load(ordering: .acquiring), lastWrite.withLock({ ContinuousClock.now - $0 >= quietFor }) else {
             return
         }
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+        try await sink.send(body: ByteBuffer(bytes: bytes))
     }
 
     /// Sends one chunk of a streamed response.
     public func write(_ buffer: ByteBuffer) async throws {
-        try await outbound.write(.body(.byteBuffer(buffer)))
+        try await sink.send(body: buffer)
     }
 
     /// Ends the response.
     public func end() async throws {
         guard !finished else { return }
         finished = true
-        try await outbound.write(.end(nil))
+        try await sink.end()
     }
 }
 

@@ -1,10 +1,13 @@
 /// The files the plugin writes from the HTTP rules (option `http_rules`), for the edge:
 /// `HTTPRoutes.pb.swift` (the route table, `HTTPRoute.all`), `OpenAPIDocument.pb.swift` (the
 /// OpenAPI document as a string) and `routes.md` (the table of routes that scripts/generate
-/// splices into docs/EDGE.md).
+/// splices into docs/EDGE.md) and `generated.ts` (the web console's typed API client, which
+/// scripts/generate copies to web/src/api/generated.ts).
 struct HTTPGenerator {
     let api: HTTPAPI
     let types: TypeTable
+    /// The files protoc asked for, whose messages and enums the console's client declares.
+    let protoFiles: [ProtoFile]
 
     /// Reads and checks the rules named by the options, against the request's files.
     init(options: GeneratorOptions, rulesFile: String, request: PluginRequest, types: TypeTable) throws {
@@ -15,6 +18,7 @@ struct HTTPGenerator {
             files: request.files,
             filesToGenerate: request.filesToGenerate, types: types)
         self.types = types
+        protoFiles = request.files.filter { request.filesToGenerate.contains($0.name) }
     }
 
     /// Every output file: name and content.
@@ -23,6 +27,7 @@ struct HTTPGenerator {
             ("HTTPRoutes.pb.swift", routes()),
             ("OpenAPIDocument.pb.swift", try openAPI()),
             ("routes.md", markdown()),
+            ("generated.ts", TypeScriptGenerator(api: api, types: types, files: protoFiles).generate()),
         ]
     }
 

@@ -1,8 +1,18 @@
+// The console's entry point: the styles, then the app inside its error boundary.
+import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { App } from "./app/App";
+import { ErrorBoundary } from "./app/ErrorBoundary";
+import "./styles/tokens.css";
 import "./styles/app.css";
 
-function App() {
-  return <main>Agentplane</main>;
+const root = document.getElementById("root");
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <ErrorBoundary>
+        <App />
+      </ErrorBoundary>
+    </StrictMode>,
+  );
 }
-
-createRoot(document.getElementById("root")!).render(<App />);

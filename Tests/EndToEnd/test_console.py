@@ -1,0 +1,258 @@
+"""The web console (web/) in a real browser: Debian's headless Chromium driven by Selenium through
+chromium-driver, against the platform ``scripts/platform up`` starts (the edge serves the console
+from web/dist, built by ``make web``) with the demo seed.
+
+Covers: a wrong password is a clear error; signing in with the demo owner; chatting with the
+demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
+the conversation survives a reload; signing out; the page at 390 px wide. Every test fails on a
+browser console error (the driver's log), but for the one a test expects. On failure a
+screenshot and the page's HTML are written to AGENTPLANE_CONSOLE_SCREENSHOTS (default
+.data/console-screenshots). The time to ``performance.mark("chat-ready")`` is printed.
+"""
+
+import functools
+import json
+import os
+import re
+import time
+import unittest
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+import platform_fixture
+
+REPO = platform_fixture.REPO
+WAIT = 30
+SCREENSHOTS = Path(os.environ.get("AGENTPLANE_CONSOLE_SCREENSHOTS", REPO / ".data" / "console-screenshots"))
+CHROMIUM = os.environ.get("AGENTPLANE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("AGENTPLANE_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+
+def new_driver(width=1280, height=900):
+    """A headless Chromium with the browser's console log collected."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # the tests run as root in CI
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-extensions",
+        "--no-first-run",
+        "--password-store=basic",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+def screenshots_on_failure(test):
+    """Saves a screenshot and the page's HTML of every open page when the test fails."""
+
+    @functools.wraps(test)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return test(self, *args, **kwargs)
+        except BaseException:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            for index, driver in enumerate(self.drivers):
+                stem = SCREENSHOTS / f"{test.__name__}-{index}"
+                try:
+                    driver.save_screenshot(str(stem) + ".png")
+                    (Path(str(stem) + ".html")).write_text(driver.page_source, encoding="utf-8")
+                    print(f"\nconsole: screenshot of {driver.current_url} in {stem}.png")
+                except Exception as error:  # the browser itself may be what failed
+                    print(f"\nconsole: no screenshot ({error})")
+            raise
+
+    return wrapper
+
+
+class ConsoleTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not (REPO / "web" / "dist" / "index.html").exists():
+            raise AssertionError("web/dist is not built: run `make web`")
+        cls.platform = platform_fixture.shared()
+        cls.base = cls.platform.env["AGENTPLANE_EDGE_URL"]
+
+    def setUp(self):
+        self.drivers = []
+        self.allowed_errors = []
+
+    def tearDown(self):
+        problems = []
+        for driver in self.drivers:
+            try:
+                problems += [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+            finally:
+                driver.quit()
+        unexpected = [
+            entry["message"]
+            for entry in problems
+            if not any(re.search(pattern, entry["message"]) for pattern in self.allowed_errors)
+        ]
+        self.assertEqual(unexpected, [], "the browser's console logged errors")
+
+    def browser(self, width=1280, height=900):
+        driver = new_driver(width, height)
+        self.drivers.append(driver)
+        return driver
+
+    def wait(self, driver, condition, timeout=WAIT, message=""):
+        return WebDriverWait(driver, timeout).until(condition, message)
+
+    def sign_in(self, driver, password=None):
+        driver.get(self.base + "/")
+        tenant = self.wait(driver, EC.element_to_be_clickable((By.ID, "tenant")), message="no sign-in form")
+        tenant.clear()
+        tenant.send_keys(self.platform.tenant)
+        driver.find_element(By.ID, "email").send_keys(self.platform.email)
+        driver.find_element(By.ID, "password").send_keys(password or self.platform.password)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
+
+    def chat_input(self, driver):
+        return self.wait(
+            driver,
+            EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=chat-input]")),
+            message="the chat input never became usable",
+        )
+
+    @screenshots_on_failure
+    def test_a_wrong_password_is_a_clear_error(self):
+        driver = self.browser()
+        # The browser logs the sign-in's 401 itself; that one is expected.
+        self.allowed_errors.append(r"/v1/auth/login\?session=true - .* 401 \(Unauthorized\)")
+        self.sign_in(driver, password="not-the-password")
+        error = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=signin-error]"))
+        )
+        self.assertIn("Wrong workspace, email or password", error.text)
+        # The form stays usable, the password field is emptied.
+        self.assertEqual(driver.find_element(By.ID, "password").get_attribute("value"), "")
+
+    @screenshots_on_failure
+    def test_sign_in_chat_with_the_demo_agent_and_sign_out(self):
+        driver = self.browser()
+        self.sign_in(driver)
+        box = self.chat_input(driver)
+        ready = driver.execute_script(
+            "const m = performance.getEntriesByName('chat-ready'); return m.length ? m[0].startTime : null;"
+        )
+        self.assertIsNotNone(ready, "performance.mark('chat-ready') was not set")
+        agent = Select(driver.find_element(By.CSS_SELECTOR, "[data-testid=agent-select]"))
+        agent.select_by_visible_text("support-agent")
+
+        # Record what the page shows while the answer streams: the streaming bubble's texts. The
+        # offline model answers in milliseconds, so the network is slowed to a few KB/s for this
+        # message: the events then arrive one by one, as a real model's would.
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": 4096, "uploadThroughput": -1},
+        )
+        driver.execute_script(
+            """
+            window.__streamed = [];
+            new MutationObserver(() => {
+              const live = document.querySelector('[data-testid=streaming-answer] .markdown');
+              if (live && live.textContent) window.__streamed.push(live.textContent);
+            }).observe(document.body, {subtree: true, childList: true, characterData: true});
+            """
+        )
+        box = self.chat_input(driver)
+        box.send_keys("How do I reset my password?")
+        box.send_keys(Keys.ENTER)
+        answer = self.wait(
+            driver,
+            EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=message-assistant]")),
+            message="no answer",
+        )
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+        self.assertIn("password", answer.text.lower())
+        self.assertIn("Forgot password", answer.text)
+        # Markdown is rendered (**Forgot password** is bold), not shown as asterisks.
+        self.assertTrue(answer.find_elements(By.TAG_NAME, "strong"), answer.get_attribute("innerHTML"))
+        streamed = driver.execute_script("return window.__streamed")
+        self.assertTrue(streamed, "the answer never showed while it streamed")
+        self.assertIn("password", streamed[-1].lower())
+
+        # The step timeline: every node of the run, finished, the run finished.
+        status = self.wait(
+            driver,
+            EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=run-status][data-status=finished]")),
+            message="the run never showed as finished",
+        )
+        self.assertIn("Finished", status.text)
+        steps = driver.find_elements(By.CSS_SELECTOR, "[data-testid=timeline-step]")
+        nodes = [step.find_element(By.CLASS_NAME, "timeline__node").text for step in steps]
+        self.assertIn("kb_lookup", nodes)
+        self.assertIn("answer_from_kb", nodes)
+        self.assertTrue(all(step.get_attribute("data-status") == "finished" for step in steps), nodes)
+        # A step's output on demand.
+        first = steps[0]
+        first.find_element(By.TAG_NAME, "summary").click()
+        output = first.find_element(By.TAG_NAME, "pre")
+        self.wait(driver, lambda d: output.is_displayed())
+        json.loads(output.text)
+
+        # The conversation has its own URL and is listed; a reload keeps the session and shows it.
+        self.assertRegex(driver.current_url, r"/chat/[0-9a-f-]{36}$")
+        listed = driver.find_element(By.CSS_SELECTOR, "[data-testid=conversations] [aria-current=true]")
+        self.assertIn("How do I reset my password", listed.text)
+        driver.refresh()
+        self.chat_input(driver)
+        again = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=message-assistant]"))
+        )
+        self.assertIn("Forgot password", again.text)
+        self.assertEqual(
+            driver.find_element(By.CSS_SELECTOR, "[data-testid=message-user]").text, "How do I reset my password?"
+        )
+        reload_ready = driver.execute_script(
+            "const m = performance.getEntriesByName('chat-ready'); return m.length ? m[0].startTime : null;"
+        )
+        print(f"\nconsole: chat-ready {ready:.0f} ms after sign-in page load; {reload_ready:.0f} ms after a reload")
+
+        # Sign out: back to the sign-in form, and a reload stays signed out.
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+        self.wait(driver, EC.visibility_of_element_located((By.ID, "password")), message="not signed out")
+        driver.refresh()
+        self.wait(driver, EC.visibility_of_element_located((By.ID, "password")), message="signed in after reload")
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=chat-input]"), [])
+
+    @screenshots_on_failure
+    def test_the_chat_works_at_390_pixels_wide(self):
+        driver = self.browser(width=390, height=844)
+        self.sign_in(driver)
+        box = self.chat_input(driver)
+        self.assertTrue(box.is_displayed())
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        inner = driver.execute_script("return window.innerWidth")
+        self.assertLessEqual(width, inner, "the page scrolls sideways at 390 px")
+        box.send_keys("Hello")
+        box.send_keys(Keys.ENTER)
+        try:
+            self.wait(
+                driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=message-assistant]"))
+            )
+        except TimeoutException:
+            self.fail("no answer at 390 px")
+        self.assertLessEqual(driver.execute_script("return document.documentElement.scrollWidth"), inner)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+        self.wait(driver, EC.visibility_of_element_located((By.ID, "password")))
+
+
+if __name__ == "__main__":
+    unittest.main()

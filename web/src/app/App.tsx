@@ -1,0 +1,144 @@
+// The app shell: who is signed in (the edge's cookie session), the sign-in page otherwise, the
+// top bar with the navigation and sign-out, and the page of the current route.
+import { useCallback, useEffect, useState } from "react";
+import { AuthService } from "../api/generated";
+import type { Role, Tenant, User } from "../api/generated";
+import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
+import { describeError } from "../lib/errors";
+import { ChatPage } from "../pages/ChatPage";
+import { SignInPage } from "../pages/SignInPage";
+import { BrandMark, ErrorAlert, Spinner } from "../ui/feedback";
+import { navigate, useRoute } from "./route";
+
+/** The signed-in user, as WhoAmI or sign-in answered. */
+export interface Session {
+  user: User;
+  tenant: Tenant;
+  roles: Role[];
+}
+
+type SessionState =
+  | { kind: "checking" }
+  | { kind: "signed-out"; notice?: string }
+  | { kind: "signed-in"; session: Session }
+  | { kind: "error"; message: string };
+
+export function App() {
+  const [state, setState] = useState<SessionState>(() =>
+    // Without the CSRF cookie there is no session: no need to ask (and no 401 in the log).
+    csrfFromCookie() ? { kind: "checking" } : { kind: "signed-out" },
+  );
+
+  const check = useCallback(async () => {
+    setState({ kind: "checking" });
+    try {
+      const who = await AuthService.whoAmI({});
+      setState({
+        kind: "signed-in",
+        session: { user: who.user ?? {}, tenant: who.tenant ?? {}, roles: who.roles ?? [] },
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === "UNAUTHENTICATED") {
+        setState({ kind: "signed-out", notice: "Your session has expired. Sign in again." });
+      } else {
+        setState({ kind: "error", message: describeError(error) });
+      }
+    }
+  }, []);
+
+  useEffect(() => {
+    onSessionExpired(() => {
+      setCsrfToken(undefined);
+      setState({ kind: "signed-out", notice: "Your session has expired. Sign in again." });
+    });
+    if (state.kind === "checking") void check();
+    return () => onSessionExpired(undefined);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  switch (state.kind) {
+    case "checking":
+      return <Spinner label="Loading your workspace…" />;
+    case "error":
+      return (
+        <div className="signin">
+          <div className="signin__card">
+            <ErrorAlert message={state.message} onRetry={() => void check()} />
+          </div>
+        </div>
+      );
+    case "signed-out":
+      return (
+        <SignInPage
+          {...(state.notice ? { notice: state.notice } : {})}
+          onSignedIn={(session) => setState({ kind: "signed-in", session })}
+        />
+      );
+    case "signed-in":
+      return <Shell session={state.session} onSignedOut={() => setState({ kind: "signed-out" })} />;
+  }
+}
+
+function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const route = useRoute();
+  const [signingOut, setSigningOut] = useState(false);
+  const [error, setError] = useState<string>();
+
+  const signOut = async () => {
+    setSigningOut(true);
+    try {
+      await AuthService.logout({});
+    } catch (failure) {
+      // An expired session is signed out already; anything else is worth saying.
+      if ((failure as { code?: string }).code !== "UNAUTHENTICATED") {
+        setError(describeError(failure));
+        setSigningOut(false);
+        return;
+      }
+    }
+    setCsrfToken(undefined);
+    navigate("/");
+    onSignedOut();
+  };
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <a className="brand" href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
+          <BrandMark />
+          Agentplane
+        </a>
+        <nav className="nav" aria-label="Main">
+          <a
+            href="/chat"
+            aria-current={route.page === "chat" ? "page" : undefined}
+            onClick={(e) => (e.preventDefault(), navigate("/chat"))}
+          >
+            Chat
+          </a>
+        </nav>
+        <div className="account">
+          <span className="account__email" data-testid="account">
+            {session.user.email} · {session.tenant.displayName || session.tenant.slug}
+          </span>
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => void signOut()}
+            disabled={signingOut}
+            data-testid="sign-out"
+          >
+            {signingOut ? "Signing out…" : "Sign out"}
+          </button>
+        </div>
+      </header>
+      {error && <ErrorAlert message={error} />}
+      <main id="main" className="shell__main">
+        <ChatPage session={session} conversationId={route.conversationId} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,393 @@
+// The chat: pick an agent, its conversations, the messages (Markdown, sanitised), the answer
+// streaming in as the run produces it, and beside it the run's step timeline. A dropped stream
+// re-attaches through WatchConversation with Last-Event-ID (lib/run.ts, followRun).
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { FormEvent, KeyboardEvent } from "react";
+import { AgentService, ConversationService } from "../api/generated";
+import type { Agent, Conversation, Message } from "../api/generated";
+import type { Session } from "../app/App";
+import { navigate } from "../app/route";
+import { describeError } from "../lib/errors";
+import { renderMarkdown } from "../lib/markdown";
+import { followRun } from "../lib/run";
+import type { RunView } from "../lib/run";
+import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
+import { Timeline } from "./Timeline";
+
+type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
+
+let chatReadyMarked = false;
+
+/** Sets `performance.mark("chat-ready")` the first time the chat input is usable. */
+function markChatReady(): void {
+  if (chatReadyMarked) return;
+  chatReadyMarked = true;
+  performance.mark("chat-ready");
+}
+
+export function ChatPage({ conversationId }: { session: Session; conversationId: string | undefined }) {
+  const [agents, setAgents] = useState<Load<Agent[]>>({ status: "loading" });
+  const [agentId, setAgentId] = useState<string>();
+  const [conversations, setConversations] = useState<Load<Conversation[]>>({ status: "loading" });
+  const [messages, setMessages] = useState<Load<Message[]>>({ status: "ready", value: [] });
+  const [run, setRun] = useState<RunView>();
+  const [pending, setPending] = useState<string>();
+  const [streaming, setStreaming] = useState(false);
+  const [sendError, setSendError] = useState<string>();
+  const abort = useRef<AbortController>();
+
+  const loadAgents = useCallback(async () => {
+    setAgents({ status: "loading" });
+    try {
+      const answer = await AgentService.listAgents({ pageSize: 100 });
+      const list = answer.agents ?? [];
+      setAgents({ status: "ready", value: list });
+      setAgentId((current) => current ?? list[0]?.id);
+    } catch (error) {
+      setAgents({ status: "error", message: describeError(error) });
+    }
+  }, []);
+
+  const loadConversations = useCallback(async (agent: string) => {
+    setConversations({ status: "loading" });
+    try {
+      const answer = await ConversationService.listConversations({ agentId: agent, pageSize: 50 });
+      setConversations({ status: "ready", value: answer.conversations ?? [] });
+    } catch (error) {
+      setConversations({ status: "error", message: describeError(error) });
+    }
+  }, []);
+
+  const loadMessages = useCallback(async (conversation: string) => {
+    setMessages({ status: "loading" });
+    try {
+      const [about, answer] = await Promise.all([
+        ConversationService.getConversation({ conversationId: conversation }),
+        ConversationService.listMessages({ conversationId: conversation, pageSize: 500 }),
+      ]);
+      if (about.conversation?.agentId) setAgentId(about.conversation.agentId);
+      setMessages({ status: "ready", value: answer.messages ?? [] });
+    } catch (error) {
+      setMessages({ status: "error", message: describeError(error) });
+    }
+  }, []);
+
+  useEffect(() => {
+    void loadAgents();
+    return () => abort.current?.abort();
+  }, [loadAgents]);
+
+  useEffect(() => {
+    if (agentId) void loadConversations(agentId);
+  }, [agentId, loadConversations]);
+
+  useEffect(() => {
+    if (streaming) return; // the stream in progress fills the messages itself
+    setRun(undefined);
+    setSendError(undefined);
+    if (conversationId) void loadMessages(conversationId);
+    else setMessages({ status: "ready", value: [] });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [conversationId, loadMessages]);
+
+  const send = async (content: string): Promise<boolean> => {
+    if (!agentId) return false;
+    setSendError(undefined);
+    setStreaming(true);
+    setPending(content);
+    setRun(undefined);
+    const controller = new AbortController();
+    abort.current = controller;
+    let conversation = conversationId;
+    try {
+      if (!conversation) {
+        const created = await ConversationService.createConversation({
+          agentId,
+          title: content.length > 60 ? content.slice(0, 57) + "…" : content,
+        });
+        conversation = created.conversation?.id ?? "";
+        const added = created.conversation;
+        if (added) {
+          setConversations((list) =>
+            list.status === "ready" ? { status: "ready", value: [added, ...list.value] } : list,
+          );
+        }
+        navigate(`/chat/${encodeURIComponent(conversation)}`);
+      }
+      const id = conversation;
+      const final = await followRun(
+        {
+          start: () => ConversationService.sendMessage({ conversationId: id, content }, { signal: controller.signal }),
+          resume: (after) =>
+            ConversationService.watchConversation(
+              { conversationId: id },
+              { signal: controller.signal, headers: after > 0 ? { "Last-Event-ID": String(after) } : {} },
+            ),
+        },
+        (view) => setRun(view),
+        { signal: controller.signal },
+      );
+      setMessages((list) => {
+        const value = list.status === "ready" ? list.value : [];
+        const added = [final.userMessage, final.assistantMessage].filter((m): m is Message => m !== undefined);
+        return { status: "ready", value: [...value, ...added] };
+      });
+      if (final.status === "failed" || final.status === "cancelled") setSendError(final.error);
+      return true;
+    } catch (error) {
+      if (!controller.signal.aborted) setSendError(describeError(error));
+      return false;
+    } finally {
+      setPending(undefined);
+      setStreaming(false);
+    }
+  };
+
+  const agentList = agents.status === "ready" ? agents.value : [];
+  const inputEnabled = agents.status === "ready" && agentId !== undefined && !streaming;
+  useEffect(() => {
+    if (inputEnabled) markChatReady();
+  }, [inputEnabled]);
+
+  return (
+    <div className="chat">
+      <aside className="chat__side" aria-label="Agents and conversations">
+        <h2 id="agents-heading">Agent</h2>
+        {agents.status === "loading" && <Spinner label="Loading agents…" />}
+        {agents.status === "error" && <ErrorAlert message={agents.message} onRetry={() => void loadAgents()} />}
+        {agents.status === "ready" && agentList.length === 0 && (
+          <p className="status-line">No agents yet. A builder creates them from a flow.</p>
+        )}
+        {agentList.length > 0 && (
+          <select
+            className="select"
+            aria-labelledby="agents-heading"
+            value={agentId ?? ""}
+            onChange={(e) => {
+              setAgentId(e.target.value);
+              navigate("/chat");
+            }}
+            disabled={streaming}
+            data-testid="agent-select"
+          >
+            {agentList.map((agent) => (
+              <option key={agent.id} value={agent.id}>
+                {agent.name}
+              </option>
+            ))}
+          </select>
+        )}
+        <button
+          type="button"
+          className="button"
+          onClick={() => navigate("/chat")}
+          disabled={streaming || !agentId}
+          data-testid="new-conversation"
+        >
+          New conversation
+        </button>
+        <h2>Conversations</h2>
+        <ConversationList
+          state={conversations}
+          current={conversationId}
+          disabled={streaming}
+          onRetry={() => agentId && void loadConversations(agentId)}
+        />
+      </aside>
+      <section className="chat__main" aria-label="Conversation">
+        <Messages
+          state={messages}
+          pending={pending}
+          run={run}
+          streaming={streaming}
+          hasAgents={agentList.length > 0}
+          onRetry={() => conversationId && void loadMessages(conversationId)}
+        />
+        {sendError && <ErrorAlert message={sendError} />}
+        <Composer enabled={inputEnabled} streaming={streaming} onSend={send} onStop={() => abort.current?.abort()} />
+      </section>
+      <aside className="chat__timeline" aria-label="Run steps">
+        <h2>Steps</h2>
+        <Timeline run={run} streaming={streaming} />
+      </aside>
+    </div>
+  );
+}
+
+function ConversationList(props: {
+  state: Load<Conversation[]>;
+  current: string | undefined;
+  disabled: boolean;
+  onRetry: () => void;
+}) {
+  const { state } = props;
+  if (state.status === "loading") return <Spinner label="Loading conversations…" />;
+  if (state.status === "error") return <ErrorAlert message={state.message} onRetry={props.onRetry} />;
+  if (state.value.length === 0) return <p className="status-line">No conversations yet: send a message to start one.</p>;
+  return (
+    <ul className="conversations" data-testid="conversations">
+      {state.value.map((conversation) => (
+        <li key={conversation.id}>
+          <button
+            type="button"
+            aria-current={conversation.id === props.current ? "true" : undefined}
+            disabled={props.disabled}
+            onClick={() => navigate(`/chat/${encodeURIComponent(conversation.id ?? "")}`)}
+          >
+            {conversation.title || "Untitled conversation"}
+            <small>{formatTime(conversation.lastMessageAt || conversation.createdAt)}</small>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function formatTime(iso: string | undefined): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString();
+}
+
+function Messages(props: {
+  state: Load<Message[]>;
+  pending: string | undefined;
+  run: RunView | undefined;
+  streaming: boolean;
+  hasAgents: boolean;
+  onRetry: () => void;
+}) {
+  const { state, run, pending, streaming } = props;
+  const end = useRef<HTMLDivElement>(null);
+  const answer = run?.assistantMessage ? undefined : run?.answer;
+  useEffect(() => {
+    end.current?.scrollIntoView?.({ block: "end" });
+  }, [state, answer, pending]);
+
+  if (state.status === "loading") {
+    return (
+      <div className="messages">
+        <Spinner label="Loading messages…" />
+      </div>
+    );
+  }
+  if (state.status === "error") {
+    return (
+      <div className="messages">
+        <ErrorAlert message={state.message} onRetry={props.onRetry} />
+      </div>
+    );
+  }
+  const list = state.value;
+  const showPending = pending !== undefined && !run?.userMessage;
+  const live = streaming || (run !== undefined && !run.assistantMessage && run.status !== "starting");
+  return (
+    <div className="messages" aria-live="polite" data-testid="messages">
+      {list.length === 0 && !pending && (
+        <EmptyState title={props.hasAgents ? "Ask your agent anything" : "No agent to talk to"}>
+          <p>
+            {props.hasAgents
+              ? "Type a message below. The answer streams in, and the steps the agent takes appear on the right."
+              : "Once an agent exists, you can chat with it here."}
+          </p>
+        </EmptyState>
+      )}
+      {list.map((message) => (
+        <MessageBubble key={message.id} message={message} />
+      ))}
+      {showPending && <div className="message message--user">{pending}</div>}
+      {run?.userMessage && streaming && <MessageBubble message={run.userMessage} />}
+      {live && streaming && (
+        <div className="message" data-testid="streaming-answer">
+          <span className="message__who">Agent</span>
+          {answer ? (
+            <div className="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(answer) }} />
+          ) : (
+            <Spinner label={run?.status === "running" ? "Working…" : "Starting…"} />
+          )}
+        </div>
+      )}
+      {run?.status === "waiting" && run.interrupt && (
+        <div className="alert alert--info" role="status">
+          The agent is waiting for input: {run.interrupt.prompt || "an answer"}. (Answering from the console comes
+          next.)
+        </div>
+      )}
+      <div ref={end} />
+    </div>
+  );
+}
+
+function MessageBubble({ message }: { message: Message }) {
+  const html = useMemo(
+    () => (message.role === "MESSAGE_ROLE_ASSISTANT" ? renderMarkdown(message.content ?? "") : undefined),
+    [message.role, message.content],
+  );
+  if (message.role === "MESSAGE_ROLE_USER") {
+    return (
+      <div className="message message--user" data-testid="message-user">
+        {message.content}
+      </div>
+    );
+  }
+  return (
+    <div className="message" data-testid="message-assistant">
+      <span className="message__who">Agent</span>
+      <div className="markdown" dangerouslySetInnerHTML={{ __html: html ?? "" }} />
+    </div>
+  );
+}
+
+function Composer(props: {
+  enabled: boolean;
+  streaming: boolean;
+  onSend: (content: string) => Promise<boolean>;
+  onStop: () => void;
+}) {
+  const [text, setText] = useState("");
+  const submit = async (event?: FormEvent) => {
+    event?.preventDefault();
+    const content = text.trim();
+    if (!content || !props.enabled) return;
+    setText("");
+    if (!(await props.onSend(content))) setText(content);
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      void submit();
+    }
+  };
+  return (
+    <form className="composer" onSubmit={(e) => void submit(e)}>
+      <label htmlFor="chat-input" className="visually-hidden">
+        Message
+      </label>
+      <textarea
+        id="chat-input"
+        className="textarea"
+        rows={2}
+        placeholder="Message the agent (Enter to send, Shift+Enter for a new line)"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+        disabled={!props.enabled}
+        data-testid="chat-input"
+      />
+      {props.streaming ? (
+        <button type="button" className="button" onClick={props.onStop}>
+          Stop
+        </button>
+      ) : (
+        <button
+          type="submit"
+          className="button button--primary"
+          disabled={!props.enabled || !text.trim()}
+          data-testid="send"
+        >
+          Send
+        </button>
+      )}
+    </form>
+  );
+}

@@ -4,6 +4,7 @@ from web/dist, built by ``make web``) with the demo seed.
 
 Covers: a wrong password is a clear error; signing in with the demo owner; chatting with the
 demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
+a stream that drops mid-run re-attaches with Last-Event-ID and shows every event once;
 the conversation survives a reload; signing out; the page at 390 px wide. Every test fails on a
 browser console error (the driver's log), but for the one a test expects. On failure a
 screenshot and the page's HTML are written to AGENTPLANE_CONSOLE_SCREENSHOTS (default
@@ -233,13 +234,79 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=chat-input]"), [])
 
     @screenshots_on_failure
+    def test_a_dropped_stream_continues_where_it_stopped(self):
+        driver = self.browser()
+        self.sign_in(driver)
+        box = self.chat_input(driver)
+        # The network "drops" the answer's stream after its first three events: the page's fetch
+        # is wrapped so that body fails there, as a lost connection does. The app must re-attach
+        # (GET /v1/conversations/{id}/events with Last-Event-ID) and show the rest once.
+        driver.execute_script(
+            """
+            const realFetch = window.fetch.bind(window);
+            window.__resumes = [];
+            window.fetch = async (input, init) => {
+              const url = String(input);
+              if (url.endsWith('/events')) {
+                window.__resumes.push(new Headers((init && init.headers) || {}).get('Last-Event-ID'));
+              }
+              const response = await realFetch(input, init);
+              if (!(init && init.method === 'POST' && url.endsWith('/messages'))) return response;
+              const reader = response.body.getReader();
+              const decoder = new TextDecoder();
+              let text = '';
+              const body = new ReadableStream({
+                async pull(controller) {
+                  const {done, value} = await reader.read();
+                  if (done) { controller.close(); return; }
+                  text += decoder.decode(value, {stream: true});
+                  const parts = text.split('\\n\\n');
+                  if (parts.length > 3) {
+                    controller.enqueue(new TextEncoder().encode(parts.slice(0, 3).join('\\n\\n') + '\\n\\n'));
+                    reader.cancel();
+                    controller.error(new TypeError('network error (cut by the test)'));
+                    return;
+                  }
+                },
+              });
+              return new Response(body, {status: response.status, headers: response.headers});
+            };
+            """
+        )
+        box.send_keys("How do I reset my password?")
+        box.send_keys(Keys.ENTER)
+        answer = self.wait(
+            driver,
+            EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=message-assistant]")),
+            message="no answer after the stream dropped",
+        )
+        self.assertIn("Forgot password", answer.text)
+        self.assertEqual(driver.execute_script("return window.__resumes"), ["2"])
+        self.wait(
+            driver,
+            EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=run-status][data-status=finished]")),
+        )
+        nodes = [
+            step.find_element(By.CLASS_NAME, "timeline__node").text
+            for step in driver.find_elements(By.CSS_SELECTOR, "[data-testid=timeline-step]")
+        ]
+        self.assertEqual(nodes, ["kb_lookup", "kb_helpful", "answer_from_kb", "done"])
+        self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=message-assistant]")), 1)
+        self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=message-user]")), 1)
+
+    @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):
         driver = self.browser(width=390, height=844)
+        # A desktop window cannot be that narrow: emulate a phone's viewport.
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+        )
         self.sign_in(driver)
         box = self.chat_input(driver)
         self.assertTrue(box.is_displayed())
         width = driver.execute_script("return document.documentElement.scrollWidth")
         inner = driver.execute_script("return window.innerWidth")
+        self.assertEqual(inner, 390)
         self.assertLessEqual(width, inner, "the page scrolls sideways at 390 px")
         box.send_keys("Hello")
         box.send_keys(Keys.ENTER)

@@ -85,4 +85,6 @@ public struct FieldSchema: Sendable, Hashable {
     /// True when the field tracks presence: a message, a oneof member, a proto3 `optional` field or
     /// a proto2 `optional` field. Such fields are written to JSON only when set.
     public let hasPresence: Bool
+    /// The JSON name as an object key, quoted and followed by `:`, ready to write.
+    let jsonKey: [UInt8]
 }

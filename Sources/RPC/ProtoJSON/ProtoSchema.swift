@@ -140,16 +140,21 @@ extension ProtoSchema {
             }
             let isMap = mapKey != nil
             let isRepeated = field.label == 3 && !isMap
+            let jsonName = field.jsonName ?? Self.jsonName(forFieldNamed: field.name)
+            var key = JSONWriter()
+            key.string(jsonName)
+            key.raw(UInt8(ascii: ":"))
             fields.append(
                 FieldSchema(
-                    name: field.name, jsonName: field.jsonName ?? Self.jsonName(forFieldNamed: field.name),
+                    name: field.name, jsonName: jsonName,
                     number: field.number, kind: kind, isRepeated: isRepeated, isMap: isMap, mapKey: mapKey,
                     mapValue: mapValue, oneofIndex: field.oneofIndex.flatMap { oneofIndexes[$0] },
                     isProto3Optional: field.isProto3Optional,
                     isPacked: isRepeated && kind.isPackable && (field.packed ?? (message.syntax != "proto2")),
                     hasPresence: field.label != 3
                         && (kind.isMessage || field.oneofIndex != nil || field.isProto3Optional
-                            || (message.syntax == "proto2" && field.label == 1))
+                            || (message.syntax == "proto2" && field.label == 1)),
+                    jsonKey: key.bytes
                 ))
         }
         return MessageSchema(

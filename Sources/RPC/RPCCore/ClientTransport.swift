@@ -27,4 +27,30 @@ public protocol ClientTransport: Sendable {
         descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
         options: CallOptions
     ) async throws -> any ClientStream
+
+    /// Starts a call whose whole request is one message: the headers, `request` and the end.
+    /// A transport may send the three together (one write instead of three).
+    func openStream(
+        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
+        options: CallOptions, request: [UInt8]
+    ) async throws -> any ClientStream
+}
+
+extension ClientTransport {
+    /// Opens the call, then sends `request` and the end as two more steps.
+    public func openStream(
+        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
+        options: CallOptions, request: [UInt8]
+    ) async throws -> any ClientStream {
+        let stream = try await openStream(
+            descriptor: descriptor, metadata: metadata, deadline: deadline, options: options)
+        do {
+            try await stream.send(request)
+            try await stream.finishSending()
+        } catch {
+            stream.cancel()
+            throw error
+        }
+        return stream
+    }
 }

@@ -99,21 +99,28 @@ public struct RPCClient: Sendable {
         self.interceptors = interceptors
     }
 
-    private func open(_ call: ClientCallInfo) async throws -> any ClientStream {
+    /// Opens the call; with `request`, that one message and the end go with the headers.
+    private func open(_ call: ClientCallInfo, request: [UInt8]?) async throws -> any ClientStream {
         let deadline = call.options.effectiveDeadline()
         if let deadline, deadline <= .now {
             throw RPCError(code: .deadlineExceeded, message: "the deadline passed before the call started")
+        }
+        if let request {
+            return try await transport.openStream(
+                descriptor: call.descriptor, metadata: call.metadata, deadline: deadline, options: call.options,
+                request: request)
         }
         return try await transport.openStream(
             descriptor: call.descriptor, metadata: call.metadata, deadline: deadline, options: call.options)
     }
 
     /// Runs `body` with the stream, cancelling the stream if the calling task is cancelled or
-    /// `body` leaves before the call has ended.
+    /// `body` leaves before the call has ended. With `request` the whole request is sent
+    /// on opening.
     private func withStream<R: Sendable>(
-        _ call: ClientCallInfo, _ body: (any ClientStream) async throws -> R
+        _ call: ClientCallInfo, request: [UInt8]? = nil, _ body: (any ClientStream) async throws -> R
     ) async throws -> R {
-        let stream = try await open(call)
+        let stream = try await open(call, request: request)
         return try await withTaskCancellationHandler {
             do {
                 let result = try await body(stream)
@@ -138,10 +145,8 @@ public struct RPCClient: Sendable {
     ) async throws -> ClientResponse<Response> {
         let call = ClientCallInfo(descriptor: descriptor, metadata: metadata, options: options)
         return try await interceptors.run(call) { call in
-            try await withStream(call) { stream in
-                try await stream.send(encode(request))
-                try await stream.finishSending()
-                return try await Self.collectSingle(stream, decode: decode)
+            try await withStream(call, request: encode(request)) { stream in
+                try await Self.collectSingle(stream, decode: decode)
             }
         }
     }
@@ -170,10 +175,8 @@ public struct RPCClient: Sendable {
     ) async throws -> Result {
         let call = ClientCallInfo(descriptor: descriptor, metadata: metadata, options: options)
         return try await interceptors.run(call) { call in
-            try await withStream(call) { stream in
-                try await stream.send(encode(request))
-                try await stream.finishSending()
-                return try await onResponse(ClientResponseStream(stream: stream, decode: decode))
+            try await withStream(call, request: encode(request)) { stream in
+                try await onResponse(ClientResponseStream(stream: stream, decode: decode))
             }
         }
     }

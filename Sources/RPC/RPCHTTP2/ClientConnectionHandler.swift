@@ -87,7 +87,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
 
     /// Opens a stream for a call; nil when the connection no longer takes calls.
     func openStream(
-        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?
+        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]? = nil
     ) -> HTTP2ClientStream? {
         guard isUsable, let session, let loop else { return nil }
         var headers = HeaderList()
@@ -111,6 +111,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelega
             loop: loop, connection: self, deadline: deadline,
             maximumMessageSize: configuration.maximumReceiveMessageSize)
         do {
+            // The whole request, when known, is queued before the flush: one write carries it all.
+            if let request { stream.queueWholeRequest(request) }
             let id = try session.submitRequest(headers: headers)
             streams[id] = stream
             stream.opened(id: id)

@@ -82,6 +82,13 @@ final class HTTP2ClientStream: ClientStream, @unchecked Sendable {
         }
     }
 
+    /// Queues the call's one request message and its end, before the stream is submitted
+    /// (on the loop).
+    func queueWholeRequest(_ message: [UInt8]) {
+        outbound.appendMessage(message)
+        endRequested = true
+    }
+
     func finishSending() async throws {
         loop.execute {
             guard !self.endRequested, let connection = self.connection else { return }

@@ -116,12 +116,29 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     public func openStream(
         descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, options: CallOptions
     ) async throws -> any ClientStream {
+        try await openStream(descriptor: descriptor, metadata: metadata, deadline: deadline, request: nil)
+    }
+
+    /// Starts a call whose whole request is `request`: the headers, the message and the end go
+    /// out in one write.
+    public func openStream(
+        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, options: CallOptions,
+        request: [UInt8]
+    ) async throws -> any ClientStream {
+        try await openStream(descriptor: descriptor, metadata: metadata, deadline: deadline, request: request)
+    }
+
+    private func openStream(
+        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]?
+    ) async throws -> any ClientStream {
         let (ring, unresolved) = state.withLock { ($0.ring, $0.unresolved) }
         if unresolved > 0 { try await resolveNamesNotYetResolved(deadline: deadline) }
         var current = unresolved > 0 ? state.withLock { $0.ring } : ring
         var lastError: (any Error)?
         for attempt in 0..<2 {
-            switch await open(on: current, descriptor: descriptor, metadata: metadata, deadline: deadline) {
+            switch await open(
+                on: current, descriptor: descriptor, metadata: metadata, deadline: deadline, request: request)
+            {
             case .success(let stream):
                 return stream
             case .failure(let failure):
@@ -141,7 +158,8 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
     /// Tries the subchannels of `ring` in turn from the next start position; returns the
     /// last error (nil when the ring was empty) when none took the call.
     private func open(
-        on ring: [Subchannel], descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?
+        on ring: [Subchannel], descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
+        request: [UInt8]?
     ) async -> Result<any ClientStream, OpenFailure> {
         guard !ring.isEmpty else { return .failure(OpenFailure(error: nil)) }
         let start = next.add(1, ordering: .relaxed).oldValue
@@ -158,7 +176,8 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
             let subchannel = ring[(start &+ offset) % ring.count]
             do {
                 if let stream = try await subchannel.openStream(
-                    descriptor: descriptor, metadata: metadata, deadline: deadline, joinConnectionUnderWay: false)
+                    descriptor: descriptor, metadata: metadata, deadline: deadline, request: request,
+                    joinConnectionUnderWay: false)
                 {
                     return .success(stream)
                 }
@@ -172,7 +191,8 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         for subchannel in connecting {
             do {
                 if let stream = try await subchannel.openStream(
-                    descriptor: descriptor, metadata: metadata, deadline: deadline, joinConnectionUnderWay: true)
+                    descriptor: descriptor, metadata: metadata, deadline: deadline, request: request,
+                    joinConnectionUnderWay: true)
                 {
                     return .success(stream)
                 }
@@ -451,12 +471,13 @@ final class Subchannel: Sendable {
     /// backing off after a failure), and `ConnectionUnderWay` when a connection attempt is
     /// under way and `joinConnectionUnderWay` is false.
     func openStream(
-        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?,
+        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]? = nil,
         joinConnectionUnderWay: Bool = true
     ) async throws -> (any ClientStream)? {
         guard address != nil else {
             return try await openUncounted(
-                descriptor: descriptor, metadata: metadata, deadline: deadline, join: joinConnectionUnderWay)
+                descriptor: descriptor, metadata: metadata, deadline: deadline, request: request,
+                join: joinConnectionUnderWay)
         }
         let admitted = locked.withLock { locked in
             guard !locked.draining else { return false }
@@ -467,7 +488,8 @@ final class Subchannel: Sendable {
         let stream: HTTP2ClientStream?
         do {
             stream = try await openUncounted(
-                descriptor: descriptor, metadata: metadata, deadline: deadline, join: joinConnectionUnderWay)
+                descriptor: descriptor, metadata: metadata, deadline: deadline, request: request,
+                join: joinConnectionUnderWay)
         } catch {
             callEnded()
             throw error
@@ -480,12 +502,14 @@ final class Subchannel: Sendable {
     }
 
     private func openUncounted(
-        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, join: Bool
+        descriptor: MethodDescriptor, metadata: Metadata, deadline: ContinuousClock.Instant?, request: [UInt8]?,
+        join: Bool
     ) async throws -> HTTP2ClientStream? {
         for _ in 0..<2 {
             let connection = try await connection(join: join)
             let stream = try await connection.channel.eventLoop.submit {
-                connection.handler.openStream(descriptor: descriptor, metadata: metadata, deadline: deadline)
+                connection.handler.openStream(
+                    descriptor: descriptor, metadata: metadata, deadline: deadline, request: request)
             }.get()
             if let stream { return stream }
             // The connection stopped taking calls (GOAWAY); forget it and connect again.

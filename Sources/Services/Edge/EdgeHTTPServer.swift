@@ -176,7 +176,10 @@ public final class EdgeHTTPServer: Sendable {
         try await listener.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await accepted in inbound {
-                    group.addTask {
+                    // The connection's task prefers the connection's event loop: reading a request,
+                    // forwarding it (the clients to the services share the loops) and writing the
+                    // answer then need no thread switch.
+                    group.addTask(executorPreference: EventLoopTaskExecutor(loop: accepted.eventLoop)) {
                         // A failed handshake has closed its connection already.
                         guard case .http1(let connection)? = try? await accepted.get() else { return }
                         await self.serve(connection)

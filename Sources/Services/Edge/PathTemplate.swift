@@ -133,7 +133,7 @@ public struct PathTemplate: Sendable, Hashable {
         for segment in segments {
             switch segment {
             case .literal(let literal):
-                guard index < path.count, PercentDecoding.decode(path[index]) == literal else { return nil }
+                guard index < path.count, path[index].matchesLiteral(literal) else { return nil }
                 index += 1
             case .wildcard:
                 guard index < path.count, !path[index].isEmpty else { return nil }
@@ -145,7 +145,7 @@ public struct PathTemplate: Sendable, Hashable {
                 for piece in pattern {
                     switch piece {
                     case .literal(let literal):
-                        guard index < path.count, PercentDecoding.decode(path[index]) == literal else { return nil }
+                        guard index < path.count, path[index].matchesLiteral(literal) else { return nil }
                         index += 1
                     case .wildcard:
                         guard index < path.count, !path[index].isEmpty else { return nil }

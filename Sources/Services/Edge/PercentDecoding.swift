@@ -6,8 +6,8 @@ public enum PercentDecoding {
     public static func decode(_ text: some StringProtocol, plusAsSpace: Bool = false, keepingSlashes: Bool = false)
         -> String?
     {
+        if !text.utf8.contains(where: { $0 == 0x25 || (plusAsSpace && $0 == 0x2B) }) { return String(text) }
         let utf8 = Array(text.utf8)
-        if !utf8.contains(where: { $0 == 0x25 || (plusAsSpace && $0 == 0x2B) }) { return String(text) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var index = 0
@@ -52,5 +52,14 @@ public enum PercentDecoding {
             pairs.append((key, value))
         }
         return pairs
+    }
+}
+
+extension Substring {
+    /// Whether this raw path segment is `literal`: byte for byte when it holds no escape,
+    /// else once decoded.
+    func matchesLiteral(_ literal: String) -> Bool {
+        if !utf8.contains(0x25) { return utf8.elementsEqual(literal.utf8) }
+        return PercentDecoding.decode(self) == literal
     }
 }

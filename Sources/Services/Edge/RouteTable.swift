@@ -43,7 +43,7 @@ public struct RouteTable: Sendable {
                 guard index < segments.count else { return true }
                 let raw = segments[index]
                 // An escaped segment may still decode to the literal: the full match decides.
-                if !raw.contains("%"), raw != text { return true }
+                if !raw.utf8.contains(0x25), !raw.utf8.elementsEqual(text.utf8) { return true }
             }
             return false
         }

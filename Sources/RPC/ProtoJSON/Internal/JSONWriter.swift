@@ -7,17 +7,29 @@ struct JSONWriter {
 
     mutating func raw(_ byte: UInt8) { bytes.append(byte) }
 
+    /// Bytes as they are (a precomputed key).
+    mutating func raw(_ text: [UInt8]) { bytes.append(contentsOf: text) }
+
     /// A string literal of valid UTF-8: `"` and `\` escaped, control characters as `\n` or `\u00XX`.
     mutating func string(_ utf8: [UInt8]) { string(utf8, 0..<utf8.count) }
 
     /// A string literal of `source[range]`, which is valid UTF-8.
     mutating func string(_ source: [UInt8], _ range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= source.count, "a string outside its bytes")
         bytes.append(UInt8(ascii: "\""))
+        source.withUnsafeBufferPointer { source in
+            escape(source, range)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `source[range]` with the characters JSON strings cannot hold as they are escaped.
+    private mutating func escape(_ source: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
         var runStart = range.lowerBound
         for index in range {
             let byte = source[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            bytes.append(contentsOf: source[runStart..<index])
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index]))
             runStart = index + 1
             switch byte {
             case UInt8(ascii: "\""): raw("\\\"")
@@ -34,8 +46,7 @@ struct JSONWriter {
                 bytes.append(hex[Int(byte & 0x0F)])
             }
         }
-        bytes.append(contentsOf: source[runStart..<range.upperBound])
-        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<range.upperBound]))
     }
 
     /// A string literal of a Swift string.

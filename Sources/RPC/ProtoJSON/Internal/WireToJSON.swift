@@ -36,8 +36,7 @@ struct WireToJSON {
             }
             if !first { out.raw(UInt8(ascii: ",")) }
             first = false
-            out.string(field.jsonName)
-            out.raw(UInt8(ascii: ":"))
+            out.raw(field.jsonKey)
             path.push(.key(field.jsonName))
             try fieldValue(field, values, fields: fields, depth: depth)
             path.pop()

@@ -89,6 +89,29 @@ class EdgeTest(unittest.TestCase):
         self.assertEqual(who.status_code, 200, who.text)
         self.assertEqual(who.json()["principalKind"], "PRINCIPAL_KIND_USER")
 
+    def test_every_response_carries_a_request_id(self):
+        # Adopted from the client (as the services do), echoed on success and on errors alike.
+        mine = "edge-test-" + uuid.uuid4().hex[:12]
+        traced = requests.get(
+            self.url("/v1/agents"),
+            headers=dict(self.auth, **{"X-Request-Id": mine,
+                                       "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}),
+            timeout=TIMEOUT,
+        )
+        self.assertEqual(traced.status_code, 200)
+        self.assertEqual(traced.headers["x-request-id"], mine)
+        missing = requests.get(self.url("/v1/no-such-route"), headers={"X-Request-Id": mine}, timeout=TIMEOUT)
+        self.assertEqual(missing.status_code, 404)
+        self.assertEqual(missing.headers["x-request-id"], mine)
+        # Made when absent or unacceptable; a different one per request.
+        first = requests.get(self.url("/v1/agents"), headers=self.auth, timeout=TIMEOUT).headers["x-request-id"]
+        second = requests.get(
+            self.url("/v1/agents"), headers=dict(self.auth, **{"X-Request-Id": "bad id\u00e9" * 30}), timeout=TIMEOUT
+        ).headers["x-request-id"]
+        self.assertTrue(first and second)
+        self.assertNotEqual(first, second)
+        self.assertNotIn(" ", second)
+
     def test_a_message_streams_as_server_sent_events(self):
         agent_id = self.agent_id()
         created = requests.post(

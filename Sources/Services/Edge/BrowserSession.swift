@@ -34,8 +34,8 @@ public struct BrowserSession: Sendable {
         self.apiKeys = apiKeys
     }
 
-    /// The metadata a forwarded call carries: the caller's credentials, the client's address
-    /// with the edge's identity, and the trace context. Throws 403 for a cookie session's
+    /// The metadata a forwarded call carries: the caller's credentials and the client's
+    /// address with the edge's identity. Throws 403 for a cookie session's
     /// unsafe request without the right CSRF token.
     func metadata(for request: EdgeRequest, route: HTTPRoute) async throws -> Metadata {
         var metadata = Metadata()
@@ -58,11 +58,8 @@ public struct BrowserSession: Sendable {
         }
         metadata.addString(request.clientAddress, forKey: EdgeIdentity.clientAddressKey)
         metadata.addString(try await identity.token(), forKey: EdgeIdentity.tokenKey)
-        for key in ["traceparent", "tracestate"] {
-            if let value = request.headers.first(name: key), value.utf8.count <= 512 {
-                metadata.addString(value, forKey: key)
-            }
-        }
+        // The trace context and request id are added by the clients' TracePropagationInterceptor,
+        // from the request's span (EdgeService.handle).
         // Only the control plane verifies API keys: elsewhere the key travels as the access
         // token it stands for.
         if let apiKeys, route.peer != .control, let authorization = metadata.firstString(forKey: "authorization") {

@@ -1,6 +1,7 @@
 public import Logging
 import Metrics
 import NIOHTTP1
+import RuntimeObservability
 
 /// What the edge serves on its port: the API under `/v1/` (JSON and Server-Sent Events),
 /// `/openapi.json`, and the web console's files for everything else; CORS for the allowed
@@ -23,8 +24,31 @@ public struct EdgeService: EdgeRequestHandling {
         self.logger = logger
     }
 
-    /// Answers one request: the route's answer, or the error as JSON; counts it in the metrics.
+    /// Answers one request inside its trace span and request id, as a service's call runs
+    /// (TracingInterceptor): the client's `traceparent` continued as a new span, or a new trace;
+    /// `x-request-id` adopted or made, and echoed. The calls it forwards carry both.
     public func handle(_ request: EdgeRequest, body: RequestBody, response: HTTPResponseWriter) async {
+        let tracestate = request.headers[canonicalForm: "tracestate"].joined(separator: ",")
+        let incoming = request.headers.first(name: "traceparent").flatMap {
+            TraceContext(traceparent: $0, tracestate: tracestate.isEmpty ? nil : tracestate)
+        }
+        let span = incoming?.child() ?? TraceContext.random()
+        let requestID =
+            request.headers.first(name: RequestID.metadataKey).flatMap { RequestID.isAcceptable($0) ? $0 : nil }
+            ?? RequestID.generate()
+        response.addCommonHeader(name: RequestID.metadataKey, value: requestID)
+        let logMetadata: Logger.Metadata = [
+            "trace_id": .string(span.traceID), "span_id": .string(span.spanID), "request_id": .string(requestID),
+        ]
+        await TraceContext.$current.withValue(span) {
+            await RequestID.$current.withValue(requestID) {
+                await LogContext.with(logMetadata) { await serve(request, body: body, response: response) }
+            }
+        }
+    }
+
+    /// Answers one request: the route's answer, or the error as JSON; counts it in the metrics.
+    private func serve(_ request: EdgeRequest, body: RequestBody, response: HTTPResponseWriter) async {
         let started = ContinuousClock.now
         do {
             try await route(request, body: body, response: response)

@@ -144,6 +144,11 @@ public final class HTTPResponseWriter: @unchecked Sendable {
         self.commonHeaders = commonHeaders
     }
 
+    /// Adds a header to whatever response this request gets (an error's too).
+    public func addCommonHeader(name: String, value: String) {
+        commonHeaders.replaceOrAdd(name: name, value: value)
+    }
+
     /// Lets `origin` (one of `EDGE_CORS_ORIGINS`) read the response, with credentials.
     public func addCORS(origin: String) {
         commonHeaders.replaceOrAdd(name: "access-control-allow-origin", value: origin)

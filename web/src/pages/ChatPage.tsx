@@ -58,19 +58,54 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
     }
   }, []);
 
-  const loadMessages = useCallback(async (conversation: string) => {
-    setMessages({ status: "loading" });
+  /**
+   * Re-attaches to a conversation's current or last run (WatchConversation): a run still going
+   * streams into the page as if just sent; a finished one fills the timeline.
+   */
+  const attach = useCallback(async (conversation: string, live: boolean) => {
+    const controller = new AbortController();
+    abort.current?.abort();
+    abort.current = controller;
+    if (live) setStreaming(true);
+    const watch = (after: number) =>
+      ConversationService.watchConversation(
+        { conversationId: conversation },
+        { signal: controller.signal, headers: after > 0 ? { "Last-Event-ID": String(after) } : {} },
+      );
     try {
-      const [about, answer] = await Promise.all([
-        ConversationService.getConversation({ conversationId: conversation }),
-        ConversationService.listMessages({ conversationId: conversation, pageSize: 500 }),
-      ]);
-      if (about.conversation?.agentId) setAgentId(about.conversation.agentId);
-      setMessages({ status: "ready", value: answer.messages ?? [] });
+      const final = await followRun({ start: () => watch(0), resume: watch }, (view) => setRun(view), {
+        signal: controller.signal,
+      });
+      if (live && final.assistantMessage) {
+        const added = final.assistantMessage;
+        setMessages((list) => (list.status === "ready" ? { status: "ready", value: [...list.value, added] } : list));
+      }
     } catch (error) {
-      setMessages({ status: "error", message: describeError(error) });
+      if (live && !controller.signal.aborted) setSendError(describeError(error));
+    } finally {
+      if (live) setStreaming(false);
     }
   }, []);
+
+  const loadMessages = useCallback(
+    async (conversation: string) => {
+      setMessages({ status: "loading" });
+      try {
+        const [about, answer] = await Promise.all([
+          ConversationService.getConversation({ conversationId: conversation }),
+          ConversationService.listMessages({ conversationId: conversation, pageSize: 500 }),
+        ]);
+        if (about.conversation?.agentId) setAgentId(about.conversation.agentId);
+        const list = answer.messages ?? [];
+        setMessages({ status: "ready", value: list });
+        const running = about.conversation?.status === "CONVERSATION_STATUS_RUNNING";
+        if (running || list.length > 0) void attach(conversation, running);
+      } catch (error) {
+        setMessages({ status: "error", message: describeError(error) });
+      }
+    },
+    [attach],
+  );
 
   useEffect(() => {
     void loadAgents();
@@ -83,6 +118,7 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
 
   useEffect(() => {
     if (streaming) return; // the stream in progress fills the messages itself
+    abort.current?.abort();
     setRun(undefined);
     setSendError(undefined);
     if (conversationId) void loadMessages(conversationId);
@@ -97,6 +133,7 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
     setPending(content);
     setRun(undefined);
     const controller = new AbortController();
+    abort.current?.abort();
     abort.current = controller;
     let conversation = conversationId;
     try {

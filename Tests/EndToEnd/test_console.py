@@ -4,7 +4,9 @@ from web/dist, built by ``make web``) with the demo seed.
 
 Covers: a wrong password is a clear error; signing in with the demo owner; chatting with the
 demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
-a stream that drops mid-run re-attaches with Last-Event-ID and shows every event once;
+its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
+answer shows the ticket the agent opened; a stream that drops mid-run re-attaches with
+Last-Event-ID and shows every event once;
 the conversation survives a reload; signing out; the page at 390 px wide. Every test fails on a
 browser console error (the driver's log), but for the one a test expects. On failure a
 screenshot and the page's HTML are written to AGENTPLANE_CONSOLE_SCREENSHOTS (default
@@ -185,6 +187,15 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("Forgot password", answer.text)
         # Markdown is rendered (**Forgot password** is bold), not shown as asterisks.
         self.assertTrue(answer.find_elements(By.TAG_NAME, "strong"), answer.get_attribute("innerHTML"))
+        # Its sources: the knowledge-base chunk, whose text opens.
+        citation = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=citation]")), message="no citation"
+        )
+        self.assertIn("password-reset.md", citation.text)
+        citation.find_element(By.TAG_NAME, "summary").click()
+        chunk = citation.find_element(By.CLASS_NAME, "sources__text")
+        self.wait(driver, lambda d: chunk.is_displayed())
+        self.assertIn("Forgot password", chunk.text)
         streamed = driver.execute_script("return window.__streamed")
         self.assertTrue(streamed, "the answer never showed while it streamed")
         self.assertIn("password", streamed[-1].lower())
@@ -304,6 +315,27 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(nodes, ["kb_lookup", "kb_helpful", "answer_from_kb", "done"])
         self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=message-assistant]")), 1)
         self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=message-user]")), 1)
+
+    @screenshots_on_failure
+    def test_a_question_the_knowledge_base_cannot_answer_shows_its_ticket(self):
+        driver = self.browser()
+        self.sign_in(driver)
+        box = self.chat_input(driver)
+        box.send_keys("My flux capacitor from the console test is leaking")
+        box.send_keys(Keys.ENTER)
+        answer = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=message-assistant]"))
+        )
+        number = re.search(r"ticket #(\d+)", answer.text)
+        self.assertIsNotNone(number, answer.text)
+        ticket = driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket]")
+        self.assertIn(f"Ticket #{number.group(1)}", ticket.text)
+        self.assertIn("open", ticket.text)
+        nodes = [
+            step.find_element(By.CLASS_NAME, "timeline__node").text
+            for step in driver.find_elements(By.CSS_SELECTOR, "[data-testid=timeline-step]")
+        ]
+        self.assertIn("create_ticket", nodes)
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { SendMessageResponse } from "../src/api/generated";
 import { NetworkError } from "../src/api/runtime";
-import type { ServerEvent } from "../src/api/runtime";
+import type { JsonObject, ServerEvent } from "../src/api/runtime";
 import { applyEvent, durationMs, emptyRun, followRun } from "../src/lib/run";
 import type { RunView } from "../src/lib/run";
 
@@ -169,4 +169,30 @@ test("an error that is not a dropped connection is the caller's, at once", async
     /another run/,
   );
   assert.equal(resumed, false);
+});
+
+test("knowledge-base results become citations (once each), a created ticket a ticket link", () => {
+  const kb: JsonObject = {
+    mode: "lexical",
+    results: [
+      { chunk_id: "20", document_id: "d1", heading_path: ["Reset", "Forgotten"], score: 2.1, text: "Choose **Forgot**.", title: "reset.md" },
+      { chunk_id: 21, document_id: "d1", text: "Settings.", title: "reset.md" },
+      { chunk_id: "x" },
+    ],
+  };
+  let view = emptyRun();
+  view = applyEvent(view, { event: { sequence: "1", toolCall: { callId: "c1", toolName: "kb_search" } } });
+  view = applyEvent(view, { event: { sequence: "2", toolResult: { callId: "c1", result: kb } } });
+  view = applyEvent(view, { event: { sequence: "3", toolCall: { callId: "c2", toolName: "kb_search" } } });
+  view = applyEvent(view, { event: { sequence: "4", toolResult: { callId: "c2", result: kb } } });
+  assert.deepEqual(view.citations, [
+    { documentId: "d1", chunkId: "20", title: "reset.md", headingPath: ["Reset", "Forgotten"], score: 2.1, text: "Choose **Forgot**." },
+    { documentId: "d1", chunkId: "21", title: "reset.md", headingPath: [], text: "Settings." },
+  ]);
+  const ticket: JsonObject = { replayed: false, ticket: { id: "t1", number: 7, status: "open", title: "Help", url: "/tickets/t1" } };
+  view = applyEvent(view, { event: { sequence: "5", toolResult: { callId: "c3", result: ticket } } });
+  assert.deepEqual(view.tickets, [{ id: "t1", number: 7, status: "open", title: "Help" }]);
+  // A failed tool's result is no source.
+  const failed = applyEvent(emptyRun(), { event: { sequence: "1", toolResult: { callId: "c", isError: true, result: kb } } });
+  assert.deepEqual(failed.citations, []);
 });

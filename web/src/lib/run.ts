@@ -28,6 +28,24 @@ export interface ToolUse {
   durationMs?: number;
 }
 
+/** A knowledge-base chunk a tool of the run found (a kb_search result): what the answer rests on. */
+export interface Citation {
+  documentId: string;
+  chunkId: string;
+  title: string;
+  headingPath: string[];
+  score?: number;
+  text: string;
+}
+
+/** A ticket a tool of the run created or touched. */
+export interface TicketRef {
+  id: string;
+  number?: number;
+  status?: string;
+  title?: string;
+}
+
 export type RunStatus = "starting" | "running" | "finished" | "failed" | "waiting" | "cancelled";
 
 export interface RunView {
@@ -37,6 +55,8 @@ export interface RunView {
   lastSequence: number;
   steps: Step[];
   tools: ToolUse[];
+  citations: Citation[];
+  tickets: TicketRef[];
   /** The answer so far (AnswerDelta texts), replaced by the saved message at the end. */
   answer: string;
   userMessage?: Message;
@@ -46,7 +66,16 @@ export interface RunView {
 }
 
 export function emptyRun(): RunView {
-  return { runId: "", status: "starting", lastSequence: 0, steps: [], tools: [], answer: "" };
+  return {
+    runId: "",
+    status: "starting",
+    lastSequence: 0,
+    steps: [],
+    tools: [],
+    citations: [],
+    tickets: [],
+    answer: "",
+  };
 }
 
 /** A protobuf Duration in JSON (`"1.5s"`) in milliseconds; undefined when absent or malformed. */
@@ -131,6 +160,14 @@ function applyExecutionEvent(view: RunView, event: ExecutionEvent): RunView {
       if (ms !== undefined) done.durationMs = ms;
       return done;
     });
+    if (!result.isError && result.result) {
+      const found = citationsIn(result.result).filter(
+        (c) => !view.citations.some((seen) => seen.documentId === c.documentId && seen.chunkId === c.chunkId),
+      );
+      if (found.length > 0) next.citations = [...view.citations, ...found];
+      const ticket = ticketIn(result.result);
+      if (ticket && !view.tickets.some((t) => t.id === ticket.id)) next.tickets = [...view.tickets, ticket];
+    }
   }
   if (event.interrupt) {
     next.status = "waiting";
@@ -153,6 +190,49 @@ function applyExecutionEvent(view: RunView, event: ExecutionEvent): RunView {
     next.error = event.runCancelled.reason ? `Cancelled: ${event.runCancelled.reason}` : "The run was cancelled.";
   }
   return next;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** The knowledge-base results in a tool's result (`results: [{document_id, chunk_id, text, …}]`). */
+export function citationsIn(result: unknown): Citation[] {
+  const results = record(result)?.["results"];
+  if (!Array.isArray(results)) return [];
+  const citations: Citation[] = [];
+  for (const item of results) {
+    const entry = record(item);
+    const documentId = entry?.["document_id"];
+    const chunkId = entry?.["chunk_id"];
+    if (!entry || typeof documentId !== "string" || (typeof chunkId !== "string" && typeof chunkId !== "number")) {
+      continue;
+    }
+    const heading = entry["heading_path"];
+    const citation: Citation = {
+      documentId,
+      chunkId: String(chunkId),
+      title: typeof entry["title"] === "string" ? entry["title"] : documentId,
+      headingPath: Array.isArray(heading) ? heading.filter((h): h is string => typeof h === "string") : [],
+      text: typeof entry["text"] === "string" ? entry["text"] : "",
+    };
+    if (typeof entry["score"] === "number") citation.score = entry["score"];
+    citations.push(citation);
+  }
+  return citations;
+}
+
+/** The ticket in a tool's result (`ticket: {id, number, status, title}`), if any. */
+export function ticketIn(result: unknown): TicketRef | undefined {
+  const ticket = record(record(result)?.["ticket"]);
+  if (!ticket || typeof ticket["id"] !== "string") return undefined;
+  const ref: TicketRef = { id: ticket["id"] };
+  if (typeof ticket["number"] === "number") ref.number = ticket["number"];
+  if (typeof ticket["status"] === "string") ref.status = ticket["status"];
+  if (typeof ticket["title"] === "string") ref.title = ticket["title"];
+  return ref;
 }
 
 function findLastIndex<T>(items: T[], predicate: (item: T) => boolean): number {

@@ -3,7 +3,7 @@
 // re-attaches through WatchConversation with Last-Event-ID (lib/run.ts, followRun).
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { FormEvent, KeyboardEvent } from "react";
-import { AgentService, ConversationService } from "../api/generated";
+import { AgentService, ConversationService, DocumentService } from "../api/generated";
 import type { Agent, Conversation, Message } from "../api/generated";
 import type { Session } from "../app/App";
 import { navigate } from "../app/route";
@@ -344,6 +344,9 @@ function Messages(props: {
           )}
         </div>
       )}
+      {run && (run.citations.length > 0 || run.tickets.length > 0) && (!streaming || run.answer) && (
+        <RunSources run={run} />
+      )}
       {run?.status === "waiting" && run.interrupt && (
         <div className="alert alert--info" role="status">
           The agent is waiting for input: {run.interrupt.prompt || "an answer"}. (Answering from the console comes
@@ -351,6 +354,54 @@ function Messages(props: {
         </div>
       )}
       <div ref={end} />
+    </div>
+  );
+}
+
+/** What the last answer rests on: the knowledge-base chunks found (open the text) and tickets made. */
+function RunSources({ run }: { run: RunView }) {
+  return (
+    <div className="sources" data-testid="sources">
+      {run.citations.length > 0 && (
+        <>
+          <h3>Sources</h3>
+          <ul>
+            {run.citations.map((citation) => (
+              <li key={`${citation.documentId}/${citation.chunkId}`} data-testid="citation">
+                <details>
+                  <summary>
+                    <span className="sources__title">{citation.title}</span>
+                    {citation.headingPath.length > 0 && <> › {citation.headingPath.join(" › ")}</>}
+                    <span className="sources__meta">
+                      {" "}
+                      chunk {citation.chunkId}
+                      {citation.score !== undefined && <> · score {citation.score.toFixed(2)}</>}
+                    </span>
+                  </summary>
+                  <p className="sources__text">{citation.text}</p>
+                  <a href={DocumentService.downloadDocument({ documentId: citation.documentId })} download>
+                    Download {citation.title}
+                  </a>
+                </details>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {run.tickets.length > 0 && (
+        <>
+          <h3>Tickets</h3>
+          <ul>
+            {run.tickets.map((ticket) => (
+              <li key={ticket.id} data-testid="ticket">
+                Ticket {ticket.number !== undefined ? `#${ticket.number}` : ticket.id.slice(0, 8)}
+                {ticket.status && <span className="sources__meta"> · {ticket.status}</span>}
+                {ticket.title && <> · {ticket.title}</>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
     </div>
   );
 }

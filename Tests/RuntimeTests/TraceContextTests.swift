@@ -90,6 +90,19 @@ struct TraceContextTests {
         #expect(isValidTraceparent(child.traceparent))
     }
 
+    @Test func newRequestIDsAreVersion4UUIDs() {
+        let ids = (0..<200).map { _ in RequestID.generate() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let groups = id.split(separator: "-", omittingEmptySubsequences: false).map(\.count)
+            #expect(groups == [8, 4, 4, 4, 12], "\(id)")
+            #expect(id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || $0 == 0x2D })
+            #expect(id.split(separator: "-")[2].first == "4")
+            #expect("89ab".contains(id.split(separator: "-")[3].first!))
+            #expect(RequestID.isAcceptable(id))
+        }
+    }
+
     @Test func theServerContinuesTheIncomingTraceInANewSpan() async throws {
         let (seen, context) = try await serve([
             "traceparent": .string(example), "tracestate": "congo=t61rcWkgMzE", "x-request-id": "req-123",

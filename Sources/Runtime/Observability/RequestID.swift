@@ -12,10 +12,23 @@ public enum RequestID {
         var generator = SystemRandomNumberGenerator()
         let high = (generator.next() as UInt64) & 0xFFFF_FFFF_FFFF_0FFF | 0x4000
         let low = (generator.next() as UInt64) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
-        let text = TraceContext.hex(high, digits: 16) + TraceContext.hex(low, digits: 16)
-        let characters = Array(text)
-        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16])
-            + "-" + String(characters[16..<20]) + "-" + String(characters[20..<32])
+        // 8-4-4-4-12 hex digits, written straight into the string's storage.
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var digits = 0
+            var index = 0
+            for word in [high, low] {
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    if digits == 8 || digits == 12 || digits == 16 || digits == 20 {
+                        buffer[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    buffer[index] = TraceContext.hexDigits[Int((word >> UInt64(shift)) & 0xF)]
+                    index += 1
+                    digits += 1
+                }
+            }
+            return index
+        }
     }
 
     /// Whether a received id is safe to adopt and log: 1 to 128 visible ASCII characters.

@@ -83,14 +83,22 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
     private static func randomHex(words: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        var text = ""
-        for _ in 0..<words {
-            var word: UInt64 = 0
-            while word == 0 { word = generator.next() }
-            text += hex(word, digits: 16)
+        return String(unsafeUninitializedCapacity: 16 * words) { buffer in
+            var index = 0
+            for _ in 0..<words {
+                var word: UInt64 = 0
+                while word == 0 { word = generator.next() }
+                for shift in stride(from: 60, through: 0, by: -4) {
+                    buffer[index] = hexDigits[Int((word >> UInt64(shift)) & 0xF)]
+                    index += 1
+                }
+            }
+            return index
         }
-        return text
     }
+
+    /// Lower-case hexadecimal digits by value.
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func hex(_ value: UInt64, digits: Int) -> String {
         let text = String(value, radix: 16)

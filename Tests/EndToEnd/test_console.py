@@ -5,7 +5,8 @@ from web/dist, built by ``make web``) with the demo seed.
 Covers: a wrong password is a clear error; signing in with the demo owner; chatting with the
 demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
 its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
-answer shows the ticket the agent opened; a stream that drops mid-run re-attaches with
+answer shows the ticket the agent opened; a run waiting for a person takes the answer from a
+form (ResumeConversation); a stream that drops mid-run re-attaches with
 Last-Event-ID and shows every event once;
 the conversation survives a reload; signing out; the page at 390 px wide. Every test fails on a
 browser console error (the driver's log), but for the one a test expects. On failure a
@@ -19,7 +20,10 @@ import os
 import re
 import time
 import unittest
+import uuid
 from pathlib import Path
+
+import requests
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -129,6 +133,12 @@ class ConsoleTest(unittest.TestCase):
             message="the chat input never became usable",
         )
 
+    def use_agent(self, driver, name="support-agent"):
+        """Picks the agent to chat with (other tests add agents to the shared tenant)."""
+        self.chat_input(driver)
+        Select(driver.find_element(By.CSS_SELECTOR, "[data-testid=agent-select]")).select_by_visible_text(name)
+        return self.chat_input(driver)
+
     @screenshots_on_failure
     def test_a_wrong_password_is_a_clear_error(self):
         driver = self.browser()
@@ -151,8 +161,7 @@ class ConsoleTest(unittest.TestCase):
             "const m = performance.getEntriesByName('chat-ready'); return m.length ? m[0].startTime : null;"
         )
         self.assertIsNotNone(ready, "performance.mark('chat-ready') was not set")
-        agent = Select(driver.find_element(By.CSS_SELECTOR, "[data-testid=agent-select]"))
-        agent.select_by_visible_text("support-agent")
+        self.use_agent(driver)
 
         # Record what the page shows while the answer streams: the streaming bubble's texts. The
         # offline model answers in milliseconds, so the network is slowed to a few KB/s for this
@@ -256,7 +265,7 @@ class ConsoleTest(unittest.TestCase):
     def test_a_dropped_stream_continues_where_it_stopped(self):
         driver = self.browser()
         self.sign_in(driver)
-        box = self.chat_input(driver)
+        box = self.use_agent(driver)
         # The network "drops" the answer's stream after its first three events: the page's fetch
         # is wrapped so that body fails there, as a lost connection does. The app must re-attach
         # (GET /v1/conversations/{id}/events with Last-Event-ID) and show the rest once.
@@ -320,7 +329,7 @@ class ConsoleTest(unittest.TestCase):
     def test_a_question_the_knowledge_base_cannot_answer_shows_its_ticket(self):
         driver = self.browser()
         self.sign_in(driver)
-        box = self.chat_input(driver)
+        box = self.use_agent(driver)
         box.send_keys("My flux capacitor from the console test is leaking")
         box.send_keys(Keys.ENTER)
         answer = self.wait(
@@ -338,6 +347,45 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("create_ticket", nodes)
 
     @screenshots_on_failure
+    def test_a_run_waiting_for_input_takes_the_answer_from_a_form(self):
+        # An agent whose flow asks a person first (created through the edge's JSON API).
+        token = self.platform.login()
+        name = f"console-approval-{uuid.uuid4().hex[:8]}"
+        flow = {
+            "name": name,
+            "entry": "ask",
+            "state": {"approval": {"type": "string"}},
+            "nodes": [
+                {"id": "ask", "kind": "human_input", "prompt": "Approve the refund?", "choices": ["approve", "reject"],
+                 "output": "approval", "next": "done"},
+                {"id": "done", "kind": "end", "answer": "You chose **{{state.approval}}**."},
+            ],
+        }
+        created = requests.post(
+            self.base + "/v1/agents", headers={"Authorization": f"Bearer {token}"},
+            json={"name": name, "flowJson": json.dumps(flow)}, timeout=WAIT,
+        )
+        self.assertEqual(created.status_code, 200, created.text)
+        driver = self.browser()
+        self.sign_in(driver)
+        box = self.use_agent(driver, name)
+        box.send_keys("Refund order 42")
+        box.send_keys(Keys.ENTER)
+        form = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=interrupt]")))
+        self.assertIn("Approve the refund?", form.text)
+        # While it waits, the answer goes through the form, not the message box.
+        self.assertFalse(driver.find_element(By.CSS_SELECTOR, "[data-testid=chat-input]").is_enabled())
+        choices = form.find_elements(By.CSS_SELECTOR, "[data-testid=interrupt-choice]")
+        self.assertEqual([c.text for c in choices], ["approve", "reject"])
+        choices[0].click()
+        answer = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=message-assistant]"))
+        )
+        self.assertIn("You chose approve", answer.text)
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=interrupt]"), [])
+        self.chat_input(driver)
+
+    @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):
         driver = self.browser(width=390, height=844)
         # A desktop window cannot be that narrow: emulate a phone's viewport.
@@ -345,7 +393,7 @@ class ConsoleTest(unittest.TestCase):
             "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
         )
         self.sign_in(driver)
-        box = self.chat_input(driver)
+        box = self.use_agent(driver)
         self.assertTrue(box.is_displayed())
         width = driver.execute_script("return document.documentElement.scrollWidth")
         inner = driver.execute_script("return window.innerWidth")

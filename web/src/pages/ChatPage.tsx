@@ -180,8 +180,50 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
     }
   };
 
+  /** Answers the run's pending interrupt (ResumeConversation); the rest of the run streams in. */
+  const answerInterrupt = async (interruptId: string, text: string): Promise<void> => {
+    if (!conversationId) return;
+    const id = conversationId;
+    setSendError(undefined);
+    setStreaming(true);
+    const controller = new AbortController();
+    abort.current?.abort();
+    abort.current = controller;
+    const watch = (after: number) =>
+      ConversationService.watchConversation(
+        { conversationId: id },
+        { signal: controller.signal, headers: after > 0 ? { "Last-Event-ID": String(after) } : {} },
+      );
+    try {
+      const final = await followRun(
+        {
+          start: () =>
+            ConversationService.resumeConversation(
+              { conversationId: id, input: { interruptId, text } },
+              { signal: controller.signal },
+            ),
+          resume: watch,
+        },
+        (view) => setRun(view),
+        { signal: controller.signal },
+      );
+      setMessages((list) => {
+        const value = list.status === "ready" ? list.value : [];
+        const added = [final.userMessage, final.assistantMessage].filter((m): m is Message => m !== undefined);
+        return { status: "ready", value: [...value, ...added] };
+      });
+      if (final.status === "failed" || final.status === "cancelled") setSendError(final.error);
+    } catch (error) {
+      if (!controller.signal.aborted) setSendError(describeError(error));
+    } finally {
+      setStreaming(false);
+    }
+  };
+
   const agentList = agents.status === "ready" ? agents.value : [];
-  const inputEnabled = agents.status === "ready" && agentId !== undefined && !streaming;
+  // A run waiting for input takes its answer in the form above, not a new message.
+  const inputEnabled =
+    agents.status === "ready" && agentId !== undefined && !streaming && run?.status !== "waiting";
   useEffect(() => {
     if (inputEnabled) markChatReady();
   }, [inputEnabled]);
@@ -239,6 +281,7 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
           streaming={streaming}
           hasAgents={agentList.length > 0}
           onRetry={() => conversationId && void loadMessages(conversationId)}
+          onAnswer={(interruptId, text) => void answerInterrupt(interruptId, text)}
         />
         {sendError && <ErrorAlert message={sendError} />}
         <Composer enabled={inputEnabled} streaming={streaming} onSend={send} onStop={() => abort.current?.abort()} />
@@ -293,6 +336,7 @@ function Messages(props: {
   streaming: boolean;
   hasAgents: boolean;
   onRetry: () => void;
+  onAnswer: (interruptId: string, text: string) => void;
 }) {
   const { state, run, pending, streaming } = props;
   const end = useRef<HTMLDivElement>(null);
@@ -347,14 +391,61 @@ function Messages(props: {
       {run && (run.citations.length > 0 || run.tickets.length > 0) && (!streaming || run.answer) && (
         <RunSources run={run} />
       )}
-      {run?.status === "waiting" && run.interrupt && (
-        <div className="alert alert--info" role="status">
-          The agent is waiting for input: {run.interrupt.prompt || "an answer"}. (Answering from the console comes
-          next.)
-        </div>
+      {run?.status === "waiting" && run.interrupt && !streaming && (
+        <InterruptForm
+          key={run.interrupt.interruptId}
+          prompt={run.interrupt.prompt ?? ""}
+          choices={run.interrupt.choices ?? []}
+          onAnswer={(text) => props.onAnswer(run.interrupt?.interruptId ?? "", text)}
+        />
       )}
       <div ref={end} />
     </div>
+  );
+}
+
+/** A run waiting for a person: its question, a button per choice, or a free-text answer. */
+function InterruptForm(props: { prompt: string; choices: string[]; onAnswer: (text: string) => void }) {
+  const [text, setText] = useState("");
+  return (
+    <form
+      className="interrupt"
+      data-testid="interrupt"
+      aria-labelledby="interrupt-prompt"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (text.trim()) props.onAnswer(text.trim());
+      }}
+    >
+      <p id="interrupt-prompt" className="interrupt__prompt">
+        <strong>The agent needs your input.</strong> {props.prompt}
+      </p>
+      {props.choices.length > 0 ? (
+        <div className="interrupt__choices">
+          {props.choices.map((choice) => (
+            <button
+              key={choice}
+              type="button"
+              className="button"
+              onClick={() => props.onAnswer(choice)}
+              data-testid="interrupt-choice"
+            >
+              {choice}
+            </button>
+          ))}
+        </div>
+      ) : (
+        <div className="interrupt__choices">
+          <label htmlFor="interrupt-answer" className="visually-hidden">
+            Your answer
+          </label>
+          <input id="interrupt-answer" className="input" value={text} onChange={(e) => setText(e.target.value)} />
+          <button type="submit" className="button button--primary" disabled={!text.trim()}>
+            Answer
+          </button>
+        </div>
+      )}
+    </form>
   );
 }
 

@@ -2,6 +2,9 @@
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
 
+    /// Makes room for `count` bytes of output.
+    mutating func reserveCapacity(_ count: Int) { bytes.reserveCapacity(count) }
+
     /// ASCII text as is (punctuation, literals, numbers).
     mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 

@@ -12,6 +12,9 @@ struct WireToJSON {
         self.schema = schema
         self.limits = limits
         self.bytes = bytes
+        // JSON runs to about twice the wire size (names, quotes, 64-bit numbers as strings):
+        // room for it up front saves growing the output again and again.
+        out.reserveCapacity(bytes.count * 2 + 64)
     }
 
     /// The message of `type` in `segments` (read as one), as a JSON value at nesting `depth`

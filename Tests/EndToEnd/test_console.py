@@ -7,7 +7,8 @@ demo agent (the answer streams into the page, the step timeline fills, a step's 
 its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
 answer shows the ticket the agent opened; a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
-Last-Event-ID and shows every event once;
+Last-Event-ID and shows every event once; an expired access token is refreshed without the user
+noticing, an expired session returns to the sign-in page saying so;
 the conversation survives a reload; signing out; the page at 390 px wide. Every test fails on a
 browser console error (the driver's log), but for the one a test expects. On failure a
 screenshot and the page's HTML are written to AGENTPLANE_CONSOLE_SCREENSHOTS (default
@@ -384,6 +385,36 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("You chose approve", answer.text)
         self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=interrupt]"), [])
         self.chat_input(driver)
+
+    @screenshots_on_failure
+    def test_an_expired_access_token_is_refreshed_and_an_expired_session_says_so(self):
+        driver = self.browser()
+        # The browser logs each 401 the app then recovers from (or turns into the sign-in page).
+        # (A refresh without its cookie is a 400: the request has no refresh token.)
+        self.allowed_errors.append(r"/v1/auth/(whoami|refresh) - .* 401 \(Unauthorized\)")
+        self.allowed_errors.append(r"/v1/auth/refresh - .* 400 \(Bad Request\)")
+        self.sign_in(driver)
+        self.use_agent(driver)
+        # The access cookie gone (as when it expires), then the page opened again: its first call
+        # answers 401, the app refreshes the session with the refresh cookie and calls again.
+        driver.delete_cookie("agentplane_access")
+        driver.refresh()
+        self.use_agent(driver)
+        self.assertIn("agentplane_access", {c["name"] for c in driver.get_cookies()})
+        self.assertEqual(driver.find_elements(By.ID, "password"), [])
+        # Both cookies gone: the refresh fails too, and the sign-in page says why.
+        driver.delete_cookie("agentplane_access")
+        # (The refresh cookie lives on /v1/auth: out of the page's reach, so through DevTools.)
+        driver.execute_cdp_cmd(
+            "Network.deleteCookies", {"name": "agentplane_refresh", "url": self.base + "/v1/auth/refresh"}
+        )
+        driver.get(self.base + "/chat")
+        notice = self.wait(
+            driver,
+            EC.visibility_of_element_located((By.CSS_SELECTOR, ".signin [role=status]")),
+            message="no expired-session notice",
+        )
+        self.assertIn("session has expired", notice.text)
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

@@ -137,7 +137,8 @@ async function send(verb: string, target: string, init: RequestInit, options: Ca
     }
   };
   let response = await attempt();
-  if (response.status === 401 && !target.startsWith("/v1/auth/")) {
+  // Sign-in's and refresh's own 401s are their answers, not an expired session.
+  if (response.status === 401 && !/^\/v1\/auth\/(login|refresh)(\?|$)/.test(target)) {
     if (await refreshSession()) {
       response = await attempt();
     }

@@ -5,7 +5,8 @@ from web/dist, built by ``make web``) with the demo seed.
 Covers: a wrong password is a clear error; signing in with the demo owner; chatting with the
 demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
 its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
-answer shows the ticket the agent opened; a run waiting for a person takes the answer from a
+answer shows the ticket the agent opened, which opens from the chat (its page, a status change,
+the list filtered by status, back to the conversation); a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
 Last-Event-ID and shows every event once; an expired access token is refreshed without the user
 noticing, an expired session returns to the sign-in page saying so;
@@ -346,6 +347,32 @@ class ConsoleTest(unittest.TestCase):
             for step in driver.find_elements(By.CSS_SELECTOR, "[data-testid=timeline-step]")
         ]
         self.assertIn("create_ticket", nodes)
+        chat_url = driver.current_url
+        # Open the ticket from the chat: its page, its status changed, back to the conversation.
+        ticket.find_element(By.TAG_NAME, "a").click()
+        detail = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=ticket-detail]"))
+        )
+        self.assertIn(f"#{number.group(1)}", detail.find_element(By.TAG_NAME, "h1").text)
+        self.assertIn("flux capacitor", detail.text)
+        self.assertEqual(driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-status]").text, "Open")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-to-resolved]").click()
+        self.wait(
+            driver,
+            EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=ticket-status]"), "Resolved"),
+        )
+        # The list, filtered by status, has it.
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-tickets]").click()
+        Select(
+            self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=ticket-filter]")))
+        ).select_by_visible_text("Resolved")
+        listed = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tickets]")))
+        self.assertIn("flux capacitor from the console test", listed.text)
+        listed.find_element(By.PARTIAL_LINK_TEXT, "flux capacitor from the console test").click()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=ticket-detail]")))
+        driver.find_element(By.LINK_TEXT, "the conversation").click()
+        self.wait(driver, lambda d: d.current_url == chat_url)
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=message-assistant]")))
 
     @screenshots_on_failure
     def test_a_run_waiting_for_input_takes_the_answer_from_a_form(self):

@@ -7,6 +7,7 @@ import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
 import { describeError } from "../lib/errors";
 import { ChatPage } from "../pages/ChatPage";
 import { SignInPage } from "../pages/SignInPage";
+import { TicketsPage } from "../pages/TicketsPage";
 import { BrandMark, ErrorAlert, Spinner } from "../ui/feedback";
 import { navigate, useRoute } from "./route";
 
@@ -119,6 +120,14 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           >
             Chat
           </a>
+          <a
+            href="/tickets"
+            aria-current={route.page === "tickets" ? "page" : undefined}
+            onClick={(e) => (e.preventDefault(), navigate("/tickets"))}
+            data-testid="nav-tickets"
+          >
+            Tickets
+          </a>
         </nav>
         <div className="account">
           <span className="account__email" data-testid="account">
@@ -137,7 +146,11 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       </header>
       {error && <ErrorAlert message={error} />}
       <main id="main" className="shell__main">
-        <ChatPage session={session} conversationId={route.conversationId} />
+        {route.page === "tickets" ? (
+          <TicketsPage ticketId={route.ticketId} />
+        ) : (
+          <ChatPage session={session} conversationId={route.conversationId} />
+        )}
       </main>
     </div>
   );

@@ -1,16 +1,19 @@
 // Client-side routes on the History API (the edge answers the index page for any path without
-// a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation.
+// a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation,
+// `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names).
 import { useEffect, useState } from "react";
 
-export interface Route {
-  page: "chat";
-  conversationId?: string;
-}
+export type Route =
+  | { page: "chat"; conversationId?: string }
+  | { page: "tickets"; ticketId?: string };
 
 /** The route of a path. */
 export function parseRoute(path: string): Route {
-  const match = /^\/chat\/([^/]+)\/?$/.exec(path);
-  if (match) return { page: "chat", conversationId: decodeURIComponent(match[1]!) };
+  const chat = /^\/chat\/([^/]+)\/?$/.exec(path);
+  if (chat) return { page: "chat", conversationId: decodeURIComponent(chat[1]!) };
+  const ticket = /^\/tickets\/([^/]+)\/?$/.exec(path);
+  if (ticket) return { page: "tickets", ticketId: decodeURIComponent(ticket[1]!) };
+  if (/^\/tickets\/?$/.test(path)) return { page: "tickets" };
   return { page: "chat" };
 }
 

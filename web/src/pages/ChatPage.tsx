@@ -485,7 +485,12 @@ function RunSources({ run }: { run: RunView }) {
           <ul>
             {run.tickets.map((ticket) => (
               <li key={ticket.id} data-testid="ticket">
-                Ticket {ticket.number !== undefined ? `#${ticket.number}` : ticket.id.slice(0, 8)}
+                <a
+                  href={`/tickets/${encodeURIComponent(ticket.id)}`}
+                  onClick={(e) => (e.preventDefault(), navigate(`/tickets/${encodeURIComponent(ticket.id)}`))}
+                >
+                  Ticket {ticket.number !== undefined ? `#${ticket.number}` : ticket.id.slice(0, 8)}
+                </a>
                 {ticket.status && <span className="sources__meta"> · {ticket.status}</span>}
                 {ticket.title && <> · {ticket.title}</>}
               </li>

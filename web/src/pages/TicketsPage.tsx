@@ -1,0 +1,262 @@
+// Tickets: the list (filtered by status) and one ticket (its text, comments, the conversation it
+// came from) with its status changes, as the ticketing service allows them.
+import { useCallback, useEffect, useState } from "react";
+import { TicketingService } from "../api/generated";
+import type { Ticket, TicketStatus } from "../api/generated";
+import { navigate } from "../app/route";
+import { describeError } from "../lib/errors";
+import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
+
+type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
+
+const statusNames: Record<TicketStatus, string> = {
+  TICKET_STATUS_UNSPECIFIED: "—",
+  TICKET_STATUS_OPEN: "Open",
+  TICKET_STATUS_PENDING: "Pending",
+  TICKET_STATUS_RESOLVED: "Resolved",
+  TICKET_STATUS_CLOSED: "Closed",
+};
+
+/** The status changes the ticketing service allows from a status (docs: ticketing.proto, UpdateTicket). */
+export function nextStatuses(status: TicketStatus | undefined): TicketStatus[] {
+  switch (status) {
+    case "TICKET_STATUS_OPEN":
+      return ["TICKET_STATUS_PENDING", "TICKET_STATUS_RESOLVED", "TICKET_STATUS_CLOSED"];
+    case "TICKET_STATUS_PENDING":
+      return ["TICKET_STATUS_OPEN", "TICKET_STATUS_RESOLVED", "TICKET_STATUS_CLOSED"];
+    case "TICKET_STATUS_RESOLVED":
+      return ["TICKET_STATUS_OPEN", "TICKET_STATUS_CLOSED"];
+    default:
+      return [];
+  }
+}
+
+const statusVerbs: Partial<Record<TicketStatus, string>> = {
+  TICKET_STATUS_OPEN: "Reopen",
+  TICKET_STATUS_PENDING: "Mark pending",
+  TICKET_STATUS_RESOLVED: "Resolve",
+  TICKET_STATUS_CLOSED: "Close",
+};
+
+function when(iso: string | undefined): string {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString();
+}
+
+export function TicketsPage({ ticketId }: { ticketId: string | undefined }) {
+  return (
+    <div className="page">{ticketId ? <TicketDetail key={ticketId} ticketId={ticketId} /> : <TicketList />}</div>
+  );
+}
+
+function TicketList() {
+  const [filter, setFilter] = useState<TicketStatus | "">("");
+  const [tickets, setTickets] = useState<Load<Ticket[]>>({ status: "loading" });
+
+  const load = useCallback(async (status: TicketStatus | "") => {
+    setTickets({ status: "loading" });
+    try {
+      const answer = await TicketingService.listTickets({ pageSize: 100, ...(status ? { statuses: [status] } : {}) });
+      setTickets({ status: "ready", value: answer.tickets ?? [] });
+    } catch (error) {
+      setTickets({ status: "error", message: describeError(error) });
+    }
+  }, []);
+
+  useEffect(() => {
+    void load(filter);
+  }, [filter, load]);
+
+  return (
+    <>
+      <div className="page__head">
+        <h1>Tickets</h1>
+        <label className="inline-field">
+          Status{" "}
+          <select
+            className="select"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value as TicketStatus | "")}
+            data-testid="ticket-filter"
+          >
+            <option value="">All</option>
+            {(["TICKET_STATUS_OPEN", "TICKET_STATUS_PENDING", "TICKET_STATUS_RESOLVED", "TICKET_STATUS_CLOSED"] as const).map(
+              (status) => (
+                <option key={status} value={status}>
+                  {statusNames[status]}
+                </option>
+              ),
+            )}
+          </select>
+        </label>
+      </div>
+      {tickets.status === "loading" && <Spinner label="Loading tickets…" />}
+      {tickets.status === "error" && <ErrorAlert message={tickets.message} onRetry={() => void load(filter)} />}
+      {tickets.status === "ready" && tickets.value.length === 0 && (
+        <EmptyState title="No tickets">
+          <p>{filter ? "None with this status." : "When an agent opens a ticket, it shows up here."}</p>
+        </EmptyState>
+      )}
+      {tickets.status === "ready" && tickets.value.length > 0 && (
+        <table className="table" data-testid="tickets">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Title</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="table__wide">
+                Updated
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tickets.value.map((ticket) => (
+              <tr key={ticket.id}>
+                <td>{ticket.number}</td>
+                <td>
+                  <a
+                    href={`/tickets/${encodeURIComponent(ticket.id ?? "")}`}
+                    onClick={(e) => (e.preventDefault(), navigate(`/tickets/${encodeURIComponent(ticket.id ?? "")}`))}
+                  >
+                    {ticket.title || "Untitled"}
+                  </a>
+                </td>
+                <td>
+                  <span className="badge" data-status={ticket.status}>
+                    {statusNames[ticket.status ?? "TICKET_STATUS_UNSPECIFIED"]}
+                  </span>
+                </td>
+                <td className="table__wide">{when(ticket.updatedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+function TicketDetail({ ticketId }: { ticketId: string }) {
+  const [ticket, setTicket] = useState<Load<Ticket>>({ status: "loading" });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+
+  const load = useCallback(async () => {
+    setTicket({ status: "loading" });
+    try {
+      const answer = await TicketingService.getTicket({ ticketId });
+      setTicket({ status: "ready", value: answer.ticket ?? {} });
+    } catch (failure) {
+      setTicket({ status: "error", message: describeError(failure) });
+    }
+  }, [ticketId]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const change = async (status: TicketStatus) => {
+    if (ticket.status !== "ready") return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const answer = await TicketingService.updateTicket({
+        ticketId,
+        status,
+        ...(ticket.value.revision ? { expectedRevision: ticket.value.revision } : {}),
+      });
+      setTicket({ status: "ready", value: answer.ticket ?? ticket.value });
+    } catch (failure) {
+      const code = (failure as { code?: string }).code;
+      setError(
+        code === "ABORTED"
+          ? "Someone changed this ticket meanwhile: it was reloaded. Try again."
+          : describeError(failure),
+      );
+      if (code === "ABORTED") void load();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const back = (
+    <a href="/tickets" onClick={(e) => (e.preventDefault(), navigate("/tickets"))}>
+      ← All tickets
+    </a>
+  );
+  if (ticket.status === "loading") return <Spinner label="Loading the ticket…" />;
+  if (ticket.status === "error") {
+    return (
+      <>
+        {back}
+        <ErrorAlert message={ticket.message} onRetry={() => void load()} />
+      </>
+    );
+  }
+  const t = ticket.value;
+  return (
+    <article className="ticket" data-testid="ticket-detail">
+      {back}
+      <h1>
+        <span className="ticket__number">#{t.number}</span> {t.title || "Untitled"}
+      </h1>
+      <p className="status-line">
+        <span className="badge" data-status={t.status} data-testid="ticket-status">
+          {statusNames[t.status ?? "TICKET_STATUS_UNSPECIFIED"]}
+        </span>{" "}
+        · priority {(t.priority ?? "").replace("TICKET_PRIORITY_", "").toLowerCase() || "—"} · opened{" "}
+        {when(t.createdAt)}
+        {t.conversationId && (
+          <>
+            {" "}
+            ·{" "}
+            <a
+              href={`/chat/${encodeURIComponent(t.conversationId)}`}
+              onClick={(e) => (e.preventDefault(), navigate(`/chat/${encodeURIComponent(t.conversationId ?? "")}`))}
+            >
+              the conversation
+            </a>
+          </>
+        )}
+      </p>
+      {error && <ErrorAlert message={error} />}
+      {nextStatuses(t.status).length > 0 && (
+        <div className="actions" role="group" aria-label="Change the status">
+          {nextStatuses(t.status).map((status) => (
+            <button
+              key={status}
+              type="button"
+              className="button button--small"
+              disabled={busy}
+              onClick={() => void change(status)}
+              data-testid={`ticket-to-${status.replace("TICKET_STATUS_", "").toLowerCase()}`}
+            >
+              {statusVerbs[status]}
+            </button>
+          ))}
+        </div>
+      )}
+      <section aria-label="Description">
+        <p className="ticket__body">{t.body || "No description."}</p>
+      </section>
+      <section aria-label="Comments">
+        <h2>Comments</h2>
+        {(t.comments ?? []).length === 0 ? (
+          <p className="status-line">No comments yet.</p>
+        ) : (
+          <ul className="comments">
+            {(t.comments ?? []).map((comment, index) => (
+              <li key={comment.id || index}>
+                <span className="status-line">
+                  {comment.author || "someone"} · {when(comment.createdAt)}
+                </span>
+                <p className="ticket__body">{comment.body}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </article>
+  );
+}

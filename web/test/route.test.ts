@@ -1,0 +1,19 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseRoute } from "../src/app/route";
+
+test("paths to pages", () => {
+  assert.deepEqual(parseRoute("/"), { page: "chat" });
+  assert.deepEqual(parseRoute("/chat"), { page: "chat" });
+  assert.deepEqual(parseRoute("/chat/a%20b"), { page: "chat", conversationId: "a b" });
+  assert.deepEqual(parseRoute("/tickets"), { page: "tickets" });
+  assert.deepEqual(parseRoute("/tickets/t1/"), { page: "tickets", ticketId: "t1" });
+  assert.deepEqual(parseRoute("/nowhere/else"), { page: "chat" });
+});
+
+test("a ticket's status changes, as the ticketing service allows them", async () => {
+  const { nextStatuses } = await import("../src/pages/TicketsPage");
+  assert.deepEqual(nextStatuses("TICKET_STATUS_OPEN"), ["TICKET_STATUS_PENDING", "TICKET_STATUS_RESOLVED", "TICKET_STATUS_CLOSED"]);
+  assert.deepEqual(nextStatuses("TICKET_STATUS_RESOLVED"), ["TICKET_STATUS_OPEN", "TICKET_STATUS_CLOSED"]);
+  assert.deepEqual(nextStatuses("TICKET_STATUS_CLOSED"), []);
+});

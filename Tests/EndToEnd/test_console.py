@@ -6,7 +6,8 @@ Covers: a wrong password is a clear error; signing in with the demo owner; chatt
 demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
 its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
 answer shows the ticket the agent opened, which opens from the chat (its page, a status change,
-the list filtered by status, back to the conversation); a run waiting for a person takes the answer from a
+the list filtered by status, back to the conversation); two documents uploaded at once are
+indexed (status live), found in the search playground with the word highlighted, one deleted; a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
 Last-Event-ID and shows every event once; an expired access token is refreshed without the user
 noticing, an expired session returns to the sign-in page saying so;
@@ -20,6 +21,8 @@ import functools
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 import unittest
 import uuid
@@ -442,6 +445,53 @@ class ConsoleTest(unittest.TestCase):
             message="no expired-session notice",
         )
         self.assertIn("session has expired", notice.text)
+
+    @screenshots_on_failure
+    def test_upload_a_document_find_it_in_the_search_playground_and_delete_it(self):
+        word = f"zorblax{uuid.uuid4().hex[:10]}"
+        folder = Path(tempfile.mkdtemp(prefix="agentplane-console-"))
+        self.addCleanup(shutil.rmtree, folder, True)
+        names = []
+        for index in range(2):
+            name = f"console-{word}-{index}.md"
+            (folder / name).write_text(
+                f"# Calibration {index}\n\nThe {word} widget is calibrated with the blue dial, turn {index}.\n",
+                encoding="utf-8",
+            )
+            names.append(name)
+        driver = self.browser()
+        self.sign_in(driver)
+        self.chat_input(driver)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-knowledge]").click()
+        upload = self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=kb-upload]")))
+        # Two files at once.
+        upload.send_keys("\n".join(str(folder / name) for name in names))
+        for name in names:
+            self.wait(
+                driver,
+                EC.text_to_be_present_in_element(
+                    (By.CSS_SELECTOR, f"[data-testid=document][data-name='{name}'] [data-testid=document-status]"),
+                    "Ready",
+                ),
+                timeout=60,
+                message=f"{name} was never indexed",
+            )
+        self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, ".uploads li[data-state=done]")), 2)
+        # The search playground finds it, with the word highlighted and a score.
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=kb-query]").send_keys(word)
+        Select(driver.find_element(By.CSS_SELECTOR, "[data-testid=kb-mode]")).select_by_visible_text("Lexical")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=kb-search]").click()
+        results = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=kb-results]")))
+        self.assertIn("console-", results.text)
+        self.assertIn("score", results.text)
+        marks = [m.text for m in results.find_elements(By.TAG_NAME, "mark")]
+        self.assertIn(word, marks)
+        # Delete one (two steps: Delete, then Delete for good).
+        row = f"[data-testid=document][data-name='{names[0]}']"
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=document-delete]").click()
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=document-confirm-delete]").click()
+        self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the document stayed")
+        self.assertTrue(driver.find_elements(By.CSS_SELECTOR, f"[data-testid=document][data-name='{names[1]}']"))
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

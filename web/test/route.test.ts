@@ -8,6 +8,7 @@ test("paths to pages", () => {
   assert.deepEqual(parseRoute("/chat/a%20b"), { page: "chat", conversationId: "a b" });
   assert.deepEqual(parseRoute("/tickets"), { page: "tickets" });
   assert.deepEqual(parseRoute("/tickets/t1/"), { page: "tickets", ticketId: "t1" });
+  assert.deepEqual(parseRoute("/knowledge"), { page: "knowledge" });
   assert.deepEqual(parseRoute("/nowhere/else"), { page: "chat" });
 });
 

@@ -14,6 +14,8 @@ export interface JsonObject {
 export interface CallOptions {
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /** Uploads only: called as the body goes out (bytes sent, bytes in all). */
+  onUploadProgress?: (sent: number, total: number) => void;
 }
 
 /** One Server-Sent Event of a server stream: its name, id and the message it carries. */
@@ -224,15 +226,43 @@ export async function* stream<T>(
   }
 }
 
-/** An upload: the content as the whole body, the metadata as query parameters. */
+/**
+ * An upload: the content as the whole body, the metadata as query parameters. Through
+ * XMLHttpRequest when the caller wants progress (fetch reports none for request bodies).
+ */
 export async function upload<T>(path: string, query: Query, content: Blob, options?: CallOptions): Promise<T> {
-  const init: RequestInit = {
-    headers: { Accept: "application/json", "Content-Type": content.type || "application/octet-stream" },
-    body: content,
-  };
-  const response = await send("POST", url(path, query), init, options);
+  const target = url(path, query);
+  const type = content.type || "application/octet-stream";
+  if (options?.onUploadProgress && typeof XMLHttpRequest !== "undefined") {
+    let answer = await xhrUpload(target, content, type, options);
+    if (answer.status === 401 && (await refreshSession())) answer = await xhrUpload(target, content, type, options);
+    if (answer.status === 401) sessionExpired?.();
+    if (answer.status < 200 || answer.status >= 300) throw await errorOf(answer);
+    return (await answer.json()) as T;
+  }
+  const init: RequestInit = { headers: { Accept: "application/json", "Content-Type": type }, body: content };
+  const response = await send("POST", target, init, options);
   if (!response.ok) throw await errorOf(response);
   return (await response.json()) as T;
+}
+
+function xhrUpload(target: string, content: Blob, type: string, options: CallOptions): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", target);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Content-Type", type);
+    const csrf = currentCsrf();
+    if (csrf) xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.upload.onprogress = (event) => options.onUploadProgress?.(event.loaded, event.total || content.size);
+    xhr.onload = () =>
+      resolve(new Response(xhr.responseText, { status: xhr.status, headers: { "Content-Type": "application/json" } }));
+    xhr.onerror = () => reject(new NetworkError("The upload could not reach the server."));
+    xhr.onabort = () => reject(new DOMException("The upload was cancelled.", "AbortError"));
+    options.signal?.addEventListener("abort", () => xhr.abort());
+    xhr.send(content);
+  });
 }
 
 /** A download's URL (the browser fetches it with the session cookie). */

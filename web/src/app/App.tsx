@@ -6,6 +6,7 @@ import type { Role, Tenant, User } from "../api/generated";
 import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
 import { describeError } from "../lib/errors";
 import { ChatPage } from "../pages/ChatPage";
+import { KnowledgePage } from "../pages/KnowledgePage";
 import { SignInPage } from "../pages/SignInPage";
 import { TicketsPage } from "../pages/TicketsPage";
 import { BrandMark, ErrorAlert, Spinner } from "../ui/feedback";
@@ -128,6 +129,14 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           >
             Tickets
           </a>
+          <a
+            href="/knowledge"
+            aria-current={route.page === "knowledge" ? "page" : undefined}
+            onClick={(e) => (e.preventDefault(), navigate("/knowledge"))}
+            data-testid="nav-knowledge"
+          >
+            Knowledge
+          </a>
         </nav>
         <div className="account">
           <span className="account__email" data-testid="account">
@@ -146,11 +155,9 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       </header>
       {error && <ErrorAlert message={error} />}
       <main id="main" className="shell__main">
-        {route.page === "tickets" ? (
-          <TicketsPage ticketId={route.ticketId} />
-        ) : (
-          <ChatPage session={session} conversationId={route.conversationId} />
-        )}
+        {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
+        {route.page === "knowledge" && <KnowledgePage />}
+        {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
       </main>
     </div>
   );

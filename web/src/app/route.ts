@@ -1,11 +1,13 @@
 // Client-side routes on the History API (the edge answers the index page for any path without
 // a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation,
-// `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names).
+// `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names),
+// `/knowledge` the knowledge base.
 import { useEffect, useState } from "react";
 
 export type Route =
   | { page: "chat"; conversationId?: string }
-  | { page: "tickets"; ticketId?: string };
+  | { page: "tickets"; ticketId?: string }
+  | { page: "knowledge" };
 
 /** The route of a path. */
 export function parseRoute(path: string): Route {
@@ -14,6 +16,7 @@ export function parseRoute(path: string): Route {
   const ticket = /^\/tickets\/([^/]+)\/?$/.exec(path);
   if (ticket) return { page: "tickets", ticketId: decodeURIComponent(ticket[1]!) };
   if (/^\/tickets\/?$/.test(path)) return { page: "tickets" };
+  if (/^\/knowledge\/?$/.test(path)) return { page: "knowledge" };
   return { page: "chat" };
 }
 

@@ -7,7 +7,9 @@ demo agent (the answer streams into the page, the step timeline fills, a step's 
 its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
 answer shows the ticket the agent opened, which opens from the chat (its page, a status change,
 the list filtered by status, back to the conversation); two documents uploaded at once are
-indexed (status live), found in the search playground with the word highlighted, one deleted; a run waiting for a person takes the answer from a
+indexed (status live), found in the search playground with the word highlighted, one deleted;
+an API key created, shown once (it works), revoked (it stops working); a member sees no edit
+actions; a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
 Last-Event-ID and shows every event once; an expired access token is refreshed without the user
 noticing, an expired session returns to the sign-in page saying so;
@@ -122,12 +124,12 @@ class ConsoleTest(unittest.TestCase):
     def wait(self, driver, condition, timeout=WAIT, message=""):
         return WebDriverWait(driver, timeout).until(condition, message)
 
-    def sign_in(self, driver, password=None):
+    def sign_in(self, driver, password=None, email=None):
         driver.get(self.base + "/")
         tenant = self.wait(driver, EC.element_to_be_clickable((By.ID, "tenant")), message="no sign-in form")
         tenant.clear()
         tenant.send_keys(self.platform.tenant)
-        driver.find_element(By.ID, "email").send_keys(self.platform.email)
+        driver.find_element(By.ID, "email").send_keys(email or self.platform.email)
         driver.find_element(By.ID, "password").send_keys(password or self.platform.password)
         driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
 
@@ -492,6 +494,64 @@ class ConsoleTest(unittest.TestCase):
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=document-confirm-delete]").click()
         self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the document stayed")
         self.assertTrue(driver.find_elements(By.CSS_SELECTOR, f"[data-testid=document][data-name='{names[1]}']"))
+
+    @screenshots_on_failure
+    def test_create_an_api_key_see_it_once_and_revoke_it(self):
+        driver = self.browser()
+        self.sign_in(driver)
+        self.chat_input(driver)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-settings]").click()
+        name = f"console-key-{uuid.uuid4().hex[:8]}"
+        self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=key-name]"))).send_keys(name)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=key-create]").click()
+        secret = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=new-key-secret]"))
+        ).text
+        self.assertGreater(len(secret), 20)
+        # The key works, as a bearer token.
+        who = requests.get(self.base + "/v1/auth/whoami", headers={"Authorization": f"Bearer {secret}"}, timeout=WAIT)
+        self.assertEqual(who.status_code, 200, who.text)
+        self.assertEqual(who.json()["principalKind"], "PRINCIPAL_KIND_API_KEY")
+        row = f"[data-testid=key][data-name='{name}']"
+        self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, row)))
+        # Shown once: gone after Done, and never again (not after a reload either).
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=new-key-done]").click()
+        self.assertNotIn(secret, driver.page_source)
+        driver.refresh()
+        self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, row)))
+        self.assertNotIn(secret, driver.page_source)
+        # Revoke (two steps); the key stops working.
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=key-revoke]").click()
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=key-confirm-revoke]").click()
+        self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the key is still listed")
+        refused = requests.get(
+            self.base + "/v1/auth/whoami", headers={"Authorization": f"Bearer {secret}"}, timeout=WAIT
+        )
+        self.assertEqual(refused.status_code, 401, refused.text)
+
+    @screenshots_on_failure
+    def test_a_member_sees_no_edit_actions(self):
+        token = self.platform.login()
+        email = f"member-{uuid.uuid4().hex[:8]}@demo.local"
+        password = "member-password-" + uuid.uuid4().hex[:8]
+        created = requests.post(
+            self.base + "/v1/users", headers={"Authorization": f"Bearer {token}"},
+            json={"email": email, "password": password, "roles": ["ROLE_MEMBER"]}, timeout=WAIT,
+        )
+        self.assertEqual(created.status_code, 200, created.text)
+        driver = self.browser()
+        self.sign_in(driver, password=password, email=email)
+        self.use_agent(driver)  # a member chats
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-knowledge]").click()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=kb-read-only]")))
+        self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=documents]")))
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=kb-upload]"), [])
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=document-delete]"), [])
+        self.assertTrue(driver.find_elements(By.CSS_SELECTOR, "[data-testid=kb-query]"))  # but searches
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-settings]").click()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=keys-read-only]")))
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=create-key]"), [])
+        self.assertIn("member", driver.find_element(By.CSS_SELECTOR, "[data-testid=me]").text)
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

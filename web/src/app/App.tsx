@@ -2,22 +2,19 @@
 // top bar with the navigation and sign-out, and the page of the current route.
 import { useCallback, useEffect, useState } from "react";
 import { AuthService } from "../api/generated";
-import type { Role, Tenant, User } from "../api/generated";
 import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
 import { describeError } from "../lib/errors";
 import { ChatPage } from "../pages/ChatPage";
 import { KnowledgePage } from "../pages/KnowledgePage";
+import { SettingsPage } from "../pages/SettingsPage";
 import { SignInPage } from "../pages/SignInPage";
 import { TicketsPage } from "../pages/TicketsPage";
 import { BrandMark, ErrorAlert, Spinner } from "../ui/feedback";
 import { navigate, useRoute } from "./route";
+import { SessionContext } from "./session";
+import type { Session } from "./session";
 
-/** The signed-in user, as WhoAmI or sign-in answered. */
-export interface Session {
-  user: User;
-  tenant: Tenant;
-  roles: Role[];
-}
+export type { Session };
 
 type SessionState =
   | { kind: "checking" }
@@ -137,6 +134,14 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           >
             Knowledge
           </a>
+          <a
+            href="/settings"
+            aria-current={route.page === "settings" ? "page" : undefined}
+            onClick={(e) => (e.preventDefault(), navigate("/settings"))}
+            data-testid="nav-settings"
+          >
+            Settings
+          </a>
         </nav>
         <div className="account">
           <span className="account__email" data-testid="account">
@@ -154,11 +159,14 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
         </div>
       </header>
       {error && <ErrorAlert message={error} />}
-      <main id="main" className="shell__main">
-        {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
-        {route.page === "knowledge" && <KnowledgePage />}
-        {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
-      </main>
+      <SessionContext.Provider value={session}>
+        <main id="main" className="shell__main">
+          {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
+          {route.page === "knowledge" && <KnowledgePage />}
+          {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
+          {route.page === "settings" && <SettingsPage />}
+        </main>
+      </SessionContext.Provider>
     </div>
   );
 }

@@ -1,13 +1,14 @@
 // Client-side routes on the History API (the edge answers the index page for any path without
 // a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation,
 // `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names),
-// `/knowledge` the knowledge base.
+// `/knowledge` the knowledge base, `/settings` the user's settings (API keys).
 import { useEffect, useState } from "react";
 
 export type Route =
   | { page: "chat"; conversationId?: string }
   | { page: "tickets"; ticketId?: string }
-  | { page: "knowledge" };
+  | { page: "knowledge" }
+  | { page: "settings" };
 
 /** The route of a path. */
 export function parseRoute(path: string): Route {
@@ -17,6 +18,7 @@ export function parseRoute(path: string): Route {
   if (ticket) return { page: "tickets", ticketId: decodeURIComponent(ticket[1]!) };
   if (/^\/tickets\/?$/.test(path)) return { page: "tickets" };
   if (/^\/knowledge\/?$/.test(path)) return { page: "knowledge" };
+  if (/^\/settings\/?$/.test(path)) return { page: "settings" };
   return { page: "chat" };
 }
 

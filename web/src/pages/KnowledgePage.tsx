@@ -5,7 +5,9 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { DragEvent, FormEvent } from "react";
 import { DocumentService, KnowledgeBaseService } from "../api/generated";
 import type { Document, DocumentStatus, SearchMode, SearchResult } from "../api/generated";
+import { useSession } from "../app/session";
 import { describeError } from "../lib/errors";
+import { atLeast } from "../lib/roles";
 import { highlight } from "../lib/highlight";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 
@@ -42,6 +44,8 @@ export function KnowledgePage() {
   const [confirming, setConfirming] = useState<string>();
   const [actionError, setActionError] = useState<string>();
   const fileInput = useRef<HTMLInputElement>(null);
+  // Builders and above add and delete documents; everyone searches.
+  const canEdit = atLeast(useSession().roles, "ROLE_BUILDER");
 
   const load = useCallback(async (quiet = false) => {
     if (!quiet) setDocuments({ status: "loading" });
@@ -119,30 +123,37 @@ export function KnowledgePage() {
       <div className="page__head">
         <h1>Knowledge base</h1>
       </div>
-      <div
-        className="dropzone"
-        data-dragging={dragging}
-        onDragOver={(e) => (e.preventDefault(), setDragging(true))}
-        onDragLeave={() => setDragging(false)}
-        onDrop={onDrop}
-      >
-        <p>Drop files here to add them to the knowledge base, or</p>
-        <label className="button" htmlFor="kb-files">
-          Choose files
-        </label>
-        <input
-          id="kb-files"
-          ref={fileInput}
-          className="visually-hidden"
-          type="file"
-          multiple
-          onChange={(e) => {
-            void uploadAll(Array.from(e.target.files ?? []));
-            if (fileInput.current) fileInput.current.value = "";
-          }}
-          data-testid="kb-upload"
-        />
-      </div>
+      {!canEdit && (
+        <p className="status-line" data-testid="kb-read-only">
+          Builders and above add and delete documents; you can search them below.
+        </p>
+      )}
+      {canEdit && (
+        <div
+          className="dropzone"
+          data-dragging={dragging}
+          onDragOver={(e) => (e.preventDefault(), setDragging(true))}
+          onDragLeave={() => setDragging(false)}
+          onDrop={onDrop}
+        >
+          <p>Drop files here to add them to the knowledge base, or</p>
+          <label className="button" htmlFor="kb-files">
+            Choose files
+          </label>
+          <input
+            id="kb-files"
+            ref={fileInput}
+            className="visually-hidden"
+            type="file"
+            multiple
+            onChange={(e) => {
+              void uploadAll(Array.from(e.target.files ?? []));
+              if (fileInput.current) fileInput.current.value = "";
+            }}
+            data-testid="kb-upload"
+          />
+        </div>
+      )}
       {uploads.length > 0 && (
         <ul className="uploads" aria-label="Uploads">
           {uploads.map((item) => (
@@ -210,7 +221,7 @@ export function KnowledgePage() {
                     >
                       Download
                     </a>
-                    {confirming === document.id ? (
+                    {!canEdit ? null : confirming === document.id ? (
                       <button
                         type="button"
                         className="button button--small button--danger"

@@ -1,0 +1,17 @@
+// The signed-in user, for any page that needs to know who is asking (what to show by role).
+import { createContext, useContext } from "react";
+import type { Role, Tenant, User } from "../api/generated";
+
+/** The signed-in user, as WhoAmI or sign-in answered. */
+export interface Session {
+  user: User;
+  tenant: Tenant;
+  roles: Role[];
+}
+
+export const SessionContext = createContext<Session | undefined>(undefined);
+
+/** The session of the page (inside the shell, always set). */
+export function useSession(): Session {
+  return useContext(SessionContext) ?? { user: {}, tenant: {}, roles: [] };
+}

@@ -106,17 +106,33 @@ final class HTTP2ClientStream: ClientStream, @unchecked Sendable {
     }
 
     func receive() async -> ClientResponsePart {
-        await withCheckedContinuation { continuation in
-            loop.execute {
-                if let part = self.parts.popFirst() {
-                    self.credit()
-                    continuation.resume(returning: part)
-                } else if self.delivered {
-                    continuation.resume(returning: .end(Status(code: .cancelled, message: "the call has ended"), [:]))
-                } else {
-                    self.receiver = continuation
-                }
+        // A caller on the connection's loop (the usual case: tasks prefer it) takes what has
+        // arrived at once, and waits without a hop through the loop's queue.
+        if loop.inEventLoop, let ready = takeReady() { return ready }
+        return await withCheckedContinuation { continuation in
+            if loop.inEventLoop {
+                awaitPart(continuation)
+            } else {
+                loop.execute { self.awaitPart(continuation) }
             }
+        }
+    }
+
+    /// A part that has arrived, or the end once everything was delivered; nil to wait.
+    private func takeReady() -> ClientResponsePart? {
+        if let part = parts.popFirst() {
+            credit()
+            return part
+        }
+        if delivered { return .end(Status(code: .cancelled, message: "the call has ended"), [:]) }
+        return nil
+    }
+
+    private func awaitPart(_ continuation: CheckedContinuation<ClientResponsePart, Never>) {
+        if let ready = takeReady() {
+            continuation.resume(returning: ready)
+        } else {
+            receiver = continuation
         }
     }
 

@@ -507,10 +507,15 @@ final class Subchannel: Sendable {
     ) async throws -> HTTP2ClientStream? {
         for _ in 0..<2 {
             let connection = try await connection(join: join)
-            let stream = try await connection.channel.eventLoop.submit {
-                connection.handler.openStream(
+            let loop = connection.channel.eventLoop
+            let stream =
+                loop.inEventLoop
+                ? connection.handler.openStream(
                     descriptor: descriptor, metadata: metadata, deadline: deadline, request: request)
-            }.get()
+                : try await loop.submit {
+                    connection.handler.openStream(
+                        descriptor: descriptor, metadata: metadata, deadline: deadline, request: request)
+                }.get()
             if let stream { return stream }
             // The connection stopped taking calls (GOAWAY); forget it and connect again.
             forget(connection)
@@ -519,6 +524,13 @@ final class Subchannel: Sendable {
     }
 
     private func connection(join: Bool) async throws -> Connection {
+        // The usual case, a connection that is up, without a future to wait on.
+        if let ready = locked.withLock({ locked -> Connection? in
+            if case .ready(let connection) = locked.state { return connection }
+            return nil
+        }) {
+            return ready
+        }
         let future: EventLoopFuture<Connection> = try locked.withLock { locked in
             switch locked.state {
             case .ready(let connection):

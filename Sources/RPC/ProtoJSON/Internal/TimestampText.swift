@@ -49,10 +49,46 @@ enum TimestampText {
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (year, month, day) = civilFromDays(days)
-        var text = padded(year, 4) + "-" + padded(month, 2) + "-" + padded(day, 2) + "T"
-        text += padded(secondOfDay / 3600, 2) + ":" + padded(secondOfDay / 60 % 60, 2) + ":"
-        text += padded(secondOfDay % 60, 2) + fraction(Int(nanos)) + "Z"
-        return text
+        let nanos = Int(nanos)
+        let fractionDigits = nanos == 0 ? 0 : nanos % 1_000_000 == 0 ? 3 : nanos % 1000 == 0 ? 6 : 9
+        // Written digit by digit into the string's storage: this runs for every timestamp of
+        // every response the edge transcodes.
+        return String(unsafeUninitializedCapacity: 30) { buffer in
+            var index = 0
+            func digits(_ value: Int, _ width: Int) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                var rest = value
+                for _ in 0..<width {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(rest / divisor % 10)
+                    index += 1
+                    rest %= divisor
+                    divisor /= 10
+                }
+            }
+            func character(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            digits(year, 4)
+            character(UInt8(ascii: "-"))
+            digits(month, 2)
+            character(UInt8(ascii: "-"))
+            digits(day, 2)
+            character(UInt8(ascii: "T"))
+            digits(secondOfDay / 3600, 2)
+            character(UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, 2)
+            character(UInt8(ascii: ":"))
+            digits(secondOfDay % 60, 2)
+            if fractionDigits > 0 {
+                character(UInt8(ascii: "."))
+                let scaled = fractionDigits == 3 ? nanos / 1_000_000 : fractionDigits == 6 ? nanos / 1000 : nanos
+                digits(scaled, fractionDigits)
+            }
+            character(UInt8(ascii: "Z"))
+            return index
+        }
     }
 
     /// `.123`, `.123456` or `.123456789` (the fewest of these that is exact), or nothing for 0.

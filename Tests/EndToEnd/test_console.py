@@ -8,7 +8,8 @@ its knowledge-base sources (the chunk's text opens); a question the knowledge ba
 answer shows the ticket the agent opened, which opens from the chat (its page, a status change,
 the list filtered by status, back to the conversation); two documents uploaded at once are
 indexed (status live), found in the search playground with the word highlighted, one deleted;
-an API key created, shown once (it works), revoked (it stops working); a member sees no edit
+a run inspected (its steps, what the answering step changed) and replayed from its first
+step with an edited state; an API key created, shown once (it works), revoked (it stops working); a member sees no edit
 actions; a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
 Last-Event-ID and shows every event once; an expired access token is refreshed without the user
@@ -552,6 +553,52 @@ class ConsoleTest(unittest.TestCase):
         self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=keys-read-only]")))
         self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=create-key]"), [])
         self.assertIn("member", driver.find_element(By.CSS_SELECTOR, "[data-testid=me]").text)
+
+    @screenshots_on_failure
+    def test_inspect_a_run_diff_its_steps_and_replay_it_with_an_edited_state(self):
+        driver = self.browser()
+        self.sign_in(driver)
+        box = self.use_agent(driver)
+        box.send_keys("How do I reset my password?")
+        box.send_keys(Keys.ENTER)
+        status = self.wait(
+            driver,
+            EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=run-status][data-status=finished]")),
+        )
+        short = status.find_element(By.TAG_NAME, "code").text
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-runs]").click()
+        row = self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"[data-run^='{short}']")))
+        self.assertIn("Succeeded", row.text)
+        row.find_element(By.TAG_NAME, "a").click()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=run-inspector]")))
+        checkpoints = self.wait(
+            driver, EC.visibility_of_all_elements_located((By.CSS_SELECTOR, "[data-testid=checkpoint]"))
+        )
+        nodes = [c.get_attribute("data-node") for c in checkpoints]
+        self.assertEqual(nodes, ["kb_lookup", "kb_helpful", "answer_from_kb", "done"])
+        # The answering step's diff: the answer changed, nothing else.
+        checkpoints[2].click()
+        changes = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=changes]")))
+        paths = [c.find_element(By.TAG_NAME, "code").text for c in changes.find_elements(By.TAG_NAME, "li")]
+        self.assertEqual(paths, ["answer"])
+        self.assertIn("Forgot password", changes.text)
+        # Replay from the first step with another question: a new run, which answers it.
+        driver.find_elements(By.CSS_SELECTOR, "[data-testid=checkpoint]")[0].click()
+        patch = self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=replay-patch]")))
+        patch.clear()
+        patch.send_keys('{"input": "How do I change a password I know?"}')
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=replay]").click()
+        result = self.wait(
+            driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=replay-result]"), "finished")
+        )
+        self.assertTrue(result)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=replay-result] a").click()
+        self.wait(
+            driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=inspector-status]"), "Succeeded")
+        )
+        inspector = driver.find_element(By.CSS_SELECTOR, "[data-testid=run-inspector]")
+        self.assertIn("replayed from", inspector.text)
+        self.assertIn(short, inspector.text)
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

@@ -4,8 +4,10 @@ import { useCallback, useEffect, useState } from "react";
 import { AuthService } from "../api/generated";
 import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
 import { describeError } from "../lib/errors";
+import { atLeast } from "../lib/roles";
 import { ChatPage } from "../pages/ChatPage";
 import { KnowledgePage } from "../pages/KnowledgePage";
+import { RunsPage } from "../pages/RunsPage";
 import { SettingsPage } from "../pages/SettingsPage";
 import { SignInPage } from "../pages/SignInPage";
 import { TicketsPage } from "../pages/TicketsPage";
@@ -126,6 +128,16 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           >
             Tickets
           </a>
+          {atLeast(session.roles, "ROLE_BUILDER") && (
+            <a
+              href="/runs"
+              aria-current={route.page === "runs" ? "page" : undefined}
+              onClick={(e) => (e.preventDefault(), navigate("/runs"))}
+              data-testid="nav-runs"
+            >
+              Runs
+            </a>
+          )}
           <a
             href="/knowledge"
             aria-current={route.page === "knowledge" ? "page" : undefined}
@@ -163,6 +175,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
         <main id="main" className="shell__main">
           {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
           {route.page === "knowledge" && <KnowledgePage />}
+          {route.page === "runs" && <RunsPage runId={route.runId} />}
           {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
           {route.page === "settings" && <SettingsPage />}
         </main>

@@ -1,12 +1,13 @@
 // Client-side routes on the History API (the edge answers the index page for any path without
 // a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation,
 // `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names),
-// `/knowledge` the knowledge base, `/settings` the user's settings (API keys).
+// `/runs` and `/runs/{run}` the runs, `/knowledge` the knowledge base, `/settings` the user's settings (API keys).
 import { useEffect, useState } from "react";
 
 export type Route =
   | { page: "chat"; conversationId?: string }
   | { page: "tickets"; ticketId?: string }
+  | { page: "runs"; runId?: string }
   | { page: "knowledge" }
   | { page: "settings" };
 
@@ -17,6 +18,9 @@ export function parseRoute(path: string): Route {
   const ticket = /^\/tickets\/([^/]+)\/?$/.exec(path);
   if (ticket) return { page: "tickets", ticketId: decodeURIComponent(ticket[1]!) };
   if (/^\/tickets\/?$/.test(path)) return { page: "tickets" };
+  const run = /^\/runs\/([^/]+)\/?$/.exec(path);
+  if (run) return { page: "runs", runId: decodeURIComponent(run[1]!) };
+  if (/^\/runs\/?$/.test(path)) return { page: "runs" };
   if (/^\/knowledge\/?$/.test(path)) return { page: "knowledge" };
   if (/^\/settings\/?$/.test(path)) return { page: "settings" };
   return { page: "chat" };

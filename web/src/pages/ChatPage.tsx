@@ -368,7 +368,7 @@ function Messages(props: {
         <EmptyState title={props.hasAgents ? "Ask your agent anything" : "No agent to talk to"}>
           <p>
             {props.hasAgents
-              ? "Type a message below. The answer streams in, and the steps the agent takes appear on the right."
+              ? "Type a message below. The answer streams in, and the steps the agent takes appear beside it."
               : "Once an agent exists, you can chat with it here."}
           </p>
         </EmptyState>

@@ -11,7 +11,8 @@ public struct MessageSchema: Sendable {
     public let isMapEntry: Bool
     /// Set for the well-known types with a special JSON form.
     let wellKnown: WellKnownType?
-    private let indexByNumber: [Int32: Int]
+    /// Field number → position in `fields`.
+    let numberIndex: FieldNumberIndex
     private let indexByName: [[UInt8]: Int]
 
     init(fullName: String, fields: [FieldSchema], oneofNames: [String], isMapEntry: Bool) {
@@ -30,7 +31,7 @@ public struct MessageSchema: Sendable {
         for (index, field) in self.fields.enumerated() where indexByName[Array(field.jsonName.utf8)] == nil {
             indexByName[Array(field.jsonName.utf8)] = index
         }
-        self.indexByNumber = indexByNumber
+        self.numberIndex = FieldNumberIndex(indexByNumber)
         self.indexByName = indexByName
     }
 
@@ -47,6 +48,33 @@ public struct MessageSchema: Sendable {
 
     /// The field numbered `number`.
     public func field(number: Int32) -> FieldSchema? {
-        indexByNumber[number].map { fields[$0] }
+        numberIndex.position(of: number).map { fields[$0] }
+    }
+}
+
+/// Where each field number sits in a message's `fields`: an array for the small numbers almost
+/// every field has, a dictionary for the rest. Read for every field of every message transcoded.
+final class FieldNumberIndex: Sendable {
+    private let dense: [Int]
+    private let sparse: [Int32: Int]
+
+    init(_ positions: [Int32: Int]) {
+        let limit = Int32(min(256, (positions.keys.max() ?? 0) + 1))
+        var dense = [Int](repeating: -1, count: Int(max(0, limit)))
+        var sparse: [Int32: Int] = [:]
+        for (number, position) in positions {
+            if number >= 0, number < limit { dense[Int(number)] = position } else { sparse[number] = position }
+        }
+        self.dense = dense
+        self.sparse = sparse
+    }
+
+    /// The position of field `number`; nil when the message has no such field.
+    func position(of number: Int32) -> Int? {
+        if number >= 0, Int(number) < dense.count {
+            let position = dense[Int(number)]
+            return position >= 0 ? position : nil
+        }
+        return sparse[number]
     }
 }

@@ -21,7 +21,7 @@ extension ProtoSchema {
             let fields = try writer.wireFields([0..<bytes.count], type)
             writer.path.push(.key(selected.jsonName))
             try writer.fieldValue(
-                selected, fields.occurrences[selected.number] ?? [], fields: fields, depth: 0)
+                selected, fields.occurrences(selected.number), fields: fields, depth: 0)
         } else {
             try writer.message(type, [0..<bytes.count], depth: 1)
         }

@@ -18,7 +18,7 @@ extension ProtoSchema {
         }
         let bytes = Array(wire)
         let fields = try Self.wireFields(bytes, [0..<bytes.count], type, path: "")
-        guard let number = fields.oneofWinners(type)[index] else { return nil }
+        guard index < type.oneofNames.count, let number = fields.oneofWinners(type)[index] else { return nil }
         return type.field(number: number)?.jsonName
     }
 
@@ -45,7 +45,7 @@ extension ProtoSchema {
                 throw ProtoJSONError(path: rendered, reason: "a repeated or map field")
             }
             if position == path.count - 1 {
-                let values = fields.occurrences[field.number] ?? []
+                let values = fields.occurrences(field.number)
                 if values.isEmpty, field.hasPresence { return nil }
                 return try Self.integerValue(
                     field.kind, values.last ?? WireToJSON.defaultValue(field.kind), path: rendered)

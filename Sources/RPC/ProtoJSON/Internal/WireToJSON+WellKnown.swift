@@ -22,15 +22,15 @@ extension WireToJSON {
             }
         case .structure:
             guard let field = type.field(number: 1) else { throw path.error("malformed \(type.fullName)") }
-            try fieldValue(field, fields.occurrences[1] ?? [], fields: fields, depth: depth - 1)
+            try fieldValue(field, fields.occurrences(1), fields: fields, depth: depth - 1)
         case .listValue:
             guard let field = type.field(number: 1) else { throw path.error("malformed \(type.fullName)") }
-            try fieldValue(field, fields.occurrences[1] ?? [], fields: fields, depth: depth - 1)
+            try fieldValue(field, fields.occurrences(1), fields: fields, depth: depth - 1)
         case .value:
             try value(fields, depth: depth)
         case .fieldMask:
             var paths: [UInt8] = []
-            for (index, value) in (fields.occurrences[1] ?? []).enumerated() {
+            for (index, value) in (fields.occurrences(1)).enumerated() {
                 guard case .lengthDelimited(let range) = value, UTF8Validation.isValid(bytes, range),
                     let camel = FieldMaskText.camelCase(Array(bytes[range]))
                 else { throw path.error("a FieldMask path that has no lowerCamelCase form") }
@@ -40,7 +40,7 @@ extension WireToJSON {
             out.string(paths)
         case .wrapper:
             guard let field = type.field(number: 1) else { throw path.error("malformed \(type.fullName)") }
-            try scalar(field.kind, fields.occurrences[1]?.last ?? Self.defaultValue(field.kind))
+            try scalar(field.kind, fields.occurrences(1).last ?? Self.defaultValue(field.kind))
         case .any:
             throw path.error("google.protobuf.Any is not supported")
         }
@@ -51,12 +51,12 @@ extension WireToJSON {
         var kind: Int32 = 0
         var latest = -1
         for number: Int32 in 1...6 {
-            if let position = fields.lastPosition[number], position > latest {
+            if let position = fields.lastPosition(number), position > latest {
                 kind = number
                 latest = position
             }
         }
-        let last = fields.occurrences[kind]?.last
+        let last = fields.occurrences(kind).last
         switch (kind, last) {
         case (2, .fixed64(let raw)):
             let number = Double(bitPattern: raw)
@@ -73,7 +73,7 @@ extension WireToJSON {
     }
 
     private static func lastVarint(_ fields: WireFields, _ number: Int32) -> UInt64? {
-        if case .varint(let value) = fields.occurrences[number]?.last { return value }
+        if case .varint(let value) = fields.occurrences(number).last { return value }
         return nil
     }
 }

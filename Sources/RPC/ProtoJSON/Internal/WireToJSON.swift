@@ -30,8 +30,8 @@ struct WireToJSON {
         let winners = fields.oneofWinners(type)
         out.raw(UInt8(ascii: "{"))
         var first = true
-        for field in type.fields {
-            let values = fields.occurrences[field.number] ?? []
+        for (position, field) in type.fields.enumerated() {
+            let values = fields.occurrences(atPosition: position)
             if let oneof = field.oneofIndex {
                 guard winners[oneof] == field.number else { continue }
             } else if field.hasPresence, values.isEmpty {
@@ -114,9 +114,9 @@ struct WireToJSON {
         for value in values {
             guard case .lengthDelimited(let range) = value else { throw path.error("malformed wire bytes") }
             let entry = try wireFields([range], entryType)
-            let keyValue = entry.occurrences[1]?.last ?? Self.defaultValue(keyKind)
+            let keyValue = entry.occurrences(1).last ?? Self.defaultValue(keyKind)
             let (key, text) = try mapKey(keyKind, keyValue)
-            entries[key] = (text, entry.occurrences[2] ?? [])
+            entries[key] = (text, entry.occurrences(2))
         }
         out.raw(UInt8(ascii: "{"))
         var first = true

@@ -9,8 +9,8 @@ answer shows the ticket the agent opened, which opens from the chat (its page, a
 the list filtered by status, back to the conversation); two documents uploaded at once are
 indexed (status live), found in the search playground with the word highlighted, one deleted;
 a run inspected (its steps, what the answering step changed) and replayed from its first
-step with an edited state; an API key created, shown once (it works), revoked (it stops working); a member sees no edit
-actions; a run waiting for a person takes the answer from a
+step with an edited state; an API key created, shown once (it works), revoked (it stops working); an admin adds a user,
+makes them a builder, deletes them, and sees the usage chart; a member sees no edit actions; a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
 Last-Event-ID and shows every event once; an expired access token is refreshed without the user
 noticing, an expired session returns to the sign-in page saying so;
@@ -553,6 +553,9 @@ class ConsoleTest(unittest.TestCase):
         self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=keys-read-only]")))
         self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=create-key]"), [])
         self.assertIn("member", driver.find_element(By.CSS_SELECTOR, "[data-testid=me]").text)
+        # Nor the pages for builders and admins.
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=nav-runs]"), [])
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=nav-admin]"), [])
 
     @screenshots_on_failure
     def test_inspect_a_run_diff_its_steps_and_replay_it_with_an_edited_state(self):
@@ -599,6 +602,37 @@ class ConsoleTest(unittest.TestCase):
         inspector = driver.find_element(By.CSS_SELECTOR, "[data-testid=run-inspector]")
         self.assertIn("replayed from", inspector.text)
         self.assertIn(short, inspector.text)
+
+    @screenshots_on_failure
+    def test_admin_manages_users_and_sees_usage_per_model_and_day(self):
+        driver = self.browser()
+        self.sign_in(driver)
+        self.chat_input(driver)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-admin]").click()
+        # Usage: the offline model served the seed's scenario and these tests.
+        chart = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=usage-chart]")))
+        self.assertIn("builtin", chart.text)
+        self.assertTrue(chart.find_elements(By.CSS_SELECTOR, "rect.chart__bar"))
+        # A user added, made a builder, deleted.
+        email = f"console-user-{uuid.uuid4().hex[:8]}@demo.local"
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=user-email]").send_keys(email)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=user-password]").send_keys("a-temporary-password-1")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=user-create]").click()
+        row = f"[data-testid=user][data-email='{email}']"
+        self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, row)))
+        Select(driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-role]")).select_by_visible_text("builder")
+        self.wait(
+            driver,
+            lambda d: Select(d.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-role]"))
+            .first_selected_option.text == "builder",
+        )
+        token = self.platform.login()
+        listed = requests.get(self.base + "/v1/users", headers={"Authorization": f"Bearer {token}"}, timeout=WAIT)
+        roles = {u["email"]: u["roles"] for u in listed.json()["users"]}
+        self.assertEqual(roles[email], ["ROLE_BUILDER"])
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-delete]").click()
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-confirm-delete]").click()
+        self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the user stayed")
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

@@ -10,6 +10,7 @@ test("paths to pages", () => {
   assert.deepEqual(parseRoute("/tickets/t1/"), { page: "tickets", ticketId: "t1" });
   assert.deepEqual(parseRoute("/knowledge"), { page: "knowledge" });
   assert.deepEqual(parseRoute("/runs"), { page: "runs" });
+  assert.deepEqual(parseRoute("/admin"), { page: "admin" });
   assert.deepEqual(parseRoute("/runs/r1"), { page: "runs", runId: "r1" });
   assert.deepEqual(parseRoute("/nowhere/else"), { page: "chat" });
 });

@@ -5,6 +5,7 @@ import { AuthService } from "../api/generated";
 import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
 import { describeError } from "../lib/errors";
 import { atLeast } from "../lib/roles";
+import { AdminPage } from "../pages/AdminPage";
 import { ChatPage } from "../pages/ChatPage";
 import { KnowledgePage } from "../pages/KnowledgePage";
 import { RunsPage } from "../pages/RunsPage";
@@ -146,6 +147,16 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           >
             Knowledge
           </a>
+          {atLeast(session.roles, "ROLE_ADMIN") && (
+            <a
+              href="/admin"
+              aria-current={route.page === "admin" ? "page" : undefined}
+              onClick={(e) => (e.preventDefault(), navigate("/admin"))}
+              data-testid="nav-admin"
+            >
+              Admin
+            </a>
+          )}
           <a
             href="/settings"
             aria-current={route.page === "settings" ? "page" : undefined}
@@ -178,6 +189,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           {route.page === "runs" && <RunsPage runId={route.runId} />}
           {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
           {route.page === "settings" && <SettingsPage />}
+          {route.page === "admin" && <AdminPage />}
         </main>
       </SessionContext.Provider>
     </div>

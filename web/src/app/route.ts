@@ -1,7 +1,8 @@
 // Client-side routes on the History API (the edge answers the index page for any path without
 // a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation,
 // `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names),
-// `/runs` and `/runs/{run}` the runs, `/knowledge` the knowledge base, `/settings` the user's settings (API keys).
+// `/runs` and `/runs/{run}` the runs, `/knowledge` the knowledge base, `/settings` the user's settings (API keys),
+// `/admin` the tenant's administration.
 import { useEffect, useState } from "react";
 
 export type Route =
@@ -9,7 +10,8 @@ export type Route =
   | { page: "tickets"; ticketId?: string }
   | { page: "runs"; runId?: string }
   | { page: "knowledge" }
-  | { page: "settings" };
+  | { page: "settings" }
+  | { page: "admin" };
 
 /** The route of a path. */
 export function parseRoute(path: string): Route {
@@ -23,6 +25,7 @@ export function parseRoute(path: string): Route {
   if (/^\/runs\/?$/.test(path)) return { page: "runs" };
   if (/^\/knowledge\/?$/.test(path)) return { page: "knowledge" };
   if (/^\/settings\/?$/.test(path)) return { page: "settings" };
+  if (/^\/admin\/?$/.test(path)) return { page: "admin" };
   return { page: "chat" };
 }
 

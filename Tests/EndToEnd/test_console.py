@@ -633,6 +633,15 @@ class ConsoleTest(unittest.TestCase):
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-delete]").click()
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-confirm-delete]").click()
         self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the user stayed")
+        # The notification deliveries (the ticket scenario's, when it ran first), each with its details.
+        section = driver.find_element(By.CSS_SELECTOR, "[data-testid=deliveries]")
+        self.wait(driver, lambda d: "Loading" not in section.text)
+        deliveries = section.find_elements(By.CSS_SELECTOR, "[data-testid=delivery]")
+        if deliveries:
+            deliveries[0].find_element(By.TAG_NAME, "summary").click()
+            self.assertIn("Attempts", deliveries[0].text)
+        else:
+            self.assertIn("No deliveries", section.text)
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

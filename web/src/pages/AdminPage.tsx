@@ -1,9 +1,10 @@
 // Administration (admin or above): the tenant's users and their roles (create, change roles,
-// delete), and the LLM usage per model and day as a chart (hand-drawn SVG).
+// delete), the LLM usage per model and day as a chart (hand-drawn SVG), and the notification
+// deliveries (by status, each one's attempts and last error on demand).
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
-import { LLMGatewayService, UserService } from "../api/generated";
-import type { GetUsageResponse, Role, User } from "../api/generated";
+import { LLMGatewayService, NotificationService, UserService } from "../api/generated";
+import type { Delivery, DeliveryStatus, GetUsageResponse, Role, User } from "../api/generated";
 import { useSession } from "../app/session";
 import { describeError } from "../lib/errors";
 import { grantableRoles, highestRole, roleName } from "../lib/roles";
@@ -20,6 +21,7 @@ export function AdminPage() {
       </div>
       <Users />
       <Usage />
+      <Deliveries />
     </div>
   );
 }
@@ -333,5 +335,112 @@ function UsageChart({ usage, today }: { usage: GetUsageResponse; today: Date }) 
         </span>
       </figcaption>
     </figure>
+  );
+}
+
+const deliveryStatusNames: Record<DeliveryStatus, string> = {
+  DELIVERY_STATUS_UNSPECIFIED: "—",
+  DELIVERY_STATUS_PENDING: "Pending",
+  DELIVERY_STATUS_DELIVERED: "Delivered",
+  DELIVERY_STATUS_FAILED: "Failed",
+};
+
+function Deliveries() {
+  const [status, setStatus] = useState<DeliveryStatus | "">("");
+  const [deliveries, setDeliveries] = useState<Load<Delivery[]>>({ status: "loading" });
+
+  const load = useCallback(async () => {
+    setDeliveries({ status: "loading" });
+    try {
+      const answer = await NotificationService.listDeliveries({ pageSize: 50, ...(status ? { status } : {}) });
+      setDeliveries({ status: "ready", value: answer.deliveries ?? [] });
+    } catch (failure) {
+      setDeliveries({ status: "error", message: describeError(failure) });
+    }
+  }, [status]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <section aria-labelledby="deliveries-heading" data-testid="deliveries">
+      <div className="page__head">
+        <h2 id="deliveries-heading">Notification deliveries</h2>
+        <label className="inline-field">
+          Status{" "}
+          <select
+            className="select"
+            value={status}
+            onChange={(e) => setStatus(e.target.value as DeliveryStatus | "")}
+          >
+            <option value="">All</option>
+            {(["DELIVERY_STATUS_PENDING", "DELIVERY_STATUS_DELIVERED", "DELIVERY_STATUS_FAILED"] as const).map((s) => (
+              <option key={s} value={s}>
+                {deliveryStatusNames[s]}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {deliveries.status === "loading" && <Spinner label="Loading deliveries…" />}
+      {deliveries.status === "error" && <ErrorAlert message={deliveries.message} onRetry={() => void load()} />}
+      {deliveries.status === "ready" && deliveries.value.length === 0 && (
+        <EmptyState title="No deliveries">
+          <p>Notifications the agents send (Slack, Teams, webhooks) show up here.</p>
+        </EmptyState>
+      )}
+      {deliveries.status === "ready" && deliveries.value.length > 0 && (
+        <ul className="deliveries">
+          {deliveries.value.map((delivery) => (
+            <li key={delivery.id} data-testid="delivery">
+              <details>
+                <summary>
+                  <span className="badge" data-status={delivery.status}>
+                    {deliveryStatusNames[delivery.status ?? "DELIVERY_STATUS_UNSPECIFIED"]}
+                  </span>{" "}
+                  {delivery.title || "(untitled)"}{" "}
+                  <span className="sources__meta">
+                    · {(delivery.channel ?? "").replace("CHANNEL_KIND_", "").toLowerCase()} ·{" "}
+                    {new Date(delivery.createdAt ?? "").toLocaleString()}
+                  </span>
+                </summary>
+                <dl className="facts">
+                  <dt>Target</dt>
+                  <dd>{delivery.targetDisplay || "—"}</dd>
+                  <dt>Attempts</dt>
+                  <dd>
+                    {delivery.attempts ?? 0} of {delivery.maxAttempts ?? 0}
+                  </dd>
+                  {delivery.lastError && (
+                    <>
+                      <dt>Last error</dt>
+                      <dd>
+                        {delivery.lastError}
+                        {delivery.lastResponseCode ? ` (HTTP ${delivery.lastResponseCode})` : ""}
+                      </dd>
+                    </>
+                  )}
+                  {delivery.deliveredAt && (
+                    <>
+                      <dt>Delivered</dt>
+                      <dd>{new Date(delivery.deliveredAt).toLocaleString()}</dd>
+                    </>
+                  )}
+                  {delivery.runId && (
+                    <>
+                      <dt>Run</dt>
+                      <dd>
+                        <code>{delivery.runId}</code>
+                      </dd>
+                    </>
+                  )}
+                </dl>
+              </details>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }

@@ -10,7 +10,7 @@ with a test. Where a real success would be destructive in the shared platform th
 the specific 4xx that proves the call was transcoded and reached the service. Every JSON answer
 (and every Server-Sent Event's data) is also checked against the schema the edge's own OpenAPI
 document gives for its operation and status. Bugs found and not fixed yet are `known_bug` tests
-marked expectedFailure: each turns into an "unexpected success" (a failed run) once fixed.
+marked expectedFailure: each turns into an "unexpected success" (a failed run) once fixed (none open now).
 """
 
 import json
@@ -861,12 +861,10 @@ class RoutesTest(unittest.TestCase):
         self.fails(self.call("PUT", "/v1/tenant/settings",
                              json={"settings": settings, "expectedRevision": "4294967296"}), 409, "ABORTED")
 
-    @unittest.expectedFailure
-    def test_known_bug_resume_conversation_saves_an_answer_outside_the_choices(self):
-        """ResumeConversation: "INVALID_ARGUMENT: input fails the interrupt's choices". The control
-        plane saves the answer as a user message first and streams it (200), then ends the stream
-        with an `error` event INVALID_ARGUMENT: the refused answer stays in the history.
-        (ExecutionService.Resume checks first and answers a plain 400.)"""
+    def test_resume_conversation_refuses_an_answer_outside_the_choices_without_saving_it(self):
+        """Was: ResumeConversation saved the answer as a user message first and streamed it (200),
+        then ended the stream with an `error` event INVALID_ARGUMENT: the refused answer stayed in
+        the history. Now the control plane checks the choices before saving: a plain 400."""
         agent = self.ok(self.call("POST", "/v1/agents", json={
             "name": f"routes-choices-{self.m}", "flowJson": APPROVAL_FLOW}))["agent"]
         cid = self.ok(self.call("POST", "/v1/conversations", json={"agentId": agent["id"]}))["conversation"]["id"]
@@ -886,11 +884,10 @@ class RoutesTest(unittest.TestCase):
                               json={"reason": "routes test"}))
             self.ok(self.call("DELETE", "/v1/agents/{agent_id}", {"agent_id": agent["id"]}))
 
-    @unittest.expectedFailure
-    def test_known_bug_send_message_after_the_agent_was_deleted(self):
-        """SendMessage: "FAILED_PRECONDITION: … its agent was deleted". The control plane saves the
-        user message and streams it (200), then ends the stream with an `error` event NOT_FOUND
-        ("no agent … version 0"); every retry saves one more message."""
+    def test_send_message_after_the_agent_was_deleted_is_refused_without_saving(self):
+        """Was: SendMessage saved the user message and streamed it (200), then ended the stream with
+        an `error` event NOT_FOUND ("no agent … version 0"); every retry saved one more message.
+        Now the agent is read before the message is saved: FAILED_PRECONDITION, nothing saved."""
         agent = self.ok(self.call("POST", "/v1/agents", json={
             "name": f"routes-deleted-{self.m}", "flowJson": APPROVAL_FLOW}))["agent"]
         cid = self.ok(self.call("POST", "/v1/conversations", json={"agentId": agent["id"]}))["conversation"]["id"]

@@ -146,17 +146,25 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                 let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)
                 if conversation.status == .running { return (conversation, nil, nil) }
                 try Self.requireIdle(conversation)
+                // The agent first: a message to an agent that is gone is refused, not saved.
+                guard
+                    let resolved = try await resolution.agent(
+                        id: conversation.agentID, version: conversation.agentVersion, includeTools: true,
+                        session: session, tenant: caller.tenantID
+                    ).map({ Agentplane_V1_GetAgentResponse(agent: $0.agent, tools: $0.tools) })
+                else {
+                    throw RPCError(
+                        code: .failedPrecondition,
+                        message:
+                            "the conversation's agent \(conversation.agentID) (version \(conversation.agentVersion)) "
+                            + "was deleted; start a conversation with another agent")
+                }
                 let message = try await store.append(
                     id: UUID().uuidString.lowercased(),
                     NewMessage(
                         conversationID: conversation.id, role: .user, content: request.content,
                         authorID: caller.effectiveUserID),
                     transition: .start(runID: runID))
-                // A missing agent is the execution service's to report, as when it loads one itself.
-                let resolved = try await resolution.agent(
-                    id: conversation.agentID, version: conversation.agentVersion, includeTools: true,
-                    session: session, tenant: caller.tenantID
-                ).map { Agentplane_V1_GetAgentResponse(agent: $0.agent, tools: $0.tools) }
                 return (conversation, message, resolved)
             }
         }
@@ -243,6 +251,13 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
                     code: .aborted,
                     message:
                         "interrupt \(input.interruptID.prefix(100)) is not the pending one (\(pending.interruptID))")
+            }
+            // Checked before the answer is saved, so a refused one leaves no trace in the history
+            // (the execution service checks it again).
+            if !pending.choices.isEmpty, !pending.choices.contains(input.text) {
+                throw RPCErrors.invalid(
+                    "input.text", "INVALID_CHOICE",
+                    "the answer must be one of: \(pending.choices.joined(separator: ", "))")
             }
             let message = try await store.append(
                 id: UUID().uuidString.lowercased(),

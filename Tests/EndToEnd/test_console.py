@@ -9,7 +9,9 @@ answer shows the ticket the agent opened, which opens from the chat (its page, a
 the list filtered by status, back to the conversation); two documents uploaded at once are
 indexed (status live), found in the search playground with the word highlighted, one deleted;
 a run inspected (its steps, what the answering step changed) and replayed from its first
-step with an edited state; an API key created, shown once (it works), revoked (it stops working); an admin adds a user,
+step with an edited state; an http tool created with a secret that is never in a page or an API answer, and the demo's
+knowledge-base tool tested with sample arguments; an API key created, shown once (it works),
+revoked (it stops working); an admin adds a user,
 makes them a builder, deletes them, and sees the usage chart; a member sees no edit actions; a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
 Last-Event-ID and shows every event once; an expired access token is refreshed without the user
@@ -556,6 +558,7 @@ class ConsoleTest(unittest.TestCase):
         # Nor the pages for builders and admins.
         self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=nav-runs]"), [])
         self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=nav-admin]"), [])
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=nav-tools]"), [])
 
     @screenshots_on_failure
     def test_inspect_a_run_diff_its_steps_and_replay_it_with_an_edited_state(self):
@@ -642,6 +645,55 @@ class ConsoleTest(unittest.TestCase):
             self.assertIn("Attempts", deliveries[0].text)
         else:
             self.assertIn("No deliveries", section.text)
+
+    @screenshots_on_failure
+    def test_create_an_http_tool_with_a_secret_that_never_comes_back_and_test_a_tool(self):
+        driver = self.browser()
+        self.sign_in(driver)
+        self.chat_input(driver)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-tools]").click()
+        self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=tool-new]"))).click()
+        name = f"console-http-{uuid.uuid4().hex[:8]}"
+        secret = f"Bearer console-secret-{uuid.uuid4().hex}"
+        editor = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-editor]")))
+        editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-name]").send_keys(name)
+        Select(editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-kind]")).select_by_visible_text("http")
+        config = editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-config]")
+        config.clear()
+        config.send_keys('{"url": "https://example.com/hooks/agentplane", "method": "POST"}')
+        editor.find_element(By.CSS_SELECTOR, "[data-testid=secret-add]").click()
+        editor.find_element(By.CSS_SELECTOR, "[data-testid=secret-name]").send_keys("Authorization")
+        editor.find_element(By.CSS_SELECTOR, "[data-testid=secret-value]").send_keys(secret)
+        editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-save]").click()
+        row = f"[data-testid=tool][data-name='{name}']"
+        listed = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, row)))
+        self.assertIn("Authorization", listed.text)
+        state = self.wait(
+            driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-editor] [data-testid=secret-state]"))
+        )
+        self.assertEqual(state.text, "set")
+        # Never read back: not in the page, not after a reload, not in what the API answers.
+        self.assertNotIn(secret, driver.page_source)
+        driver.refresh()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, row))).find_element(
+            By.TAG_NAME, "button"
+        ).click()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-editor]")))
+        self.assertNotIn(secret, driver.page_source)
+        token = self.platform.login()
+        answered = requests.get(self.base + "/v1/tools?pageSize=200", headers={"Authorization": f"Bearer {token}"},
+                                timeout=WAIT)
+        self.assertIn(name, answered.text)
+        self.assertNotIn(secret.split()[-1], answered.text)
+        # Test the demo's knowledge-base tool with sample arguments.
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=tool][data-name='kb_search'] button").click()
+        tester = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-tester]")))
+        args = tester.find_element(By.CSS_SELECTOR, "[data-testid=tool-args]")
+        args.clear()
+        args.send_keys('{"query": "How do I reset my password?"}')
+        tester.find_element(By.CSS_SELECTOR, "[data-testid=tool-run]").click()
+        result = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-result]")))
+        self.assertIn("password-reset.md", result.text)
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

@@ -12,6 +12,7 @@ import { RunsPage } from "../pages/RunsPage";
 import { SettingsPage } from "../pages/SettingsPage";
 import { SignInPage } from "../pages/SignInPage";
 import { TicketsPage } from "../pages/TicketsPage";
+import { ToolsPage } from "../pages/ToolsPage";
 import { BrandMark, ErrorAlert, Spinner } from "../ui/feedback";
 import { navigate, useRoute } from "./route";
 import { SessionContext } from "./session";
@@ -139,6 +140,16 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
               Runs
             </a>
           )}
+          {atLeast(session.roles, "ROLE_BUILDER") && (
+            <a
+              href="/tools"
+              aria-current={route.page === "tools" ? "page" : undefined}
+              onClick={(e) => (e.preventDefault(), navigate("/tools"))}
+              data-testid="nav-tools"
+            >
+              Tools
+            </a>
+          )}
           <a
             href="/knowledge"
             aria-current={route.page === "knowledge" ? "page" : undefined}
@@ -190,6 +201,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
           {route.page === "settings" && <SettingsPage />}
           {route.page === "admin" && <AdminPage />}
+          {route.page === "tools" && <ToolsPage />}
         </main>
       </SessionContext.Provider>
     </div>

@@ -2,7 +2,7 @@
 // a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation,
 // `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names),
 // `/runs` and `/runs/{run}` the runs, `/knowledge` the knowledge base, `/settings` the user's settings (API keys),
-// `/admin` the tenant's administration.
+// `/admin` the tenant's administration, `/tools` the tools.
 import { useEffect, useState } from "react";
 
 export type Route =
@@ -11,7 +11,8 @@ export type Route =
   | { page: "runs"; runId?: string }
   | { page: "knowledge" }
   | { page: "settings" }
-  | { page: "admin" };
+  | { page: "admin" }
+  | { page: "tools" };
 
 /** The route of a path. */
 export function parseRoute(path: string): Route {
@@ -26,6 +27,7 @@ export function parseRoute(path: string): Route {
   if (/^\/knowledge\/?$/.test(path)) return { page: "knowledge" };
   if (/^\/settings\/?$/.test(path)) return { page: "settings" };
   if (/^\/admin\/?$/.test(path)) return { page: "admin" };
+  if (/^\/tools\/?$/.test(path)) return { page: "tools" };
   return { page: "chat" };
 }
 

@@ -130,6 +130,25 @@ struct CancellationTests {
         #expect(CallOptions().effectiveDeadline() == nil)
     }
 
+    @Test func aCallCutShortByCancellationEndsCancelledNotInternal() async {
+        struct DriverFailure: Error {}
+        let internalError = RPCError(code: .internalError, message: "the database call was cut short")
+        // Outside a cancelled task the errors keep their meaning.
+        #expect(ServerCallRunner.status(for: internalError, deadline: nil).code == .internalError)
+        #expect(ServerCallRunner.status(for: DriverFailure(), deadline: nil).code == .unknown)
+        let statuses = Task { () -> [Status.Code] in
+            while !Task.isCancelled { await Task.yield() }
+            return [
+                ServerCallRunner.status(for: internalError, deadline: nil).code,
+                ServerCallRunner.status(for: DriverFailure(), deadline: nil).code,
+                ServerCallRunner.status(for: internalError, deadline: .now - .seconds(1)).code,
+                ServerCallRunner.status(for: RPCError(code: .notFound, message: "no such agent"), deadline: nil).code,
+            ]
+        }
+        statuses.cancel()
+        #expect(await statuses.value == [.cancelled, .cancelled, .deadlineExceeded, .notFound])
+    }
+
     @Test func unknownMethodsAreUnimplemented() async throws {
         let server = InteropServer.make(port: 0)
         try await server.start()

@@ -4,7 +4,9 @@ public enum ServerCallRunner {
     ///
     /// An `RPCError` keeps its code, message and metadata. Cancellation becomes
     /// DEADLINE_EXCEEDED past the deadline and CANCELLED before it. Any other error becomes
-    /// UNKNOWN without its details, which may be internal.
+    /// UNKNOWN without its details, which may be internal. A call whose task was cancelled (the
+    /// client went away, or the deadline passed) and that then failed with INTERNAL or UNKNOWN
+    /// (a database call cut short, say) ends as the cancellation, not as a server fault.
     public static func run(
         method: ServerMethod, interceptors: [any ServerInterceptor], source: any RequestSource,
         sink: any ResponseSink, context: ServerContext
@@ -32,14 +34,22 @@ public enum ServerCallRunner {
     public static func status(for error: any Error, deadline: ContinuousClock.Instant?) -> Status {
         switch error {
         case let error as RPCError:
+            if Task.isCancelled, error.code == .internalError || error.code == .unknown {
+                return cancellation(deadline: deadline)
+            }
             return error.status
         case is CancellationError:
-            if let deadline, deadline <= .now {
-                return Status(code: .deadlineExceeded, message: "the deadline passed")
-            }
-            return Status(code: .cancelled, message: "the call was cancelled")
+            return cancellation(deadline: deadline)
         default:
+            if Task.isCancelled { return cancellation(deadline: deadline) }
             return Status(code: .unknown, message: "the handler failed")
         }
+    }
+
+    private static func cancellation(deadline: ContinuousClock.Instant?) -> Status {
+        if let deadline, deadline <= .now {
+            return Status(code: .deadlineExceeded, message: "the deadline passed")
+        }
+        return Status(code: .cancelled, message: "the call was cancelled")
     }
 }

@@ -636,6 +636,31 @@ class ConsoleTest(unittest.TestCase):
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-delete]").click()
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-confirm-delete]").click()
         self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the user stayed")
+        # Tenant settings and the model provider round-trip unchanged (saved as they are: the
+        # shared tenant keeps its settings); the provider's key is write-only.
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=tenant-save]").click()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tenant-saved]")))
+        provider = driver.find_element(By.CSS_SELECTOR, "[data-testid=provider-state]")
+        self.assertIn("API key not set", provider.text)
+        self.assertEqual(
+            Select(driver.find_element(By.CSS_SELECTOR, "[data-testid=provider-kind]")).first_selected_option.text,
+            "builtin",
+        )
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=provider-save]").click()
+        self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=provider-saved]")))
+        # The offline model still answers after the round trip.
+        auth = {"Authorization": f"Bearer {token}"}
+        agents = requests.get(self.base + "/v1/agents", headers=auth, timeout=WAIT).json()["agents"]
+        agent = next(a["id"] for a in agents if a["name"] == "support-agent")
+        conversation = requests.post(
+            self.base + "/v1/conversations", headers=auth, json={"agentId": agent}, timeout=WAIT
+        ).json()["conversation"]["id"]
+        answered = requests.post(
+            self.base + f"/v1/conversations/{conversation}/messages", headers=auth,
+            json={"content": "How do I reset my password?"}, timeout=WAIT,
+        )
+        self.assertEqual(answered.status_code, 200, answered.text)
+        self.assertIn("event: assistantMessage", answered.text)
         # The notification deliveries (the ticket scenario's, when it ran first), each with its details.
         section = driver.find_element(By.CSS_SELECTOR, "[data-testid=deliveries]")
         self.wait(driver, lambda d: "Loading" not in section.text)

@@ -5,7 +5,7 @@ from web/dist, built by ``make web``) with the demo seed.
 Covers: a wrong password is a clear error; signing in with the demo owner; chatting with the
 demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
 its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
-answer shows the ticket the agent opened, which opens from the chat (its page, a status change,
+answer shows the ticket the agent opened, which opens from the chat (its page, a comment, a status change,
 the list filtered by status, back to the conversation); two documents uploaded at once are
 indexed (status live), found in the search playground with the word highlighted, one deleted;
 a run inspected (its steps, what the answering step changed) and replayed from its first
@@ -364,6 +364,10 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn(f"#{number.group(1)}", detail.find_element(By.TAG_NAME, "h1").text)
         self.assertIn("flux capacitor", detail.text)
         self.assertEqual(driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-status]").text, "Open")
+        note = f"Called the customer back ({uuid.uuid4().hex[:6]})."
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-comment]").send_keys(note)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-comment-add]").click()
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=ticket-detail]"), note))
         driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-to-resolved]").click()
         self.wait(
             driver,

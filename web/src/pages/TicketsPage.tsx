@@ -180,6 +180,29 @@ function TicketDetail({ ticketId }: { ticketId: string }) {
     }
   };
 
+  const comment = async (body: string): Promise<boolean> => {
+    if (ticket.status !== "ready") return false;
+    setError(undefined);
+    try {
+      const answer = await TicketingService.updateTicket({
+        ticketId,
+        comment: { body },
+        ...(ticket.value.revision ? { expectedRevision: ticket.value.revision } : {}),
+      });
+      setTicket({ status: "ready", value: answer.ticket ?? ticket.value });
+      return true;
+    } catch (failure) {
+      const code = (failure as { code?: string }).code;
+      setError(
+        code === "ABORTED"
+          ? "Someone changed this ticket meanwhile: it was reloaded. Try again."
+          : describeError(failure),
+      );
+      if (code === "ABORTED") void load();
+      return false;
+    }
+  };
+
   const back = (
     <a href="/tickets" onClick={(e) => (e.preventDefault(), navigate("/tickets"))}>
       ← All tickets
@@ -256,7 +279,43 @@ function TicketDetail({ ticketId }: { ticketId: string }) {
             ))}
           </ul>
         )}
+        {t.status !== "TICKET_STATUS_CLOSED" && <CommentForm onComment={comment} />}
       </section>
     </article>
+  );
+}
+
+function CommentForm({ onComment }: { onComment: (body: string) => Promise<boolean> }) {
+  const [body, setBody] = useState("");
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      className="composer composer--plain"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!body.trim()) return;
+        setBusy(true);
+        void onComment(body.trim()).then((ok) => {
+          if (ok) setBody("");
+          setBusy(false);
+        });
+      }}
+    >
+      <label htmlFor="ticket-comment" className="visually-hidden">
+        Comment
+      </label>
+      <textarea
+        id="ticket-comment"
+        className="textarea"
+        rows={2}
+        placeholder="Add a comment"
+        value={body}
+        onChange={(e) => setBody(e.target.value)}
+        data-testid="ticket-comment"
+      />
+      <button type="submit" className="button button--primary" disabled={busy || !body.trim()} data-testid="ticket-comment-add">
+        Comment
+      </button>
+    </form>
   );
 }

@@ -1,24 +1,27 @@
 // The app shell: who is signed in (the edge's cookie session), the sign-in page otherwise, the
 // top bar with the navigation and sign-out, and the page of the current route.
-import { useCallback, useEffect, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useState } from "react";
 import { AuthService } from "../api/generated";
 import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
 import { describeError } from "../lib/errors";
 import { atLeast } from "../lib/roles";
-import { AdminPage } from "../pages/AdminPage";
 import { ChatPage } from "../pages/ChatPage";
-import { KnowledgePage } from "../pages/KnowledgePage";
-import { RunsPage } from "../pages/RunsPage";
-import { SettingsPage } from "../pages/SettingsPage";
 import { SignInPage } from "../pages/SignInPage";
-import { TicketsPage } from "../pages/TicketsPage";
-import { ToolsPage } from "../pages/ToolsPage";
 import { BrandMark, ErrorAlert, Spinner } from "../ui/feedback";
 import { navigate, useRoute } from "./route";
 import { SessionContext } from "./session";
 import type { Session } from "./session";
 
 export type { Session };
+
+// The chat is the first page and comes with the app; the others load when first opened (their
+// own bundles, hashed like the app's).
+const AdminPage = lazy(() => import("../pages/AdminPage").then((m) => ({ default: m.AdminPage })));
+const KnowledgePage = lazy(() => import("../pages/KnowledgePage").then((m) => ({ default: m.KnowledgePage })));
+const RunsPage = lazy(() => import("../pages/RunsPage").then((m) => ({ default: m.RunsPage })));
+const SettingsPage = lazy(() => import("../pages/SettingsPage").then((m) => ({ default: m.SettingsPage })));
+const TicketsPage = lazy(() => import("../pages/TicketsPage").then((m) => ({ default: m.TicketsPage })));
+const ToolsPage = lazy(() => import("../pages/ToolsPage").then((m) => ({ default: m.ToolsPage })));
 
 type SessionState =
   | { kind: "checking" }
@@ -195,13 +198,15 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
       {error && <ErrorAlert message={error} />}
       <SessionContext.Provider value={session}>
         <main id="main" className="shell__main">
-          {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
-          {route.page === "knowledge" && <KnowledgePage />}
-          {route.page === "runs" && <RunsPage runId={route.runId} />}
           {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
-          {route.page === "settings" && <SettingsPage />}
-          {route.page === "admin" && <AdminPage />}
-          {route.page === "tools" && <ToolsPage />}
+          <Suspense fallback={<Spinner label="Loading the page…" />}>
+            {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
+            {route.page === "knowledge" && <KnowledgePage />}
+            {route.page === "runs" && <RunsPage runId={route.runId} />}
+            {route.page === "settings" && <SettingsPage />}
+            {route.page === "admin" && <AdminPage />}
+            {route.page === "tools" && <ToolsPage />}
+          </Suspense>
         </main>
       </SessionContext.Provider>
     </div>

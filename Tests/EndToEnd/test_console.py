@@ -10,7 +10,8 @@ the list filtered by status, back to the conversation); two documents uploaded a
 indexed (status live), found in the search playground with the word highlighted, one deleted;
 a run inspected (its steps, what the answering step changed) and replayed from its first
 step with an edited state; an http tool created with a secret that is never in a page or an API answer, and the demo's
-knowledge-base tool tested with sample arguments; an API key created, shown once (it works),
+knowledge-base tool tested with sample arguments, the http tool deleted; an API key created,
+shown once (it works), listed among everyone's,
 revoked (it stops working); an admin adds a user,
 makes them a builder, deletes them, and sees the usage chart; a member sees no edit actions; a run waiting for a person takes the answer from a
 form (ResumeConversation); a stream that drops mid-run re-attaches with
@@ -527,6 +528,9 @@ class ConsoleTest(unittest.TestCase):
         driver.refresh()
         self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, row)))
         self.assertNotIn(secret, driver.page_source)
+        # An admin may list everyone's keys: this one is the owner's own.
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=keys-everyone]").click()
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, row), "you"))
         # Revoke (two steps); the key stops working.
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=key-revoke]").click()
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=key-confirm-revoke]").click()
@@ -723,6 +727,11 @@ class ConsoleTest(unittest.TestCase):
         tester.find_element(By.CSS_SELECTOR, "[data-testid=tool-run]").click()
         result = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-result]")))
         self.assertIn("password-reset.md", result.text)
+        # Delete the http tool (two steps).
+        driver.find_element(By.CSS_SELECTOR, f"{row} button").click()
+        self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=tool-delete]"))).click()
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=tool-confirm-delete]").click()
+        self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the tool stayed")
 
     @screenshots_on_failure
     def test_the_chat_works_at_390_pixels_wide(self):

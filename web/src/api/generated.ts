@@ -1398,6 +1398,10 @@ export interface ListRunsRequest {
     agentId?: string;
     conversationId?: string;
     status?: RunStatus;
+    /** Runs created at or after this instant; unset: no lower bound. */
+    createdAfter?: string;
+    /** Runs created before this instant; unset: no upper bound. Must be after created_after. */
+    createdBefore?: string;
 }
 
 /** Response of ExecutionService.ListRuns. */

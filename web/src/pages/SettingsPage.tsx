@@ -39,6 +39,8 @@ export function SettingsPage() {
 function ApiKeys() {
   const session = useSession();
   const canCreate = atLeast(session.roles, "ROLE_BUILDER");
+  const isAdmin = atLeast(session.roles, "ROLE_ADMIN");
+  const [everyone, setEveryone] = useState(false);
   const [keys, setKeys] = useState<Load<ApiKey[]>>({ status: "loading" });
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("ROLE_MEMBER");
@@ -50,12 +52,12 @@ function ApiKeys() {
 
   const load = useCallback(async () => {
     try {
-      const answer = await UserService.listApiKeys({ pageSize: 100 });
+      const answer = await UserService.listApiKeys({ pageSize: 100, ...(everyone ? { allUsers: true } : {}) });
       setKeys({ status: "ready", value: answer.apiKeys ?? [] });
     } catch (failure) {
       setKeys({ status: "error", message: describeError(failure) });
     }
-  }, []);
+  }, [everyone]);
 
   useEffect(() => {
     void load();
@@ -173,6 +175,17 @@ function ApiKeys() {
           Builders and above create API keys.
         </p>
       )}
+      {isAdmin && (
+        <label className="inline-field">
+          <input
+            type="checkbox"
+            checked={everyone}
+            onChange={(e) => setEveryone(e.target.checked)}
+            data-testid="keys-everyone"
+          />{" "}
+          Everyone's keys (admins)
+        </label>
+      )}
       {keys.status === "loading" && <Spinner label="Loading keys…" />}
       {keys.status === "error" && <ErrorAlert message={keys.message} onRetry={() => void load()} />}
       {keys.status === "ready" && keys.value.length === 0 && <EmptyState title="No API keys" />}
@@ -185,6 +198,11 @@ function ApiKeys() {
               <th scope="col" className="table__wide">
                 Role
               </th>
+              {everyone && (
+                <th scope="col" className="table__wide">
+                  Owner
+                </th>
+              )}
               <th scope="col" className="table__wide">
                 Last used
               </th>
@@ -201,6 +219,11 @@ function ApiKeys() {
                   <code>{key.prefix}…</code>
                 </td>
                 <td className="table__wide">{(key.roles ?? []).map(roleName).join(", ")}</td>
+                {everyone && (
+                  <td className="table__wide">
+                    {key.ownerUserId === session.user.id ? "you" : <code>{(key.ownerUserId ?? "").slice(0, 8)}</code>}
+                  </td>
+                )}
                 <td className="table__wide">{when(key.lastUsedAt)}</td>
                 <td>
                   {confirming === key.id ? (

@@ -98,6 +98,10 @@ export function ToolsPage() {
             setSelected(tool.id);
             void load();
           }}
+          onDeleted={() => {
+            setSelected(undefined);
+            void load();
+          }}
         />
       )}
       {current && <ToolTester key={current.id} tool={current} />}
@@ -105,7 +109,9 @@ export function ToolsPage() {
   );
 }
 
-function ToolEditor({ tool, onSaved }: { tool: Tool | undefined; onSaved: (tool: Tool) => void }) {
+function ToolEditor(props: { tool: Tool | undefined; onSaved: (tool: Tool) => void; onDeleted: () => void }) {
+  const { tool, onSaved } = props;
+  const [confirming, setConfirming] = useState(false);
   const [name, setName] = useState(tool?.name ?? "");
   const [description, setDescription] = useState(tool?.description ?? "");
   const [kind, setKind] = useState<ToolKind>(tool?.kind ?? "TOOL_KIND_HTTP");
@@ -152,6 +158,18 @@ function ToolEditor({ tool, onSaved }: { tool: Tool | undefined; onSaved: (tool:
       setError(code === "ABORTED" ? "Someone changed this tool meanwhile: reload it and try again." : describeError(failure));
     } finally {
       setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    if (!tool) return;
+    setConfirming(false);
+    setError(undefined);
+    try {
+      await ToolService.deleteTool({ toolId: tool.id ?? "" });
+      props.onDeleted();
+    } catch (failure) {
+      setError(describeError(failure));
     }
   };
 
@@ -259,6 +277,16 @@ function ToolEditor({ tool, onSaved }: { tool: Tool | undefined; onSaved: (tool:
         <button type="submit" className="button button--primary" disabled={busy || !name.trim()} data-testid="tool-save">
           {busy ? "Saving…" : tool ? "Save" : "Create"}
         </button>
+        {tool &&
+          (confirming ? (
+            <button type="button" className="button button--danger" onClick={() => void remove()} data-testid="tool-confirm-delete">
+              Delete for good
+            </button>
+          ) : (
+            <button type="button" className="button" onClick={() => setConfirming(true)} data-testid="tool-delete">
+              Delete
+            </button>
+          ))}
       </div>
     </form>
   );

@@ -2,25 +2,20 @@
 chromium-driver, against the platform ``scripts/platform up`` starts (the edge serves the console
 from web/dist, built by ``make web``) with the demo seed.
 
-Covers: a wrong password is a clear error; signing in with the demo owner; chatting with the
-demo agent (the answer streams into the page, the step timeline fills, a step's output opens);
-its knowledge-base sources (the chunk's text opens); a question the knowledge base cannot
-answer shows the ticket the agent opened, which opens from the chat (its page, a comment, a status change,
-the list filtered by status, back to the conversation); two documents uploaded at once are
-indexed (status live), found in the search playground with the word highlighted, one deleted;
-a run inspected (its steps, what the answering step changed) and replayed from its first
-step with an edited state; an http tool created with a secret that is never in a page or an API answer, and the demo's
-knowledge-base tool tested with sample arguments, the http tool deleted; an API key created,
-shown once (it works), listed among everyone's,
-revoked (it stops working); an admin adds a user,
-makes them a builder, deletes them, and sees the usage chart; a member sees no edit actions; a run waiting for a person takes the answer from a
-form (ResumeConversation); a stream that drops mid-run re-attaches with
-Last-Event-ID and shows every event once; an expired access token is refreshed without the user
-noticing, an expired session returns to the sign-in page saying so;
-the conversation survives a reload; signing out; the page at 390 px wide. Every test fails on a
-browser console error (the driver's log), but for the one a test expects. On failure a
-screenshot and the page's HTML are written to AGENTPLANE_CONSOLE_SCREENSHOTS (default
-.data/console-screenshots). The time to ``performance.mark("chat-ready")`` is printed.
+Covers (docs/WEB.md, "Tests"): a wrong password is a clear error; signing in, chatting with the
+demo agent (the answer streams into the page, the step timeline, a step's output, a citation),
+the conversation after a reload, signing out; a ticket the agent opened, from the chat to its
+page (comment, status change, the list) and back; a dropped stream re-attaching with
+Last-Event-ID; a run waiting for input answered from a form; a refreshed and an expired session;
+documents uploaded, indexed, searched and deleted; an http tool whose secret never comes back,
+a tool tested, a tool deleted; a run inspected and replayed with an edited state; an API key
+shown once and revoked; users, tenant settings, the provider, usage and deliveries as an admin;
+what a member does not see; the chat at 390 px.
+
+Every test fails on a browser console error (the driver's log), but for the ones a test provokes
+on purpose. On failure a screenshot and the page's HTML are written to
+AGENTPLANE_CONSOLE_SCREENSHOTS (default .data/console-screenshots). The time to
+``performance.mark("chat-ready")`` after a navigation is printed.
 """
 
 import functools

@@ -267,6 +267,20 @@ struct ExecuteTests {
         let second = try await fixture.client.listRuns(request, metadata: metadata)
         #expect(second.nextPageToken.isEmpty)
         #expect((first.runs + second.runs).map(\.id) == ids.reversed())
+        // Creation times are whole milliseconds, exactly; bounds: [created_after, created_before).
+        let listed = first.runs + second.runs
+        #expect(listed.allSatisfy { run in (run.createdAt?.nanos ?? 1) % 1_000_000 == 0 })
+        var bounded = Agentplane_V1_ListRunsRequest()
+        bounded.createdAfter = listed[1].createdAt
+        #expect(try await fixture.client.listRuns(bounded, metadata: metadata).runs.map(\.id) == [ids[2], ids[1]])
+        bounded.createdAfter = nil
+        bounded.createdBefore = listed[1].createdAt
+        #expect(try await fixture.client.listRuns(bounded, metadata: metadata).runs.map(\.id) == [ids[0]])
+        bounded.createdAfter = listed[1].createdAt
+        #expect(await statusCode { try await fixture.client.listRuns(bounded, metadata: metadata) } == .invalidArgument)
+        bounded.createdAfter = Google_Protobuf_Timestamp(seconds: 253_402_300_800, nanos: 0)
+        bounded.createdBefore = nil
+        #expect(await statusCode { try await fixture.client.listRuns(bounded, metadata: metadata) } == .invalidArgument)
         request.pageSize = -1
         #expect(await statusCode { try await fixture.client.listRuns(request, metadata: metadata) } == .invalidArgument)
         request.pageSize = 2

@@ -300,7 +300,15 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
     {
         let caller = try Self.caller()
         let size = try Pagination.pageSize(request.pageSize)
-        let filters = "\(request.agentID)|\(request.conversationID)|\(request.status.rawValue)"
+        let createdFrom = try request.createdAfter.map { try Self.milliseconds($0, "created_after") }
+        let createdBefore = try request.createdBefore.map { try Self.milliseconds($0, "created_before") }
+        if let createdFrom, let createdBefore, createdBefore <= createdFrom {
+            throw RPCError.invalidField(
+                "created_before", code: "OUT_OF_RANGE", "created_before must be later than created_after")
+        }
+        let filters =
+            "\(request.agentID)|\(request.conversationID)|\(request.status.rawValue)|"
+            + "\(createdFrom.map(String.init) ?? "")|\(createdBefore.map(String.init) ?? "")"
         var cursor: (Int64, String)?
         if let parts = try Pagination.cursor(from: request.pageToken, filters: filters) {
             guard parts.count == 2, let created = Int64(parts[0]) else {
@@ -311,7 +319,8 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
         }
         let page = try await runs.list(
             tenant: caller.context.tenantID, owner: caller.owner, agentID: request.agentID,
-            conversationID: request.conversationID, status: RunState(request.status), after: cursor, limit: size + 1)
+            conversationID: request.conversationID, status: RunState(request.status), createdFrom: createdFrom,
+            createdBefore: createdBefore, after: cursor, limit: size + 1)
         var response = Agentplane_V1_ListRunsResponse()
         response.runs = page.prefix(size).map { $0.proto() }
         if page.count > size, let last = page.prefix(size).last {
@@ -319,6 +328,18 @@ struct ExecutionHandler: Agentplane_V1_ExecutionService.ServiceProtocol {
                 cursor: [String(last.createdAtMilliseconds), last.id], filters: filters)
         }
         return response
+    }
+
+    /// A timestamp bound in milliseconds since the epoch (runs are listed with millisecond
+    /// creation times; a finer bound rounds up), checked before any arithmetic: years 1 to 9999
+    /// and nanoseconds within a second, as google.protobuf.Timestamp allows.
+    static func milliseconds(_ timestamp: Google_Protobuf_Timestamp, _ field: String) throws -> Int64 {
+        guard (-62_135_596_800...253_402_300_799).contains(timestamp.seconds),
+            (0...999_999_999).contains(timestamp.nanos)
+        else {
+            throw RPCError.invalidField(field, code: "OUT_OF_RANGE", "\(field) is not a valid timestamp")
+        }
+        return timestamp.seconds * 1000 + Int64((timestamp.nanos + 999_999) / 1_000_000)
     }
 
     // MARK: CancelRun

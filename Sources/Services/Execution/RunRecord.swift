@@ -92,9 +92,9 @@ struct RunRecord: Sendable {
         omit_state_updates, last_sequence, step_count, current_node_id,
         pending_interrupt_json, answer, message_id, error_code, error_message, error_node_id, error_retryable,
         prompt_tokens, completion_tokens, replayed_from_run_id, replayed_from_checkpoint_id,
-        (extract(epoch from created_at) * 1000)::bigint AS created_ms,
-        (extract(epoch from updated_at) * 1000)::bigint AS updated_ms,
-        (extract(epoch from finished_at) * 1000)::bigint AS finished_ms
+        floor(extract(epoch from created_at) * 1000)::bigint AS created_ms,
+        floor(extract(epoch from updated_at) * 1000)::bigint AS updated_ms,
+        floor(extract(epoch from finished_at) * 1000)::bigint AS finished_ms
         """
 
     init(row: PostgresRow) throws {
@@ -175,7 +175,12 @@ struct RunRecord: Sendable {
         return run
     }
 
-    private static func timestamp(_ milliseconds: Int64) -> Google_Protobuf_Timestamp {
-        Google_Protobuf_Timestamp(date: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    /// The instant `milliseconds` after the epoch, exactly (not through a Double, which shows
+    /// 0.142 s as 141999960 ns).
+    static func timestamp(_ milliseconds: Int64) -> Google_Protobuf_Timestamp {
+        let (seconds, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        return remainder < 0
+            ? Google_Protobuf_Timestamp(seconds: seconds - 1, nanos: Int32(remainder + 1000) * 1_000_000)
+            : Google_Protobuf_Timestamp(seconds: seconds, nanos: Int32(remainder) * 1_000_000)
     }
 }

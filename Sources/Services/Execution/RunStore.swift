@@ -79,20 +79,24 @@ struct RunStore: Sendable {
     /// A page of runs, newest first, after `cursor` (created ms, id).
     func list(
         tenant: String, owner: String?, agentID: String, conversationID: String, status: RunState?,
-        after cursor: (Int64, String)?, limit: Int
+        createdFrom: Int64? = nil, createdBefore: Int64? = nil, after cursor: (Int64, String)?, limit: Int
     ) async throws -> [RunRecord] {
         try await pool.transaction(tenant: tenant) { session in
+            // Creation times compare at the millisecond runs are shown with (`created_ms`, which
+            // the page cursor uses too): [createdFrom, createdBefore), in ms since the epoch.
             let rows = try await session.query(
                 """
                 SELECT \(RunRecord.columns) FROM execution.runs
                 WHERE tenant_id = $1 AND ($2 = '' OR started_by = $2) AND ($3 = '' OR agent_id = $3)
                   AND ($4 = '' OR conversation_id = $4) AND ($5 = '' OR status = $5)
-                  AND ($6 = '' OR ((extract(epoch from created_at) * 1000)::bigint, id) < ($6::bigint, $7))
+                  AND ($6 = '' OR (floor(extract(epoch from created_at) * 1000)::bigint, id) < ($6::bigint, $7))
+                  AND ($9::bigint IS NULL OR floor(extract(epoch from created_at) * 1000)::bigint >= $9::bigint)
+                  AND ($10::bigint IS NULL OR floor(extract(epoch from created_at) * 1000)::bigint < $10::bigint)
                 ORDER BY created_at DESC, id DESC LIMIT $8
                 """,
                 [
                     tenant, owner ?? "", agentID, conversationID, status?.rawValue ?? "",
-                    cursor.map { String($0.0) } ?? "", cursor?.1 ?? "", limit,
+                    cursor.map { String($0.0) } ?? "", cursor?.1 ?? "", limit, createdFrom, createdBefore,
                 ])
             return try rows.map(RunRecord.init(row:))
         }

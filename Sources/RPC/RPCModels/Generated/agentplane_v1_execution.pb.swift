@@ -425,6 +425,12 @@ public struct Agentplane_V1_ListRunsRequest: ProtoMessage {
 
     public var status: Agentplane_V1_RunStatus = .unspecified
 
+    /// Runs created at or after this instant; unset: no lower bound.
+    public var createdAfter: Google_Protobuf_Timestamp? = nil
+
+    /// Runs created before this instant; unset: no upper bound. Must be after created_after.
+    public var createdBefore: Google_Protobuf_Timestamp? = nil
+
     /// A message with every field at its default value.
     public init() {}
 
@@ -434,13 +440,17 @@ public struct Agentplane_V1_ListRunsRequest: ProtoMessage {
         pageToken: String = "",
         agentID: String = "",
         conversationID: String = "",
-        status: Agentplane_V1_RunStatus = .unspecified
+        status: Agentplane_V1_RunStatus = .unspecified,
+        createdAfter: Google_Protobuf_Timestamp? = nil,
+        createdBefore: Google_Protobuf_Timestamp? = nil
     ) {
         self.pageSize = pageSize
         self.pageToken = pageToken
         self.agentID = agentID
         self.conversationID = conversationID
         self.status = status
+        self.createdAfter = createdAfter
+        self.createdBefore = createdBefore
     }
 }
 
@@ -1531,6 +1541,8 @@ extension Agentplane_V1_ListRunsRequest {
         self.agentID = try ProtoCodec.string(c.pointee.agent_id, field: "agent_id", in: Self.protoMessageName)
         self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
         self.status = Agentplane_V1_RunStatus(rawValue: Int32(truncatingIfNeeded: c.pointee.status.rawValue))
+        if let pointer = c.pointee.created_after { self.createdAfter = try Google_Protobuf_Timestamp(_protobufC: pointer) }
+        if let pointer = c.pointee.created_before { self.createdBefore = try Google_Protobuf_Timestamp(_protobufC: pointer) }
     }
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
@@ -1540,6 +1552,22 @@ extension Agentplane_V1_ListRunsRequest {
         if !self.agentID.isEmpty { c.pointee.agent_id = arena.cString(self.agentID) }
         if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
         c.pointee.status = .init(rawValue: .init(truncatingIfNeeded: self.status.rawValue))
+        if let value = self.createdAfter {
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
+                google__protobuf__timestamp__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.created_after = pointer
+            }
+        }
+        if let value = self.createdBefore {
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Timestamp>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Timestamp>.alignment).bindMemory(to: Google__Protobuf__Timestamp.self, capacity: 1)
+                google__protobuf__timestamp__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.created_before = pointer
+            }
+        }
     }
 }
 
@@ -1953,32 +1981,34 @@ public enum Agentplane_V1_Execution_ProtoFile {
         IlcKDVJlc3VtZVJlcXVlc3QSFQoGcnVuX2lkGAEgASgJUgVydW5JZBIvCgVpbnB1dBgCIAEoCzIZLmFnZW50cGxhbmUudjEu\
         SHVtYW5JbnB1dFIFaW5wdXQiSwoNR2V0UnVuUmVxdWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEiMKDWluY2x1ZGVfc3Rh\
         dGUYAiABKAhSDGluY2x1ZGVTdGF0ZSI2Cg5HZXRSdW5SZXNwb25zZRIkCgNydW4YASABKAsyEi5hZ2VudHBsYW5lLnYxLlJ1\
-        blIDcnVuIsMBCg9MaXN0UnVuc1JlcXVlc3QSGwoJcGFnZV9zaXplGAEgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAIg\
+        blIDcnVuIscCCg9MaXN0UnVuc1JlcXVlc3QSGwoJcGFnZV9zaXplGAEgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAIg\
         ASgJUglwYWdlVG9rZW4SGQoIYWdlbnRfaWQYAyABKAlSB2FnZW50SWQSJwoPY29udmVyc2F0aW9uX2lkGAQgASgJUg5jb252\
-        ZXJzYXRpb25JZBIwCgZzdGF0dXMYBSABKA4yGC5hZ2VudHBsYW5lLnYxLlJ1blN0YXR1c1IGc3RhdHVzImIKEExpc3RSdW5z\
-        UmVzcG9uc2USJgoEcnVucxgBIAMoCzISLmFnZW50cGxhbmUudjEuUnVuUgRydW5zEiYKD25leHRfcGFnZV90b2tlbhgCIAEo\
-        CVINbmV4dFBhZ2VUb2tlbiJBChBDYW5jZWxSdW5SZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSFgoGcmVhc29uGAIg\
-        ASgJUgZyZWFzb24iOQoRQ2FuY2VsUnVuUmVzcG9uc2USJAoDcnVuGAEgASgLMhIuYWdlbnRwbGFuZS52MS5SdW5SA3J1biKQ\
-        AQoWTGlzdENoZWNrcG9pbnRzUmVxdWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEhsKCXBhZ2Vfc2l6ZRgCIAEoBVIIcGFn\
-        ZVNpemUSHQoKcGFnZV90b2tlbhgDIAEoCVIJcGFnZVRva2VuEiMKDWluY2x1ZGVfc3RhdGUYBCABKAhSDGluY2x1ZGVTdGF0\
-        ZSJ+ChdMaXN0Q2hlY2twb2ludHNSZXNwb25zZRI7CgtjaGVja3BvaW50cxgBIAMoCzIZLmFnZW50cGxhbmUudjEuQ2hlY2tw\
-        b2ludFILY2hlY2twb2ludHMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIk8KD1dhdGNoUnVuUmVx\
-        dWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEiUKDmFmdGVyX3NlcXVlbmNlGAIgASgDUg1hZnRlclNlcXVlbmNlIr0BChBS\
-        ZXBsYXlSdW5SZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSIwoNY2hlY2twb2ludF9pZBgCIAEoCVIMY2hlY2twb2lu\
-        dElkEjgKC3N0YXRlX3BhdGNoGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFIKc3RhdGVQYXRjaBIzCgdvcHRpb25z\
-        GAQgASgLMhkuYWdlbnRwbGFuZS52MS5SdW5PcHRpb25zUgdvcHRpb25zKsQBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19V\
-        TlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUEVORElORxABEhYKElJVTl9TVEFUVVNfUlVOTklORxACEiAKHFJVTl9TVEFU\
-        VVNfV0FJVElOR19GT1JfSU5QVVQQAxIYChRSVU5fU1RBVFVTX1NVQ0NFRURFRBAEEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAUS\
-        GAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBjKIBQoQRXhlY3V0aW9uU2VydmljZRJJCgdFeGVjdXRlEh0uYWdlbnRwbGFuZS52\
-        MS5FeGVjdXRlUmVxdWVzdBodLmFnZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnQwARJHCgZSZXN1bWUSHC5hZ2VudHBsYW5l\
-        LnYxLlJlc3VtZVJlcXVlc3QaHS5hZ2VudHBsYW5lLnYxLkV4ZWN1dGlvbkV2ZW50MAESRQoGR2V0UnVuEhwuYWdlbnRwbGFu\
-        ZS52MS5HZXRSdW5SZXF1ZXN0Gh0uYWdlbnRwbGFuZS52MS5HZXRSdW5SZXNwb25zZRJLCghMaXN0UnVucxIeLmFnZW50cGxh\
-        bmUudjEuTGlzdFJ1bnNSZXF1ZXN0Gh8uYWdlbnRwbGFuZS52MS5MaXN0UnVuc1Jlc3BvbnNlEk4KCUNhbmNlbFJ1bhIfLmFn\
-        ZW50cGxhbmUudjEuQ2FuY2VsUnVuUmVxdWVzdBogLmFnZW50cGxhbmUudjEuQ2FuY2VsUnVuUmVzcG9uc2USYAoPTGlzdENo\
-        ZWNrcG9pbnRzEiUuYWdlbnRwbGFuZS52MS5MaXN0Q2hlY2twb2ludHNSZXF1ZXN0GiYuYWdlbnRwbGFuZS52MS5MaXN0Q2hl\
-        Y2twb2ludHNSZXNwb25zZRJLCghXYXRjaFJ1bhIeLmFnZW50cGxhbmUudjEuV2F0Y2hSdW5SZXF1ZXN0Gh0uYWdlbnRwbGFu\
-        ZS52MS5FeGVjdXRpb25FdmVudDABEk0KCVJlcGxheVJ1bhIfLmFnZW50cGxhbmUudjEuUmVwbGF5UnVuUmVxdWVzdBodLmFn\
-        ZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnQwAWIGcHJvdG8z
+        ZXJzYXRpb25JZBIwCgZzdGF0dXMYBSABKA4yGC5hZ2VudHBsYW5lLnYxLlJ1blN0YXR1c1IGc3RhdHVzEj8KDWNyZWF0ZWRf\
+        YWZ0ZXIYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgxjcmVhdGVkQWZ0ZXISQQoOY3JlYXRlZF9iZWZvcmUY\
+        ByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUg1jcmVhdGVkQmVmb3JlImIKEExpc3RSdW5zUmVzcG9uc2USJgoE\
+        cnVucxgBIAMoCzISLmFnZW50cGxhbmUudjEuUnVuUgRydW5zEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VU\
+        b2tlbiJBChBDYW5jZWxSdW5SZXF1ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSFgoGcmVhc29uGAIgASgJUgZyZWFzb24i\
+        OQoRQ2FuY2VsUnVuUmVzcG9uc2USJAoDcnVuGAEgASgLMhIuYWdlbnRwbGFuZS52MS5SdW5SA3J1biKQAQoWTGlzdENoZWNr\
+        cG9pbnRzUmVxdWVzdBIVCgZydW5faWQYASABKAlSBXJ1bklkEhsKCXBhZ2Vfc2l6ZRgCIAEoBVIIcGFnZVNpemUSHQoKcGFn\
+        ZV90b2tlbhgDIAEoCVIJcGFnZVRva2VuEiMKDWluY2x1ZGVfc3RhdGUYBCABKAhSDGluY2x1ZGVTdGF0ZSJ+ChdMaXN0Q2hl\
+        Y2twb2ludHNSZXNwb25zZRI7CgtjaGVja3BvaW50cxgBIAMoCzIZLmFnZW50cGxhbmUudjEuQ2hlY2twb2ludFILY2hlY2tw\
+        b2ludHMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIk8KD1dhdGNoUnVuUmVxdWVzdBIVCgZydW5f\
+        aWQYASABKAlSBXJ1bklkEiUKDmFmdGVyX3NlcXVlbmNlGAIgASgDUg1hZnRlclNlcXVlbmNlIr0BChBSZXBsYXlSdW5SZXF1\
+        ZXN0EhUKBnJ1bl9pZBgBIAEoCVIFcnVuSWQSIwoNY2hlY2twb2ludF9pZBgCIAEoCVIMY2hlY2twb2ludElkEjgKC3N0YXRl\
+        X3BhdGNoGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFIKc3RhdGVQYXRjaBIzCgdvcHRpb25zGAQgASgLMhkuYWdl\
+        bnRwbGFuZS52MS5SdW5PcHRpb25zUgdvcHRpb25zKsQBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAA\
+        EhYKElJVTl9TVEFUVVNfUEVORElORxABEhYKElJVTl9TVEFUVVNfUlVOTklORxACEiAKHFJVTl9TVEFUVVNfV0FJVElOR19G\
+        T1JfSU5QVVQQAxIYChRSVU5fU1RBVFVTX1NVQ0NFRURFRBAEEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAUSGAoUUlVOX1NUQVRV\
+        U19DQU5DRUxMRUQQBjKIBQoQRXhlY3V0aW9uU2VydmljZRJJCgdFeGVjdXRlEh0uYWdlbnRwbGFuZS52MS5FeGVjdXRlUmVx\
+        dWVzdBodLmFnZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnQwARJHCgZSZXN1bWUSHC5hZ2VudHBsYW5lLnYxLlJlc3VtZVJl\
+        cXVlc3QaHS5hZ2VudHBsYW5lLnYxLkV4ZWN1dGlvbkV2ZW50MAESRQoGR2V0UnVuEhwuYWdlbnRwbGFuZS52MS5HZXRSdW5S\
+        ZXF1ZXN0Gh0uYWdlbnRwbGFuZS52MS5HZXRSdW5SZXNwb25zZRJLCghMaXN0UnVucxIeLmFnZW50cGxhbmUudjEuTGlzdFJ1\
+        bnNSZXF1ZXN0Gh8uYWdlbnRwbGFuZS52MS5MaXN0UnVuc1Jlc3BvbnNlEk4KCUNhbmNlbFJ1bhIfLmFnZW50cGxhbmUudjEu\
+        Q2FuY2VsUnVuUmVxdWVzdBogLmFnZW50cGxhbmUudjEuQ2FuY2VsUnVuUmVzcG9uc2USYAoPTGlzdENoZWNrcG9pbnRzEiUu\
+        YWdlbnRwbGFuZS52MS5MaXN0Q2hlY2twb2ludHNSZXF1ZXN0GiYuYWdlbnRwbGFuZS52MS5MaXN0Q2hlY2twb2ludHNSZXNw\
+        b25zZRJLCghXYXRjaFJ1bhIeLmFnZW50cGxhbmUudjEuV2F0Y2hSdW5SZXF1ZXN0Gh0uYWdlbnRwbGFuZS52MS5FeGVjdXRp\
+        b25FdmVudDABEk0KCVJlcGxheVJ1bhIfLmFnZW50cGxhbmUudjEuUmVwbGF5UnVuUmVxdWVzdBodLmFnZW50cGxhbmUudjEu\
+        RXhlY3V0aW9uRXZlbnQwAWIGcHJvdG8z
         """
     )
 }

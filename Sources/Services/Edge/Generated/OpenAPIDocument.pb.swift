@@ -2200,6 +2200,24 @@ public enum OpenAPIDocument {
                     "schema": {
                       "$ref": "#/components/schemas/agentplane.v1.RunStatus"
                     }
+                  },
+                  {
+                    "name": "created_after",
+                    "in": "query",
+                    "description": "Runs created at or after this instant; unset: no lower bound.",
+                    "schema": {
+                      "type": "string",
+                      "format": "date-time"
+                    }
+                  },
+                  {
+                    "name": "created_before",
+                    "in": "query",
+                    "description": "Runs created before this instant; unset: no upper bound. Must be after created_after.",
+                    "schema": {
+                      "type": "string",
+                      "format": "date-time"
+                    }
                   }
                 ],
                 "responses": {

@@ -1525,7 +1525,7 @@ const ProtobufCMessageDescriptor agentplane__v1__get_run_response__descriptor =
   (ProtobufCMessageInit) agentplane__v1__get_run_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor agentplane__v1__list_runs_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor agentplane__v1__list_runs_request__field_descriptors[7] =
 {
   {
     "page_size",
@@ -1587,10 +1587,36 @@ static const ProtobufCFieldDescriptor agentplane__v1__list_runs_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "created_after",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ListRunsRequest, created_after),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_before",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ListRunsRequest, created_before),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned agentplane__v1__list_runs_request__field_indices_by_name[] = {
   2,   /* field[2] = agent_id */
   3,   /* field[3] = conversation_id */
+  5,   /* field[5] = created_after */
+  6,   /* field[6] = created_before */
   0,   /* field[0] = page_size */
   1,   /* field[1] = page_token */
   4,   /* field[4] = status */
@@ -1598,7 +1624,7 @@ static const unsigned agentplane__v1__list_runs_request__field_indices_by_name[]
 static const ProtobufCIntRange agentplane__v1__list_runs_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor agentplane__v1__list_runs_request__descriptor =
 {
@@ -1608,7 +1634,7 @@ const ProtobufCMessageDescriptor agentplane__v1__list_runs_request__descriptor =
   "Agentplane__V1__ListRunsRequest",
   "agentplane.v1",
   sizeof(Agentplane__V1__ListRunsRequest),
-  5,
+  7,
   agentplane__v1__list_runs_request__field_descriptors,
   agentplane__v1__list_runs_request__field_indices_by_name,
   1,  agentplane__v1__list_runs_request__number_ranges,

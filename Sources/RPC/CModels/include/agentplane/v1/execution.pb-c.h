@@ -330,10 +330,18 @@ struct  Agentplane__V1__ListRunsRequest
   char *agent_id;
   char *conversation_id;
   Agentplane__V1__RunStatus status;
+  /*
+   * Runs created at or after this instant; unset: no lower bound.
+   */
+  Google__Protobuf__Timestamp *created_after;
+  /*
+   * Runs created before this instant; unset: no upper bound. Must be after created_after.
+   */
+  Google__Protobuf__Timestamp *created_before;
 };
 #define AGENTPLANE__V1__LIST_RUNS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__list_runs_request__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AGENTPLANE__V1__RUN_STATUS__RUN_STATUS_UNSPECIFIED }
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, AGENTPLANE__V1__RUN_STATUS__RUN_STATUS_UNSPECIFIED, NULL, NULL }
 
 
 /*

@@ -68,6 +68,10 @@ struct RunToolsTests {
         let state = try #require(events.last?.runFinished?.finalState?.fields)
 
         #expect(control.includeToolsAsked == [true])
+        // Each tool call reports the resolved tool's kind (the flow names tools by name or id).
+        let calls = events.compactMap(\.toolCall)
+        #expect(calls.map(\.toolName).contains("kb") && calls.map(\.toolName).contains("tool-strict"))
+        #expect(!calls.isEmpty && calls.allSatisfy { call in call.toolKind == .kbSearch })
         // The tool without secrets went straight to kb-search, as the control plane would send it.
         let searches = control.searches
         #expect(searches.count == 1)

@@ -14,6 +14,9 @@ struct EventMapper: Sendable {
     var actingUser: String
     /// Drop `NodeFinished.state_update` (RunOptions.omit_state_updates).
     var omitStateUpdates: Bool
+    /// The run's resolved tools by name and by id (a flow names its tools either way), for the
+    /// kind a `ToolCall` reports.
+    var tools: [String: Agentplane_V1_Tool] = [:]
 
     /// The contract's event for an engine event.
     func event(_ event: FlowEvent, now: Date = Date()) -> Agentplane_V1_ExecutionEvent {
@@ -60,6 +63,7 @@ struct EventMapper: Sendable {
             call.nodeID = nodeID
             call.toolID = tool
             call.toolName = tool
+            if let resolved = tools[tool] { call.toolKind = resolved.kind }
             call.arguments = ProtoJSON.structure(arguments)
             out.payload = .toolCall(call)
         case .toolResult(let callID, let nodeID, let tool, let result, let errorMessage, _, let elapsed):

@@ -18,12 +18,14 @@ struct EventPump: Sendable {
     /// Whether the run was just inserted (a new run's first launch): its row already says
     /// RUNNING and its stream is empty, so neither needs a round trip to learn or to say so.
     let fresh: Bool
+    /// The run's resolved tools, by name and by id (for the tool calls' kinds).
+    var tools: [String: Agentplane_V1_Tool] = [:]
 
     /// Processes every event; whether a terminal event was seen.
     func run(_ events: FlowEventQueue) async -> Bool {
         let mapper = EventMapper(
             agentID: record.agentID, agentVersion: record.agentVersion, conversationID: record.conversationID,
-            actingUser: actingUser, omitStateUpdates: record.omitStateUpdates)
+            actingUser: actingUser, omitStateUpdates: record.omitStateUpdates, tools: tools)
         var steps = record.stepCount
         var sawTerminal = false
         var lastNode = NodeTracker()

@@ -117,9 +117,14 @@ final class RunCoordinator: Sendable {
                 controlPlane: ControlPlaneTools(peers: peers, conversationID: record.conversationID)),
             checkpointer: RedisCheckpointer(store: state, tenant: tenant), limits: caps.engineLimits,
             onEvent: { flowEvents.push($0) })
+        var byReference: [String: Agentplane_V1_Tool] = [:]
+        for tool in tools {
+            byReference[tool.id] = tool
+            byReference[tool.name] = tool
+        }
         let pump = EventPump(
             coordinator: self, record: record, liveRun: liveRun, actingUser: AuthContext.current?.effectiveUserID ?? "",
-            maxEventBytes: caps.maxEventBytes, fresh: mode.isStart)
+            maxEventBytes: caps.maxEventBytes, fresh: mode.isStart, tools: byReference)
         let pumping = Task { await pump.run(flowEvents) }
 
         let engine = Task {

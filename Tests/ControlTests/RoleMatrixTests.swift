@@ -21,6 +21,15 @@ struct RoleMatrixTests {
     static let cases: [Case] =
         [
             Case(name: "WhoAmI", denied: []) { f, m, _ in _ = try await f.auth.whoAmI(.init(), metadata: m) },
+            Case(name: "ChangePassword", denied: ["service"]) { f, m, _ in
+                _ = try await f.auth.changePassword(.init(), metadata: m)
+            },
+            Case(name: "ResetPassword", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
+                var request = Agentplane_V1_ResetPasswordRequest()
+                request.userID = "missing"
+                request.password = "temporary-password"
+                _ = try await f.users.resetPassword(request, metadata: m)
+            },
             Case(name: "GetTenant", denied: []) { f, m, _ in _ = try await f.tenants.getTenant(.init(), metadata: m) },
             Case(name: "UpdateTenantSettings", denied: humanBelowAdmin.union(["service"])) { f, m, _ in
                 _ = try await f.tenants.updateTenantSettings(.init(), metadata: m)
@@ -121,6 +130,8 @@ struct RoleMatrixTests {
             _ = try await f.tools.getTool(.init(toolID: "missing"), metadata: m)
         },
         Case(name: "ListTools", denied: []) { f, m, _ in _ = try await f.tools.listTools(.init(), metadata: m) },
+        Case(name: "ListToolKinds", denied: []) { f, m, _ in _ = try await f.tools.listToolKinds(.init(), metadata: m)
+        },
         Case(name: "ExecuteTool", denied: ["member"]) { f, m, _ in
             var request = Agentplane_V1_ExecuteToolRequest()
             request.toolID = "missing"
@@ -162,6 +173,9 @@ struct RoleMatrixTests {
             request.input = Agentplane_V1_HumanInput(interruptID: "int-1", text: "yes")
             try await f.conversations.resumeConversation(request, metadata: m) { stream in for try await _ in stream {}
             }
+        },
+        Case(name: "DeleteConversation", denied: ["service"]) { f, m, _ in
+            _ = try await f.conversations.deleteConversation(.init(conversationID: "missing"), metadata: m)
         },
         Case(name: "AppendMessage", denied: ["owner", "admin", "builder", "member"]) { f, m, _ in
             var request = Agentplane_V1_AppendMessageRequest()

@@ -288,6 +288,10 @@ class EdgeTest(unittest.TestCase):
         new_csrf = refreshed.json()["csrfToken"]
         self.assertNotEqual(new_csrf, csrf)
         self.assertNotIn("refreshToken", refreshed.json()["tokens"])
+        # Without the cookie (nor a token in the body) there is no session to refresh: 401 as JSON.
+        bare = requests.post(self.url("/v1/auth/refresh"), json={}, timeout=TIMEOUT)
+        self.assertEqual(bare.status_code, 401, bare.text)
+        self.assertEqual(bare.json()["code"], "UNAUTHENTICATED")
         self.assertEqual(session.get(self.url("/v1/agents"), timeout=TIMEOUT).status_code, 200)
         # An expired or forged cookie: 401 as JSON.
         forged = requests.get(self.url("/v1/agents"), cookies={"agentplane_access": "x.y.z"}, timeout=TIMEOUT)

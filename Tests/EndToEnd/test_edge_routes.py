@@ -460,6 +460,60 @@ class RoutesTest(unittest.TestCase):
         self.fails(self.call("GET", "/v1/tools/{tool_id}", {"tool_id": tool_id}), 404, "NOT_FOUND")
         self.fails(self.call("POST", "/v1/tools/{tool_id}/execute", {"tool_id": tool_id}, json={}), 404, "NOT_FOUND")
 
+    def test_password_changed_by_its_user_and_reset_by_an_admin(self):
+        email = f"routes-pw-{self.m}@example.test"
+        first = "correct horse battery staple"
+        user = self.ok(self.call("POST", "/v1/users", json={
+            "email": email, "password": first, "roles": ["ROLE_MEMBER"]}))["user"]
+
+        def login(password):
+            return requests.post(self.base + "/v1/auth/login", json={
+                "tenantSlug": self.platform.tenant, "email": email, "password": password}, timeout=TIMEOUT)
+
+        session = login(first).json()["tokens"]["accessToken"]
+        other = login(first).json()["tokens"]["accessToken"]
+        wrong = self.fails(self.call("POST", "/v1/auth/password", token=session, json={
+            "currentPassword": "not the password", "newPassword": "a brand new password"}), 403, "PERMISSION_DENIED")
+        self.assertEqual(wrong["details"]["reason"], "WRONG_PASSWORD")
+        self.fails(self.call("POST", "/v1/auth/password", token=session, json={
+            "currentPassword": first, "newPassword": "short"}), 400, "INVALID_ARGUMENT")
+        second = "a brand new password"
+        changed = self.ok(self.call("POST", "/v1/auth/password", token=session, json={
+            "currentPassword": first, "newPassword": second}))
+        self.assertEqual(changed["endedSessions"], 1)
+        self.assertNotIn(second, json.dumps(changed))
+        self.fails(self.call("GET", "/v1/auth/whoami", token=other), 401, "UNAUTHENTICATED")
+        self.assertEqual(self.ok(self.call("GET", "/v1/auth/whoami", token=session))["user"]["email"], email)
+        self.assertEqual(login(first).status_code, 401)
+        self.assertEqual(login(second).status_code, 200)
+        # An admin (the shared owner) sets a temporary password: every session of the user ends.
+        temporary = "a temporary password"
+        reset = self.ok(self.call("POST", "/v1/users/{user_id}/password", {"user_id": user["id"]},
+                                  json={"password": temporary}))
+        self.assertEqual(reset["user"]["id"], user["id"])
+        self.assertGreaterEqual(reset["endedSessions"], 2)
+        self.fails(self.call("GET", "/v1/auth/whoami", token=session), 401, "UNAUTHENTICATED")
+        self.assertEqual(login(temporary).status_code, 200)
+        self.fails(self.call("POST", "/v1/users/{user_id}/password", {"user_id": user["id"]},
+                             json={"password": "short"}), 400, "INVALID_ARGUMENT")
+        self.fails(self.call("POST", "/v1/users/{user_id}/password", {"user_id": str(uuid.uuid4())},
+                             json={"password": temporary}), 404, "NOT_FOUND")
+        self.ok(self.call("DELETE", "/v1/users/{user_id}", {"user_id": user["id"]}))
+
+    def test_tool_kinds_are_served_with_the_schemas_saves_are_checked_against(self):
+        kinds = self.ok(self.call("GET", "/v1/tool-kinds"))["kinds"]
+        by_kind = {k["kind"]: k for k in kinds}
+        self.assertEqual(set(by_kind), {"TOOL_KIND_KB_SEARCH", "TOOL_KIND_TICKETING", "TOOL_KIND_NOTIFICATION",
+                                        "TOOL_KIND_LLM", "TOOL_KIND_HTTP"})
+        top_k = by_kind["TOOL_KIND_KB_SEARCH"]["configSchema"]["properties"]["top_k"]
+        self.assertEqual(top_k["type"], "integer")
+        self.assertTrue(by_kind["TOOL_KIND_HTTP"]["secretsSchema"]["additionalProperties"])
+        # The served maximum is the one a save is refused past.
+        refused = self.fails(self.call("POST", "/v1/tools", json={
+            "name": f"routes-kinds-{self.m}", "kind": "TOOL_KIND_KB_SEARCH",
+            "config": {"top_k": top_k["maximum"] + 1}}), 400, "INVALID_ARGUMENT")
+        self.assertEqual([v["field"] for v in refused["details"]["violations"]], ["config.top_k"])
+
     # ConversationService and ExecutionService on a finished run ----------------------------
 
     def test_conversation_message_stream_history_and_the_run_it_made(self):
@@ -548,6 +602,13 @@ class RoutesTest(unittest.TestCase):
         self.assertEqual(self.ok(self.call("GET", "/v1/runs/{run_id}", {"run_id": run_id}))["run"]["lastSequence"],
                          str(last_sequence))
         self.fails(self.call("GET", "/v1/runs/{run_id}", {"run_id": str(uuid.uuid4())}), 404, "NOT_FOUND")
+        # The conversation deleted with its messages (its runs are the execution service's).
+        path = {"conversation_id": cid}
+        self.assertEqual(self.ok(self.call("DELETE", "/v1/conversations/{conversation_id}", path)), {})
+        self.fails(self.call("GET", "/v1/conversations/{conversation_id}", path), 404, "NOT_FOUND")
+        self.fails(self.call("GET", "/v1/conversations/{conversation_id}/messages", path), 404, "NOT_FOUND")
+        self.fails(self.call("DELETE", "/v1/conversations/{conversation_id}", path), 404, "NOT_FOUND")
+        self.assertEqual(self.ok(self.call("GET", "/v1/runs/{run_id}", {"run_id": run_id}))["run"]["id"], run_id)
 
     # ExecutionService on runs that pause -----------------------------------------------------
 

@@ -67,7 +67,7 @@ public enum ControlService {
             minimumRoles: [
                 "/agentplane.v1.TenantService/UpdateTenantSettings": .admin,
                 user + "CreateUser": .admin, user + "ListUsers": .admin, user + "UpdateUserRoles": .admin,
-                user + "DeleteUser": .admin, user + "CreateApiKey": .builder,
+                user + "DeleteUser": .admin, user + "ResetPassword": .admin, user + "CreateApiKey": .builder,
                 agent + "CreateAgent": .builder, agent + "UpdateAgent": .builder, agent + "RollbackAgent": .builder,
                 agent + "DeleteAgent": .builder, agent + "ValidateFlow": .builder,
                 tool + "CreateTool": .builder, tool + "UpdateTool": .builder, tool + "DeleteTool": .builder,
@@ -79,7 +79,7 @@ public enum ControlService {
             serviceMethods: [
                 "/agentplane.v1.AuthService/WhoAmI", "/agentplane.v1.TenantService/GetTenant",
                 agent + "GetAgent", agent + "ListAgents", agent + "ListAgentVersions",
-                tool + "GetTool", tool + "ListTools", tool + "ExecuteTool",
+                tool + "GetTool", tool + "ListTools", tool + "ExecuteTool", tool + "ListToolKinds",
                 "/agentplane.v1.ConversationService/GetConversation",
                 "/agentplane.v1.ConversationService/ListConversations",
                 "/agentplane.v1.ConversationService/ListMessages",

@@ -451,7 +451,7 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     /// answers ABORTED). Without a run id (a crash between saving the message and the run's first
     /// event) there is no run to ask about: RUNNING for longer than CONVERSATION_STALE_AFTER
     /// releases it.
-    private func reconcile(_ current: Agentplane_V1_Conversation, caller: AuthContext) async throws -> Bool {
+    func reconcile(_ current: Agentplane_V1_Conversation, caller: AuthContext) async throws -> Bool {
         guard current.status == .running else { return false }
         let conversationID = current.id
         if current.activeRunID.isEmpty {
@@ -630,7 +630,7 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
 
     /// The conversation if the caller may see it: its creator, admins and above, service tokens.
     /// Others' conversations answer NOT_FOUND, as missing ones do.
-    private func visible(
+    func visible(
         _ id: String, caller: AuthContext, store: ConversationStore, lock: Bool = false
     ) async throws -> Agentplane_V1_Conversation {
         if id.isEmpty { throw RPCErrors.invalid("conversation_id", "MISSING_FIELD", "conversation_id is required") }

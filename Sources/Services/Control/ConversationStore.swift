@@ -88,6 +88,14 @@ struct ConversationStore: Sendable {
             """, tenant, id, Int(status.rawValue), runID, interrupt?.serializedBytes() ?? [])
     }
 
+    /// Deletes a conversation and (by the foreign key's cascade) its messages; false when there
+    /// is no such conversation.
+    func delete(id: String) async throws -> Bool {
+        try await !session.query(
+            "DELETE FROM control.conversations WHERE tenant_id = $1 AND id = $2 RETURNING id", tenant, id
+        ).isEmpty
+    }
+
     /// Records `runID` as the run of a RUNNING conversation that has no run id yet or already
     /// this one; a conversation that moved on meanwhile is left alone.
     func adopt(id: String, runID: String) async throws {

@@ -71,23 +71,37 @@ struct SessionStore: Sendable {
             "UPDATE control.refresh_tokens SET used_at = now() WHERE tenant_id = $1 AND token_hash = $2", tenant, hash)
     }
 
-    /// Revokes the open sessions matching `condition` (with `$2` bound to `value`); every access
-    /// token of theirs that has not expired yet, to denylist.
-    private func revoke(where condition: String, value: String) async throws -> [SessionAccessToken] {
-        try await session.query(
+    /// Revokes the open sessions matching `condition` (with `$2`, `$3`, … bound to `values`);
+    /// every access token of theirs that has not expired yet, to denylist, and how many sessions
+    /// ended.
+    private func revoke(where condition: String, values: [String]) async throws -> (
+        tokens: [SessionAccessToken], sessions: Int
+    ) {
+        let parameters: [(any PostgresEncodable)?] = [tenant] + values.map { $0 }
+        let rows = try await session.query(
             """
             WITH ended AS (
                 UPDATE control.sessions SET revoked_at = now()
                 WHERE tenant_id = $1 AND \(condition) AND revoked_at IS NULL RETURNING id)
-            SELECT r.access_token_id, extract(epoch FROM r.access_expires_at)::float8 AS access_expires
-            FROM control.refresh_tokens r JOIN ended e ON r.session_id = e.id
-            WHERE r.tenant_id = $1 AND r.access_expires_at > now()
-            """, tenant, value
-        ).map {
-            SessionAccessToken(
-                tokenID: try $0.decode("access_token_id"),
-                expiresAt: Date(timeIntervalSince1970: try $0.decode("access_expires")))
+            SELECT e.id, r.access_token_id, extract(epoch FROM r.access_expires_at)::float8 AS access_expires
+            FROM ended e LEFT JOIN control.refresh_tokens r
+                ON r.tenant_id = $1 AND r.session_id = e.id AND r.access_expires_at > now()
+            """, parameters)
+        var tokens: [SessionAccessToken] = []
+        var sessions = Set<String>()
+        for row in rows {
+            sessions.insert(try row.decode("id"))
+            if let id = row["access_token_id"] {
+                tokens.append(
+                    SessionAccessToken(
+                        tokenID: id, expiresAt: Date(timeIntervalSince1970: try row.decode("access_expires"))))
+            }
         }
+        return (tokens, sessions.count)
+    }
+
+    private func revoke(where condition: String, value: String) async throws -> [SessionAccessToken] {
+        try await revoke(where: condition, values: [value]).tokens
     }
 
     func revoke(sessionID: String) async throws -> [SessionAccessToken] {
@@ -104,5 +118,18 @@ struct SessionStore: Sendable {
 
     func revokeAll(userID: String) async throws -> [SessionAccessToken] {
         try await revoke(where: "user_id = $2", value: userID)
+    }
+
+    /// Ends every session of `userID` but the one `accessTokenID` was issued in (nil: all of
+    /// them): the access tokens to denylist and how many sessions ended.
+    func revokeAll(userID: String, except accessTokenID: String?) async throws -> (
+        tokens: [SessionAccessToken], sessions: Int
+    ) {
+        guard let accessTokenID else { return try await revoke(where: "user_id = $2", values: [userID]) }
+        return try await revoke(
+            where:
+                "user_id = $2 AND id NOT IN (SELECT session_id FROM control.refresh_tokens "
+                + "WHERE tenant_id = $1 AND access_token_id = $3)",
+            values: [userID, accessTokenID])
     }
 }

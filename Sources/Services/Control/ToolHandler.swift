@@ -370,7 +370,7 @@ struct ToolHandler: Agentplane_V1_ToolService.ServiceProtocol {
 
     /// Readers: member or above, or a service token (the policy lets those through, and a flow's
     /// run may look a tool up).
-    private static func reader() throws -> AuthContext {
+    static func reader() throws -> AuthContext {
         guard let caller = AuthContext.current else { throw RPCErrors.unauthenticated }
         if caller.role == .service { return caller }
         return try AuthContext.require(minimum: .member)

@@ -78,6 +78,16 @@ struct UserStore: Sendable {
         ).first.map(Self.user)
     }
 
+    /// Replaces a user's password hash; false when there is no such user.
+    func setPassword(id: String, hash: String) async throws -> Bool {
+        try await !session.query(
+            """
+            UPDATE control.users SET password_hash = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2
+            RETURNING id
+            """, tenant, id, hash
+        ).isEmpty
+    }
+
     func delete(id: String) async throws {
         _ = try await session.query("DELETE FROM control.users WHERE tenant_id = $1 AND id = $2", tenant, id)
     }

@@ -24,7 +24,8 @@ extension BrowserSession {
     }
 
     /// The session mode of `route` for `request`, and the request message to send (a refresh
-    /// without a `refreshToken` in its body takes the refresh cookie's).
+    /// without a `refreshToken` in its body takes the refresh cookie's; with neither it is 401
+    /// UNAUTHENTICATED, as an expired session is, not a malformed request).
     func prepare(route: HTTPRoute, message: [UInt8], request: EdgeRequest) throws -> (Mode, [UInt8]) {
         guard route.service == "agentplane.v1.AuthService" else { return (.none, message) }
         switch route.method {
@@ -35,7 +36,11 @@ extension BrowserSession {
         case "Refresh":
             let fields = WireFields(bytes: message)
             if let token = fields.payload(1), !token.isEmpty { return (.none, message) }
-            guard let cookie = Self.cookie(Self.refreshCookie, in: request.headers) else { return (.none, message) }
+            guard let cookie = Self.cookie(Self.refreshCookie, in: request.headers) else {
+                throw EdgeError(
+                    status: .unauthorized, code: "UNAUTHENTICATED",
+                    message: "no refresh token: neither refreshToken in the body nor the session's refresh cookie")
+            }
             return (.establish, fields.replacing(1, with: Array(cookie.utf8)))
         case "Logout":
             return (.end, message)

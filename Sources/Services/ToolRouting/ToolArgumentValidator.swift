@@ -5,8 +5,10 @@ import RPCModels
 import Runtime
 
 /// Checks ExecuteTool arguments against a tool's `input_schema`: the JSON Schema subset tools
-/// declare (`type`, `properties`, `required`, `enum`, `items`, `additionalProperties: false`,
-/// `minLength` / `maxLength`, `minimum` / `maximum`). Unknown keywords are ignored.
+/// declare (`type`, `properties`, `required`, `enum`, `items`, `additionalProperties` as `false` or
+/// as the schema of every undeclared member, `minLength` / `maxLength`, `minimum` / `maximum`).
+/// Unknown keywords are ignored. The control plane checks tool configs with it too, against each
+/// kind's schema (ListToolKinds).
 public enum ToolArgumentValidator {
     /// One violation per problem: (JSON path, code, explanation).
     public typealias Violation = (field: String, code: String, explanation: String)
@@ -16,6 +18,13 @@ public enum ToolArgumentValidator {
         guard let schema else { return [] }
         var found: [Violation] = []
         check(.object(arguments), schema: schema, path: "arguments", into: &found)
+        return found
+    }
+
+    /// Every way `value` breaks `schema`, the paths starting at `path` (e.g. "config").
+    public static func violations(_ value: JSONValue, schema: [String: JSONValue], path: String) -> [Violation] {
+        var found: [Violation] = []
+        check(value, schema: schema, path: path, into: &found)
         return found
     }
 
@@ -49,6 +58,9 @@ public enum ToolArgumentValidator {
             found.append((path + ".required", "NOT_STRINGS", "required must be a list of property names"))
         }
         if let items = schema["items"]?.objectValue { walkSchema(items, path: path + ".items", into: &found) }
+        if let additional = schema["additionalProperties"]?.objectValue {
+            walkSchema(additional, path: path + ".additionalProperties", into: &found)
+        }
         for key in ["minLength", "maxLength"] {
             guard let value = schema[key] else { continue }
             guard let count = value.numberValue, (0...maximumLength).contains(count), count.rounded() == count else {
@@ -90,6 +102,8 @@ public enum ToolArgumentValidator {
             for (name, member) in members.sorted(by: { $0.key < $1.key }) {
                 if let child = properties[name]?.objectValue {
                     check(member, schema: child, path: path + "." + name, into: &found)
+                } else if let additional = schema["additionalProperties"]?.objectValue {
+                    check(member, schema: additional, path: path + "." + name, into: &found)
                 } else if schema["additionalProperties"] == .bool(false) {
                     found.append((path + "." + name, "UNKNOWN_FIELD", "\(path).\(name) is not a declared parameter"))
                 }

@@ -367,6 +367,20 @@ export type LogoutResponse = Record<string, never>;
 /** Request of AuthService.WhoAmI. */
 export type WhoAmIRequest = Record<string, never>;
 
+/** Request of AuthService.ChangePassword. */
+export interface ChangePasswordRequest {
+    /** Write-only, see [Secrets]. */
+    currentPassword?: string;
+    /** Write-only, at least 12 characters. */
+    newPassword?: string;
+}
+
+/** Response of AuthService.ChangePassword. */
+export interface ChangePasswordResponse {
+    /** How many other sessions were ended. */
+    endedSessions?: number;
+}
+
 /** Response of AuthService.WhoAmI. */
 export interface WhoAmIResponse {
     principalKind?: PrincipalKind;
@@ -626,6 +640,20 @@ export interface RevokeApiKeyRequest {
 /** Response of UserService.RevokeApiKey. */
 export interface RevokeApiKeyResponse {
     apiKey?: ApiKey;
+}
+
+/** Request of UserService.ResetPassword. */
+export interface ResetPasswordRequest {
+    userId?: string;
+    /** The temporary password. Write-only, at least 12 characters. */
+    password?: string;
+}
+
+/** Response of UserService.ResetPassword. */
+export interface ResetPasswordResponse {
+    user?: User;
+    /** How many sessions of the user were ended. */
+    endedSessions?: number;
 }
 
 /** One version of an agent. */
@@ -899,6 +927,37 @@ export interface DeleteToolRequest {
 /** Response of ToolService.DeleteTool. */
 export type DeleteToolResponse = Record<string, never>;
 
+/** Request of ToolService.ListToolKinds. */
+export type ListToolKindsRequest = Record<string, never>;
+
+/** What a tool of one kind is configured with. */
+export interface ToolKindSchema {
+    kind?: ToolKind;
+    /** A short name for people, e.g. "HTTP request". */
+    title?: string;
+    description?: string;
+    /**
+     * JSON Schema of Tool.config: `type: object`, `properties` (each with
+     * `type`, `title`, `description` and where they apply `enum`, `minimum` /
+     * `maximum`, `minLength` / `maxLength`, `items`, `default`, `format`),
+     * `additionalProperties: false`. Rules between fields (a Zammad backend
+     * needs base_url) are in the descriptions and checked on save.
+     */
+    configSchema?: JsonObject;
+    /**
+     * JSON Schema of the secrets map: a property per secret name the kind
+     * uses, each `type: string, writeOnly: true`; `additionalProperties` is
+     * true where any name is allowed (an http tool's header names).
+     */
+    secretsSchema?: JsonObject;
+}
+
+/** Response of ToolService.ListToolKinds. */
+export interface ListToolKindsResponse {
+    /** Every kind CreateTool accepts, in a stable order. */
+    kinds?: ToolKindSchema[];
+}
+
 /** Request of ToolService.ExecuteTool. */
 export interface ExecuteToolRequest {
     toolId?: string;
@@ -1129,6 +1188,14 @@ export interface WatchConversationResponse {
      */
     assistantMessage?: Message;
 }
+
+/** Request of ConversationService.DeleteConversation. */
+export interface DeleteConversationRequest {
+    conversationId?: string;
+}
+
+/** Response of ConversationService.DeleteConversation. */
+export type DeleteConversationResponse = Record<string, never>;
 
 /** A stored document. */
 export interface Document {
@@ -2243,6 +2310,27 @@ export const AuthService = {
     whoAmI(request: WhoAmIRequest, options?: CallOptions): Promise<WhoAmIResponse> {
         return call<WhoAmIResponse>("GET", `/v1/auth/whoami`, query(request, []), undefined, options);
     },
+    /**
+     * Changes the caller's own password and ends every other session of the
+     * user (their refresh tokens stop working and their access tokens are
+     * denylisted); the calling session stays signed in. API keys are not
+     * sessions and keep working. A user access token only. Each attempt counts
+     * against the sign-in limits of the user's email and the client address,
+     * before the current password is checked.
+     * INVALID_ARGUMENT: a field is empty, new_password shorter than 12
+     * characters or over 1024 bytes, current_password over 1024 bytes, or
+     * new_password equal to the current one. PERMISSION_DENIED:
+     * current_password is wrong (reason WRONG_PASSWORD). FAILED_PRECONDITION:
+     * the caller used an API key or a service token. RESOURCE_EXHAUSTED: too
+     * many attempts (reason LOGIN_RATE_LIMITED) or too many password checks at
+     * once (reason PASSWORD_HASHING_BUSY), with retry_after. UNAUTHENTICATED:
+     * missing or invalid token.
+     *
+     * `POST /v1/auth/password` (agentplane.v1.AuthService.ChangePassword).
+     */
+    changePassword(request: ChangePasswordRequest, options?: CallOptions): Promise<ChangePasswordResponse> {
+        return call<ChangePasswordResponse>("POST", `/v1/auth/password`, undefined, omit(request, []), options);
+    },
 } as const;
 
 /** Tenants: isolated organisations with their own users, agents and data. */
@@ -2380,6 +2468,22 @@ export const UserService = {
     revokeApiKey(request: RevokeApiKeyRequest, options?: CallOptions): Promise<RevokeApiKeyResponse> {
         return call<RevokeApiKeyResponse>("DELETE", `/v1/users/me/api-keys/${segment(request.apiKeyId)}`, query(request, ["apiKeyId"]), undefined, options);
     },
+    /**
+     * Sets another user's password to a temporary one the admin chose (to be
+     * passed on to them and changed with AuthService.ChangePassword) and ends
+     * every session of that user. Their API keys keep working. Admin or
+     * above; an owner's password requires an owner.
+     * INVALID_ARGUMENT: empty user_id, password shorter than 12 characters or
+     * over 1024 bytes. NOT_FOUND: no such user. FAILED_PRECONDITION: the user
+     * is the caller (use ChangePassword). PERMISSION_DENIED: role too low.
+     * RESOURCE_EXHAUSTED: too many password hashes at once (reason
+     * PASSWORD_HASHING_BUSY). UNAUTHENTICATED: missing or invalid token.
+     *
+     * `POST /v1/users/{user_id}/password` (agentplane.v1.UserService.ResetPassword).
+     */
+    resetPassword(request: ResetPasswordRequest, options?: CallOptions): Promise<ResetPasswordResponse> {
+        return call<ResetPasswordResponse>("POST", `/v1/users/${segment(request.userId)}/password`, undefined, omit(request, ["userId"]), options);
+    },
 } as const;
 
 /**
@@ -2502,12 +2606,13 @@ export const AgentService = {
 /**
  * Tools: configured integrations that flows call. Non-secret configuration
  * is a JSON object; secret values are encrypted at rest and write-only (see
- * [Secrets]). Per kind, config / secrets hold:
- *   kb_search:    {top_k, mode, tags}
- *   ticketing:    {backend, base_url, group_name, priority} / {api_token}
- *   notification: {channel, channel_name} / {webhook_url, signing_secret}
- *   llm:          {model, system_prompt, temperature, max_tokens}
- *   http:         {url, method, headers, timeout_ms} / {bearer_token, ...}
+ * [Secrets]). Per kind, config / secrets hold (ListToolKinds serves each
+ * kind's JSON Schemas, which saves are validated against):
+ *   kb_search:    {top_k, mode, tags, document_ids, min_score}
+ *   ticketing:    {backend, base_url, group_name} / {api_token}
+ *   notification: {channel, channel_name, severity} / {url, signing_secret}
+ *   llm:          {model, system_prompt, max_tokens, json_output}
+ *   http:         {url, method, headers} / any header name
  * Reads: member or above, or ROLE_SERVICE. Writes: builder or above.
  */
 export const ToolService = {
@@ -2594,6 +2699,18 @@ export const ToolService = {
      */
     executeTool(request: ExecuteToolRequest, options?: CallOptions): Promise<ExecuteToolResponse> {
         return call<ExecuteToolResponse>("POST", `/v1/tools/${segment(request.toolId)}/execute`, undefined, omit(request, ["toolId"]), options);
+    },
+    /**
+     * Describes every tool kind: a JSON Schema of its config and one of its
+     * secrets. CreateTool and UpdateTool validate configs and secret names
+     * against these very schemas, so a form built from them and the server
+     * cannot disagree. Member or above, or ROLE_SERVICE.
+     * UNAUTHENTICATED: missing or invalid token.
+     *
+     * `GET /v1/tool-kinds` (agentplane.v1.ToolService.ListToolKinds).
+     */
+    listToolKinds(request: ListToolKindsRequest, options?: CallOptions): Promise<ListToolKindsResponse> {
+        return call<ListToolKindsResponse>("GET", `/v1/tool-kinds`, query(request, []), undefined, options);
     },
 } as const;
 
@@ -2698,6 +2815,21 @@ export const ConversationService = {
      */
     watchConversation(request: WatchConversationRequest, options?: CallOptions): AsyncGenerator<ServerEvent<WatchConversationResponse>> {
         return stream<WatchConversationResponse>("GET", `/v1/conversations/${segment(request.conversationId)}/events`, query(request, ["conversationId"]), undefined, options);
+    },
+    /**
+     * Deletes a conversation with its messages. A run that is paused for
+     * input is left to expire. Member or above (own conversation; admins any
+     * of the tenant's).
+     * INVALID_ARGUMENT: empty conversation_id. NOT_FOUND: no such
+     * conversation (or not visible to the caller). FAILED_PRECONDITION: a run
+     * of the conversation is in progress (cancel it or wait for it to end).
+     * PERMISSION_DENIED: a service token. UNAUTHENTICATED: missing or invalid
+     * token.
+     *
+     * `DELETE /v1/conversations/{conversation_id}` (agentplane.v1.ConversationService.DeleteConversation).
+     */
+    deleteConversation(request: DeleteConversationRequest, options?: CallOptions): Promise<DeleteConversationResponse> {
+        return call<DeleteConversationResponse>("DELETE", `/v1/conversations/${segment(request.conversationId)}`, query(request, ["conversationId"]), undefined, options);
     },
 } as const;
 

@@ -298,6 +298,49 @@ public struct Agentplane_V1_WhoAmIRequest: ProtoMessage {
     public init() {}
 }
 
+/// Request of AuthService.ChangePassword.
+public struct Agentplane_V1_ChangePasswordRequest: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.ChangePasswordRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    /// Write-only, see [Secrets].
+    public var currentPassword: String = ""
+
+    /// Write-only, at least 12 characters.
+    public var newPassword: String = ""
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        currentPassword: String = "",
+        newPassword: String = ""
+    ) {
+        self.currentPassword = currentPassword
+        self.newPassword = newPassword
+    }
+}
+
+/// Response of AuthService.ChangePassword.
+public struct Agentplane_V1_ChangePasswordResponse: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.ChangePasswordResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    /// How many other sessions were ended.
+    public var endedSessions: Int32 = 0
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        endedSessions: Int32 = 0
+    ) {
+        self.endedSessions = endedSessions
+    }
+}
+
 /// Response of AuthService.WhoAmI.
 public struct Agentplane_V1_WhoAmIResponse: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.WhoAmIResponse"
@@ -1048,6 +1091,52 @@ public struct Agentplane_V1_RevokeApiKeyResponse: ProtoMessage {
         apiKey: Agentplane_V1_ApiKey? = nil
     ) {
         self.apiKey = apiKey
+    }
+}
+
+/// Request of UserService.ResetPassword.
+public struct Agentplane_V1_ResetPasswordRequest: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.ResetPasswordRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    public var userID: String = ""
+
+    /// The temporary password. Write-only, at least 12 characters.
+    public var password: String = ""
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        userID: String = "",
+        password: String = ""
+    ) {
+        self.userID = userID
+        self.password = password
+    }
+}
+
+/// Response of UserService.ResetPassword.
+public struct Agentplane_V1_ResetPasswordResponse: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.ResetPasswordResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    public var user: Agentplane_V1_User? = nil
+
+    /// How many sessions of the user were ended.
+    public var endedSessions: Int32 = 0
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        user: Agentplane_V1_User? = nil,
+        endedSessions: Int32 = 0
+    ) {
+        self.user = user
+        self.endedSessions = endedSessions
     }
 }
 
@@ -1897,6 +1986,77 @@ public struct Agentplane_V1_DeleteToolResponse: ProtoMessage {
     public init() {}
 }
 
+/// Request of ToolService.ListToolKinds.
+public struct Agentplane_V1_ListToolKindsRequest: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.ListToolKindsRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    /// A message with every field at its default value.
+    public init() {}
+}
+
+/// What a tool of one kind is configured with.
+public struct Agentplane_V1_ToolKindSchema: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.ToolKindSchema"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    public var kind: Agentplane_V1_ToolKind = .unspecified
+
+    /// A short name for people, e.g. "HTTP request".
+    public var title: String = ""
+
+    public var description: String = ""
+
+    /// JSON Schema of Tool.config: `type: object`, `properties` (each with
+    /// `type`, `title`, `description` and where they apply `enum`, `minimum` /
+    /// `maximum`, `minLength` / `maxLength`, `items`, `default`, `format`),
+    /// `additionalProperties: false`. Rules between fields (a Zammad backend
+    /// needs base_url) are in the descriptions and checked on save.
+    public var configSchema: Google_Protobuf_Struct? = nil
+
+    /// JSON Schema of the secrets map: a property per secret name the kind
+    /// uses, each `type: string, writeOnly: true`; `additionalProperties` is
+    /// true where any name is allowed (an http tool's header names).
+    public var secretsSchema: Google_Protobuf_Struct? = nil
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        kind: Agentplane_V1_ToolKind = .unspecified,
+        title: String = "",
+        description: String = "",
+        configSchema: Google_Protobuf_Struct? = nil,
+        secretsSchema: Google_Protobuf_Struct? = nil
+    ) {
+        self.kind = kind
+        self.title = title
+        self.description = description
+        self.configSchema = configSchema
+        self.secretsSchema = secretsSchema
+    }
+}
+
+/// Response of ToolService.ListToolKinds.
+public struct Agentplane_V1_ListToolKindsResponse: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.ListToolKindsResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    /// Every kind CreateTool accepts, in a stable order.
+    public var kinds: [Agentplane_V1_ToolKindSchema] = []
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        kinds: [Agentplane_V1_ToolKindSchema] = []
+    ) {
+        self.kinds = kinds
+    }
+}
+
 /// Request of ToolService.ExecuteTool.
 public struct Agentplane_V1_ExecuteToolRequest: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.ExecuteToolRequest"
@@ -2541,6 +2701,33 @@ public struct Agentplane_V1_WatchConversationResponse: ProtoMessage {
     }
 }
 
+/// Request of ConversationService.DeleteConversation.
+public struct Agentplane_V1_DeleteConversationRequest: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.DeleteConversationRequest"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    public var conversationID: String = ""
+
+    /// A message with every field at its default value.
+    public init() {}
+
+    /// A message with the given field values; the rest keep their defaults.
+    public init(
+        conversationID: String = ""
+    ) {
+        self.conversationID = conversationID
+    }
+}
+
+/// Response of ConversationService.DeleteConversation.
+public struct Agentplane_V1_DeleteConversationResponse: ProtoMessage {
+    public static let protoMessageName = "agentplane.v1.DeleteConversationResponse"
+    public static var protoFile: ProtoFileDescriptor { Agentplane_V1_Control_ProtoFile.descriptor }
+
+    /// A message with every field at its default value.
+    public init() {}
+}
+
 /// A stored document.
 public struct Agentplane_V1_Document: ProtoMessage {
     public static let protoMessageName = "agentplane.v1.Document"
@@ -2933,9 +3120,29 @@ public enum Agentplane_V1_AuthService {
             public static let descriptor = MethodDescriptor(
                 service: "agentplane.v1.AuthService", method: "WhoAmI", kind: .unary)
         }
+        /// Changes the caller's own password and ends every other session of the
+        /// user (their refresh tokens stop working and their access tokens are
+        /// denylisted); the calling session stays signed in. API keys are not
+        /// sessions and keep working. A user access token only. Each attempt counts
+        /// against the sign-in limits of the user's email and the client address,
+        /// before the current password is checked.
+        /// INVALID_ARGUMENT: a field is empty, new_password shorter than 12
+        /// characters or over 1024 bytes, current_password over 1024 bytes, or
+        /// new_password equal to the current one. PERMISSION_DENIED:
+        /// current_password is wrong (reason WRONG_PASSWORD). FAILED_PRECONDITION:
+        /// the caller used an API key or a service token. RESOURCE_EXHAUSTED: too
+        /// many attempts (reason LOGIN_RATE_LIMITED) or too many password checks at
+        /// once (reason PASSWORD_HASHING_BUSY), with retry_after. UNAUTHENTICATED:
+        /// missing or invalid token.
+        public enum ChangePassword: ProtoMethod {
+            public typealias Input = Agentplane_V1_ChangePasswordRequest
+            public typealias Output = Agentplane_V1_ChangePasswordResponse
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.AuthService", method: "ChangePassword", kind: .unary)
+        }
 
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [Login.descriptor, Refresh.descriptor, Logout.descriptor, WhoAmI.descriptor]
+        public static let all: [MethodDescriptor] = [Login.descriptor, Refresh.descriptor, Logout.descriptor, WhoAmI.descriptor, ChangePassword.descriptor]
     }
 }
 
@@ -2969,6 +3176,21 @@ extension Agentplane_V1_AuthService {
         /// including ROLE_SERVICE.
         /// UNAUTHENTICATED: missing or invalid token.
         func whoAmI(request: Agentplane_V1_AuthService.Method.WhoAmI.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.WhoAmI.Output
+        /// Changes the caller's own password and ends every other session of the
+        /// user (their refresh tokens stop working and their access tokens are
+        /// denylisted); the calling session stays signed in. API keys are not
+        /// sessions and keep working. A user access token only. Each attempt counts
+        /// against the sign-in limits of the user's email and the client address,
+        /// before the current password is checked.
+        /// INVALID_ARGUMENT: a field is empty, new_password shorter than 12
+        /// characters or over 1024 bytes, current_password over 1024 bytes, or
+        /// new_password equal to the current one. PERMISSION_DENIED:
+        /// current_password is wrong (reason WRONG_PASSWORD). FAILED_PRECONDITION:
+        /// the caller used an API key or a service token. RESOURCE_EXHAUSTED: too
+        /// many attempts (reason LOGIN_RATE_LIMITED) or too many password checks at
+        /// once (reason PASSWORD_HASHING_BUSY), with retry_after. UNAUTHENTICATED:
+        /// missing or invalid token.
+        func changePassword(request: Agentplane_V1_AuthService.Method.ChangePassword.Input, context: ServerContext) async throws -> Agentplane_V1_AuthService.Method.ChangePassword.Output
     }
 }
 
@@ -2994,6 +3216,11 @@ extension Agentplane_V1_AuthService.ServiceProtocol {
             ServerMethod(descriptor: Agentplane_V1_AuthService.Method.WhoAmI.descriptor) { source, sink, context in
                 let request = try Agentplane_V1_AuthService.Method.WhoAmI.decodeRequest(try await source.singleMessage())
                 let response = try await self.whoAmI(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_AuthService.Method.ChangePassword.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_AuthService.Method.ChangePassword.decodeRequest(try await source.singleMessage())
+                let response = try await self.changePassword(request: request, context: context)
                 try await sink.writeMessage(response.serializedBytes())
             },
         ]
@@ -3065,6 +3292,29 @@ extension Agentplane_V1_AuthService {
             try await rpc.unary(
                 Agentplane_V1_AuthService.Method.WhoAmI.descriptor, request: request, metadata: metadata, options: options,
                 encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.WhoAmI.decodeResponse
+            ).message
+        }
+
+        /// Changes the caller's own password and ends every other session of the
+        /// user (their refresh tokens stop working and their access tokens are
+        /// denylisted); the calling session stays signed in. API keys are not
+        /// sessions and keep working. A user access token only. Each attempt counts
+        /// against the sign-in limits of the user's email and the client address,
+        /// before the current password is checked.
+        /// INVALID_ARGUMENT: a field is empty, new_password shorter than 12
+        /// characters or over 1024 bytes, current_password over 1024 bytes, or
+        /// new_password equal to the current one. PERMISSION_DENIED:
+        /// current_password is wrong (reason WRONG_PASSWORD). FAILED_PRECONDITION:
+        /// the caller used an API key or a service token. RESOURCE_EXHAUSTED: too
+        /// many attempts (reason LOGIN_RATE_LIMITED) or too many password checks at
+        /// once (reason PASSWORD_HASHING_BUSY), with retry_after. UNAUTHENTICATED:
+        /// missing or invalid token.
+        public func changePassword(
+            _ request: Agentplane_V1_AuthService.Method.ChangePassword.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_AuthService.Method.ChangePassword.Output {
+            try await rpc.unary(
+                Agentplane_V1_AuthService.Method.ChangePassword.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_AuthService.Method.ChangePassword.decodeResponse
             ).message
         }
     }
@@ -3302,9 +3552,24 @@ public enum Agentplane_V1_UserService {
             public static let descriptor = MethodDescriptor(
                 service: "agentplane.v1.UserService", method: "RevokeApiKey", kind: .unary)
         }
+        /// Sets another user's password to a temporary one the admin chose (to be
+        /// passed on to them and changed with AuthService.ChangePassword) and ends
+        /// every session of that user. Their API keys keep working. Admin or
+        /// above; an owner's password requires an owner.
+        /// INVALID_ARGUMENT: empty user_id, password shorter than 12 characters or
+        /// over 1024 bytes. NOT_FOUND: no such user. FAILED_PRECONDITION: the user
+        /// is the caller (use ChangePassword). PERMISSION_DENIED: role too low.
+        /// RESOURCE_EXHAUSTED: too many password hashes at once (reason
+        /// PASSWORD_HASHING_BUSY). UNAUTHENTICATED: missing or invalid token.
+        public enum ResetPassword: ProtoMethod {
+            public typealias Input = Agentplane_V1_ResetPasswordRequest
+            public typealias Output = Agentplane_V1_ResetPasswordResponse
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.UserService", method: "ResetPassword", kind: .unary)
+        }
 
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [CreateUser.descriptor, GetUser.descriptor, ListUsers.descriptor, UpdateUserRoles.descriptor, DeleteUser.descriptor, CreateApiKey.descriptor, ListApiKeys.descriptor, RevokeApiKey.descriptor]
+        public static let all: [MethodDescriptor] = [CreateUser.descriptor, GetUser.descriptor, ListUsers.descriptor, UpdateUserRoles.descriptor, DeleteUser.descriptor, CreateApiKey.descriptor, ListApiKeys.descriptor, RevokeApiKey.descriptor, ResetPassword.descriptor]
     }
 }
 
@@ -3355,6 +3620,16 @@ extension Agentplane_V1_UserService {
         /// NOT_FOUND: no such key. PERMISSION_DENIED: another user's key and role
         /// below admin. UNAUTHENTICATED: missing or invalid token.
         func revokeApiKey(request: Agentplane_V1_UserService.Method.RevokeApiKey.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.RevokeApiKey.Output
+        /// Sets another user's password to a temporary one the admin chose (to be
+        /// passed on to them and changed with AuthService.ChangePassword) and ends
+        /// every session of that user. Their API keys keep working. Admin or
+        /// above; an owner's password requires an owner.
+        /// INVALID_ARGUMENT: empty user_id, password shorter than 12 characters or
+        /// over 1024 bytes. NOT_FOUND: no such user. FAILED_PRECONDITION: the user
+        /// is the caller (use ChangePassword). PERMISSION_DENIED: role too low.
+        /// RESOURCE_EXHAUSTED: too many password hashes at once (reason
+        /// PASSWORD_HASHING_BUSY). UNAUTHENTICATED: missing or invalid token.
+        func resetPassword(request: Agentplane_V1_UserService.Method.ResetPassword.Input, context: ServerContext) async throws -> Agentplane_V1_UserService.Method.ResetPassword.Output
     }
 }
 
@@ -3400,6 +3675,11 @@ extension Agentplane_V1_UserService.ServiceProtocol {
             ServerMethod(descriptor: Agentplane_V1_UserService.Method.RevokeApiKey.descriptor) { source, sink, context in
                 let request = try Agentplane_V1_UserService.Method.RevokeApiKey.decodeRequest(try await source.singleMessage())
                 let response = try await self.revokeApiKey(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_UserService.Method.ResetPassword.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_UserService.Method.ResetPassword.decodeRequest(try await source.singleMessage())
+                let response = try await self.resetPassword(request: request, context: context)
                 try await sink.writeMessage(response.serializedBytes())
             },
         ]
@@ -3520,6 +3800,24 @@ extension Agentplane_V1_UserService {
             try await rpc.unary(
                 Agentplane_V1_UserService.Method.RevokeApiKey.descriptor, request: request, metadata: metadata, options: options,
                 encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.RevokeApiKey.decodeResponse
+            ).message
+        }
+
+        /// Sets another user's password to a temporary one the admin chose (to be
+        /// passed on to them and changed with AuthService.ChangePassword) and ends
+        /// every session of that user. Their API keys keep working. Admin or
+        /// above; an owner's password requires an owner.
+        /// INVALID_ARGUMENT: empty user_id, password shorter than 12 characters or
+        /// over 1024 bytes. NOT_FOUND: no such user. FAILED_PRECONDITION: the user
+        /// is the caller (use ChangePassword). PERMISSION_DENIED: role too low.
+        /// RESOURCE_EXHAUSTED: too many password hashes at once (reason
+        /// PASSWORD_HASHING_BUSY). UNAUTHENTICATED: missing or invalid token.
+        public func resetPassword(
+            _ request: Agentplane_V1_UserService.Method.ResetPassword.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_UserService.Method.ResetPassword.Output {
+            try await rpc.unary(
+                Agentplane_V1_UserService.Method.ResetPassword.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_UserService.Method.ResetPassword.decodeResponse
             ).message
         }
     }
@@ -3864,12 +4162,13 @@ extension Agentplane_V1_AgentService {
 
 /// Tools: configured integrations that flows call. Non-secret configuration
 /// is a JSON object; secret values are encrypted at rest and write-only (see
-/// [Secrets]). Per kind, config / secrets hold:
-///   kb_search:    {top_k, mode, tags}
-///   ticketing:    {backend, base_url, group_name, priority} / {api_token}
-///   notification: {channel, channel_name} / {webhook_url, signing_secret}
-///   llm:          {model, system_prompt, temperature, max_tokens}
-///   http:         {url, method, headers, timeout_ms} / {bearer_token, ...}
+/// [Secrets]). Per kind, config / secrets hold (ListToolKinds serves each
+/// kind's JSON Schemas, which saves are validated against):
+///   kb_search:    {top_k, mode, tags, document_ids, min_score}
+///   ticketing:    {backend, base_url, group_name} / {api_token}
+///   notification: {channel, channel_name, severity} / {url, signing_secret}
+///   llm:          {model, system_prompt, max_tokens, json_output}
+///   http:         {url, method, headers} / any header name
 /// Reads: member or above, or ROLE_SERVICE. Writes: builder or above.
 public enum Agentplane_V1_ToolService {
     /// The service's fully qualified name.
@@ -3955,9 +4254,20 @@ public enum Agentplane_V1_ToolService {
             public static let descriptor = MethodDescriptor(
                 service: "agentplane.v1.ToolService", method: "ExecuteTool", kind: .unary)
         }
+        /// Describes every tool kind: a JSON Schema of its config and one of its
+        /// secrets. CreateTool and UpdateTool validate configs and secret names
+        /// against these very schemas, so a form built from them and the server
+        /// cannot disagree. Member or above, or ROLE_SERVICE.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public enum ListToolKinds: ProtoMethod {
+            public typealias Input = Agentplane_V1_ListToolKindsRequest
+            public typealias Output = Agentplane_V1_ListToolKindsResponse
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ToolService", method: "ListToolKinds", kind: .unary)
+        }
 
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [CreateTool.descriptor, GetTool.descriptor, ListTools.descriptor, UpdateTool.descriptor, DeleteTool.descriptor, ExecuteTool.descriptor]
+        public static let all: [MethodDescriptor] = [CreateTool.descriptor, GetTool.descriptor, ListTools.descriptor, UpdateTool.descriptor, DeleteTool.descriptor, ExecuteTool.descriptor, ListToolKinds.descriptor]
     }
 }
 
@@ -4012,6 +4322,12 @@ extension Agentplane_V1_ToolService {
         /// deadline expired. PERMISSION_DENIED: role below builder.
         /// UNAUTHENTICATED: missing or invalid token.
         func executeTool(request: Agentplane_V1_ToolService.Method.ExecuteTool.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ExecuteTool.Output
+        /// Describes every tool kind: a JSON Schema of its config and one of its
+        /// secrets. CreateTool and UpdateTool validate configs and secret names
+        /// against these very schemas, so a form built from them and the server
+        /// cannot disagree. Member or above, or ROLE_SERVICE.
+        /// UNAUTHENTICATED: missing or invalid token.
+        func listToolKinds(request: Agentplane_V1_ToolService.Method.ListToolKinds.Input, context: ServerContext) async throws -> Agentplane_V1_ToolService.Method.ListToolKinds.Output
     }
 }
 
@@ -4047,6 +4363,11 @@ extension Agentplane_V1_ToolService.ServiceProtocol {
             ServerMethod(descriptor: Agentplane_V1_ToolService.Method.ExecuteTool.descriptor) { source, sink, context in
                 let request = try Agentplane_V1_ToolService.Method.ExecuteTool.decodeRequest(try await source.singleMessage())
                 let response = try await self.executeTool(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
+            },
+            ServerMethod(descriptor: Agentplane_V1_ToolService.Method.ListToolKinds.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ToolService.Method.ListToolKinds.decodeRequest(try await source.singleMessage())
+                let response = try await self.listToolKinds(request: request, context: context)
                 try await sink.writeMessage(response.serializedBytes())
             },
         ]
@@ -4155,6 +4476,20 @@ extension Agentplane_V1_ToolService {
             try await rpc.unary(
                 Agentplane_V1_ToolService.Method.ExecuteTool.descriptor, request: request, metadata: metadata, options: options,
                 encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ExecuteTool.decodeResponse
+            ).message
+        }
+
+        /// Describes every tool kind: a JSON Schema of its config and one of its
+        /// secrets. CreateTool and UpdateTool validate configs and secret names
+        /// against these very schemas, so a form built from them and the server
+        /// cannot disagree. Member or above, or ROLE_SERVICE.
+        /// UNAUTHENTICATED: missing or invalid token.
+        public func listToolKinds(
+            _ request: Agentplane_V1_ToolService.Method.ListToolKinds.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ToolService.Method.ListToolKinds.Output {
+            try await rpc.unary(
+                Agentplane_V1_ToolService.Method.ListToolKinds.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ToolService.Method.ListToolKinds.decodeResponse
             ).message
         }
     }
@@ -4271,9 +4606,23 @@ public enum Agentplane_V1_ConversationService {
             public static let descriptor = MethodDescriptor(
                 service: "agentplane.v1.ConversationService", method: "WatchConversation", kind: .serverStreaming)
         }
+        /// Deletes a conversation with its messages. A run that is paused for
+        /// input is left to expire. Member or above (own conversation; admins any
+        /// of the tenant's).
+        /// INVALID_ARGUMENT: empty conversation_id. NOT_FOUND: no such
+        /// conversation (or not visible to the caller). FAILED_PRECONDITION: a run
+        /// of the conversation is in progress (cancel it or wait for it to end).
+        /// PERMISSION_DENIED: a service token. UNAUTHENTICATED: missing or invalid
+        /// token.
+        public enum DeleteConversation: ProtoMethod {
+            public typealias Input = Agentplane_V1_DeleteConversationRequest
+            public typealias Output = Agentplane_V1_DeleteConversationResponse
+            public static let descriptor = MethodDescriptor(
+                service: "agentplane.v1.ConversationService", method: "DeleteConversation", kind: .unary)
+        }
 
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [CreateConversation.descriptor, GetConversation.descriptor, ListConversations.descriptor, ListMessages.descriptor, SendMessage.descriptor, AppendMessage.descriptor, ResumeConversation.descriptor, WatchConversation.descriptor]
+        public static let all: [MethodDescriptor] = [CreateConversation.descriptor, GetConversation.descriptor, ListConversations.descriptor, ListMessages.descriptor, SendMessage.descriptor, AppendMessage.descriptor, ResumeConversation.descriptor, WatchConversation.descriptor, DeleteConversation.descriptor]
     }
 }
 
@@ -4348,6 +4697,15 @@ extension Agentplane_V1_ConversationService {
         func watchConversation(
             request: Agentplane_V1_ConversationService.Method.WatchConversation.Input, response: ResponseWriter<Agentplane_V1_ConversationService.Method.WatchConversation.Output>, context: ServerContext
         ) async throws
+        /// Deletes a conversation with its messages. A run that is paused for
+        /// input is left to expire. Member or above (own conversation; admins any
+        /// of the tenant's).
+        /// INVALID_ARGUMENT: empty conversation_id. NOT_FOUND: no such
+        /// conversation (or not visible to the caller). FAILED_PRECONDITION: a run
+        /// of the conversation is in progress (cancel it or wait for it to end).
+        /// PERMISSION_DENIED: a service token. UNAUTHENTICATED: missing or invalid
+        /// token.
+        func deleteConversation(request: Agentplane_V1_ConversationService.Method.DeleteConversation.Input, context: ServerContext) async throws -> Agentplane_V1_ConversationService.Method.DeleteConversation.Output
     }
 }
 
@@ -4394,6 +4752,11 @@ extension Agentplane_V1_ConversationService.ServiceProtocol {
                 let request = try Agentplane_V1_ConversationService.Method.WatchConversation.decodeRequest(try await source.singleMessage())
                 try await self.watchConversation(
                     request: request, response: Agentplane_V1_ConversationService.Method.WatchConversation.responseWriter(sink), context: context)
+            },
+            ServerMethod(descriptor: Agentplane_V1_ConversationService.Method.DeleteConversation.descriptor) { source, sink, context in
+                let request = try Agentplane_V1_ConversationService.Method.DeleteConversation.decodeRequest(try await source.singleMessage())
+                let response = try await self.deleteConversation(request: request, context: context)
+                try await sink.writeMessage(response.serializedBytes())
             },
         ]
     }
@@ -4532,6 +4895,23 @@ extension Agentplane_V1_ConversationService {
             try await rpc.serverStreaming(
                 Agentplane_V1_ConversationService.Method.WatchConversation.descriptor, request: request, metadata: metadata, options: options,
                 encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.WatchConversation.decodeResponse, onResponse: onResponse)
+        }
+
+        /// Deletes a conversation with its messages. A run that is paused for
+        /// input is left to expire. Member or above (own conversation; admins any
+        /// of the tenant's).
+        /// INVALID_ARGUMENT: empty conversation_id. NOT_FOUND: no such
+        /// conversation (or not visible to the caller). FAILED_PRECONDITION: a run
+        /// of the conversation is in progress (cancel it or wait for it to end).
+        /// PERMISSION_DENIED: a service token. UNAUTHENTICATED: missing or invalid
+        /// token.
+        public func deleteConversation(
+            _ request: Agentplane_V1_ConversationService.Method.DeleteConversation.Input, metadata: Metadata = [:], options: CallOptions = .defaults
+        ) async throws -> Agentplane_V1_ConversationService.Method.DeleteConversation.Output {
+            try await rpc.unary(
+                Agentplane_V1_ConversationService.Method.DeleteConversation.descriptor, request: request, metadata: metadata, options: options,
+                encode: { $0.serializedBytes() }, decode: Agentplane_V1_ConversationService.Method.DeleteConversation.decodeResponse
+            ).message
         }
     }
 }
@@ -5114,6 +5494,84 @@ extension Agentplane_V1_WhoAmIRequest {
 
     /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
     package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__WhoAmIRequest>, _ arena: inout ProtoArena) {
+    }
+}
+
+extension Agentplane_V1_ChangePasswordRequest {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__ChangePasswordRequest(); agentplane__v1__change_password_request__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ChangePasswordRequest.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ChangePasswordRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ChangePasswordRequest>.alignment).bindMemory(to: Agentplane__V1__ChangePasswordRequest.self, capacity: 1)
+            agentplane__v1__change_password_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__ChangePasswordRequest>) throws(ProtoDecodingError) {
+        self.currentPassword = try ProtoCodec.string(c.pointee.current_password, field: "current_password", in: Self.protoMessageName)
+        self.newPassword = try ProtoCodec.string(c.pointee.new_password, field: "new_password", in: Self.protoMessageName)
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ChangePasswordRequest>, _ arena: inout ProtoArena) {
+        if !self.currentPassword.isEmpty { c.pointee.current_password = arena.cString(self.currentPassword) }
+        if !self.newPassword.isEmpty { c.pointee.new_password = arena.cString(self.newPassword) }
+    }
+}
+
+extension Agentplane_V1_ChangePasswordResponse {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__ChangePasswordResponse(); agentplane__v1__change_password_response__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ChangePasswordResponse.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ChangePasswordResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ChangePasswordResponse>.alignment).bindMemory(to: Agentplane__V1__ChangePasswordResponse.self, capacity: 1)
+            agentplane__v1__change_password_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__ChangePasswordResponse>) throws(ProtoDecodingError) {
+        self.endedSessions = c.pointee.ended_sessions
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ChangePasswordResponse>, _ arena: inout ProtoArena) {
+        c.pointee.ended_sessions = self.endedSessions
     }
 }
 
@@ -6599,6 +7057,93 @@ extension Agentplane_V1_RevokeApiKeyResponse {
                 c.pointee.api_key = pointer
             }
         }
+    }
+}
+
+extension Agentplane_V1_ResetPasswordRequest {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__ResetPasswordRequest(); agentplane__v1__reset_password_request__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ResetPasswordRequest.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ResetPasswordRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ResetPasswordRequest>.alignment).bindMemory(to: Agentplane__V1__ResetPasswordRequest.self, capacity: 1)
+            agentplane__v1__reset_password_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__ResetPasswordRequest>) throws(ProtoDecodingError) {
+        self.userID = try ProtoCodec.string(c.pointee.user_id, field: "user_id", in: Self.protoMessageName)
+        self.password = try ProtoCodec.string(c.pointee.password, field: "password", in: Self.protoMessageName)
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ResetPasswordRequest>, _ arena: inout ProtoArena) {
+        if !self.userID.isEmpty { c.pointee.user_id = arena.cString(self.userID) }
+        if !self.password.isEmpty { c.pointee.password = arena.cString(self.password) }
+    }
+}
+
+extension Agentplane_V1_ResetPasswordResponse {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__ResetPasswordResponse(); agentplane__v1__reset_password_response__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ResetPasswordResponse.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ResetPasswordResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ResetPasswordResponse>.alignment).bindMemory(to: Agentplane__V1__ResetPasswordResponse.self, capacity: 1)
+            agentplane__v1__reset_password_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__ResetPasswordResponse>) throws(ProtoDecodingError) {
+        if let pointer = c.pointee.user { self.user = try Agentplane_V1_User(_protobufC: pointer) }
+        self.endedSessions = c.pointee.ended_sessions
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ResetPasswordResponse>, _ arena: inout ProtoArena) {
+        if let value = self.user {
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__User>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__User>.alignment).bindMemory(to: Agentplane__V1__User.self, capacity: 1)
+                agentplane__v1__user__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.user = pointer
+            }
+        }
+        c.pointee.ended_sessions = self.endedSessions
     }
 }
 
@@ -8329,6 +8874,163 @@ extension Agentplane_V1_DeleteToolResponse {
     }
 }
 
+extension Agentplane_V1_ListToolKindsRequest {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__ListToolKindsRequest(); agentplane__v1__list_tool_kinds_request__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListToolKindsRequest.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListToolKindsRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListToolKindsRequest>.alignment).bindMemory(to: Agentplane__V1__ListToolKindsRequest.self, capacity: 1)
+            agentplane__v1__list_tool_kinds_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__ListToolKindsRequest>) throws(ProtoDecodingError) {
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListToolKindsRequest>, _ arena: inout ProtoArena) {
+    }
+}
+
+extension Agentplane_V1_ToolKindSchema {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__ToolKindSchema(); agentplane__v1__tool_kind_schema__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ToolKindSchema.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ToolKindSchema>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ToolKindSchema>.alignment).bindMemory(to: Agentplane__V1__ToolKindSchema.self, capacity: 1)
+            agentplane__v1__tool_kind_schema__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__ToolKindSchema>) throws(ProtoDecodingError) {
+        self.kind = Agentplane_V1_ToolKind(rawValue: Int32(truncatingIfNeeded: c.pointee.kind.rawValue))
+        self.title = try ProtoCodec.string(c.pointee.title, field: "title", in: Self.protoMessageName)
+        self.description = try ProtoCodec.string(c.pointee.description, field: "description", in: Self.protoMessageName)
+        if let pointer = c.pointee.config_schema { self.configSchema = try Google_Protobuf_Struct(_protobufC: pointer) }
+        if let pointer = c.pointee.secrets_schema { self.secretsSchema = try Google_Protobuf_Struct(_protobufC: pointer) }
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ToolKindSchema>, _ arena: inout ProtoArena) {
+        c.pointee.kind = .init(rawValue: .init(truncatingIfNeeded: self.kind.rawValue))
+        if !self.title.isEmpty { c.pointee.title = arena.cString(self.title) }
+        if !self.description.isEmpty { c.pointee.description = arena.cString(self.description) }
+        if let value = self.configSchema {
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
+                google__protobuf__struct__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.config_schema = pointer
+            }
+        }
+        if let value = self.secretsSchema {
+            do {
+                let pointer = arena.allocate(byteCount: MemoryLayout<Google__Protobuf__Struct>.stride &* 1, alignment: MemoryLayout<Google__Protobuf__Struct>.alignment).bindMemory(to: Google__Protobuf__Struct.self, capacity: 1)
+                google__protobuf__struct__init(pointer)
+                value._fill(pointer, &arena)
+                c.pointee.secrets_schema = pointer
+            }
+        }
+    }
+}
+
+extension Agentplane_V1_ListToolKindsResponse {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__ListToolKindsResponse(); agentplane__v1__list_tool_kinds_response__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        try ProtoCodec.checkDepth(Self._protobufC, bytes, name: Self.protoMessageName)
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__ListToolKindsResponse.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ListToolKindsResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ListToolKindsResponse>.alignment).bindMemory(to: Agentplane__V1__ListToolKindsResponse.self, capacity: 1)
+            agentplane__v1__list_tool_kinds_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__ListToolKindsResponse>) throws(ProtoDecodingError) {
+        if c.pointee.n_kinds > 0, let array = c.pointee.kinds {
+            let count = c.pointee.n_kinds
+            var values: [Agentplane_V1_ToolKindSchema] = []
+            values.reserveCapacity(count)
+            for index in 0..<count {
+                values.append(try array[index].map { (pointer) throws(ProtoDecodingError) in try Agentplane_V1_ToolKindSchema(_protobufC: pointer) } ?? Agentplane_V1_ToolKindSchema())
+            }
+            self.kinds = values
+        }
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__ListToolKindsResponse>, _ arena: inout ProtoArena) {
+        if !self.kinds.isEmpty {
+            let count = self.kinds.count
+            let array = arena.allocate(byteCount: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__ToolKindSchema>?>.stride &* count, alignment: MemoryLayout<UnsafeMutablePointer<Agentplane__V1__ToolKindSchema>?>.alignment).bindMemory(to: UnsafeMutablePointer<Agentplane__V1__ToolKindSchema>?.self, capacity: count)
+            for (index, value) in self.kinds.enumerated() {
+                do {
+                    let pointer = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__ToolKindSchema>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__ToolKindSchema>.alignment).bindMemory(to: Agentplane__V1__ToolKindSchema.self, capacity: 1)
+                    agentplane__v1__tool_kind_schema__init(pointer)
+                    value._fill(pointer, &arena)
+                    array[index] = pointer
+                }
+            }
+            c.pointee.n_kinds = count
+            c.pointee.kinds = array
+        }
+    }
+}
+
 extension Agentplane_V1_ExecuteToolRequest {
     package static let _protobufC = ProtoCDescriptor(
         initialized: { var message = Agentplane__V1__ExecuteToolRequest(); agentplane__v1__execute_tool_request__init(&message); return message.base }())
@@ -9533,6 +10235,80 @@ extension Agentplane_V1_WatchConversationResponse {
     }
 }
 
+extension Agentplane_V1_DeleteConversationRequest {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__DeleteConversationRequest(); agentplane__v1__delete_conversation_request__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteConversationRequest.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteConversationRequest>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteConversationRequest>.alignment).bindMemory(to: Agentplane__V1__DeleteConversationRequest.self, capacity: 1)
+            agentplane__v1__delete_conversation_request__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteConversationRequest>) throws(ProtoDecodingError) {
+        self.conversationID = try ProtoCodec.string(c.pointee.conversation_id, field: "conversation_id", in: Self.protoMessageName)
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteConversationRequest>, _ arena: inout ProtoArena) {
+        if !self.conversationID.isEmpty { c.pointee.conversation_id = arena.cString(self.conversationID) }
+    }
+}
+
+extension Agentplane_V1_DeleteConversationResponse {
+    package static let _protobufC = ProtoCDescriptor(
+        initialized: { var message = Agentplane__V1__DeleteConversationResponse(); agentplane__v1__delete_conversation_response__init(&message); return message.base }())
+
+    /// Decodes a message from its wire format.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+        self = try withUnsafeTemporaryAllocation(
+            byteCount: ProtoArena.scratchSize, alignment: 16
+        ) { (scratch) throws(ProtoDecodingError) in
+            var arena = ProtoArena(scratch: scratch)
+            let message = try ProtoCodec.unpack(
+                Self._protobufC, bytes, name: Self.protoMessageName, arena: &arena)
+            return try Self(_protobufC: message.assumingMemoryBound(to: Agentplane__V1__DeleteConversationResponse.self))
+        }
+    }
+
+    /// Encodes the message to its wire format.
+    public func serializedBytes() -> [UInt8] {
+        withUnsafeTemporaryAllocation(byteCount: ProtoArena.scratchSize, alignment: 16) { scratch in
+            var arena = ProtoArena(scratch: scratch)
+            let message = arena.allocate(byteCount: MemoryLayout<Agentplane__V1__DeleteConversationResponse>.stride &* 1, alignment: MemoryLayout<Agentplane__V1__DeleteConversationResponse>.alignment).bindMemory(to: Agentplane__V1__DeleteConversationResponse.self, capacity: 1)
+            agentplane__v1__delete_conversation_response__init(message)
+            _fill(message, &arena)
+            return ProtoCodec.pack(message, sizeBound: arena.encodedSizeBound)
+        }
+    }
+
+    /// Copies the values out of a protobuf-c struct.
+    package init(_protobufC c: UnsafePointer<Agentplane__V1__DeleteConversationResponse>) throws(ProtoDecodingError) {
+    }
+
+    /// Fills an initialised protobuf-c struct, allocating what it points to in the arena.
+    package func _fill(_ c: UnsafeMutablePointer<Agentplane__V1__DeleteConversationResponse>, _ arena: inout ProtoArena) {
+    }
+}
+
 extension Agentplane_V1_Document {
     package static let _protobufC = ProtoCDescriptor(
         initialized: { var message = Agentplane__V1__Document(); agentplane__v1__document__init(&message); return message.base }())
@@ -10183,6 +10959,8 @@ public enum Agentplane_V1_Control_ProtoFile {
             "agentplane.v1.LogoutRequest",
             "agentplane.v1.LogoutResponse",
             "agentplane.v1.WhoAmIRequest",
+            "agentplane.v1.ChangePasswordRequest",
+            "agentplane.v1.ChangePasswordResponse",
             "agentplane.v1.WhoAmIResponse",
             "agentplane.v1.Tenant",
             "agentplane.v1.TenantSettings",
@@ -10210,6 +10988,8 @@ public enum Agentplane_V1_Control_ProtoFile {
             "agentplane.v1.ListApiKeysResponse",
             "agentplane.v1.RevokeApiKeyRequest",
             "agentplane.v1.RevokeApiKeyResponse",
+            "agentplane.v1.ResetPasswordRequest",
+            "agentplane.v1.ResetPasswordResponse",
             "agentplane.v1.Agent",
             "agentplane.v1.AgentVersion",
             "agentplane.v1.CreateAgentRequest",
@@ -10239,6 +11019,9 @@ public enum Agentplane_V1_Control_ProtoFile {
             "agentplane.v1.UpdateToolResponse",
             "agentplane.v1.DeleteToolRequest",
             "agentplane.v1.DeleteToolResponse",
+            "agentplane.v1.ListToolKindsRequest",
+            "agentplane.v1.ToolKindSchema",
+            "agentplane.v1.ListToolKindsResponse",
             "agentplane.v1.ExecuteToolRequest",
             "agentplane.v1.ExecuteToolResponse",
             "agentplane.v1.Conversation",
@@ -10259,6 +11042,8 @@ public enum Agentplane_V1_Control_ProtoFile {
             "agentplane.v1.ResumeConversationResponse",
             "agentplane.v1.WatchConversationRequest",
             "agentplane.v1.WatchConversationResponse",
+            "agentplane.v1.DeleteConversationRequest",
+            "agentplane.v1.DeleteConversationResponse",
             "agentplane.v1.Document",
             "agentplane.v1.UploadDocumentMetadata",
             "agentplane.v1.UploadDocumentRequest",
@@ -10295,263 +11080,279 @@ public enum Agentplane_V1_Control_ProtoFile {
         YWdlbnRwbGFuZS52MS5UZW5hbnRSBnRlbmFudCI1Cg5SZWZyZXNoUmVxdWVzdBIjCg1yZWZyZXNoX3Rva2VuGAEgASgJUgxy\
         ZWZyZXNoVG9rZW4iQwoPUmVmcmVzaFJlc3BvbnNlEjAKBnRva2VucxgBIAEoCzIYLmFnZW50cGxhbmUudjEuVG9rZW5QYWly\
         UgZ0b2tlbnMiMgoNTG9nb3V0UmVxdWVzdBIhCgxhbGxfc2Vzc2lvbnMYASABKAhSC2FsbFNlc3Npb25zIhAKDkxvZ291dFJl\
-        c3BvbnNlIg8KDVdob0FtSVJlcXVlc3QiwwIKDldob0FtSVJlc3BvbnNlEkMKDnByaW5jaXBhbF9raW5kGAEgASgOMhwuYWdl\
-        bnRwbGFuZS52MS5QcmluY2lwYWxLaW5kUg1wcmluY2lwYWxLaW5kEicKBHVzZXIYAiABKAsyEy5hZ2VudHBsYW5lLnYxLlVz\
-        ZXJSBHVzZXISLgoHYXBpX2tleRgDIAEoCzIVLmFnZW50cGxhbmUudjEuQXBpS2V5UgZhcGlLZXkSLQoGdGVuYW50GAQgASgL\
-        MhUuYWdlbnRwbGFuZS52MS5UZW5hbnRSBnRlbmFudBIpCgVyb2xlcxgFIAMoDjITLmFnZW50cGxhbmUudjEuUm9sZVIFcm9s\
-        ZXMSOQoKZXhwaXJlc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWV4cGlyZXNBdCKcAgoGVGVuYW50\
-        Eg4KAmlkGAEgASgJUgJpZBISCgRzbHVnGAIgASgJUgRzbHVnEiEKDGRpc3BsYXlfbmFtZRgDIAEoCVILZGlzcGxheU5hbWUS\
-        OQoIc2V0dGluZ3MYBCABKAsyHS5hZ2VudHBsYW5lLnYxLlRlbmFudFNldHRpbmdzUghzZXR0aW5ncxIaCghyZXZpc2lvbhgF\
-        IAEoA1IIcmV2aXNpb24SOQoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRB\
-        dBI5Cgp1cGRhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJdXBkYXRlZEF0Iv0DCg5UZW5hbnRT\
-        ZXR0aW5ncxIsChJkZWZhdWx0X2NoYXRfbW9kZWwYASABKAlSEGRlZmF1bHRDaGF0TW9kZWwSUAoWY29udmVyc2F0aW9uX3Jl\
-        dGVudGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvblIVY29udmVyc2F0aW9uUmV0ZW50aW9uEiwKEm1heF9k\
-        b2N1bWVudF9ieXRlcxgDIAEoA1IQbWF4RG9jdW1lbnRCeXRlcxIiCg1tYXhfcnVuX3N0ZXBzGAQgASgFUgttYXhSdW5TdGVw\
-        cxJDChBtYXhfcnVuX2R1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uUg5tYXhSdW5EdXJhdGlvbhIb\
-        Cgl0aW1lX3pvbmUYBiABKAlSCHRpbWVab25lEi0KBWV4dHJhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFIFZXh0\
-        cmESLQoTbWF4X3J1bl9zdGF0ZV9ieXRlcxgIIAEoA1IQbWF4UnVuU3RhdGVCeXRlcxIxChVtYXhfbm9kZV9vdXRwdXRfYnl0\
-        ZXMYCSABKANSEm1heE5vZGVPdXRwdXRCeXRlcxImCg9tYXhfZXZlbnRfYnl0ZXMYCiABKANSDW1heEV2ZW50Qnl0ZXMi/QEK\
-        E0NyZWF0ZVRlbmFudFJlcXVlc3QSEgoEc2x1ZxgBIAEoCVIEc2x1ZxIhCgxkaXNwbGF5X25hbWUYAiABKAlSC2Rpc3BsYXlO\
-        YW1lEh8KC293bmVyX2VtYWlsGAMgASgJUgpvd25lckVtYWlsEiwKEm93bmVyX2Rpc3BsYXlfbmFtZRgEIAEoCVIQb3duZXJE\
-        aXNwbGF5TmFtZRIlCg5vd25lcl9wYXNzd29yZBgFIAEoCVINb3duZXJQYXNzd29yZBI5CghzZXR0aW5ncxgGIAEoCzIdLmFn\
-        ZW50cGxhbmUudjEuVGVuYW50U2V0dGluZ3NSCHNldHRpbmdzInAKFENyZWF0ZVRlbmFudFJlc3BvbnNlEi0KBnRlbmFudBgB\
-        IAEoCzIVLmFnZW50cGxhbmUudjEuVGVuYW50UgZ0ZW5hbnQSKQoFb3duZXIYAiABKAsyEy5hZ2VudHBsYW5lLnYxLlVzZXJS\
-        BW93bmVyIhIKEEdldFRlbmFudFJlcXVlc3QiQgoRR2V0VGVuYW50UmVzcG9uc2USLQoGdGVuYW50GAEgASgLMhUuYWdlbnRw\
-        bGFuZS52MS5UZW5hbnRSBnRlbmFudCKoAQobVXBkYXRlVGVuYW50U2V0dGluZ3NSZXF1ZXN0EjkKCHNldHRpbmdzGAEgASgL\
-        Mh0uYWdlbnRwbGFuZS52MS5UZW5hbnRTZXR0aW5nc1IIc2V0dGluZ3MSIQoMZGlzcGxheV9uYW1lGAIgASgJUgtkaXNwbGF5\
-        TmFtZRIrChFleHBlY3RlZF9yZXZpc2lvbhgDIAEoA1IQZXhwZWN0ZWRSZXZpc2lvbiJNChxVcGRhdGVUZW5hbnRTZXR0aW5n\
-        c1Jlc3BvbnNlEi0KBnRlbmFudBgBIAEoCzIVLmFnZW50cGxhbmUudjEuVGVuYW50UgZ0ZW5hbnQisAIKBFVzZXISDgoCaWQY\
-        ASABKAlSAmlkEhQKBWVtYWlsGAIgASgJUgVlbWFpbBIhCgxkaXNwbGF5X25hbWUYAyABKAlSC2Rpc3BsYXlOYW1lEikKBXJv\
-        bGVzGAQgAygOMhMuYWdlbnRwbGFuZS52MS5Sb2xlUgVyb2xlcxI5CgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3Rv\
-        YnVmLlRpbWVzdGFtcFIJY3JlYXRlZEF0EjkKCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1w\
-        Ugl1cGRhdGVkQXQSPgoNbGFzdF9sb2dpbl9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSC2xhc3RMb2dp\
-        bkF0IpMBChFDcmVhdGVVc2VyUmVxdWVzdBIUCgVlbWFpbBgBIAEoCVIFZW1haWwSIQoMZGlzcGxheV9uYW1lGAIgASgJUgtk\
-        aXNwbGF5TmFtZRIaCghwYXNzd29yZBgDIAEoCVIIcGFzc3dvcmQSKQoFcm9sZXMYBCADKA4yEy5hZ2VudHBsYW5lLnYxLlJv\
-        bGVSBXJvbGVzIj0KEkNyZWF0ZVVzZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhMuYWdlbnRwbGFuZS52MS5Vc2VyUgR1c2Vy\
-        IikKDkdldFVzZXJSZXF1ZXN0EhcKB3VzZXJfaWQYASABKAlSBnVzZXJJZCI6Cg9HZXRVc2VyUmVzcG9uc2USJwoEdXNlchgB\
-        IAEoCzITLmFnZW50cGxhbmUudjEuVXNlclIEdXNlciKNAQoQTGlzdFVzZXJzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKAVS\
-        CHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhInCgRyb2xlGAMgASgOMhMuYWdlbnRwbGFuZS52MS5S\
-        b2xlUgRyb2xlEhQKBXF1ZXJ5GAQgASgJUgVxdWVyeSJmChFMaXN0VXNlcnNSZXNwb25zZRIpCgV1c2VycxgBIAMoCzITLmFn\
-        ZW50cGxhbmUudjEuVXNlclIFdXNlcnMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIlwKFlVwZGF0\
-        ZVVzZXJSb2xlc1JlcXVlc3QSFwoHdXNlcl9pZBgBIAEoCVIGdXNlcklkEikKBXJvbGVzGAIgAygOMhMuYWdlbnRwbGFuZS52\
-        MS5Sb2xlUgVyb2xlcyJCChdVcGRhdGVVc2VyUm9sZXNSZXNwb25zZRInCgR1c2VyGAEgASgLMhMuYWdlbnRwbGFuZS52MS5V\
-        c2VyUgR1c2VyIiwKEURlbGV0ZVVzZXJSZXF1ZXN0EhcKB3VzZXJfaWQYASABKAlSBnVzZXJJZCIUChJEZWxldGVVc2VyUmVz\
-        cG9uc2UiggMKBkFwaUtleRIOCgJpZBgBIAEoCVICaWQSEgoEbmFtZRgCIAEoCVIEbmFtZRIWCgZwcmVmaXgYAyABKAlSBnBy\
-        ZWZpeBIpCgVyb2xlcxgEIAMoDjITLmFnZW50cGxhbmUudjEuUm9sZVIFcm9sZXMSIgoNb3duZXJfdXNlcl9pZBgFIAEoCVIL\
-        b3duZXJVc2VySWQSOQoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRBdBI5\
-        CgpleHBpcmVzX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJZXhwaXJlc0F0EjwKDGxhc3RfdXNlZF9h\
-        dBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCmxhc3RVc2VkQXQSOQoKcmV2b2tlZF9hdBgJIAEoCzIaLmdv\
-        b2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCXJldm9rZWRBdCKBAQoTQ3JlYXRlQXBpS2V5UmVxdWVzdBISCgRuYW1lGAEgASgJ\
-        UgRuYW1lEikKBXJvbGVzGAIgAygOMhMuYWdlbnRwbGFuZS52MS5Sb2xlUgVyb2xlcxIrCgN0dGwYAyABKAsyGS5nb29nbGUu\
-        cHJvdG9idWYuRHVyYXRpb25SA3R0bCJeChRDcmVhdGVBcGlLZXlSZXNwb25zZRIuCgdhcGlfa2V5GAEgASgLMhUuYWdlbnRw\
-        bGFuZS52MS5BcGlLZXlSBmFwaUtleRIWCgZzZWNyZXQYAiABKAlSBnNlY3JldCKWAQoSTGlzdEFwaUtleXNSZXF1ZXN0EhsK\
-        CXBhZ2Vfc2l6ZRgBIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgCIAEoCVIJcGFnZVRva2VuEhsKCWFsbF91c2VycxgD\
-        IAEoCFIIYWxsVXNlcnMSJwoPaW5jbHVkZV9yZXZva2VkGAQgASgIUg5pbmNsdWRlUmV2b2tlZCJvChNMaXN0QXBpS2V5c1Jl\
-        c3BvbnNlEjAKCGFwaV9rZXlzGAEgAygLMhUuYWdlbnRwbGFuZS52MS5BcGlLZXlSB2FwaUtleXMSJgoPbmV4dF9wYWdlX3Rv\
-        a2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIjMKE1Jldm9rZUFwaUtleVJlcXVlc3QSHAoKYXBpX2tleV9pZBgBIAEoCVIIYXBp\
-        S2V5SWQiRgoUUmV2b2tlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIVLmFnZW50cGxhbmUudjEuQXBpS2V5UgZh\
-        cGlLZXkiyQQKBUFnZW50Eg4KAmlkGAEgASgJUgJpZBISCgRuYW1lGAIgASgJUgRuYW1lEiAKC2Rlc2NyaXB0aW9uGAMgASgJ\
-        UgtkZXNjcmlwdGlvbhIbCglmbG93X2pzb24YBCABKAlSCGZsb3dKc29uEhIKBHRhZ3MYBSADKAlSBHRhZ3MSPgoIbWV0YWRh\
-        dGEYBiADKAsyIi5hZ2VudHBsYW5lLnYxLkFnZW50Lk1ldGFkYXRhRW50cnlSCG1ldGFkYXRhEhgKB3ZlcnNpb24YByABKAVS\
-        B3ZlcnNpb24SJQoObGF0ZXN0X3ZlcnNpb24YCCABKAVSDWxhdGVzdFZlcnNpb24SGwoJYXV0aG9yX2lkGAkgASgJUghhdXRo\
-        b3JJZBIlCg5jaGFuZ2VfbWVzc2FnZRgKIAEoCVINY2hhbmdlTWVzc2FnZRIyChVyZXN0b3JlZF9mcm9tX3ZlcnNpb24YCyAB\
-        KAVSE3Jlc3RvcmVkRnJvbVZlcnNpb24SHQoKY3JlYXRlZF9ieRgMIAEoCVIJY3JlYXRlZEJ5EjkKCmNyZWF0ZWRfYXQYDSAB\
-        KAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgljcmVhdGVkQXQSOQoKdXBkYXRlZF9hdBgOIAEoCzIaLmdvb2dsZS5w\
-        cm90b2J1Zi5UaW1lc3RhbXBSCXVwZGF0ZWRBdBo7Cg1NZXRhZGF0YUVudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVl\
-        GAIgASgJUgV2YWx1ZToCOAEi2wEKDEFnZW50VmVyc2lvbhIYCgd2ZXJzaW9uGAEgASgFUgd2ZXJzaW9uEhsKCWF1dGhvcl9p\
-        ZBgCIAEoCVIIYXV0aG9ySWQSJQoOY2hhbmdlX21lc3NhZ2UYAyABKAlSDWNoYW5nZU1lc3NhZ2USMgoVcmVzdG9yZWRfZnJv\
-        bV92ZXJzaW9uGAQgASgFUhNyZXN0b3JlZEZyb21WZXJzaW9uEjkKCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9i\
-        dWYuVGltZXN0YW1wUgljcmVhdGVkQXQirAIKEkNyZWF0ZUFnZW50UmVxdWVzdBISCgRuYW1lGAEgASgJUgRuYW1lEiAKC2Rl\
-        c2NyaXB0aW9uGAIgASgJUgtkZXNjcmlwdGlvbhIbCglmbG93X2pzb24YAyABKAlSCGZsb3dKc29uEhIKBHRhZ3MYBCADKAlS\
-        BHRhZ3MSSwoIbWV0YWRhdGEYBSADKAsyLy5hZ2VudHBsYW5lLnYxLkNyZWF0ZUFnZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5\
-        UghtZXRhZGF0YRIlCg5jaGFuZ2VfbWVzc2FnZRgGIAEoCVINY2hhbmdlTWVzc2FnZRo7Cg1NZXRhZGF0YUVudHJ5EhAKA2tl\
-        eRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiQQoTQ3JlYXRlQWdlbnRSZXNwb25zZRIqCgVhZ2VudBgB\
-        IAEoCzIULmFnZW50cGxhbmUudjEuQWdlbnRSBWFnZW50ImsKD0dldEFnZW50UmVxdWVzdBIZCghhZ2VudF9pZBgBIAEoCVIH\
-        YWdlbnRJZBIYCgd2ZXJzaW9uGAIgASgFUgd2ZXJzaW9uEiMKDWluY2x1ZGVfdG9vbHMYAyABKAhSDGluY2x1ZGVUb29scyJp\
-        ChBHZXRBZ2VudFJlc3BvbnNlEioKBWFnZW50GAEgASgLMhQuYWdlbnRwbGFuZS52MS5BZ2VudFIFYWdlbnQSKQoFdG9vbHMY\
-        AiADKAsyEy5hZ2VudHBsYW5lLnYxLlRvb2xSBXRvb2xzIogBChFMaXN0QWdlbnRzUmVxdWVzdBIbCglwYWdlX3NpemUYASAB\
-        KAVSCHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhISCgR0YWdzGAMgAygJUgR0YWdzEiMKDW5hbWVf\
-        Y29udGFpbnMYBCABKAlSDG5hbWVDb250YWlucyJqChJMaXN0QWdlbnRzUmVzcG9uc2USLAoGYWdlbnRzGAEgAygLMhQuYWdl\
-        bnRwbGFuZS52MS5BZ2VudFIGYWdlbnRzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiLyAgoSVXBk\
-        YXRlQWdlbnRSZXF1ZXN0EhkKCGFnZW50X2lkGAEgASgJUgdhZ2VudElkEikKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAVSD2V4\
-        cGVjdGVkVmVyc2lvbhISCgRuYW1lGAMgASgJUgRuYW1lEiAKC2Rlc2NyaXB0aW9uGAQgASgJUgtkZXNjcmlwdGlvbhIbCglm\
-        bG93X2pzb24YBSABKAlSCGZsb3dKc29uEhIKBHRhZ3MYBiADKAlSBHRhZ3MSSwoIbWV0YWRhdGEYByADKAsyLy5hZ2VudHBs\
-        YW5lLnYxLlVwZGF0ZUFnZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5UghtZXRhZGF0YRIlCg5jaGFuZ2VfbWVzc2FnZRgIIAEo\
-        CVINY2hhbmdlTWVzc2FnZRo7Cg1NZXRhZGF0YUVudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1\
-        ZToCOAEiQQoTVXBkYXRlQWdlbnRSZXNwb25zZRIqCgVhZ2VudBgBIAEoCzIULmFnZW50cGxhbmUudjEuQWdlbnRSBWFnZW50\
-        InEKGExpc3RBZ2VudFZlcnNpb25zUmVxdWVzdBIZCghhZ2VudF9pZBgBIAEoCVIHYWdlbnRJZBIbCglwYWdlX3NpemUYAiAB\
-        KAVSCHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YAyABKAlSCXBhZ2VUb2tlbiJ8ChlMaXN0QWdlbnRWZXJzaW9uc1Jlc3BvbnNl\
-        EjcKCHZlcnNpb25zGAEgAygLMhsuYWdlbnRwbGFuZS52MS5BZ2VudFZlcnNpb25SCHZlcnNpb25zEiYKD25leHRfcGFnZV90\
-        b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiKiAQoUUm9sbGJhY2tBZ2VudFJlcXVlc3QSGQoIYWdlbnRfaWQYASABKAlSB2Fn\
-        ZW50SWQSHQoKdG9fdmVyc2lvbhgCIAEoBVIJdG9WZXJzaW9uEikKEGV4cGVjdGVkX3ZlcnNpb24YAyABKAVSD2V4cGVjdGVk\
-        VmVyc2lvbhIlCg5jaGFuZ2VfbWVzc2FnZRgEIAEoCVINY2hhbmdlTWVzc2FnZSJDChVSb2xsYmFja0FnZW50UmVzcG9uc2US\
-        KgoFYWdlbnQYASABKAsyFC5hZ2VudHBsYW5lLnYxLkFnZW50UgVhZ2VudCIvChJEZWxldGVBZ2VudFJlcXVlc3QSGQoIYWdl\
-        bnRfaWQYASABKAlSB2FnZW50SWQiFQoTRGVsZXRlQWdlbnRSZXNwb25zZSIyChNWYWxpZGF0ZUZsb3dSZXF1ZXN0EhsKCWZs\
-        b3dfanNvbhgBIAEoCVIIZmxvd0pzb24ingEKFFZhbGlkYXRlRmxvd1Jlc3BvbnNlEhQKBXZhbGlkGAEgASgIUgV2YWxpZBI1\
-        CgZlcnJvcnMYAiADKAsyHS5hZ2VudHBsYW5lLnYxLkZpZWxkVmlvbGF0aW9uUgZlcnJvcnMSOQoId2FybmluZ3MYAyADKAsy\
-        HS5hZ2VudHBsYW5lLnYxLkZpZWxkVmlvbGF0aW9uUgh3YXJuaW5ncyKJBAoEVG9vbBIOCgJpZBgBIAEoCVICaWQSEgoEbmFt\
-        ZRgCIAEoCVIEbmFtZRIgCgtkZXNjcmlwdGlvbhgDIAEoCVILZGVzY3JpcHRpb24SKwoEa2luZBgEIAEoDjIXLmFnZW50cGxh\
-        bmUudjEuVG9vbEtpbmRSBGtpbmQSLwoGY29uZmlnGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFIGY29uZmlnEiEK\
-        DHNlY3JldF9uYW1lcxgGIAMoCVILc2VjcmV0TmFtZXMSOgoMaW5wdXRfc2NoZW1hGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVm\
-        LlN0cnVjdFILaW5wdXRTY2hlbWESMwoHdGltZW91dBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvblIHdGltZW91\
-        dBIYCgdlbmFibGVkGAkgASgIUgdlbmFibGVkEhoKCHJldmlzaW9uGAogASgDUghyZXZpc2lvbhIdCgpjcmVhdGVkX2J5GAsg\
-        ASgJUgljcmVhdGVkQnkSOQoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRB\
-        dBI5Cgp1cGRhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJdXBkYXRlZEF0IrcDChFDcmVhdGVU\
-        b29sUmVxdWVzdBISCgRuYW1lGAEgASgJUgRuYW1lEiAKC2Rlc2NyaXB0aW9uGAIgASgJUgtkZXNjcmlwdGlvbhIrCgRraW5k\
-        GAMgASgOMhcuYWdlbnRwbGFuZS52MS5Ub29sS2luZFIEa2luZBIvCgZjb25maWcYBCABKAsyFy5nb29nbGUucHJvdG9idWYu\
-        U3RydWN0UgZjb25maWcSRwoHc2VjcmV0cxgFIAMoCzItLmFnZW50cGxhbmUudjEuQ3JlYXRlVG9vbFJlcXVlc3QuU2VjcmV0\
-        c0VudHJ5UgdzZWNyZXRzEjoKDGlucHV0X3NjaGVtYRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RSC2lucHV0U2No\
-        ZW1hEjMKB3RpbWVvdXQYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25SB3RpbWVvdXQSGAoHZW5hYmxlZBgIIAEo\
-        CFIHZW5hYmxlZBo6CgxTZWNyZXRzRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASI9\
-        ChJDcmVhdGVUb29sUmVzcG9uc2USJwoEdG9vbBgBIAEoCzITLmFnZW50cGxhbmUudjEuVG9vbFIEdG9vbCIpCg5HZXRUb29s\
-        UmVxdWVzdBIXCgd0b29sX2lkGAEgASgJUgZ0b29sSWQiOgoPR2V0VG9vbFJlc3BvbnNlEicKBHRvb2wYASABKAsyEy5hZ2Vu\
-        dHBsYW5lLnYxLlRvb2xSBHRvb2wiewoQTGlzdFRvb2xzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKAVSCHBhZ2VTaXplEh0K\
-        CnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhIrCgRraW5kGAMgASgOMhcuYWdlbnRwbGFuZS52MS5Ub29sS2luZFIEa2lu\
-        ZCJmChFMaXN0VG9vbHNSZXNwb25zZRIpCgV0b29scxgBIAMoCzITLmFnZW50cGxhbmUudjEuVG9vbFIFdG9vbHMSJgoPbmV4\
-        dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuItADChFVcGRhdGVUb29sUmVxdWVzdBIXCgd0b29sX2lkGAEgASgJ\
-        UgZ0b29sSWQSKwoRZXhwZWN0ZWRfcmV2aXNpb24YAiABKANSEGV4cGVjdGVkUmV2aXNpb24SEgoEbmFtZRgDIAEoCVIEbmFt\
-        ZRIgCgtkZXNjcmlwdGlvbhgEIAEoCVILZGVzY3JpcHRpb24SLwoGY29uZmlnGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0\
-        cnVjdFIGY29uZmlnEkcKB3NlY3JldHMYBiADKAsyLS5hZ2VudHBsYW5lLnYxLlVwZGF0ZVRvb2xSZXF1ZXN0LlNlY3JldHNF\
-        bnRyeVIHc2VjcmV0cxI6CgxpbnB1dF9zY2hlbWEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0UgtpbnB1dFNjaGVt\
-        YRIzCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uUgd0aW1lb3V0EhgKB2VuYWJsZWQYCSABKAhS\
-        B2VuYWJsZWQaOgoMU2VjcmV0c0VudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiPQoS\
-        VXBkYXRlVG9vbFJlc3BvbnNlEicKBHRvb2wYASABKAsyEy5hZ2VudHBsYW5lLnYxLlRvb2xSBHRvb2wiLAoRRGVsZXRlVG9v\
-        bFJlcXVlc3QSFwoHdG9vbF9pZBgBIAEoCVIGdG9vbElkIhQKEkRlbGV0ZVRvb2xSZXNwb25zZSLNAQoSRXhlY3V0ZVRvb2xS\
-        ZXF1ZXN0EhcKB3Rvb2xfaWQYASABKAlSBnRvb2xJZBI1Cglhcmd1bWVudHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3Ry\
-        dWN0Uglhcmd1bWVudHMSJwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJUg5pZGVtcG90ZW5jeUtleRIVCgZydW5faWQYBCABKAlS\
-        BXJ1bklkEicKD2NvbnZlcnNhdGlvbl9pZBgFIAEoCVIOY29udmVyc2F0aW9uSWQilwEKE0V4ZWN1dGVUb29sUmVzcG9uc2US\
-        LwoGcmVzdWx0GAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFIGcmVzdWx0EhoKCHJlcGxheWVkGAIgASgIUghyZXBs\
-        YXllZBIzCgdlbGFwc2VkGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uUgdlbGFwc2VkIvcECgxDb252ZXJzYXRp\
-        b24SDgoCaWQYASABKAlSAmlkEhkKCGFnZW50X2lkGAIgASgJUgdhZ2VudElkEiMKDWFnZW50X3ZlcnNpb24YAyABKAVSDGFn\
-        ZW50VmVyc2lvbhIUCgV0aXRsZRgEIAEoCVIFdGl0bGUSOQoGc3RhdHVzGAUgASgOMiEuYWdlbnRwbGFuZS52MS5Db252ZXJz\
-        YXRpb25TdGF0dXNSBnN0YXR1cxIiCg1hY3RpdmVfcnVuX2lkGAYgASgJUgthY3RpdmVSdW5JZBJFChFwZW5kaW5nX2ludGVy\
-        cnVwdBgHIAEoCzIYLmFnZW50cGxhbmUudjEuSW50ZXJydXB0UhBwZW5kaW5nSW50ZXJydXB0Eh0KCmNyZWF0ZWRfYnkYCCAB\
-        KAlSCWNyZWF0ZWRCeRJFCghtZXRhZGF0YRgJIAMoCzIpLmFnZW50cGxhbmUudjEuQ29udmVyc2F0aW9uLk1ldGFkYXRhRW50\
-        cnlSCG1ldGFkYXRhEjkKCmNyZWF0ZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgljcmVhdGVkQXQS\
-        OQoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCXVwZGF0ZWRBdBJCCg9sYXN0X21lc3Nh\
-        Z2VfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUg1sYXN0TWVzc2FnZUF0GjsKDU1ldGFkYXRhRW50cnkS\
-        EAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASL6AgoHTWVzc2FnZRIOCgJpZBgBIAEoCVICaWQS\
-        JwoPY29udmVyc2F0aW9uX2lkGAIgASgJUg5jb252ZXJzYXRpb25JZBIuCgRyb2xlGAMgASgOMhouYWdlbnRwbGFuZS52MS5N\
-        ZXNzYWdlUm9sZVIEcm9sZRIYCgdjb250ZW50GAQgASgJUgdjb250ZW50EhUKBnJ1bl9pZBgFIAEoCVIFcnVuSWQSGwoJYXV0\
-        aG9yX2lkGAYgASgJUghhdXRob3JJZBJACghtZXRhZGF0YRgHIAMoCzIkLmFnZW50cGxhbmUudjEuTWVzc2FnZS5NZXRhZGF0\
-        YUVudHJ5UghtZXRhZGF0YRI5CgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJY3JlYXRl\
-        ZEF0GjsKDU1ldGFkYXRhRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASKCAgoZQ3Jl\
-        YXRlQ29udmVyc2F0aW9uUmVxdWVzdBIZCghhZ2VudF9pZBgBIAEoCVIHYWdlbnRJZBIjCg1hZ2VudF92ZXJzaW9uGAIgASgF\
-        UgxhZ2VudFZlcnNpb24SFAoFdGl0bGUYAyABKAlSBXRpdGxlElIKCG1ldGFkYXRhGAQgAygLMjYuYWdlbnRwbGFuZS52MS5D\
-        cmVhdGVDb252ZXJzYXRpb25SZXF1ZXN0Lk1ldGFkYXRhRW50cnlSCG1ldGFkYXRhGjsKDU1ldGFkYXRhRW50cnkSEAoDa2V5\
-        GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASJdChpDcmVhdGVDb252ZXJzYXRpb25SZXNwb25zZRI/Cgxj\
-        b252ZXJzYXRpb24YASABKAsyGy5hZ2VudHBsYW5lLnYxLkNvbnZlcnNhdGlvblIMY29udmVyc2F0aW9uIkEKFkdldENvbnZl\
-        cnNhdGlvblJlcXVlc3QSJwoPY29udmVyc2F0aW9uX2lkGAEgASgJUg5jb252ZXJzYXRpb25JZCJaChdHZXRDb252ZXJzYXRp\
-        b25SZXNwb25zZRI/Cgxjb252ZXJzYXRpb24YASABKAsyGy5hZ2VudHBsYW5lLnYxLkNvbnZlcnNhdGlvblIMY29udmVyc2F0\
-        aW9uIskBChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSGwoJcGFnZV9zaXplGAEgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rv\
-        a2VuGAIgASgJUglwYWdlVG9rZW4SGQoIYWdlbnRfaWQYAyABKAlSB2FnZW50SWQSOQoGc3RhdHVzGAQgASgOMiEuYWdlbnRw\
-        bGFuZS52MS5Db252ZXJzYXRpb25TdGF0dXNSBnN0YXR1cxIbCglhbGxfdXNlcnMYBSABKAhSCGFsbFVzZXJzIoYBChlMaXN0\
-        Q29udmVyc2F0aW9uc1Jlc3BvbnNlEkEKDWNvbnZlcnNhdGlvbnMYASADKAsyGy5hZ2VudHBsYW5lLnYxLkNvbnZlcnNhdGlv\
-        blINY29udmVyc2F0aW9ucxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5leHRQYWdlVG9rZW4iegoTTGlzdE1lc3NhZ2Vz\
-        UmVxdWVzdBInCg9jb252ZXJzYXRpb25faWQYASABKAlSDmNvbnZlcnNhdGlvbklkEhsKCXBhZ2Vfc2l6ZRgCIAEoBVIIcGFn\
-        ZVNpemUSHQoKcGFnZV90b2tlbhgDIAEoCVIJcGFnZVRva2VuInIKFExpc3RNZXNzYWdlc1Jlc3BvbnNlEjIKCG1lc3NhZ2Vz\
-        GAEgAygLMhYuYWdlbnRwbGFuZS52MS5NZXNzYWdlUghtZXNzYWdlcxImCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAlSDW5leHRQ\
-        YWdlVG9rZW4iiAEKElNlbmRNZXNzYWdlUmVxdWVzdBInCg9jb252ZXJzYXRpb25faWQYASABKAlSDmNvbnZlcnNhdGlvbklk\
-        EhgKB2NvbnRlbnQYAiABKAlSB2NvbnRlbnQSLwoGaW5wdXRzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFIGaW5w\
-        dXRzItgBChNTZW5kTWVzc2FnZVJlc3BvbnNlEjsKDHVzZXJfbWVzc2FnZRgBIAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2Fn\
-        ZUgAUgt1c2VyTWVzc2FnZRI1CgVldmVudBgCIAEoCzIdLmFnZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnRIAFIFZXZlbnQS\
-        RQoRYXNzaXN0YW50X21lc3NhZ2UYAyABKAsyFi5hZ2VudHBsYW5lLnYxLk1lc3NhZ2VIAFIQYXNzaXN0YW50TWVzc2FnZUIG\
-        CgRpdGVtItUCChRBcHBlbmRNZXNzYWdlUmVxdWVzdBInCg9jb252ZXJzYXRpb25faWQYASABKAlSDmNvbnZlcnNhdGlvbklk\
-        Ei4KBHJvbGUYAiABKA4yGi5hZ2VudHBsYW5lLnYxLk1lc3NhZ2VSb2xlUgRyb2xlEhgKB2NvbnRlbnQYAyABKAlSB2NvbnRl\
-        bnQSFQoGcnVuX2lkGAQgASgJUgVydW5JZBJNCghtZXRhZGF0YRgFIAMoCzIxLmFnZW50cGxhbmUudjEuQXBwZW5kTWVzc2Fn\
-        ZVJlcXVlc3QuTWV0YWRhdGFFbnRyeVIIbWV0YWRhdGESJwoPaWRlbXBvdGVuY3lfa2V5GAYgASgJUg5pZGVtcG90ZW5jeUtl\
-        eRo7Cg1NZXRhZGF0YUVudHJ5EhAKA2tleRgBIAEoCVIDa2V5EhQKBXZhbHVlGAIgASgJUgV2YWx1ZToCOAEiZQoVQXBwZW5k\
-        TWVzc2FnZVJlc3BvbnNlEjAKB21lc3NhZ2UYASABKAsyFi5hZ2VudHBsYW5lLnYxLk1lc3NhZ2VSB21lc3NhZ2USGgoIcmVw\
-        bGF5ZWQYAiABKAhSCHJlcGxheWVkInUKGVJlc3VtZUNvbnZlcnNhdGlvblJlcXVlc3QSJwoPY29udmVyc2F0aW9uX2lkGAEg\
-        ASgJUg5jb252ZXJzYXRpb25JZBIvCgVpbnB1dBgCIAEoCzIZLmFnZW50cGxhbmUudjEuSHVtYW5JbnB1dFIFaW5wdXQi3wEK\
-        GlJlc3VtZUNvbnZlcnNhdGlvblJlc3BvbnNlEjsKDHVzZXJfbWVzc2FnZRgBIAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2Fn\
-        ZUgAUgt1c2VyTWVzc2FnZRI1CgVldmVudBgCIAEoCzIdLmFnZW50cGxhbmUudjEuRXhlY3V0aW9uRXZlbnRIAFIFZXZlbnQS\
-        RQoRYXNzaXN0YW50X21lc3NhZ2UYAyABKAsyFi5hZ2VudHBsYW5lLnYxLk1lc3NhZ2VIAFIQYXNzaXN0YW50TWVzc2FnZUIG\
-        CgRpdGVtImoKGFdhdGNoQ29udmVyc2F0aW9uUmVxdWVzdBInCg9jb252ZXJzYXRpb25faWQYASABKAlSDmNvbnZlcnNhdGlv\
-        bklkEiUKDmFmdGVyX3NlcXVlbmNlGAIgASgDUg1hZnRlclNlcXVlbmNlIqEBChlXYXRjaENvbnZlcnNhdGlvblJlc3BvbnNl\
-        EjUKBWV2ZW50GAEgASgLMh0uYWdlbnRwbGFuZS52MS5FeGVjdXRpb25FdmVudEgAUgVldmVudBJFChFhc3Npc3RhbnRfbWVz\
-        c2FnZRgCIAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2FnZUgAUhBhc3Npc3RhbnRNZXNzYWdlQgYKBGl0ZW0isgMKCERvY3Vt\
-        ZW50Eg4KAmlkGAEgASgJUgJpZBISCgRuYW1lGAIgASgJUgRuYW1lEiEKDGNvbnRlbnRfdHlwZRgDIAEoCVILY29udGVudFR5\
-        cGUSHQoKc2l6ZV9ieXRlcxgEIAEoA1IJc2l6ZUJ5dGVzEhYKBnNoYTI1NhgFIAEoCVIGc2hhMjU2EhIKBHRhZ3MYBiADKAlS\
-        BHRhZ3MSNQoGc3RhdHVzGAcgASgOMh0uYWdlbnRwbGFuZS52MS5Eb2N1bWVudFN0YXR1c1IGc3RhdHVzEiUKDnN0YXR1c19t\
-        ZXNzYWdlGAggASgJUg1zdGF0dXNNZXNzYWdlEh8KC2NodW5rX2NvdW50GAkgASgFUgpjaHVua0NvdW50Eh8KC3VwbG9hZGVk\
-        X2J5GAogASgJUgp1cGxvYWRlZEJ5EjkKCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUglj\
-        cmVhdGVkQXQSOQoKaW5kZXhlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWluZGV4ZWRBdCKIAQoW\
-        VXBsb2FkRG9jdW1lbnRNZXRhZGF0YRISCgRuYW1lGAEgASgJUgRuYW1lEiEKDGNvbnRlbnRfdHlwZRgCIAEoCVILY29udGVu\
-        dFR5cGUSEgoEdGFncxgDIAMoCVIEdGFncxIjCg1za2lwX2luZGV4aW5nGAQgASgIUgxza2lwSW5kZXhpbmcifAoVVXBsb2Fk\
-        RG9jdW1lbnRSZXF1ZXN0EkMKCG1ldGFkYXRhGAEgASgLMiUuYWdlbnRwbGFuZS52MS5VcGxvYWREb2N1bWVudE1ldGFkYXRh\
-        SABSCG1ldGFkYXRhEhYKBWNodW5rGAIgASgMSABSBWNodW5rQgYKBHBhcnQiTQoWVXBsb2FkRG9jdW1lbnRSZXNwb25zZRIz\
-        Cghkb2N1bWVudBgBIAEoCzIXLmFnZW50cGxhbmUudjEuRG9jdW1lbnRSCGRvY3VtZW50IjUKEkdldERvY3VtZW50UmVxdWVz\
-        dBIfCgtkb2N1bWVudF9pZBgBIAEoCVIKZG9jdW1lbnRJZCJKChNHZXREb2N1bWVudFJlc3BvbnNlEjMKCGRvY3VtZW50GAEg\
-        ASgLMhcuYWdlbnRwbGFuZS52MS5Eb2N1bWVudFIIZG9jdW1lbnQiwgEKFExpc3REb2N1bWVudHNSZXF1ZXN0EhsKCXBhZ2Vf\
-        c2l6ZRgBIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgCIAEoCVIJcGFnZVRva2VuEhIKBHRhZ3MYAyADKAlSBHRhZ3MS\
-        NQoGc3RhdHVzGAQgASgOMh0uYWdlbnRwbGFuZS52MS5Eb2N1bWVudFN0YXR1c1IGc3RhdHVzEiMKDW5hbWVfY29udGFpbnMY\
-        BSABKAlSDG5hbWVDb250YWlucyJ2ChVMaXN0RG9jdW1lbnRzUmVzcG9uc2USNQoJZG9jdW1lbnRzGAEgAygLMhcuYWdlbnRw\
-        bGFuZS52MS5Eb2N1bWVudFIJZG9jdW1lbnRzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiI4ChVE\
-        ZWxldGVEb2N1bWVudFJlcXVlc3QSHwoLZG9jdW1lbnRfaWQYASABKAlSCmRvY3VtZW50SWQiGAoWRGVsZXRlRG9jdW1lbnRS\
-        ZXNwb25zZSI6ChdEb3dubG9hZERvY3VtZW50UmVxdWVzdBIfCgtkb2N1bWVudF9pZBgBIAEoCVIKZG9jdW1lbnRJZCJxChhE\
-        b3dubG9hZERvY3VtZW50UmVzcG9uc2USNQoIZG9jdW1lbnQYASABKAsyFy5hZ2VudHBsYW5lLnYxLkRvY3VtZW50SABSCGRv\
-        Y3VtZW50EhYKBWNodW5rGAIgASgMSABSBWNodW5rQgYKBHBhcnQqgAEKDVByaW5jaXBhbEtpbmQSHgoaUFJJTkNJUEFMX0tJ\
-        TkRfVU5TUEVDSUZJRUQQABIXChNQUklOQ0lQQUxfS0lORF9VU0VSEAESGgoWUFJJTkNJUEFMX0tJTkRfQVBJX0tFWRACEhoK\
-        FlBSSU5DSVBBTF9LSU5EX1NFUlZJQ0UQAyqjAQoSQ29udmVyc2F0aW9uU3RhdHVzEiMKH0NPTlZFUlNBVElPTl9TVEFUVVNf\
-        VU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fU1RBVFVTX0lETEUQARIfChtDT05WRVJTQVRJT05fU1RBVFVTX1JVTk5J\
-        TkcQAhIpCiVDT05WRVJTQVRJT05fU1RBVFVTX1dBSVRJTkdfRk9SX0lOUFVUEAMqqQEKDkRvY3VtZW50U3RhdHVzEh8KG0RP\
-        Q1VNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGkRPQ1VNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAESGQoVRE9DVU1FTlRf\
-        U1RBVFVTX1JFQURZEAISGgoWRE9DVU1FTlRfU1RBVFVTX0ZBSUxFRBADEh8KG0RPQ1VNRU5UX1NUQVRVU19OT1RfSU5ERVhF\
-        RBAEMqkCCgtBdXRoU2VydmljZRJCCgVMb2dpbhIbLmFnZW50cGxhbmUudjEuTG9naW5SZXF1ZXN0GhwuYWdlbnRwbGFuZS52\
-        MS5Mb2dpblJlc3BvbnNlEkgKB1JlZnJlc2gSHS5hZ2VudHBsYW5lLnYxLlJlZnJlc2hSZXF1ZXN0Gh4uYWdlbnRwbGFuZS52\
-        MS5SZWZyZXNoUmVzcG9uc2USRQoGTG9nb3V0EhwuYWdlbnRwbGFuZS52MS5Mb2dvdXRSZXF1ZXN0Gh0uYWdlbnRwbGFuZS52\
-        MS5Mb2dvdXRSZXNwb25zZRJFCgZXaG9BbUkSHC5hZ2VudHBsYW5lLnYxLldob0FtSVJlcXVlc3QaHS5hZ2VudHBsYW5lLnYx\
-        Lldob0FtSVJlc3BvbnNlMqkCCg1UZW5hbnRTZXJ2aWNlElcKDENyZWF0ZVRlbmFudBIiLmFnZW50cGxhbmUudjEuQ3JlYXRl\
-        VGVuYW50UmVxdWVzdBojLmFnZW50cGxhbmUudjEuQ3JlYXRlVGVuYW50UmVzcG9uc2USTgoJR2V0VGVuYW50Eh8uYWdlbnRw\
-        bGFuZS52MS5HZXRUZW5hbnRSZXF1ZXN0GiAuYWdlbnRwbGFuZS52MS5HZXRUZW5hbnRSZXNwb25zZRJvChRVcGRhdGVUZW5h\
-        bnRTZXR0aW5ncxIqLmFnZW50cGxhbmUudjEuVXBkYXRlVGVuYW50U2V0dGluZ3NSZXF1ZXN0GisuYWdlbnRwbGFuZS52MS5V\
-        cGRhdGVUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlMrcFCgtVc2VyU2VydmljZRJRCgpDcmVhdGVVc2VyEiAuYWdlbnRwbGFuZS52\
-        MS5DcmVhdGVVc2VyUmVxdWVzdBohLmFnZW50cGxhbmUudjEuQ3JlYXRlVXNlclJlc3BvbnNlEkgKB0dldFVzZXISHS5hZ2Vu\
-        dHBsYW5lLnYxLkdldFVzZXJSZXF1ZXN0Gh4uYWdlbnRwbGFuZS52MS5HZXRVc2VyUmVzcG9uc2USTgoJTGlzdFVzZXJzEh8u\
-        YWdlbnRwbGFuZS52MS5MaXN0VXNlcnNSZXF1ZXN0GiAuYWdlbnRwbGFuZS52MS5MaXN0VXNlcnNSZXNwb25zZRJgCg9VcGRh\
-        dGVVc2VyUm9sZXMSJS5hZ2VudHBsYW5lLnYxLlVwZGF0ZVVzZXJSb2xlc1JlcXVlc3QaJi5hZ2VudHBsYW5lLnYxLlVwZGF0\
-        ZVVzZXJSb2xlc1Jlc3BvbnNlElEKCkRlbGV0ZVVzZXISIC5hZ2VudHBsYW5lLnYxLkRlbGV0ZVVzZXJSZXF1ZXN0GiEuYWdl\
-        bnRwbGFuZS52MS5EZWxldGVVc2VyUmVzcG9uc2USVwoMQ3JlYXRlQXBpS2V5EiIuYWdlbnRwbGFuZS52MS5DcmVhdGVBcGlL\
-        ZXlSZXF1ZXN0GiMuYWdlbnRwbGFuZS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJUCgtMaXN0QXBpS2V5cxIhLmFnZW50cGxh\
-        bmUudjEuTGlzdEFwaUtleXNSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlElcKDFJldm9rZUFw\
-        aUtleRIiLmFnZW50cGxhbmUudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBojLmFnZW50cGxhbmUudjEuUmV2b2tlQXBpS2V5UmVz\
-        cG9uc2UyzQUKDEFnZW50U2VydmljZRJUCgtDcmVhdGVBZ2VudBIhLmFnZW50cGxhbmUudjEuQ3JlYXRlQWdlbnRSZXF1ZXN0\
-        GiIuYWdlbnRwbGFuZS52MS5DcmVhdGVBZ2VudFJlc3BvbnNlEksKCEdldEFnZW50Eh4uYWdlbnRwbGFuZS52MS5HZXRBZ2Vu\
-        dFJlcXVlc3QaHy5hZ2VudHBsYW5lLnYxLkdldEFnZW50UmVzcG9uc2USUQoKTGlzdEFnZW50cxIgLmFnZW50cGxhbmUudjEu\
-        TGlzdEFnZW50c1JlcXVlc3QaIS5hZ2VudHBsYW5lLnYxLkxpc3RBZ2VudHNSZXNwb25zZRJUCgtVcGRhdGVBZ2VudBIhLmFn\
-        ZW50cGxhbmUudjEuVXBkYXRlQWdlbnRSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5VcGRhdGVBZ2VudFJlc3BvbnNlEmYKEUxp\
-        c3RBZ2VudFZlcnNpb25zEicuYWdlbnRwbGFuZS52MS5MaXN0QWdlbnRWZXJzaW9uc1JlcXVlc3QaKC5hZ2VudHBsYW5lLnYx\
-        Lkxpc3RBZ2VudFZlcnNpb25zUmVzcG9uc2USWgoNUm9sbGJhY2tBZ2VudBIjLmFnZW50cGxhbmUudjEuUm9sbGJhY2tBZ2Vu\
-        dFJlcXVlc3QaJC5hZ2VudHBsYW5lLnYxLlJvbGxiYWNrQWdlbnRSZXNwb25zZRJUCgtEZWxldGVBZ2VudBIhLmFnZW50cGxh\
-        bmUudjEuRGVsZXRlQWdlbnRSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5EZWxldGVBZ2VudFJlc3BvbnNlElcKDFZhbGlkYXRl\
-        RmxvdxIiLmFnZW50cGxhbmUudjEuVmFsaWRhdGVGbG93UmVxdWVzdBojLmFnZW50cGxhbmUudjEuVmFsaWRhdGVGbG93UmVz\
-        cG9uc2Uy9gMKC1Rvb2xTZXJ2aWNlElEKCkNyZWF0ZVRvb2wSIC5hZ2VudHBsYW5lLnYxLkNyZWF0ZVRvb2xSZXF1ZXN0GiEu\
-        YWdlbnRwbGFuZS52MS5DcmVhdGVUb29sUmVzcG9uc2USSAoHR2V0VG9vbBIdLmFnZW50cGxhbmUudjEuR2V0VG9vbFJlcXVl\
-        c3QaHi5hZ2VudHBsYW5lLnYxLkdldFRvb2xSZXNwb25zZRJOCglMaXN0VG9vbHMSHy5hZ2VudHBsYW5lLnYxLkxpc3RUb29s\
-        c1JlcXVlc3QaIC5hZ2VudHBsYW5lLnYxLkxpc3RUb29sc1Jlc3BvbnNlElEKClVwZGF0ZVRvb2wSIC5hZ2VudHBsYW5lLnYx\
-        LlVwZGF0ZVRvb2xSZXF1ZXN0GiEuYWdlbnRwbGFuZS52MS5VcGRhdGVUb29sUmVzcG9uc2USUQoKRGVsZXRlVG9vbBIgLmFn\
-        ZW50cGxhbmUudjEuRGVsZXRlVG9vbFJlcXVlc3QaIS5hZ2VudHBsYW5lLnYxLkRlbGV0ZVRvb2xSZXNwb25zZRJUCgtFeGVj\
-        dXRlVG9vbBIhLmFnZW50cGxhbmUudjEuRXhlY3V0ZVRvb2xSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5FeGVjdXRlVG9vbFJl\
-        c3BvbnNlMq4GChNDb252ZXJzYXRpb25TZXJ2aWNlEmkKEkNyZWF0ZUNvbnZlcnNhdGlvbhIoLmFnZW50cGxhbmUudjEuQ3Jl\
-        YXRlQ29udmVyc2F0aW9uUmVxdWVzdBopLmFnZW50cGxhbmUudjEuQ3JlYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USYAoPR2V0\
-        Q29udmVyc2F0aW9uEiUuYWdlbnRwbGFuZS52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GiYuYWdlbnRwbGFuZS52MS5HZXRD\
-        b252ZXJzYXRpb25SZXNwb25zZRJmChFMaXN0Q29udmVyc2F0aW9ucxInLmFnZW50cGxhbmUudjEuTGlzdENvbnZlcnNhdGlv\
-        bnNSZXF1ZXN0GiguYWdlbnRwbGFuZS52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlElcKDExpc3RNZXNzYWdlcxIiLmFn\
-        ZW50cGxhbmUudjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBojLmFnZW50cGxhbmUudjEuTGlzdE1lc3NhZ2VzUmVzcG9uc2USVgoL\
-        U2VuZE1lc3NhZ2USIS5hZ2VudHBsYW5lLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoiLmFnZW50cGxhbmUudjEuU2VuZE1lc3Nh\
-        Z2VSZXNwb25zZTABEloKDUFwcGVuZE1lc3NhZ2USIy5hZ2VudHBsYW5lLnYxLkFwcGVuZE1lc3NhZ2VSZXF1ZXN0GiQuYWdl\
-        bnRwbGFuZS52MS5BcHBlbmRNZXNzYWdlUmVzcG9uc2USawoSUmVzdW1lQ29udmVyc2F0aW9uEiguYWdlbnRwbGFuZS52MS5S\
-        ZXN1bWVDb252ZXJzYXRpb25SZXF1ZXN0GikuYWdlbnRwbGFuZS52MS5SZXN1bWVDb252ZXJzYXRpb25SZXNwb25zZTABEmgK\
-        EVdhdGNoQ29udmVyc2F0aW9uEicuYWdlbnRwbGFuZS52MS5XYXRjaENvbnZlcnNhdGlvblJlcXVlc3QaKC5hZ2VudHBsYW5l\
-        LnYxLldhdGNoQ29udmVyc2F0aW9uUmVzcG9uc2UwATLqAwoPRG9jdW1lbnRTZXJ2aWNlEl8KDlVwbG9hZERvY3VtZW50EiQu\
-        YWdlbnRwbGFuZS52MS5VcGxvYWREb2N1bWVudFJlcXVlc3QaJS5hZ2VudHBsYW5lLnYxLlVwbG9hZERvY3VtZW50UmVzcG9u\
-        c2UoARJUCgtHZXREb2N1bWVudBIhLmFnZW50cGxhbmUudjEuR2V0RG9jdW1lbnRSZXF1ZXN0GiIuYWdlbnRwbGFuZS52MS5H\
-        ZXREb2N1bWVudFJlc3BvbnNlEloKDUxpc3REb2N1bWVudHMSIy5hZ2VudHBsYW5lLnYxLkxpc3REb2N1bWVudHNSZXF1ZXN0\
-        GiQuYWdlbnRwbGFuZS52MS5MaXN0RG9jdW1lbnRzUmVzcG9uc2USXQoORGVsZXRlRG9jdW1lbnQSJC5hZ2VudHBsYW5lLnYx\
-        LkRlbGV0ZURvY3VtZW50UmVxdWVzdBolLmFnZW50cGxhbmUudjEuRGVsZXRlRG9jdW1lbnRSZXNwb25zZRJlChBEb3dubG9h\
-        ZERvY3VtZW50EiYuYWdlbnRwbGFuZS52MS5Eb3dubG9hZERvY3VtZW50UmVxdWVzdBonLmFnZW50cGxhbmUudjEuRG93bmxv\
-        YWREb2N1bWVudFJlc3BvbnNlMAFiBnByb3RvMw==
+        c3BvbnNlIg8KDVdob0FtSVJlcXVlc3QiZQoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EikKEGN1cnJlbnRfcGFzc3dvcmQYASAB\
+        KAlSD2N1cnJlbnRQYXNzd29yZBIhCgxuZXdfcGFzc3dvcmQYAiABKAlSC25ld1Bhc3N3b3JkIj8KFkNoYW5nZVBhc3N3b3Jk\
+        UmVzcG9uc2USJQoOZW5kZWRfc2Vzc2lvbnMYASABKAVSDWVuZGVkU2Vzc2lvbnMiwwIKDldob0FtSVJlc3BvbnNlEkMKDnBy\
+        aW5jaXBhbF9raW5kGAEgASgOMhwuYWdlbnRwbGFuZS52MS5QcmluY2lwYWxLaW5kUg1wcmluY2lwYWxLaW5kEicKBHVzZXIY\
+        AiABKAsyEy5hZ2VudHBsYW5lLnYxLlVzZXJSBHVzZXISLgoHYXBpX2tleRgDIAEoCzIVLmFnZW50cGxhbmUudjEuQXBpS2V5\
+        UgZhcGlLZXkSLQoGdGVuYW50GAQgASgLMhUuYWdlbnRwbGFuZS52MS5UZW5hbnRSBnRlbmFudBIpCgVyb2xlcxgFIAMoDjIT\
+        LmFnZW50cGxhbmUudjEuUm9sZVIFcm9sZXMSOQoKZXhwaXJlc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3Rh\
+        bXBSCWV4cGlyZXNBdCKcAgoGVGVuYW50Eg4KAmlkGAEgASgJUgJpZBISCgRzbHVnGAIgASgJUgRzbHVnEiEKDGRpc3BsYXlf\
+        bmFtZRgDIAEoCVILZGlzcGxheU5hbWUSOQoIc2V0dGluZ3MYBCABKAsyHS5hZ2VudHBsYW5lLnYxLlRlbmFudFNldHRpbmdz\
+        UghzZXR0aW5ncxIaCghyZXZpc2lvbhgFIAEoA1IIcmV2aXNpb24SOQoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90\
+        b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRBdBI5Cgp1cGRhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFt\
+        cFIJdXBkYXRlZEF0Iv0DCg5UZW5hbnRTZXR0aW5ncxIsChJkZWZhdWx0X2NoYXRfbW9kZWwYASABKAlSEGRlZmF1bHRDaGF0\
+        TW9kZWwSUAoWY29udmVyc2F0aW9uX3JldGVudGlvbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvblIVY29udmVy\
+        c2F0aW9uUmV0ZW50aW9uEiwKEm1heF9kb2N1bWVudF9ieXRlcxgDIAEoA1IQbWF4RG9jdW1lbnRCeXRlcxIiCg1tYXhfcnVu\
+        X3N0ZXBzGAQgASgFUgttYXhSdW5TdGVwcxJDChBtYXhfcnVuX2R1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1\
+        cmF0aW9uUg5tYXhSdW5EdXJhdGlvbhIbCgl0aW1lX3pvbmUYBiABKAlSCHRpbWVab25lEi0KBWV4dHJhGAcgASgLMhcuZ29v\
+        Z2xlLnByb3RvYnVmLlN0cnVjdFIFZXh0cmESLQoTbWF4X3J1bl9zdGF0ZV9ieXRlcxgIIAEoA1IQbWF4UnVuU3RhdGVCeXRl\
+        cxIxChVtYXhfbm9kZV9vdXRwdXRfYnl0ZXMYCSABKANSEm1heE5vZGVPdXRwdXRCeXRlcxImCg9tYXhfZXZlbnRfYnl0ZXMY\
+        CiABKANSDW1heEV2ZW50Qnl0ZXMi/QEKE0NyZWF0ZVRlbmFudFJlcXVlc3QSEgoEc2x1ZxgBIAEoCVIEc2x1ZxIhCgxkaXNw\
+        bGF5X25hbWUYAiABKAlSC2Rpc3BsYXlOYW1lEh8KC293bmVyX2VtYWlsGAMgASgJUgpvd25lckVtYWlsEiwKEm93bmVyX2Rp\
+        c3BsYXlfbmFtZRgEIAEoCVIQb3duZXJEaXNwbGF5TmFtZRIlCg5vd25lcl9wYXNzd29yZBgFIAEoCVINb3duZXJQYXNzd29y\
+        ZBI5CghzZXR0aW5ncxgGIAEoCzIdLmFnZW50cGxhbmUudjEuVGVuYW50U2V0dGluZ3NSCHNldHRpbmdzInAKFENyZWF0ZVRl\
+        bmFudFJlc3BvbnNlEi0KBnRlbmFudBgBIAEoCzIVLmFnZW50cGxhbmUudjEuVGVuYW50UgZ0ZW5hbnQSKQoFb3duZXIYAiAB\
+        KAsyEy5hZ2VudHBsYW5lLnYxLlVzZXJSBW93bmVyIhIKEEdldFRlbmFudFJlcXVlc3QiQgoRR2V0VGVuYW50UmVzcG9uc2US\
+        LQoGdGVuYW50GAEgASgLMhUuYWdlbnRwbGFuZS52MS5UZW5hbnRSBnRlbmFudCKoAQobVXBkYXRlVGVuYW50U2V0dGluZ3NS\
+        ZXF1ZXN0EjkKCHNldHRpbmdzGAEgASgLMh0uYWdlbnRwbGFuZS52MS5UZW5hbnRTZXR0aW5nc1IIc2V0dGluZ3MSIQoMZGlz\
+        cGxheV9uYW1lGAIgASgJUgtkaXNwbGF5TmFtZRIrChFleHBlY3RlZF9yZXZpc2lvbhgDIAEoA1IQZXhwZWN0ZWRSZXZpc2lv\
+        biJNChxVcGRhdGVUZW5hbnRTZXR0aW5nc1Jlc3BvbnNlEi0KBnRlbmFudBgBIAEoCzIVLmFnZW50cGxhbmUudjEuVGVuYW50\
+        UgZ0ZW5hbnQisAIKBFVzZXISDgoCaWQYASABKAlSAmlkEhQKBWVtYWlsGAIgASgJUgVlbWFpbBIhCgxkaXNwbGF5X25hbWUY\
+        AyABKAlSC2Rpc3BsYXlOYW1lEikKBXJvbGVzGAQgAygOMhMuYWdlbnRwbGFuZS52MS5Sb2xlUgVyb2xlcxI5CgpjcmVhdGVk\
+        X2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJY3JlYXRlZEF0EjkKCnVwZGF0ZWRfYXQYBiABKAsyGi5n\
+        b29nbGUucHJvdG9idWYuVGltZXN0YW1wUgl1cGRhdGVkQXQSPgoNbGFzdF9sb2dpbl9hdBgHIAEoCzIaLmdvb2dsZS5wcm90\
+        b2J1Zi5UaW1lc3RhbXBSC2xhc3RMb2dpbkF0IpMBChFDcmVhdGVVc2VyUmVxdWVzdBIUCgVlbWFpbBgBIAEoCVIFZW1haWwS\
+        IQoMZGlzcGxheV9uYW1lGAIgASgJUgtkaXNwbGF5TmFtZRIaCghwYXNzd29yZBgDIAEoCVIIcGFzc3dvcmQSKQoFcm9sZXMY\
+        BCADKA4yEy5hZ2VudHBsYW5lLnYxLlJvbGVSBXJvbGVzIj0KEkNyZWF0ZVVzZXJSZXNwb25zZRInCgR1c2VyGAEgASgLMhMu\
+        YWdlbnRwbGFuZS52MS5Vc2VyUgR1c2VyIikKDkdldFVzZXJSZXF1ZXN0EhcKB3VzZXJfaWQYASABKAlSBnVzZXJJZCI6Cg9H\
+        ZXRVc2VyUmVzcG9uc2USJwoEdXNlchgBIAEoCzITLmFnZW50cGxhbmUudjEuVXNlclIEdXNlciKNAQoQTGlzdFVzZXJzUmVx\
+        dWVzdBIbCglwYWdlX3NpemUYASABKAVSCHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhInCgRyb2xl\
+        GAMgASgOMhMuYWdlbnRwbGFuZS52MS5Sb2xlUgRyb2xlEhQKBXF1ZXJ5GAQgASgJUgVxdWVyeSJmChFMaXN0VXNlcnNSZXNw\
+        b25zZRIpCgV1c2VycxgBIAMoCzITLmFnZW50cGxhbmUudjEuVXNlclIFdXNlcnMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJ\
+        Ug1uZXh0UGFnZVRva2VuIlwKFlVwZGF0ZVVzZXJSb2xlc1JlcXVlc3QSFwoHdXNlcl9pZBgBIAEoCVIGdXNlcklkEikKBXJv\
+        bGVzGAIgAygOMhMuYWdlbnRwbGFuZS52MS5Sb2xlUgVyb2xlcyJCChdVcGRhdGVVc2VyUm9sZXNSZXNwb25zZRInCgR1c2Vy\
+        GAEgASgLMhMuYWdlbnRwbGFuZS52MS5Vc2VyUgR1c2VyIiwKEURlbGV0ZVVzZXJSZXF1ZXN0EhcKB3VzZXJfaWQYASABKAlS\
+        BnVzZXJJZCIUChJEZWxldGVVc2VyUmVzcG9uc2UiggMKBkFwaUtleRIOCgJpZBgBIAEoCVICaWQSEgoEbmFtZRgCIAEoCVIE\
+        bmFtZRIWCgZwcmVmaXgYAyABKAlSBnByZWZpeBIpCgVyb2xlcxgEIAMoDjITLmFnZW50cGxhbmUudjEuUm9sZVIFcm9sZXMS\
+        IgoNb3duZXJfdXNlcl9pZBgFIAEoCVILb3duZXJVc2VySWQSOQoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1\
+        Zi5UaW1lc3RhbXBSCWNyZWF0ZWRBdBI5CgpleHBpcmVzX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJ\
+        ZXhwaXJlc0F0EjwKDGxhc3RfdXNlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCmxhc3RVc2VkQXQS\
+        OQoKcmV2b2tlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCXJldm9rZWRBdCKBAQoTQ3JlYXRlQXBp\
+        S2V5UmVxdWVzdBISCgRuYW1lGAEgASgJUgRuYW1lEikKBXJvbGVzGAIgAygOMhMuYWdlbnRwbGFuZS52MS5Sb2xlUgVyb2xl\
+        cxIrCgN0dGwYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25SA3R0bCJeChRDcmVhdGVBcGlLZXlSZXNwb25zZRIu\
+        CgdhcGlfa2V5GAEgASgLMhUuYWdlbnRwbGFuZS52MS5BcGlLZXlSBmFwaUtleRIWCgZzZWNyZXQYAiABKAlSBnNlY3JldCKW\
+        AQoSTGlzdEFwaUtleXNSZXF1ZXN0EhsKCXBhZ2Vfc2l6ZRgBIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgCIAEoCVIJ\
+        cGFnZVRva2VuEhsKCWFsbF91c2VycxgDIAEoCFIIYWxsVXNlcnMSJwoPaW5jbHVkZV9yZXZva2VkGAQgASgIUg5pbmNsdWRl\
+        UmV2b2tlZCJvChNMaXN0QXBpS2V5c1Jlc3BvbnNlEjAKCGFwaV9rZXlzGAEgAygLMhUuYWdlbnRwbGFuZS52MS5BcGlLZXlS\
+        B2FwaUtleXMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIjMKE1Jldm9rZUFwaUtleVJlcXVlc3QS\
+        HAoKYXBpX2tleV9pZBgBIAEoCVIIYXBpS2V5SWQiRgoUUmV2b2tlQXBpS2V5UmVzcG9uc2USLgoHYXBpX2tleRgBIAEoCzIV\
+        LmFnZW50cGxhbmUudjEuQXBpS2V5UgZhcGlLZXkiSwoUUmVzZXRQYXNzd29yZFJlcXVlc3QSFwoHdXNlcl9pZBgBIAEoCVIG\
+        dXNlcklkEhoKCHBhc3N3b3JkGAIgASgJUghwYXNzd29yZCJnChVSZXNldFBhc3N3b3JkUmVzcG9uc2USJwoEdXNlchgBIAEo\
+        CzITLmFnZW50cGxhbmUudjEuVXNlclIEdXNlchIlCg5lbmRlZF9zZXNzaW9ucxgCIAEoBVINZW5kZWRTZXNzaW9ucyLJBAoF\
+        QWdlbnQSDgoCaWQYASABKAlSAmlkEhIKBG5hbWUYAiABKAlSBG5hbWUSIAoLZGVzY3JpcHRpb24YAyABKAlSC2Rlc2NyaXB0\
+        aW9uEhsKCWZsb3dfanNvbhgEIAEoCVIIZmxvd0pzb24SEgoEdGFncxgFIAMoCVIEdGFncxI+CghtZXRhZGF0YRgGIAMoCzIi\
+        LmFnZW50cGxhbmUudjEuQWdlbnQuTWV0YWRhdGFFbnRyeVIIbWV0YWRhdGESGAoHdmVyc2lvbhgHIAEoBVIHdmVyc2lvbhIl\
+        Cg5sYXRlc3RfdmVyc2lvbhgIIAEoBVINbGF0ZXN0VmVyc2lvbhIbCglhdXRob3JfaWQYCSABKAlSCGF1dGhvcklkEiUKDmNo\
+        YW5nZV9tZXNzYWdlGAogASgJUg1jaGFuZ2VNZXNzYWdlEjIKFXJlc3RvcmVkX2Zyb21fdmVyc2lvbhgLIAEoBVITcmVzdG9y\
+        ZWRGcm9tVmVyc2lvbhIdCgpjcmVhdGVkX2J5GAwgASgJUgljcmVhdGVkQnkSOQoKY3JlYXRlZF9hdBgNIAEoCzIaLmdvb2ds\
+        ZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRBdBI5Cgp1cGRhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRp\
+        bWVzdGFtcFIJdXBkYXRlZEF0GjsKDU1ldGFkYXRhRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZh\
+        bHVlOgI4ASLbAQoMQWdlbnRWZXJzaW9uEhgKB3ZlcnNpb24YASABKAVSB3ZlcnNpb24SGwoJYXV0aG9yX2lkGAIgASgJUghh\
+        dXRob3JJZBIlCg5jaGFuZ2VfbWVzc2FnZRgDIAEoCVINY2hhbmdlTWVzc2FnZRIyChVyZXN0b3JlZF9mcm9tX3ZlcnNpb24Y\
+        BCABKAVSE3Jlc3RvcmVkRnJvbVZlcnNpb24SOQoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3Rh\
+        bXBSCWNyZWF0ZWRBdCKsAgoSQ3JlYXRlQWdlbnRSZXF1ZXN0EhIKBG5hbWUYASABKAlSBG5hbWUSIAoLZGVzY3JpcHRpb24Y\
+        AiABKAlSC2Rlc2NyaXB0aW9uEhsKCWZsb3dfanNvbhgDIAEoCVIIZmxvd0pzb24SEgoEdGFncxgEIAMoCVIEdGFncxJLCght\
+        ZXRhZGF0YRgFIAMoCzIvLmFnZW50cGxhbmUudjEuQ3JlYXRlQWdlbnRSZXF1ZXN0Lk1ldGFkYXRhRW50cnlSCG1ldGFkYXRh\
+        EiUKDmNoYW5nZV9tZXNzYWdlGAYgASgJUg1jaGFuZ2VNZXNzYWdlGjsKDU1ldGFkYXRhRW50cnkSEAoDa2V5GAEgASgJUgNr\
+        ZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASJBChNDcmVhdGVBZ2VudFJlc3BvbnNlEioKBWFnZW50GAEgASgLMhQuYWdl\
+        bnRwbGFuZS52MS5BZ2VudFIFYWdlbnQiawoPR2V0QWdlbnRSZXF1ZXN0EhkKCGFnZW50X2lkGAEgASgJUgdhZ2VudElkEhgK\
+        B3ZlcnNpb24YAiABKAVSB3ZlcnNpb24SIwoNaW5jbHVkZV90b29scxgDIAEoCFIMaW5jbHVkZVRvb2xzImkKEEdldEFnZW50\
+        UmVzcG9uc2USKgoFYWdlbnQYASABKAsyFC5hZ2VudHBsYW5lLnYxLkFnZW50UgVhZ2VudBIpCgV0b29scxgCIAMoCzITLmFn\
+        ZW50cGxhbmUudjEuVG9vbFIFdG9vbHMiiAEKEUxpc3RBZ2VudHNSZXF1ZXN0EhsKCXBhZ2Vfc2l6ZRgBIAEoBVIIcGFnZVNp\
+        emUSHQoKcGFnZV90b2tlbhgCIAEoCVIJcGFnZVRva2VuEhIKBHRhZ3MYAyADKAlSBHRhZ3MSIwoNbmFtZV9jb250YWlucxgE\
+        IAEoCVIMbmFtZUNvbnRhaW5zImoKEkxpc3RBZ2VudHNSZXNwb25zZRIsCgZhZ2VudHMYASADKAsyFC5hZ2VudHBsYW5lLnYx\
+        LkFnZW50UgZhZ2VudHMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJUg1uZXh0UGFnZVRva2VuIvICChJVcGRhdGVBZ2VudFJl\
+        cXVlc3QSGQoIYWdlbnRfaWQYASABKAlSB2FnZW50SWQSKQoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoBVIPZXhwZWN0ZWRWZXJz\
+        aW9uEhIKBG5hbWUYAyABKAlSBG5hbWUSIAoLZGVzY3JpcHRpb24YBCABKAlSC2Rlc2NyaXB0aW9uEhsKCWZsb3dfanNvbhgF\
+        IAEoCVIIZmxvd0pzb24SEgoEdGFncxgGIAMoCVIEdGFncxJLCghtZXRhZGF0YRgHIAMoCzIvLmFnZW50cGxhbmUudjEuVXBk\
+        YXRlQWdlbnRSZXF1ZXN0Lk1ldGFkYXRhRW50cnlSCG1ldGFkYXRhEiUKDmNoYW5nZV9tZXNzYWdlGAggASgJUg1jaGFuZ2VN\
+        ZXNzYWdlGjsKDU1ldGFkYXRhRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASJBChNV\
+        cGRhdGVBZ2VudFJlc3BvbnNlEioKBWFnZW50GAEgASgLMhQuYWdlbnRwbGFuZS52MS5BZ2VudFIFYWdlbnQicQoYTGlzdEFn\
+        ZW50VmVyc2lvbnNSZXF1ZXN0EhkKCGFnZW50X2lkGAEgASgJUgdhZ2VudElkEhsKCXBhZ2Vfc2l6ZRgCIAEoBVIIcGFnZVNp\
+        emUSHQoKcGFnZV90b2tlbhgDIAEoCVIJcGFnZVRva2VuInwKGUxpc3RBZ2VudFZlcnNpb25zUmVzcG9uc2USNwoIdmVyc2lv\
+        bnMYASADKAsyGy5hZ2VudHBsYW5lLnYxLkFnZW50VmVyc2lvblIIdmVyc2lvbnMSJgoPbmV4dF9wYWdlX3Rva2VuGAIgASgJ\
+        Ug1uZXh0UGFnZVRva2VuIqIBChRSb2xsYmFja0FnZW50UmVxdWVzdBIZCghhZ2VudF9pZBgBIAEoCVIHYWdlbnRJZBIdCgp0\
+        b192ZXJzaW9uGAIgASgFUgl0b1ZlcnNpb24SKQoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoBVIPZXhwZWN0ZWRWZXJzaW9uEiUK\
+        DmNoYW5nZV9tZXNzYWdlGAQgASgJUg1jaGFuZ2VNZXNzYWdlIkMKFVJvbGxiYWNrQWdlbnRSZXNwb25zZRIqCgVhZ2VudBgB\
+        IAEoCzIULmFnZW50cGxhbmUudjEuQWdlbnRSBWFnZW50Ii8KEkRlbGV0ZUFnZW50UmVxdWVzdBIZCghhZ2VudF9pZBgBIAEo\
+        CVIHYWdlbnRJZCIVChNEZWxldGVBZ2VudFJlc3BvbnNlIjIKE1ZhbGlkYXRlRmxvd1JlcXVlc3QSGwoJZmxvd19qc29uGAEg\
+        ASgJUghmbG93SnNvbiKeAQoUVmFsaWRhdGVGbG93UmVzcG9uc2USFAoFdmFsaWQYASABKAhSBXZhbGlkEjUKBmVycm9ycxgC\
+        IAMoCzIdLmFnZW50cGxhbmUudjEuRmllbGRWaW9sYXRpb25SBmVycm9ycxI5Cgh3YXJuaW5ncxgDIAMoCzIdLmFnZW50cGxh\
+        bmUudjEuRmllbGRWaW9sYXRpb25SCHdhcm5pbmdzIokECgRUb29sEg4KAmlkGAEgASgJUgJpZBISCgRuYW1lGAIgASgJUgRu\
+        YW1lEiAKC2Rlc2NyaXB0aW9uGAMgASgJUgtkZXNjcmlwdGlvbhIrCgRraW5kGAQgASgOMhcuYWdlbnRwbGFuZS52MS5Ub29s\
+        S2luZFIEa2luZBIvCgZjb25maWcYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0UgZjb25maWcSIQoMc2VjcmV0X25h\
+        bWVzGAYgAygJUgtzZWNyZXROYW1lcxI6CgxpbnB1dF9zY2hlbWEYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ugtp\
+        bnB1dFNjaGVtYRIzCgd0aW1lb3V0GAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uUgd0aW1lb3V0EhgKB2VuYWJs\
+        ZWQYCSABKAhSB2VuYWJsZWQSGgoIcmV2aXNpb24YCiABKANSCHJldmlzaW9uEh0KCmNyZWF0ZWRfYnkYCyABKAlSCWNyZWF0\
+        ZWRCeRI5CgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJY3JlYXRlZEF0EjkKCnVwZGF0\
+        ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgl1cGRhdGVkQXQitwMKEUNyZWF0ZVRvb2xSZXF1ZXN0\
+        EhIKBG5hbWUYASABKAlSBG5hbWUSIAoLZGVzY3JpcHRpb24YAiABKAlSC2Rlc2NyaXB0aW9uEisKBGtpbmQYAyABKA4yFy5h\
+        Z2VudHBsYW5lLnYxLlRvb2xLaW5kUgRraW5kEi8KBmNvbmZpZxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RSBmNv\
+        bmZpZxJHCgdzZWNyZXRzGAUgAygLMi0uYWdlbnRwbGFuZS52MS5DcmVhdGVUb29sUmVxdWVzdC5TZWNyZXRzRW50cnlSB3Nl\
+        Y3JldHMSOgoMaW5wdXRfc2NoZW1hGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdFILaW5wdXRTY2hlbWESMwoHdGlt\
+        ZW91dBgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvblIHdGltZW91dBIYCgdlbmFibGVkGAggASgIUgdlbmFibGVk\
+        GjoKDFNlY3JldHNFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIj0KEkNyZWF0ZVRv\
+        b2xSZXNwb25zZRInCgR0b29sGAEgASgLMhMuYWdlbnRwbGFuZS52MS5Ub29sUgR0b29sIikKDkdldFRvb2xSZXF1ZXN0EhcK\
+        B3Rvb2xfaWQYASABKAlSBnRvb2xJZCI6Cg9HZXRUb29sUmVzcG9uc2USJwoEdG9vbBgBIAEoCzITLmFnZW50cGxhbmUudjEu\
+        VG9vbFIEdG9vbCJ7ChBMaXN0VG9vbHNSZXF1ZXN0EhsKCXBhZ2Vfc2l6ZRgBIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tl\
+        bhgCIAEoCVIJcGFnZVRva2VuEisKBGtpbmQYAyABKA4yFy5hZ2VudHBsYW5lLnYxLlRvb2xLaW5kUgRraW5kImYKEUxpc3RU\
+        b29sc1Jlc3BvbnNlEikKBXRvb2xzGAEgAygLMhMuYWdlbnRwbGFuZS52MS5Ub29sUgV0b29scxImCg9uZXh0X3BhZ2VfdG9r\
+        ZW4YAiABKAlSDW5leHRQYWdlVG9rZW4i0AMKEVVwZGF0ZVRvb2xSZXF1ZXN0EhcKB3Rvb2xfaWQYASABKAlSBnRvb2xJZBIr\
+        ChFleHBlY3RlZF9yZXZpc2lvbhgCIAEoA1IQZXhwZWN0ZWRSZXZpc2lvbhISCgRuYW1lGAMgASgJUgRuYW1lEiAKC2Rlc2Ny\
+        aXB0aW9uGAQgASgJUgtkZXNjcmlwdGlvbhIvCgZjb25maWcYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0UgZjb25m\
+        aWcSRwoHc2VjcmV0cxgGIAMoCzItLmFnZW50cGxhbmUudjEuVXBkYXRlVG9vbFJlcXVlc3QuU2VjcmV0c0VudHJ5UgdzZWNy\
+        ZXRzEjoKDGlucHV0X3NjaGVtYRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RSC2lucHV0U2NoZW1hEjMKB3RpbWVv\
+        dXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25SB3RpbWVvdXQSGAoHZW5hYmxlZBgJIAEoCFIHZW5hYmxlZBo6\
+        CgxTZWNyZXRzRW50cnkSEAoDa2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASI9ChJVcGRhdGVUb29s\
+        UmVzcG9uc2USJwoEdG9vbBgBIAEoCzITLmFnZW50cGxhbmUudjEuVG9vbFIEdG9vbCIsChFEZWxldGVUb29sUmVxdWVzdBIX\
+        Cgd0b29sX2lkGAEgASgJUgZ0b29sSWQiFAoSRGVsZXRlVG9vbFJlc3BvbnNlIhYKFExpc3RUb29sS2luZHNSZXF1ZXN0IvMB\
+        Cg5Ub29sS2luZFNjaGVtYRIrCgRraW5kGAEgASgOMhcuYWdlbnRwbGFuZS52MS5Ub29sS2luZFIEa2luZBIUCgV0aXRsZRgC\
+        IAEoCVIFdGl0bGUSIAoLZGVzY3JpcHRpb24YAyABKAlSC2Rlc2NyaXB0aW9uEjwKDWNvbmZpZ19zY2hlbWEYBCABKAsyFy5n\
+        b29nbGUucHJvdG9idWYuU3RydWN0Ugxjb25maWdTY2hlbWESPgoOc2VjcmV0c19zY2hlbWEYBSABKAsyFy5nb29nbGUucHJv\
+        dG9idWYuU3RydWN0Ug1zZWNyZXRzU2NoZW1hIkwKFUxpc3RUb29sS2luZHNSZXNwb25zZRIzCgVraW5kcxgBIAMoCzIdLmFn\
+        ZW50cGxhbmUudjEuVG9vbEtpbmRTY2hlbWFSBWtpbmRzIs0BChJFeGVjdXRlVG9vbFJlcXVlc3QSFwoHdG9vbF9pZBgBIAEo\
+        CVIGdG9vbElkEjUKCWFyZ3VtZW50cxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RSCWFyZ3VtZW50cxInCg9pZGVt\
+        cG90ZW5jeV9rZXkYAyABKAlSDmlkZW1wb3RlbmN5S2V5EhUKBnJ1bl9pZBgEIAEoCVIFcnVuSWQSJwoPY29udmVyc2F0aW9u\
+        X2lkGAUgASgJUg5jb252ZXJzYXRpb25JZCKXAQoTRXhlY3V0ZVRvb2xSZXNwb25zZRIvCgZyZXN1bHQYASABKAsyFy5nb29n\
+        bGUucHJvdG9idWYuU3RydWN0UgZyZXN1bHQSGgoIcmVwbGF5ZWQYAiABKAhSCHJlcGxheWVkEjMKB2VsYXBzZWQYAyABKAsy\
+        GS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25SB2VsYXBzZWQi9wQKDENvbnZlcnNhdGlvbhIOCgJpZBgBIAEoCVICaWQSGQoI\
+        YWdlbnRfaWQYAiABKAlSB2FnZW50SWQSIwoNYWdlbnRfdmVyc2lvbhgDIAEoBVIMYWdlbnRWZXJzaW9uEhQKBXRpdGxlGAQg\
+        ASgJUgV0aXRsZRI5CgZzdGF0dXMYBSABKA4yIS5hZ2VudHBsYW5lLnYxLkNvbnZlcnNhdGlvblN0YXR1c1IGc3RhdHVzEiIK\
+        DWFjdGl2ZV9ydW5faWQYBiABKAlSC2FjdGl2ZVJ1bklkEkUKEXBlbmRpbmdfaW50ZXJydXB0GAcgASgLMhguYWdlbnRwbGFu\
+        ZS52MS5JbnRlcnJ1cHRSEHBlbmRpbmdJbnRlcnJ1cHQSHQoKY3JlYXRlZF9ieRgIIAEoCVIJY3JlYXRlZEJ5EkUKCG1ldGFk\
+        YXRhGAkgAygLMikuYWdlbnRwbGFuZS52MS5Db252ZXJzYXRpb24uTWV0YWRhdGFFbnRyeVIIbWV0YWRhdGESOQoKY3JlYXRl\
+        ZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWNyZWF0ZWRBdBI5Cgp1cGRhdGVkX2F0GAsgASgLMhou\
+        Z29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcFIJdXBkYXRlZEF0EkIKD2xhc3RfbWVzc2FnZV9hdBgMIAEoCzIaLmdvb2dsZS5w\
+        cm90b2J1Zi5UaW1lc3RhbXBSDWxhc3RNZXNzYWdlQXQaOwoNTWV0YWRhdGFFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2\
+        YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIvoCCgdNZXNzYWdlEg4KAmlkGAEgASgJUgJpZBInCg9jb252ZXJzYXRpb25faWQYAiAB\
+        KAlSDmNvbnZlcnNhdGlvbklkEi4KBHJvbGUYAyABKA4yGi5hZ2VudHBsYW5lLnYxLk1lc3NhZ2VSb2xlUgRyb2xlEhgKB2Nv\
+        bnRlbnQYBCABKAlSB2NvbnRlbnQSFQoGcnVuX2lkGAUgASgJUgVydW5JZBIbCglhdXRob3JfaWQYBiABKAlSCGF1dGhvcklk\
+        EkAKCG1ldGFkYXRhGAcgAygLMiQuYWdlbnRwbGFuZS52MS5NZXNzYWdlLk1ldGFkYXRhRW50cnlSCG1ldGFkYXRhEjkKCmNy\
+        ZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wUgljcmVhdGVkQXQaOwoNTWV0YWRhdGFFbnRyeRIQ\
+        CgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgCIAEoCVIFdmFsdWU6AjgBIoICChlDcmVhdGVDb252ZXJzYXRpb25SZXF1ZXN0\
+        EhkKCGFnZW50X2lkGAEgASgJUgdhZ2VudElkEiMKDWFnZW50X3ZlcnNpb24YAiABKAVSDGFnZW50VmVyc2lvbhIUCgV0aXRs\
+        ZRgDIAEoCVIFdGl0bGUSUgoIbWV0YWRhdGEYBCADKAsyNi5hZ2VudHBsYW5lLnYxLkNyZWF0ZUNvbnZlcnNhdGlvblJlcXVl\
+        c3QuTWV0YWRhdGFFbnRyeVIIbWV0YWRhdGEaOwoNTWV0YWRhdGFFbnRyeRIQCgNrZXkYASABKAlSA2tleRIUCgV2YWx1ZRgC\
+        IAEoCVIFdmFsdWU6AjgBIl0KGkNyZWF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlEj8KDGNvbnZlcnNhdGlvbhgBIAEoCzIbLmFn\
+        ZW50cGxhbmUudjEuQ29udmVyc2F0aW9uUgxjb252ZXJzYXRpb24iQQoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBInCg9jb252\
+        ZXJzYXRpb25faWQYASABKAlSDmNvbnZlcnNhdGlvbklkIloKF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEj8KDGNvbnZlcnNh\
+        dGlvbhgBIAEoCzIbLmFnZW50cGxhbmUudjEuQ29udmVyc2F0aW9uUgxjb252ZXJzYXRpb24iyQEKGExpc3RDb252ZXJzYXRp\
+        b25zUmVxdWVzdBIbCglwYWdlX3NpemUYASABKAVSCHBhZ2VTaXplEh0KCnBhZ2VfdG9rZW4YAiABKAlSCXBhZ2VUb2tlbhIZ\
+        CghhZ2VudF9pZBgDIAEoCVIHYWdlbnRJZBI5CgZzdGF0dXMYBCABKA4yIS5hZ2VudHBsYW5lLnYxLkNvbnZlcnNhdGlvblN0\
+        YXR1c1IGc3RhdHVzEhsKCWFsbF91c2VycxgFIAEoCFIIYWxsVXNlcnMihgEKGUxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2US\
+        QQoNY29udmVyc2F0aW9ucxgBIAMoCzIbLmFnZW50cGxhbmUudjEuQ29udmVyc2F0aW9uUg1jb252ZXJzYXRpb25zEiYKD25l\
+        eHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiJ6ChNMaXN0TWVzc2FnZXNSZXF1ZXN0EicKD2NvbnZlcnNhdGlv\
+        bl9pZBgBIAEoCVIOY29udmVyc2F0aW9uSWQSGwoJcGFnZV9zaXplGAIgASgFUghwYWdlU2l6ZRIdCgpwYWdlX3Rva2VuGAMg\
+        ASgJUglwYWdlVG9rZW4icgoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USMgoIbWVzc2FnZXMYASADKAsyFi5hZ2VudHBsYW5lLnYx\
+        Lk1lc3NhZ2VSCG1lc3NhZ2VzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tlbiKIAQoSU2VuZE1lc3Nh\
+        Z2VSZXF1ZXN0EicKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCVIOY29udmVyc2F0aW9uSWQSGAoHY29udGVudBgCIAEoCVIHY29u\
+        dGVudBIvCgZpbnB1dHMYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0UgZpbnB1dHMi2AEKE1NlbmRNZXNzYWdlUmVz\
+        cG9uc2USOwoMdXNlcl9tZXNzYWdlGAEgASgLMhYuYWdlbnRwbGFuZS52MS5NZXNzYWdlSABSC3VzZXJNZXNzYWdlEjUKBWV2\
+        ZW50GAIgASgLMh0uYWdlbnRwbGFuZS52MS5FeGVjdXRpb25FdmVudEgAUgVldmVudBJFChFhc3Npc3RhbnRfbWVzc2FnZRgD\
+        IAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2FnZUgAUhBhc3Npc3RhbnRNZXNzYWdlQgYKBGl0ZW0i1QIKFEFwcGVuZE1lc3Nh\
+        Z2VSZXF1ZXN0EicKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCVIOY29udmVyc2F0aW9uSWQSLgoEcm9sZRgCIAEoDjIaLmFnZW50\
+        cGxhbmUudjEuTWVzc2FnZVJvbGVSBHJvbGUSGAoHY29udGVudBgDIAEoCVIHY29udGVudBIVCgZydW5faWQYBCABKAlSBXJ1\
+        bklkEk0KCG1ldGFkYXRhGAUgAygLMjEuYWdlbnRwbGFuZS52MS5BcHBlbmRNZXNzYWdlUmVxdWVzdC5NZXRhZGF0YUVudHJ5\
+        UghtZXRhZGF0YRInCg9pZGVtcG90ZW5jeV9rZXkYBiABKAlSDmlkZW1wb3RlbmN5S2V5GjsKDU1ldGFkYXRhRW50cnkSEAoD\
+        a2V5GAEgASgJUgNrZXkSFAoFdmFsdWUYAiABKAlSBXZhbHVlOgI4ASJlChVBcHBlbmRNZXNzYWdlUmVzcG9uc2USMAoHbWVz\
+        c2FnZRgBIAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2FnZVIHbWVzc2FnZRIaCghyZXBsYXllZBgCIAEoCFIIcmVwbGF5ZWQi\
+        dQoZUmVzdW1lQ29udmVyc2F0aW9uUmVxdWVzdBInCg9jb252ZXJzYXRpb25faWQYASABKAlSDmNvbnZlcnNhdGlvbklkEi8K\
+        BWlucHV0GAIgASgLMhkuYWdlbnRwbGFuZS52MS5IdW1hbklucHV0UgVpbnB1dCLfAQoaUmVzdW1lQ29udmVyc2F0aW9uUmVz\
+        cG9uc2USOwoMdXNlcl9tZXNzYWdlGAEgASgLMhYuYWdlbnRwbGFuZS52MS5NZXNzYWdlSABSC3VzZXJNZXNzYWdlEjUKBWV2\
+        ZW50GAIgASgLMh0uYWdlbnRwbGFuZS52MS5FeGVjdXRpb25FdmVudEgAUgVldmVudBJFChFhc3Npc3RhbnRfbWVzc2FnZRgD\
+        IAEoCzIWLmFnZW50cGxhbmUudjEuTWVzc2FnZUgAUhBhc3Npc3RhbnRNZXNzYWdlQgYKBGl0ZW0iagoYV2F0Y2hDb252ZXJz\
+        YXRpb25SZXF1ZXN0EicKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCVIOY29udmVyc2F0aW9uSWQSJQoOYWZ0ZXJfc2VxdWVuY2UY\
+        AiABKANSDWFmdGVyU2VxdWVuY2UioQEKGVdhdGNoQ29udmVyc2F0aW9uUmVzcG9uc2USNQoFZXZlbnQYASABKAsyHS5hZ2Vu\
+        dHBsYW5lLnYxLkV4ZWN1dGlvbkV2ZW50SABSBWV2ZW50EkUKEWFzc2lzdGFudF9tZXNzYWdlGAIgASgLMhYuYWdlbnRwbGFu\
+        ZS52MS5NZXNzYWdlSABSEGFzc2lzdGFudE1lc3NhZ2VCBgoEaXRlbSJEChlEZWxldGVDb252ZXJzYXRpb25SZXF1ZXN0EicK\
+        D2NvbnZlcnNhdGlvbl9pZBgBIAEoCVIOY29udmVyc2F0aW9uSWQiHAoaRGVsZXRlQ29udmVyc2F0aW9uUmVzcG9uc2UisgMK\
+        CERvY3VtZW50Eg4KAmlkGAEgASgJUgJpZBISCgRuYW1lGAIgASgJUgRuYW1lEiEKDGNvbnRlbnRfdHlwZRgDIAEoCVILY29u\
+        dGVudFR5cGUSHQoKc2l6ZV9ieXRlcxgEIAEoA1IJc2l6ZUJ5dGVzEhYKBnNoYTI1NhgFIAEoCVIGc2hhMjU2EhIKBHRhZ3MY\
+        BiADKAlSBHRhZ3MSNQoGc3RhdHVzGAcgASgOMh0uYWdlbnRwbGFuZS52MS5Eb2N1bWVudFN0YXR1c1IGc3RhdHVzEiUKDnN0\
+        YXR1c19tZXNzYWdlGAggASgJUg1zdGF0dXNNZXNzYWdlEh8KC2NodW5rX2NvdW50GAkgASgFUgpjaHVua0NvdW50Eh8KC3Vw\
+        bG9hZGVkX2J5GAogASgJUgp1cGxvYWRlZEJ5EjkKCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0\
+        YW1wUgljcmVhdGVkQXQSOQoKaW5kZXhlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBSCWluZGV4ZWRB\
+        dCKIAQoWVXBsb2FkRG9jdW1lbnRNZXRhZGF0YRISCgRuYW1lGAEgASgJUgRuYW1lEiEKDGNvbnRlbnRfdHlwZRgCIAEoCVIL\
+        Y29udGVudFR5cGUSEgoEdGFncxgDIAMoCVIEdGFncxIjCg1za2lwX2luZGV4aW5nGAQgASgIUgxza2lwSW5kZXhpbmcifAoV\
+        VXBsb2FkRG9jdW1lbnRSZXF1ZXN0EkMKCG1ldGFkYXRhGAEgASgLMiUuYWdlbnRwbGFuZS52MS5VcGxvYWREb2N1bWVudE1l\
+        dGFkYXRhSABSCG1ldGFkYXRhEhYKBWNodW5rGAIgASgMSABSBWNodW5rQgYKBHBhcnQiTQoWVXBsb2FkRG9jdW1lbnRSZXNw\
+        b25zZRIzCghkb2N1bWVudBgBIAEoCzIXLmFnZW50cGxhbmUudjEuRG9jdW1lbnRSCGRvY3VtZW50IjUKEkdldERvY3VtZW50\
+        UmVxdWVzdBIfCgtkb2N1bWVudF9pZBgBIAEoCVIKZG9jdW1lbnRJZCJKChNHZXREb2N1bWVudFJlc3BvbnNlEjMKCGRvY3Vt\
+        ZW50GAEgASgLMhcuYWdlbnRwbGFuZS52MS5Eb2N1bWVudFIIZG9jdW1lbnQiwgEKFExpc3REb2N1bWVudHNSZXF1ZXN0EhsK\
+        CXBhZ2Vfc2l6ZRgBIAEoBVIIcGFnZVNpemUSHQoKcGFnZV90b2tlbhgCIAEoCVIJcGFnZVRva2VuEhIKBHRhZ3MYAyADKAlS\
+        BHRhZ3MSNQoGc3RhdHVzGAQgASgOMh0uYWdlbnRwbGFuZS52MS5Eb2N1bWVudFN0YXR1c1IGc3RhdHVzEiMKDW5hbWVfY29u\
+        dGFpbnMYBSABKAlSDG5hbWVDb250YWlucyJ2ChVMaXN0RG9jdW1lbnRzUmVzcG9uc2USNQoJZG9jdW1lbnRzGAEgAygLMhcu\
+        YWdlbnRwbGFuZS52MS5Eb2N1bWVudFIJZG9jdW1lbnRzEiYKD25leHRfcGFnZV90b2tlbhgCIAEoCVINbmV4dFBhZ2VUb2tl\
+        biI4ChVEZWxldGVEb2N1bWVudFJlcXVlc3QSHwoLZG9jdW1lbnRfaWQYASABKAlSCmRvY3VtZW50SWQiGAoWRGVsZXRlRG9j\
+        dW1lbnRSZXNwb25zZSI6ChdEb3dubG9hZERvY3VtZW50UmVxdWVzdBIfCgtkb2N1bWVudF9pZBgBIAEoCVIKZG9jdW1lbnRJ\
+        ZCJxChhEb3dubG9hZERvY3VtZW50UmVzcG9uc2USNQoIZG9jdW1lbnQYASABKAsyFy5hZ2VudHBsYW5lLnYxLkRvY3VtZW50\
+        SABSCGRvY3VtZW50EhYKBWNodW5rGAIgASgMSABSBWNodW5rQgYKBHBhcnQqgAEKDVByaW5jaXBhbEtpbmQSHgoaUFJJTkNJ\
+        UEFMX0tJTkRfVU5TUEVDSUZJRUQQABIXChNQUklOQ0lQQUxfS0lORF9VU0VSEAESGgoWUFJJTkNJUEFMX0tJTkRfQVBJX0tF\
+        WRACEhoKFlBSSU5DSVBBTF9LSU5EX1NFUlZJQ0UQAyqjAQoSQ29udmVyc2F0aW9uU3RhdHVzEiMKH0NPTlZFUlNBVElPTl9T\
+        VEFUVVNfVU5TUEVDSUZJRUQQABIcChhDT05WRVJTQVRJT05fU1RBVFVTX0lETEUQARIfChtDT05WRVJTQVRJT05fU1RBVFVT\
+        X1JVTk5JTkcQAhIpCiVDT05WRVJTQVRJT05fU1RBVFVTX1dBSVRJTkdfRk9SX0lOUFVUEAMqqQEKDkRvY3VtZW50U3RhdHVz\
+        Eh8KG0RPQ1VNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGkRPQ1VNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAESGQoVRE9D\
+        VU1FTlRfU1RBVFVTX1JFQURZEAISGgoWRE9DVU1FTlRfU1RBVFVTX0ZBSUxFRBADEh8KG0RPQ1VNRU5UX1NUQVRVU19OT1Rf\
+        SU5ERVhFRBAEMogDCgtBdXRoU2VydmljZRJCCgVMb2dpbhIbLmFnZW50cGxhbmUudjEuTG9naW5SZXF1ZXN0GhwuYWdlbnRw\
+        bGFuZS52MS5Mb2dpblJlc3BvbnNlEkgKB1JlZnJlc2gSHS5hZ2VudHBsYW5lLnYxLlJlZnJlc2hSZXF1ZXN0Gh4uYWdlbnRw\
+        bGFuZS52MS5SZWZyZXNoUmVzcG9uc2USRQoGTG9nb3V0EhwuYWdlbnRwbGFuZS52MS5Mb2dvdXRSZXF1ZXN0Gh0uYWdlbnRw\
+        bGFuZS52MS5Mb2dvdXRSZXNwb25zZRJFCgZXaG9BbUkSHC5hZ2VudHBsYW5lLnYxLldob0FtSVJlcXVlc3QaHS5hZ2VudHBs\
+        YW5lLnYxLldob0FtSVJlc3BvbnNlEl0KDkNoYW5nZVBhc3N3b3JkEiQuYWdlbnRwbGFuZS52MS5DaGFuZ2VQYXNzd29yZFJl\
+        cXVlc3QaJS5hZ2VudHBsYW5lLnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UyqQIKDVRlbmFudFNlcnZpY2USVwoMQ3JlYXRl\
+        VGVuYW50EiIuYWdlbnRwbGFuZS52MS5DcmVhdGVUZW5hbnRSZXF1ZXN0GiMuYWdlbnRwbGFuZS52MS5DcmVhdGVUZW5hbnRS\
+        ZXNwb25zZRJOCglHZXRUZW5hbnQSHy5hZ2VudHBsYW5lLnYxLkdldFRlbmFudFJlcXVlc3QaIC5hZ2VudHBsYW5lLnYxLkdl\
+        dFRlbmFudFJlc3BvbnNlEm8KFFVwZGF0ZVRlbmFudFNldHRpbmdzEiouYWdlbnRwbGFuZS52MS5VcGRhdGVUZW5hbnRTZXR0\
+        aW5nc1JlcXVlc3QaKy5hZ2VudHBsYW5lLnYxLlVwZGF0ZVRlbmFudFNldHRpbmdzUmVzcG9uc2UykwYKC1VzZXJTZXJ2aWNl\
+        ElEKCkNyZWF0ZVVzZXISIC5hZ2VudHBsYW5lLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiEuYWdlbnRwbGFuZS52MS5DcmVhdGVV\
+        c2VyUmVzcG9uc2USSAoHR2V0VXNlchIdLmFnZW50cGxhbmUudjEuR2V0VXNlclJlcXVlc3QaHi5hZ2VudHBsYW5lLnYxLkdl\
+        dFVzZXJSZXNwb25zZRJOCglMaXN0VXNlcnMSHy5hZ2VudHBsYW5lLnYxLkxpc3RVc2Vyc1JlcXVlc3QaIC5hZ2VudHBsYW5l\
+        LnYxLkxpc3RVc2Vyc1Jlc3BvbnNlEmAKD1VwZGF0ZVVzZXJSb2xlcxIlLmFnZW50cGxhbmUudjEuVXBkYXRlVXNlclJvbGVz\
+        UmVxdWVzdBomLmFnZW50cGxhbmUudjEuVXBkYXRlVXNlclJvbGVzUmVzcG9uc2USUQoKRGVsZXRlVXNlchIgLmFnZW50cGxh\
+        bmUudjEuRGVsZXRlVXNlclJlcXVlc3QaIS5hZ2VudHBsYW5lLnYxLkRlbGV0ZVVzZXJSZXNwb25zZRJXCgxDcmVhdGVBcGlL\
+        ZXkSIi5hZ2VudHBsYW5lLnYxLkNyZWF0ZUFwaUtleVJlcXVlc3QaIy5hZ2VudHBsYW5lLnYxLkNyZWF0ZUFwaUtleVJlc3Bv\
+        bnNlElQKC0xpc3RBcGlLZXlzEiEuYWdlbnRwbGFuZS52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIi5hZ2VudHBsYW5lLnYxLkxp\
+        c3RBcGlLZXlzUmVzcG9uc2USVwoMUmV2b2tlQXBpS2V5EiIuYWdlbnRwbGFuZS52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiMu\
+        YWdlbnRwbGFuZS52MS5SZXZva2VBcGlLZXlSZXNwb25zZRJaCg1SZXNldFBhc3N3b3JkEiMuYWdlbnRwbGFuZS52MS5SZXNl\
+        dFBhc3N3b3JkUmVxdWVzdBokLmFnZW50cGxhbmUudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlMs0FCgxBZ2VudFNlcnZpY2US\
+        VAoLQ3JlYXRlQWdlbnQSIS5hZ2VudHBsYW5lLnYxLkNyZWF0ZUFnZW50UmVxdWVzdBoiLmFnZW50cGxhbmUudjEuQ3JlYXRl\
+        QWdlbnRSZXNwb25zZRJLCghHZXRBZ2VudBIeLmFnZW50cGxhbmUudjEuR2V0QWdlbnRSZXF1ZXN0Gh8uYWdlbnRwbGFuZS52\
+        MS5HZXRBZ2VudFJlc3BvbnNlElEKCkxpc3RBZ2VudHMSIC5hZ2VudHBsYW5lLnYxLkxpc3RBZ2VudHNSZXF1ZXN0GiEuYWdl\
+        bnRwbGFuZS52MS5MaXN0QWdlbnRzUmVzcG9uc2USVAoLVXBkYXRlQWdlbnQSIS5hZ2VudHBsYW5lLnYxLlVwZGF0ZUFnZW50\
+        UmVxdWVzdBoiLmFnZW50cGxhbmUudjEuVXBkYXRlQWdlbnRSZXNwb25zZRJmChFMaXN0QWdlbnRWZXJzaW9ucxInLmFnZW50\
+        cGxhbmUudjEuTGlzdEFnZW50VmVyc2lvbnNSZXF1ZXN0GiguYWdlbnRwbGFuZS52MS5MaXN0QWdlbnRWZXJzaW9uc1Jlc3Bv\
+        bnNlEloKDVJvbGxiYWNrQWdlbnQSIy5hZ2VudHBsYW5lLnYxLlJvbGxiYWNrQWdlbnRSZXF1ZXN0GiQuYWdlbnRwbGFuZS52\
+        MS5Sb2xsYmFja0FnZW50UmVzcG9uc2USVAoLRGVsZXRlQWdlbnQSIS5hZ2VudHBsYW5lLnYxLkRlbGV0ZUFnZW50UmVxdWVz\
+        dBoiLmFnZW50cGxhbmUudjEuRGVsZXRlQWdlbnRSZXNwb25zZRJXCgxWYWxpZGF0ZUZsb3cSIi5hZ2VudHBsYW5lLnYxLlZh\
+        bGlkYXRlRmxvd1JlcXVlc3QaIy5hZ2VudHBsYW5lLnYxLlZhbGlkYXRlRmxvd1Jlc3BvbnNlMtIECgtUb29sU2VydmljZRJR\
+        CgpDcmVhdGVUb29sEiAuYWdlbnRwbGFuZS52MS5DcmVhdGVUb29sUmVxdWVzdBohLmFnZW50cGxhbmUudjEuQ3JlYXRlVG9v\
+        bFJlc3BvbnNlEkgKB0dldFRvb2wSHS5hZ2VudHBsYW5lLnYxLkdldFRvb2xSZXF1ZXN0Gh4uYWdlbnRwbGFuZS52MS5HZXRU\
+        b29sUmVzcG9uc2USTgoJTGlzdFRvb2xzEh8uYWdlbnRwbGFuZS52MS5MaXN0VG9vbHNSZXF1ZXN0GiAuYWdlbnRwbGFuZS52\
+        MS5MaXN0VG9vbHNSZXNwb25zZRJRCgpVcGRhdGVUb29sEiAuYWdlbnRwbGFuZS52MS5VcGRhdGVUb29sUmVxdWVzdBohLmFn\
+        ZW50cGxhbmUudjEuVXBkYXRlVG9vbFJlc3BvbnNlElEKCkRlbGV0ZVRvb2wSIC5hZ2VudHBsYW5lLnYxLkRlbGV0ZVRvb2xS\
+        ZXF1ZXN0GiEuYWdlbnRwbGFuZS52MS5EZWxldGVUb29sUmVzcG9uc2USVAoLRXhlY3V0ZVRvb2wSIS5hZ2VudHBsYW5lLnYx\
+        LkV4ZWN1dGVUb29sUmVxdWVzdBoiLmFnZW50cGxhbmUudjEuRXhlY3V0ZVRvb2xSZXNwb25zZRJaCg1MaXN0VG9vbEtpbmRz\
+        EiMuYWdlbnRwbGFuZS52MS5MaXN0VG9vbEtpbmRzUmVxdWVzdBokLmFnZW50cGxhbmUudjEuTGlzdFRvb2xLaW5kc1Jlc3Bv\
+        bnNlMpkHChNDb252ZXJzYXRpb25TZXJ2aWNlEmkKEkNyZWF0ZUNvbnZlcnNhdGlvbhIoLmFnZW50cGxhbmUudjEuQ3JlYXRl\
+        Q29udmVyc2F0aW9uUmVxdWVzdBopLmFnZW50cGxhbmUudjEuQ3JlYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USYAoPR2V0Q29u\
+        dmVyc2F0aW9uEiUuYWdlbnRwbGFuZS52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GiYuYWdlbnRwbGFuZS52MS5HZXRDb252\
+        ZXJzYXRpb25SZXNwb25zZRJmChFMaXN0Q29udmVyc2F0aW9ucxInLmFnZW50cGxhbmUudjEuTGlzdENvbnZlcnNhdGlvbnNS\
+        ZXF1ZXN0GiguYWdlbnRwbGFuZS52MS5MaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlElcKDExpc3RNZXNzYWdlcxIiLmFnZW50\
+        cGxhbmUudjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBojLmFnZW50cGxhbmUudjEuTGlzdE1lc3NhZ2VzUmVzcG9uc2USVgoLU2Vu\
+        ZE1lc3NhZ2USIS5hZ2VudHBsYW5lLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoiLmFnZW50cGxhbmUudjEuU2VuZE1lc3NhZ2VS\
+        ZXNwb25zZTABEloKDUFwcGVuZE1lc3NhZ2USIy5hZ2VudHBsYW5lLnYxLkFwcGVuZE1lc3NhZ2VSZXF1ZXN0GiQuYWdlbnRw\
+        bGFuZS52MS5BcHBlbmRNZXNzYWdlUmVzcG9uc2USawoSUmVzdW1lQ29udmVyc2F0aW9uEiguYWdlbnRwbGFuZS52MS5SZXN1\
+        bWVDb252ZXJzYXRpb25SZXF1ZXN0GikuYWdlbnRwbGFuZS52MS5SZXN1bWVDb252ZXJzYXRpb25SZXNwb25zZTABEmgKEVdh\
+        dGNoQ29udmVyc2F0aW9uEicuYWdlbnRwbGFuZS52MS5XYXRjaENvbnZlcnNhdGlvblJlcXVlc3QaKC5hZ2VudHBsYW5lLnYx\
+        LldhdGNoQ29udmVyc2F0aW9uUmVzcG9uc2UwARJpChJEZWxldGVDb252ZXJzYXRpb24SKC5hZ2VudHBsYW5lLnYxLkRlbGV0\
+        ZUNvbnZlcnNhdGlvblJlcXVlc3QaKS5hZ2VudHBsYW5lLnYxLkRlbGV0ZUNvbnZlcnNhdGlvblJlc3BvbnNlMuoDCg9Eb2N1\
+        bWVudFNlcnZpY2USXwoOVXBsb2FkRG9jdW1lbnQSJC5hZ2VudHBsYW5lLnYxLlVwbG9hZERvY3VtZW50UmVxdWVzdBolLmFn\
+        ZW50cGxhbmUudjEuVXBsb2FkRG9jdW1lbnRSZXNwb25zZSgBElQKC0dldERvY3VtZW50EiEuYWdlbnRwbGFuZS52MS5HZXRE\
+        b2N1bWVudFJlcXVlc3QaIi5hZ2VudHBsYW5lLnYxLkdldERvY3VtZW50UmVzcG9uc2USWgoNTGlzdERvY3VtZW50cxIjLmFn\
+        ZW50cGxhbmUudjEuTGlzdERvY3VtZW50c1JlcXVlc3QaJC5hZ2VudHBsYW5lLnYxLkxpc3REb2N1bWVudHNSZXNwb25zZRJd\
+        Cg5EZWxldGVEb2N1bWVudBIkLmFnZW50cGxhbmUudjEuRGVsZXRlRG9jdW1lbnRSZXF1ZXN0GiUuYWdlbnRwbGFuZS52MS5E\
+        ZWxldGVEb2N1bWVudFJlc3BvbnNlEmUKEERvd25sb2FkRG9jdW1lbnQSJi5hZ2VudHBsYW5lLnYxLkRvd25sb2FkRG9jdW1l\
+        bnRSZXF1ZXN0GicuYWdlbnRwbGFuZS52MS5Eb3dubG9hZERvY3VtZW50UmVzcG9uc2UwAWIGcHJvdG8z
         """
     )
 }

@@ -25,6 +25,11 @@ extension HTTPRoute {
             requestType: "agentplane.v1.WhoAmIRequest", responseType: "agentplane.v1.WhoAmIResponse",
             clientStreaming: false, serverStreaming: false, protoFile: "agentplane/v1/control.proto"),
         HTTPRoute(
+            verb: .post, path: "/v1/auth/password", body: "*", responseBody: nil,
+            service: "agentplane.v1.AuthService", method: "ChangePassword",
+            requestType: "agentplane.v1.ChangePasswordRequest", responseType: "agentplane.v1.ChangePasswordResponse",
+            clientStreaming: false, serverStreaming: false, protoFile: "agentplane/v1/control.proto"),
+        HTTPRoute(
             verb: .post, path: "/v1/tenants", body: "*", responseBody: nil,
             service: "agentplane.v1.TenantService", method: "CreateTenant",
             requestType: "agentplane.v1.CreateTenantRequest", responseType: "agentplane.v1.CreateTenantResponse",
@@ -78,6 +83,11 @@ extension HTTPRoute {
             verb: .delete, path: "/v1/users/me/api-keys/{api_key_id}", body: nil, responseBody: nil,
             service: "agentplane.v1.UserService", method: "RevokeApiKey",
             requestType: "agentplane.v1.RevokeApiKeyRequest", responseType: "agentplane.v1.RevokeApiKeyResponse",
+            clientStreaming: false, serverStreaming: false, protoFile: "agentplane/v1/control.proto"),
+        HTTPRoute(
+            verb: .post, path: "/v1/users/{user_id}/password", body: "*", responseBody: nil,
+            service: "agentplane.v1.UserService", method: "ResetPassword",
+            requestType: "agentplane.v1.ResetPasswordRequest", responseType: "agentplane.v1.ResetPasswordResponse",
             clientStreaming: false, serverStreaming: false, protoFile: "agentplane/v1/control.proto"),
         HTTPRoute(
             verb: .post, path: "/v1/agents", body: "*", responseBody: nil,
@@ -155,6 +165,11 @@ extension HTTPRoute {
             requestType: "agentplane.v1.ExecuteToolRequest", responseType: "agentplane.v1.ExecuteToolResponse",
             clientStreaming: false, serverStreaming: false, protoFile: "agentplane/v1/control.proto"),
         HTTPRoute(
+            verb: .get, path: "/v1/tool-kinds", body: nil, responseBody: nil,
+            service: "agentplane.v1.ToolService", method: "ListToolKinds",
+            requestType: "agentplane.v1.ListToolKindsRequest", responseType: "agentplane.v1.ListToolKindsResponse",
+            clientStreaming: false, serverStreaming: false, protoFile: "agentplane/v1/control.proto"),
+        HTTPRoute(
             verb: .post, path: "/v1/conversations", body: "*", responseBody: nil,
             service: "agentplane.v1.ConversationService", method: "CreateConversation",
             requestType: "agentplane.v1.CreateConversationRequest", responseType: "agentplane.v1.CreateConversationResponse",
@@ -189,6 +204,11 @@ extension HTTPRoute {
             service: "agentplane.v1.ConversationService", method: "WatchConversation",
             requestType: "agentplane.v1.WatchConversationRequest", responseType: "agentplane.v1.WatchConversationResponse",
             clientStreaming: false, serverStreaming: true, protoFile: "agentplane/v1/control.proto"),
+        HTTPRoute(
+            verb: .delete, path: "/v1/conversations/{conversation_id}", body: nil, responseBody: nil,
+            service: "agentplane.v1.ConversationService", method: "DeleteConversation",
+            requestType: "agentplane.v1.DeleteConversationRequest", responseType: "agentplane.v1.DeleteConversationResponse",
+            clientStreaming: false, serverStreaming: false, protoFile: "agentplane/v1/control.proto"),
         HTTPRoute(
             verb: .post, path: "/v1/documents", body: "chunk", responseBody: nil,
             service: "agentplane.v1.DocumentService", method: "UploadDocument",

@@ -31,7 +31,7 @@ public enum OpenAPIDocument {
             },
             {
               "name": "ToolService",
-              "description": "Tools: configured integrations that flows call. Non-secret configuration\nis a JSON object; secret values are encrypted at rest and write-only (see\n[Secrets]). Per kind, config / secrets hold:\n  kb_search:    {top_k, mode, tags}\n  ticketing:    {backend, base_url, group_name, priority} / {api_token}\n  notification: {channel, channel_name} / {webhook_url, signing_secret}\n  llm:          {model, system_prompt, temperature, max_tokens}\n  http:         {url, method, headers, timeout_ms} / {bearer_token, ...}\nReads: member or above, or ROLE_SERVICE. Writes: builder or above."
+              "description": "Tools: configured integrations that flows call. Non-secret configuration\nis a JSON object; secret values are encrypted at rest and write-only (see\n[Secrets]). Per kind, config / secrets hold (ListToolKinds serves each\nkind's JSON Schemas, which saves are validated against):\n  kb_search:    {top_k, mode, tags, document_ids, min_score}\n  ticketing:    {backend, base_url, group_name} / {api_token}\n  notification: {channel, channel_name, severity} / {url, signing_secret}\n  llm:          {model, system_prompt, max_tokens, json_output}\n  http:         {url, method, headers} / any header name\nReads: member or above, or ROLE_SERVICE. Writes: builder or above."
             },
             {
               "name": "ConversationService",
@@ -224,6 +224,44 @@ public enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/agentplane.v1.WhoAmIResponse"
+                        }
+                      }
+                    }
+                  },
+                  "4XX": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "5XX": {
+                    "$ref": "#/components/responses/Error"
+                  }
+                }
+              }
+            },
+            "/v1/auth/password": {
+              "post": {
+                "tags": [
+                  "AuthService"
+                ],
+                "summary": "Changes the caller's own password and ends every other session of the user (their refresh tokens stop working and their access tokens are denylisted); the calling session stays signed in.",
+                "description": "Changes the caller's own password and ends every other session of the\nuser (their refresh tokens stop working and their access tokens are\ndenylisted); the calling session stays signed in. API keys are not\nsessions and keep working. A user access token only. Each attempt counts\nagainst the sign-in limits of the user's email and the client address,\nbefore the current password is checked.\nINVALID_ARGUMENT: a field is empty, new_password shorter than 12\ncharacters or over 1024 bytes, current_password over 1024 bytes, or\nnew_password equal to the current one. PERMISSION_DENIED:\ncurrent_password is wrong (reason WRONG_PASSWORD). FAILED_PRECONDITION:\nthe caller used an API key or a service token. RESOURCE_EXHAUSTED: too\nmany attempts (reason LOGIN_RATE_LIMITED) or too many password checks at\nonce (reason PASSWORD_HASHING_BUSY), with retry_after. UNAUTHENTICATED:\nmissing or invalid token.",
+                "operationId": "AuthService_ChangePassword",
+                "requestBody": {
+                  "description": "The request (agentplane.v1.ChangePasswordRequest).",
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/agentplane.v1.ChangePasswordRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The response (agentplane.v1.ChangePasswordResponse).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/agentplane.v1.ChangePasswordResponse"
                         }
                       }
                     }
@@ -682,6 +720,54 @@ public enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/agentplane.v1.RevokeApiKeyResponse"
+                        }
+                      }
+                    }
+                  },
+                  "4XX": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "5XX": {
+                    "$ref": "#/components/responses/Error"
+                  }
+                }
+              }
+            },
+            "/v1/users/{user_id}/password": {
+              "post": {
+                "tags": [
+                  "UserService"
+                ],
+                "summary": "Sets another user's password to a temporary one the admin chose (to be passed on to them and changed with AuthService.ChangePassword) and ends every session of that user.",
+                "description": "Sets another user's password to a temporary one the admin chose (to be\npassed on to them and changed with AuthService.ChangePassword) and ends\nevery session of that user. Their API keys keep working. Admin or\nabove; an owner's password requires an owner.\nINVALID_ARGUMENT: empty user_id, password shorter than 12 characters or\nover 1024 bytes. NOT_FOUND: no such user. FAILED_PRECONDITION: the user\nis the caller (use ChangePassword). PERMISSION_DENIED: role too low.\nRESOURCE_EXHAUSTED: too many password hashes at once (reason\nPASSWORD_HASHING_BUSY). UNAUTHENTICATED: missing or invalid token.",
+                "operationId": "UserService_ResetPassword",
+                "parameters": [
+                  {
+                    "name": "user_id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "description": "The request (agentplane.v1.ResetPasswordRequest); the fields bound in the path come from the path.",
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/agentplane.v1.ResetPasswordRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The response (agentplane.v1.ResetPasswordResponse).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/agentplane.v1.ResetPasswordResponse"
                         }
                       }
                     }
@@ -1384,6 +1470,34 @@ public enum OpenAPIDocument {
                 }
               }
             },
+            "/v1/tool-kinds": {
+              "get": {
+                "tags": [
+                  "ToolService"
+                ],
+                "summary": "Describes every tool kind: a JSON Schema of its config and one of its secrets.",
+                "description": "Describes every tool kind: a JSON Schema of its config and one of its\nsecrets. CreateTool and UpdateTool validate configs and secret names\nagainst these very schemas, so a form built from them and the server\ncannot disagree. Member or above, or ROLE_SERVICE.\nUNAUTHENTICATED: missing or invalid token.",
+                "operationId": "ToolService_ListToolKinds",
+                "responses": {
+                  "200": {
+                    "description": "The response (agentplane.v1.ListToolKindsResponse).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/agentplane.v1.ListToolKindsResponse"
+                        }
+                      }
+                    }
+                  },
+                  "4XX": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "5XX": {
+                    "$ref": "#/components/responses/Error"
+                  }
+                }
+              }
+            },
             "/v1/conversations": {
               "post": {
                 "tags": [
@@ -1514,6 +1628,42 @@ public enum OpenAPIDocument {
                       "application/json": {
                         "schema": {
                           "$ref": "#/components/schemas/agentplane.v1.GetConversationResponse"
+                        }
+                      }
+                    }
+                  },
+                  "4XX": {
+                    "$ref": "#/components/responses/Error"
+                  },
+                  "5XX": {
+                    "$ref": "#/components/responses/Error"
+                  }
+                }
+              },
+              "delete": {
+                "tags": [
+                  "ConversationService"
+                ],
+                "summary": "Deletes a conversation with its messages.",
+                "description": "Deletes a conversation with its messages. A run that is paused for\ninput is left to expire. Member or above (own conversation; admins any\nof the tenant's).\nINVALID_ARGUMENT: empty conversation_id. NOT_FOUND: no such\nconversation (or not visible to the caller). FAILED_PRECONDITION: a run\nof the conversation is in progress (cancel it or wait for it to end).\nPERMISSION_DENIED: a service token. UNAUTHENTICATED: missing or invalid\ntoken.",
+                "operationId": "ConversationService_DeleteConversation",
+                "parameters": [
+                  {
+                    "name": "conversation_id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The response (agentplane.v1.DeleteConversationResponse).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/agentplane.v1.DeleteConversationResponse"
                         }
                       }
                     }
@@ -3472,6 +3622,33 @@ public enum OpenAPIDocument {
                 },
                 "additionalProperties": false
               },
+              "agentplane.v1.ChangePasswordRequest": {
+                "type": "object",
+                "description": "Request of AuthService.ChangePassword.",
+                "properties": {
+                  "currentPassword": {
+                    "type": "string",
+                    "description": "Write-only, see [Secrets]."
+                  },
+                  "newPassword": {
+                    "type": "string",
+                    "description": "Write-only, at least 12 characters."
+                  }
+                },
+                "additionalProperties": false
+              },
+              "agentplane.v1.ChangePasswordResponse": {
+                "type": "object",
+                "description": "Response of AuthService.ChangePassword.",
+                "properties": {
+                  "endedSessions": {
+                    "type": "integer",
+                    "format": "int32",
+                    "description": "How many other sessions were ended."
+                  }
+                },
+                "additionalProperties": false
+              },
               "agentplane.v1.ChannelKind": {
                 "type": "string",
                 "description": "Where a notification goes.\n\n- `CHANNEL_KIND_SLACK`: A Slack incoming webhook.\n- `CHANNEL_KIND_TEAMS`: A Microsoft Teams incoming webhook.\n- `CHANNEL_KIND_WEBHOOK`: A generic HTTPS endpoint receiving a signed JSON POST.\n- `CHANNEL_KIND_LOG`: The notification service's log (no target needed).",
@@ -3878,6 +4055,11 @@ public enum OpenAPIDocument {
               "agentplane.v1.DeleteAgentResponse": {
                 "type": "object",
                 "description": "Response of AgentService.DeleteAgent.",
+                "additionalProperties": false
+              },
+              "agentplane.v1.DeleteConversationResponse": {
+                "type": "object",
+                "description": "Response of ConversationService.DeleteConversation.",
                 "additionalProperties": false
               },
               "agentplane.v1.DeleteDocumentResponse": {
@@ -4618,6 +4800,20 @@ public enum OpenAPIDocument {
                 },
                 "additionalProperties": false
               },
+              "agentplane.v1.ListToolKindsResponse": {
+                "type": "object",
+                "description": "Response of ToolService.ListToolKinds.",
+                "properties": {
+                  "kinds": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/agentplane.v1.ToolKindSchema"
+                    },
+                    "description": "Every kind CreateTool accepts, in a stable order."
+                  }
+                },
+                "additionalProperties": false
+              },
               "agentplane.v1.ListToolsResponse": {
                 "type": "object",
                 "description": "Response of ToolService.ListTools.",
@@ -5033,6 +5229,35 @@ public enum OpenAPIDocument {
                   },
                   "options": {
                     "$ref": "#/components/schemas/agentplane.v1.RunOptions"
+                  }
+                },
+                "additionalProperties": false
+              },
+              "agentplane.v1.ResetPasswordRequest": {
+                "type": "object",
+                "description": "Request of UserService.ResetPassword.",
+                "properties": {
+                  "userId": {
+                    "type": "string"
+                  },
+                  "password": {
+                    "type": "string",
+                    "description": "The temporary password. Write-only, at least 12 characters."
+                  }
+                },
+                "additionalProperties": false
+              },
+              "agentplane.v1.ResetPasswordResponse": {
+                "type": "object",
+                "description": "Response of UserService.ResetPassword.",
+                "properties": {
+                  "user": {
+                    "$ref": "#/components/schemas/agentplane.v1.User"
+                  },
+                  "endedSessions": {
+                    "type": "integer",
+                    "format": "int32",
+                    "description": "How many sessions of the user were ended."
                   }
                 },
                 "additionalProperties": false
@@ -6072,6 +6297,31 @@ public enum OpenAPIDocument {
                   "TOOL_KIND_LLM",
                   "TOOL_KIND_HTTP"
                 ]
+              },
+              "agentplane.v1.ToolKindSchema": {
+                "type": "object",
+                "description": "What a tool of one kind is configured with.",
+                "properties": {
+                  "kind": {
+                    "$ref": "#/components/schemas/agentplane.v1.ToolKind"
+                  },
+                  "title": {
+                    "type": "string",
+                    "description": "A short name for people, e.g. \"HTTP request\"."
+                  },
+                  "description": {
+                    "type": "string"
+                  },
+                  "configSchema": {
+                    "type": "object",
+                    "description": "JSON Schema of Tool.config: `type: object`, `properties` (each with\n`type`, `title`, `description` and where they apply `enum`, `minimum` /\n`maximum`, `minLength` / `maxLength`, `items`, `default`, `format`),\n`additionalProperties: false`. Rules between fields (a Zammad backend\nneeds base_url) are in the descriptions and checked on save."
+                  },
+                  "secretsSchema": {
+                    "type": "object",
+                    "description": "JSON Schema of the secrets map: a property per secret name the kind\nuses, each `type: string, writeOnly: true`; `additionalProperties` is\ntrue where any name is allowed (an http tool's header names)."
+                  }
+                },
+                "additionalProperties": false
               },
               "agentplane.v1.ToolResult": {
                 "type": "object",

@@ -367,6 +367,96 @@ void   agentplane__v1__who_am_irequest__free_unpacked
   assert(message->base.descriptor == &agentplane__v1__who_am_irequest__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   agentplane__v1__change_password_request__init
+                     (Agentplane__V1__ChangePasswordRequest         *message)
+{
+  static const Agentplane__V1__ChangePasswordRequest init_value = AGENTPLANE__V1__CHANGE_PASSWORD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__change_password_request__get_packed_size
+                     (const Agentplane__V1__ChangePasswordRequest *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__change_password_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__change_password_request__pack
+                     (const Agentplane__V1__ChangePasswordRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__change_password_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__change_password_request__pack_to_buffer
+                     (const Agentplane__V1__ChangePasswordRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__change_password_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__ChangePasswordRequest *
+       agentplane__v1__change_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__ChangePasswordRequest *)
+     protobuf_c_message_unpack (&agentplane__v1__change_password_request__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__change_password_request__free_unpacked
+                     (Agentplane__V1__ChangePasswordRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__change_password_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   agentplane__v1__change_password_response__init
+                     (Agentplane__V1__ChangePasswordResponse         *message)
+{
+  static const Agentplane__V1__ChangePasswordResponse init_value = AGENTPLANE__V1__CHANGE_PASSWORD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__change_password_response__get_packed_size
+                     (const Agentplane__V1__ChangePasswordResponse *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__change_password_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__change_password_response__pack
+                     (const Agentplane__V1__ChangePasswordResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__change_password_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__change_password_response__pack_to_buffer
+                     (const Agentplane__V1__ChangePasswordResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__change_password_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__ChangePasswordResponse *
+       agentplane__v1__change_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__ChangePasswordResponse *)
+     protobuf_c_message_unpack (&agentplane__v1__change_password_response__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__change_password_response__free_unpacked
+                     (Agentplane__V1__ChangePasswordResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__change_password_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   agentplane__v1__who_am_iresponse__init
                      (Agentplane__V1__WhoAmIResponse         *message)
 {
@@ -1580,6 +1670,96 @@ void   agentplane__v1__revoke_api_key_response__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &agentplane__v1__revoke_api_key_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   agentplane__v1__reset_password_request__init
+                     (Agentplane__V1__ResetPasswordRequest         *message)
+{
+  static const Agentplane__V1__ResetPasswordRequest init_value = AGENTPLANE__V1__RESET_PASSWORD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__reset_password_request__get_packed_size
+                     (const Agentplane__V1__ResetPasswordRequest *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__reset_password_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__reset_password_request__pack
+                     (const Agentplane__V1__ResetPasswordRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__reset_password_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__reset_password_request__pack_to_buffer
+                     (const Agentplane__V1__ResetPasswordRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__reset_password_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__ResetPasswordRequest *
+       agentplane__v1__reset_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__ResetPasswordRequest *)
+     protobuf_c_message_unpack (&agentplane__v1__reset_password_request__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__reset_password_request__free_unpacked
+                     (Agentplane__V1__ResetPasswordRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__reset_password_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   agentplane__v1__reset_password_response__init
+                     (Agentplane__V1__ResetPasswordResponse         *message)
+{
+  static const Agentplane__V1__ResetPasswordResponse init_value = AGENTPLANE__V1__RESET_PASSWORD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__reset_password_response__get_packed_size
+                     (const Agentplane__V1__ResetPasswordResponse *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__reset_password_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__reset_password_response__pack
+                     (const Agentplane__V1__ResetPasswordResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__reset_password_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__reset_password_response__pack_to_buffer
+                     (const Agentplane__V1__ResetPasswordResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__reset_password_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__ResetPasswordResponse *
+       agentplane__v1__reset_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__ResetPasswordResponse *)
+     protobuf_c_message_unpack (&agentplane__v1__reset_password_response__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__reset_password_response__free_unpacked
+                     (Agentplane__V1__ResetPasswordResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__reset_password_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   agentplane__v1__agent__metadata_entry__init
@@ -2917,6 +3097,141 @@ void   agentplane__v1__delete_tool_response__free_unpacked
   assert(message->base.descriptor == &agentplane__v1__delete_tool_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   agentplane__v1__list_tool_kinds_request__init
+                     (Agentplane__V1__ListToolKindsRequest         *message)
+{
+  static const Agentplane__V1__ListToolKindsRequest init_value = AGENTPLANE__V1__LIST_TOOL_KINDS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__list_tool_kinds_request__get_packed_size
+                     (const Agentplane__V1__ListToolKindsRequest *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__list_tool_kinds_request__pack
+                     (const Agentplane__V1__ListToolKindsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__list_tool_kinds_request__pack_to_buffer
+                     (const Agentplane__V1__ListToolKindsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__ListToolKindsRequest *
+       agentplane__v1__list_tool_kinds_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__ListToolKindsRequest *)
+     protobuf_c_message_unpack (&agentplane__v1__list_tool_kinds_request__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__list_tool_kinds_request__free_unpacked
+                     (Agentplane__V1__ListToolKindsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   agentplane__v1__tool_kind_schema__init
+                     (Agentplane__V1__ToolKindSchema         *message)
+{
+  static const Agentplane__V1__ToolKindSchema init_value = AGENTPLANE__V1__TOOL_KIND_SCHEMA__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__tool_kind_schema__get_packed_size
+                     (const Agentplane__V1__ToolKindSchema *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__tool_kind_schema__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__tool_kind_schema__pack
+                     (const Agentplane__V1__ToolKindSchema *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__tool_kind_schema__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__tool_kind_schema__pack_to_buffer
+                     (const Agentplane__V1__ToolKindSchema *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__tool_kind_schema__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__ToolKindSchema *
+       agentplane__v1__tool_kind_schema__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__ToolKindSchema *)
+     protobuf_c_message_unpack (&agentplane__v1__tool_kind_schema__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__tool_kind_schema__free_unpacked
+                     (Agentplane__V1__ToolKindSchema *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__tool_kind_schema__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   agentplane__v1__list_tool_kinds_response__init
+                     (Agentplane__V1__ListToolKindsResponse         *message)
+{
+  static const Agentplane__V1__ListToolKindsResponse init_value = AGENTPLANE__V1__LIST_TOOL_KINDS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__list_tool_kinds_response__get_packed_size
+                     (const Agentplane__V1__ListToolKindsResponse *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__list_tool_kinds_response__pack
+                     (const Agentplane__V1__ListToolKindsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__list_tool_kinds_response__pack_to_buffer
+                     (const Agentplane__V1__ListToolKindsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__ListToolKindsResponse *
+       agentplane__v1__list_tool_kinds_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__ListToolKindsResponse *)
+     protobuf_c_message_unpack (&agentplane__v1__list_tool_kinds_response__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__list_tool_kinds_response__free_unpacked
+                     (Agentplane__V1__ListToolKindsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__list_tool_kinds_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   agentplane__v1__execute_tool_request__init
                      (Agentplane__V1__ExecuteToolRequest         *message)
 {
@@ -3841,6 +4156,96 @@ void   agentplane__v1__watch_conversation_response__free_unpacked
   assert(message->base.descriptor == &agentplane__v1__watch_conversation_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   agentplane__v1__delete_conversation_request__init
+                     (Agentplane__V1__DeleteConversationRequest         *message)
+{
+  static const Agentplane__V1__DeleteConversationRequest init_value = AGENTPLANE__V1__DELETE_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__delete_conversation_request__get_packed_size
+                     (const Agentplane__V1__DeleteConversationRequest *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__delete_conversation_request__pack
+                     (const Agentplane__V1__DeleteConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__delete_conversation_request__pack_to_buffer
+                     (const Agentplane__V1__DeleteConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__DeleteConversationRequest *
+       agentplane__v1__delete_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__DeleteConversationRequest *)
+     protobuf_c_message_unpack (&agentplane__v1__delete_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__delete_conversation_request__free_unpacked
+                     (Agentplane__V1__DeleteConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   agentplane__v1__delete_conversation_response__init
+                     (Agentplane__V1__DeleteConversationResponse         *message)
+{
+  static const Agentplane__V1__DeleteConversationResponse init_value = AGENTPLANE__V1__DELETE_CONVERSATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t agentplane__v1__delete_conversation_response__get_packed_size
+                     (const Agentplane__V1__DeleteConversationResponse *message)
+{
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t agentplane__v1__delete_conversation_response__pack
+                     (const Agentplane__V1__DeleteConversationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t agentplane__v1__delete_conversation_response__pack_to_buffer
+                     (const Agentplane__V1__DeleteConversationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Agentplane__V1__DeleteConversationResponse *
+       agentplane__v1__delete_conversation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Agentplane__V1__DeleteConversationResponse *)
+     protobuf_c_message_unpack (&agentplane__v1__delete_conversation_response__descriptor,
+                                allocator, len, data);
+}
+void   agentplane__v1__delete_conversation_response__free_unpacked
+                     (Agentplane__V1__DeleteConversationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &agentplane__v1__delete_conversation_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   agentplane__v1__document__init
                      (Agentplane__V1__Document         *message)
 {
@@ -4734,6 +5139,95 @@ const ProtobufCMessageDescriptor agentplane__v1__who_am_irequest__descriptor =
   agentplane__v1__who_am_irequest__field_indices_by_name,
   0,  agentplane__v1__who_am_irequest__number_ranges,
   (ProtobufCMessageInit) agentplane__v1__who_am_irequest__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor agentplane__v1__change_password_request__field_descriptors[2] =
+{
+  {
+    "current_password",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ChangePasswordRequest, current_password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "new_password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ChangePasswordRequest, new_password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__change_password_request__field_indices_by_name[] = {
+  0,   /* field[0] = current_password */
+  1,   /* field[1] = new_password */
+};
+static const ProtobufCIntRange agentplane__v1__change_password_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__change_password_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.ChangePasswordRequest",
+  "ChangePasswordRequest",
+  "Agentplane__V1__ChangePasswordRequest",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__ChangePasswordRequest),
+  2,
+  agentplane__v1__change_password_request__field_descriptors,
+  agentplane__v1__change_password_request__field_indices_by_name,
+  1,  agentplane__v1__change_password_request__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__change_password_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor agentplane__v1__change_password_response__field_descriptors[1] =
+{
+  {
+    "ended_sessions",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ChangePasswordResponse, ended_sessions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__change_password_response__field_indices_by_name[] = {
+  0,   /* field[0] = ended_sessions */
+};
+static const ProtobufCIntRange agentplane__v1__change_password_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__change_password_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.ChangePasswordResponse",
+  "ChangePasswordResponse",
+  "Agentplane__V1__ChangePasswordResponse",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__ChangePasswordResponse),
+  1,
+  agentplane__v1__change_password_response__field_descriptors,
+  agentplane__v1__change_password_response__field_indices_by_name,
+  1,  agentplane__v1__change_password_response__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__change_password_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor agentplane__v1__who_am_iresponse__field_descriptors[6] =
@@ -6461,6 +6955,108 @@ const ProtobufCMessageDescriptor agentplane__v1__revoke_api_key_response__descri
   agentplane__v1__revoke_api_key_response__field_indices_by_name,
   1,  agentplane__v1__revoke_api_key_response__number_ranges,
   (ProtobufCMessageInit) agentplane__v1__revoke_api_key_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor agentplane__v1__reset_password_request__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ResetPasswordRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ResetPasswordRequest, password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__reset_password_request__field_indices_by_name[] = {
+  1,   /* field[1] = password */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange agentplane__v1__reset_password_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__reset_password_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.ResetPasswordRequest",
+  "ResetPasswordRequest",
+  "Agentplane__V1__ResetPasswordRequest",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__ResetPasswordRequest),
+  2,
+  agentplane__v1__reset_password_request__field_descriptors,
+  agentplane__v1__reset_password_request__field_indices_by_name,
+  1,  agentplane__v1__reset_password_request__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__reset_password_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor agentplane__v1__reset_password_response__field_descriptors[2] =
+{
+  {
+    "user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ResetPasswordResponse, user),
+    &agentplane__v1__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ended_sessions",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ResetPasswordResponse, ended_sessions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__reset_password_response__field_indices_by_name[] = {
+  1,   /* field[1] = ended_sessions */
+  0,   /* field[0] = user */
+};
+static const ProtobufCIntRange agentplane__v1__reset_password_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__reset_password_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.ResetPasswordResponse",
+  "ResetPasswordResponse",
+  "Agentplane__V1__ResetPasswordResponse",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__ResetPasswordResponse),
+  2,
+  agentplane__v1__reset_password_response__field_descriptors,
+  agentplane__v1__reset_password_response__field_indices_by_name,
+  1,  agentplane__v1__reset_password_response__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__reset_password_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor agentplane__v1__agent__metadata_entry__field_descriptors[2] =
@@ -8742,6 +9338,152 @@ const ProtobufCMessageDescriptor agentplane__v1__delete_tool_response__descripto
   (ProtobufCMessageInit) agentplane__v1__delete_tool_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define agentplane__v1__list_tool_kinds_request__field_descriptors NULL
+#define agentplane__v1__list_tool_kinds_request__field_indices_by_name NULL
+#define agentplane__v1__list_tool_kinds_request__number_ranges NULL
+const ProtobufCMessageDescriptor agentplane__v1__list_tool_kinds_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.ListToolKindsRequest",
+  "ListToolKindsRequest",
+  "Agentplane__V1__ListToolKindsRequest",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__ListToolKindsRequest),
+  0,
+  agentplane__v1__list_tool_kinds_request__field_descriptors,
+  agentplane__v1__list_tool_kinds_request__field_indices_by_name,
+  0,  agentplane__v1__list_tool_kinds_request__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__list_tool_kinds_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor agentplane__v1__tool_kind_schema__field_descriptors[5] =
+{
+  {
+    "kind",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ToolKindSchema, kind),
+    &agentplane__v1__tool_kind__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ToolKindSchema, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ToolKindSchema, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config_schema",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ToolKindSchema, config_schema),
+    &google__protobuf__struct__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secrets_schema",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__ToolKindSchema, secrets_schema),
+    &google__protobuf__struct__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__tool_kind_schema__field_indices_by_name[] = {
+  3,   /* field[3] = config_schema */
+  2,   /* field[2] = description */
+  0,   /* field[0] = kind */
+  4,   /* field[4] = secrets_schema */
+  1,   /* field[1] = title */
+};
+static const ProtobufCIntRange agentplane__v1__tool_kind_schema__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__tool_kind_schema__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.ToolKindSchema",
+  "ToolKindSchema",
+  "Agentplane__V1__ToolKindSchema",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__ToolKindSchema),
+  5,
+  agentplane__v1__tool_kind_schema__field_descriptors,
+  agentplane__v1__tool_kind_schema__field_indices_by_name,
+  1,  agentplane__v1__tool_kind_schema__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__tool_kind_schema__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor agentplane__v1__list_tool_kinds_response__field_descriptors[1] =
+{
+  {
+    "kinds",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Agentplane__V1__ListToolKindsResponse, n_kinds),
+    offsetof(Agentplane__V1__ListToolKindsResponse, kinds),
+    &agentplane__v1__tool_kind_schema__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__list_tool_kinds_response__field_indices_by_name[] = {
+  0,   /* field[0] = kinds */
+};
+static const ProtobufCIntRange agentplane__v1__list_tool_kinds_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__list_tool_kinds_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.ListToolKindsResponse",
+  "ListToolKindsResponse",
+  "Agentplane__V1__ListToolKindsResponse",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__ListToolKindsResponse),
+  1,
+  agentplane__v1__list_tool_kinds_response__field_descriptors,
+  agentplane__v1__list_tool_kinds_response__field_indices_by_name,
+  1,  agentplane__v1__list_tool_kinds_response__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__list_tool_kinds_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor agentplane__v1__execute_tool_request__field_descriptors[5] =
 {
   {
@@ -10356,6 +11098,62 @@ const ProtobufCMessageDescriptor agentplane__v1__watch_conversation_response__de
   (ProtobufCMessageInit) agentplane__v1__watch_conversation_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor agentplane__v1__delete_conversation_request__field_descriptors[1] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__DeleteConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned agentplane__v1__delete_conversation_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange agentplane__v1__delete_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor agentplane__v1__delete_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.DeleteConversationRequest",
+  "DeleteConversationRequest",
+  "Agentplane__V1__DeleteConversationRequest",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__DeleteConversationRequest),
+  1,
+  agentplane__v1__delete_conversation_request__field_descriptors,
+  agentplane__v1__delete_conversation_request__field_indices_by_name,
+  1,  agentplane__v1__delete_conversation_request__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__delete_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define agentplane__v1__delete_conversation_response__field_descriptors NULL
+#define agentplane__v1__delete_conversation_response__field_indices_by_name NULL
+#define agentplane__v1__delete_conversation_response__number_ranges NULL
+const ProtobufCMessageDescriptor agentplane__v1__delete_conversation_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "agentplane.v1.DeleteConversationResponse",
+  "DeleteConversationResponse",
+  "Agentplane__V1__DeleteConversationResponse",
+  "agentplane.v1",
+  sizeof(Agentplane__V1__DeleteConversationResponse),
+  0,
+  agentplane__v1__delete_conversation_response__field_descriptors,
+  agentplane__v1__delete_conversation_response__field_indices_by_name,
+  0,  agentplane__v1__delete_conversation_response__number_ranges,
+  (ProtobufCMessageInit) agentplane__v1__delete_conversation_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor agentplane__v1__document__field_descriptors[12] =
 {
   {
@@ -11163,14 +11961,16 @@ const ProtobufCEnumDescriptor agentplane__v1__document_status__descriptor =
   agentplane__v1__document_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor agentplane__v1__auth_service__method_descriptors[4] =
+static const ProtobufCMethodDescriptor agentplane__v1__auth_service__method_descriptors[5] =
 {
   { "Login", &agentplane__v1__login_request__descriptor, &agentplane__v1__login_response__descriptor },
   { "Refresh", &agentplane__v1__refresh_request__descriptor, &agentplane__v1__refresh_response__descriptor },
   { "Logout", &agentplane__v1__logout_request__descriptor, &agentplane__v1__logout_response__descriptor },
   { "WhoAmI", &agentplane__v1__who_am_irequest__descriptor, &agentplane__v1__who_am_iresponse__descriptor },
+  { "ChangePassword", &agentplane__v1__change_password_request__descriptor, &agentplane__v1__change_password_response__descriptor },
 };
 const unsigned agentplane__v1__auth_service__method_indices_by_name[] = {
+  4,        /* ChangePassword */
   0,        /* Login */
   2,        /* Logout */
   1,        /* Refresh */
@@ -11183,7 +11983,7 @@ const ProtobufCServiceDescriptor agentplane__v1__auth_service__descriptor =
   "AuthService",
   "Agentplane__V1__AuthService",
   "agentplane.v1",
-  4,
+  5,
   agentplane__v1__auth_service__method_descriptors,
   agentplane__v1__auth_service__method_indices_by_name
 };
@@ -11218,6 +12018,14 @@ void agentplane__v1__auth_service__who_am_i(ProtobufCService *service,
 {
   assert(service->descriptor == &agentplane__v1__auth_service__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void agentplane__v1__auth_service__change_password(ProtobufCService *service,
+                                                   const Agentplane__V1__ChangePasswordRequest *input,
+                                                   Agentplane__V1__ChangePasswordResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &agentplane__v1__auth_service__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void agentplane__v1__auth_service__init (Agentplane__V1__AuthService_Service *service,
                                          Agentplane__V1__AuthService_ServiceDestroy destroy)
@@ -11279,7 +12087,7 @@ void agentplane__v1__tenant_service__init (Agentplane__V1__TenantService_Service
                                      &agentplane__v1__tenant_service__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }
-static const ProtobufCMethodDescriptor agentplane__v1__user_service__method_descriptors[8] =
+static const ProtobufCMethodDescriptor agentplane__v1__user_service__method_descriptors[9] =
 {
   { "CreateUser", &agentplane__v1__create_user_request__descriptor, &agentplane__v1__create_user_response__descriptor },
   { "GetUser", &agentplane__v1__get_user_request__descriptor, &agentplane__v1__get_user_response__descriptor },
@@ -11289,6 +12097,7 @@ static const ProtobufCMethodDescriptor agentplane__v1__user_service__method_desc
   { "CreateApiKey", &agentplane__v1__create_api_key_request__descriptor, &agentplane__v1__create_api_key_response__descriptor },
   { "ListApiKeys", &agentplane__v1__list_api_keys_request__descriptor, &agentplane__v1__list_api_keys_response__descriptor },
   { "RevokeApiKey", &agentplane__v1__revoke_api_key_request__descriptor, &agentplane__v1__revoke_api_key_response__descriptor },
+  { "ResetPassword", &agentplane__v1__reset_password_request__descriptor, &agentplane__v1__reset_password_response__descriptor },
 };
 const unsigned agentplane__v1__user_service__method_indices_by_name[] = {
   5,        /* CreateApiKey */
@@ -11297,6 +12106,7 @@ const unsigned agentplane__v1__user_service__method_indices_by_name[] = {
   1,        /* GetUser */
   6,        /* ListApiKeys */
   2,        /* ListUsers */
+  8,        /* ResetPassword */
   7,        /* RevokeApiKey */
   3         /* UpdateUserRoles */
 };
@@ -11307,7 +12117,7 @@ const ProtobufCServiceDescriptor agentplane__v1__user_service__descriptor =
   "UserService",
   "Agentplane__V1__UserService",
   "agentplane.v1",
-  8,
+  9,
   agentplane__v1__user_service__method_descriptors,
   agentplane__v1__user_service__method_indices_by_name
 };
@@ -11374,6 +12184,14 @@ void agentplane__v1__user_service__revoke_api_key(ProtobufCService *service,
 {
   assert(service->descriptor == &agentplane__v1__user_service__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void agentplane__v1__user_service__reset_password(ProtobufCService *service,
+                                                  const Agentplane__V1__ResetPasswordRequest *input,
+                                                  Agentplane__V1__ResetPasswordResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &agentplane__v1__user_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void agentplane__v1__user_service__init (Agentplane__V1__UserService_Service *service,
                                          Agentplane__V1__UserService_ServiceDestroy destroy)
@@ -11485,7 +12303,7 @@ void agentplane__v1__agent_service__init (Agentplane__V1__AgentService_Service *
                                      &agentplane__v1__agent_service__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }
-static const ProtobufCMethodDescriptor agentplane__v1__tool_service__method_descriptors[6] =
+static const ProtobufCMethodDescriptor agentplane__v1__tool_service__method_descriptors[7] =
 {
   { "CreateTool", &agentplane__v1__create_tool_request__descriptor, &agentplane__v1__create_tool_response__descriptor },
   { "GetTool", &agentplane__v1__get_tool_request__descriptor, &agentplane__v1__get_tool_response__descriptor },
@@ -11493,12 +12311,14 @@ static const ProtobufCMethodDescriptor agentplane__v1__tool_service__method_desc
   { "UpdateTool", &agentplane__v1__update_tool_request__descriptor, &agentplane__v1__update_tool_response__descriptor },
   { "DeleteTool", &agentplane__v1__delete_tool_request__descriptor, &agentplane__v1__delete_tool_response__descriptor },
   { "ExecuteTool", &agentplane__v1__execute_tool_request__descriptor, &agentplane__v1__execute_tool_response__descriptor },
+  { "ListToolKinds", &agentplane__v1__list_tool_kinds_request__descriptor, &agentplane__v1__list_tool_kinds_response__descriptor },
 };
 const unsigned agentplane__v1__tool_service__method_indices_by_name[] = {
   0,        /* CreateTool */
   4,        /* DeleteTool */
   5,        /* ExecuteTool */
   1,        /* GetTool */
+  6,        /* ListToolKinds */
   2,        /* ListTools */
   3         /* UpdateTool */
 };
@@ -11509,7 +12329,7 @@ const ProtobufCServiceDescriptor agentplane__v1__tool_service__descriptor =
   "ToolService",
   "Agentplane__V1__ToolService",
   "agentplane.v1",
-  6,
+  7,
   agentplane__v1__tool_service__method_descriptors,
   agentplane__v1__tool_service__method_indices_by_name
 };
@@ -11561,6 +12381,14 @@ void agentplane__v1__tool_service__execute_tool(ProtobufCService *service,
   assert(service->descriptor == &agentplane__v1__tool_service__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void agentplane__v1__tool_service__list_tool_kinds(ProtobufCService *service,
+                                                   const Agentplane__V1__ListToolKindsRequest *input,
+                                                   Agentplane__V1__ListToolKindsResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &agentplane__v1__tool_service__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void agentplane__v1__tool_service__init (Agentplane__V1__ToolService_Service *service,
                                          Agentplane__V1__ToolService_ServiceDestroy destroy)
 {
@@ -11568,7 +12396,7 @@ void agentplane__v1__tool_service__init (Agentplane__V1__ToolService_Service *se
                                      &agentplane__v1__tool_service__descriptor,
                                      (ProtobufCServiceDestroy) destroy);
 }
-static const ProtobufCMethodDescriptor agentplane__v1__conversation_service__method_descriptors[8] =
+static const ProtobufCMethodDescriptor agentplane__v1__conversation_service__method_descriptors[9] =
 {
   { "CreateConversation", &agentplane__v1__create_conversation_request__descriptor, &agentplane__v1__create_conversation_response__descriptor },
   { "GetConversation", &agentplane__v1__get_conversation_request__descriptor, &agentplane__v1__get_conversation_response__descriptor },
@@ -11578,10 +12406,12 @@ static const ProtobufCMethodDescriptor agentplane__v1__conversation_service__met
   { "AppendMessage", &agentplane__v1__append_message_request__descriptor, &agentplane__v1__append_message_response__descriptor },
   { "ResumeConversation", &agentplane__v1__resume_conversation_request__descriptor, &agentplane__v1__resume_conversation_response__descriptor },
   { "WatchConversation", &agentplane__v1__watch_conversation_request__descriptor, &agentplane__v1__watch_conversation_response__descriptor },
+  { "DeleteConversation", &agentplane__v1__delete_conversation_request__descriptor, &agentplane__v1__delete_conversation_response__descriptor },
 };
 const unsigned agentplane__v1__conversation_service__method_indices_by_name[] = {
   5,        /* AppendMessage */
   0,        /* CreateConversation */
+  8,        /* DeleteConversation */
   1,        /* GetConversation */
   2,        /* ListConversations */
   3,        /* ListMessages */
@@ -11596,7 +12426,7 @@ const ProtobufCServiceDescriptor agentplane__v1__conversation_service__descripto
   "ConversationService",
   "Agentplane__V1__ConversationService",
   "agentplane.v1",
-  8,
+  9,
   agentplane__v1__conversation_service__method_descriptors,
   agentplane__v1__conversation_service__method_indices_by_name
 };
@@ -11663,6 +12493,14 @@ void agentplane__v1__conversation_service__watch_conversation(ProtobufCService *
 {
   assert(service->descriptor == &agentplane__v1__conversation_service__descriptor);
   service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void agentplane__v1__conversation_service__delete_conversation(ProtobufCService *service,
+                                                               const Agentplane__V1__DeleteConversationRequest *input,
+                                                               Agentplane__V1__DeleteConversationResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &agentplane__v1__conversation_service__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void agentplane__v1__conversation_service__init (Agentplane__V1__ConversationService_Service *service,
                                                  Agentplane__V1__ConversationService_ServiceDestroy destroy)

@@ -27,6 +27,8 @@ typedef struct Agentplane__V1__RefreshResponse Agentplane__V1__RefreshResponse;
 typedef struct Agentplane__V1__LogoutRequest Agentplane__V1__LogoutRequest;
 typedef struct Agentplane__V1__LogoutResponse Agentplane__V1__LogoutResponse;
 typedef struct Agentplane__V1__WhoAmIRequest Agentplane__V1__WhoAmIRequest;
+typedef struct Agentplane__V1__ChangePasswordRequest Agentplane__V1__ChangePasswordRequest;
+typedef struct Agentplane__V1__ChangePasswordResponse Agentplane__V1__ChangePasswordResponse;
 typedef struct Agentplane__V1__WhoAmIResponse Agentplane__V1__WhoAmIResponse;
 typedef struct Agentplane__V1__Tenant Agentplane__V1__Tenant;
 typedef struct Agentplane__V1__TenantSettings Agentplane__V1__TenantSettings;
@@ -54,6 +56,8 @@ typedef struct Agentplane__V1__ListApiKeysRequest Agentplane__V1__ListApiKeysReq
 typedef struct Agentplane__V1__ListApiKeysResponse Agentplane__V1__ListApiKeysResponse;
 typedef struct Agentplane__V1__RevokeApiKeyRequest Agentplane__V1__RevokeApiKeyRequest;
 typedef struct Agentplane__V1__RevokeApiKeyResponse Agentplane__V1__RevokeApiKeyResponse;
+typedef struct Agentplane__V1__ResetPasswordRequest Agentplane__V1__ResetPasswordRequest;
+typedef struct Agentplane__V1__ResetPasswordResponse Agentplane__V1__ResetPasswordResponse;
 typedef struct Agentplane__V1__Agent Agentplane__V1__Agent;
 typedef struct Agentplane__V1__Agent__MetadataEntry Agentplane__V1__Agent__MetadataEntry;
 typedef struct Agentplane__V1__AgentVersion Agentplane__V1__AgentVersion;
@@ -88,6 +92,9 @@ typedef struct Agentplane__V1__UpdateToolRequest__SecretsEntry Agentplane__V1__U
 typedef struct Agentplane__V1__UpdateToolResponse Agentplane__V1__UpdateToolResponse;
 typedef struct Agentplane__V1__DeleteToolRequest Agentplane__V1__DeleteToolRequest;
 typedef struct Agentplane__V1__DeleteToolResponse Agentplane__V1__DeleteToolResponse;
+typedef struct Agentplane__V1__ListToolKindsRequest Agentplane__V1__ListToolKindsRequest;
+typedef struct Agentplane__V1__ToolKindSchema Agentplane__V1__ToolKindSchema;
+typedef struct Agentplane__V1__ListToolKindsResponse Agentplane__V1__ListToolKindsResponse;
 typedef struct Agentplane__V1__ExecuteToolRequest Agentplane__V1__ExecuteToolRequest;
 typedef struct Agentplane__V1__ExecuteToolResponse Agentplane__V1__ExecuteToolResponse;
 typedef struct Agentplane__V1__Conversation Agentplane__V1__Conversation;
@@ -112,6 +119,8 @@ typedef struct Agentplane__V1__ResumeConversationRequest Agentplane__V1__ResumeC
 typedef struct Agentplane__V1__ResumeConversationResponse Agentplane__V1__ResumeConversationResponse;
 typedef struct Agentplane__V1__WatchConversationRequest Agentplane__V1__WatchConversationRequest;
 typedef struct Agentplane__V1__WatchConversationResponse Agentplane__V1__WatchConversationResponse;
+typedef struct Agentplane__V1__DeleteConversationRequest Agentplane__V1__DeleteConversationRequest;
+typedef struct Agentplane__V1__DeleteConversationResponse Agentplane__V1__DeleteConversationResponse;
 typedef struct Agentplane__V1__Document Agentplane__V1__Document;
 typedef struct Agentplane__V1__UploadDocumentMetadata Agentplane__V1__UploadDocumentMetadata;
 typedef struct Agentplane__V1__UploadDocumentRequest Agentplane__V1__UploadDocumentRequest;
@@ -314,6 +323,42 @@ struct  Agentplane__V1__WhoAmIRequest
 #define AGENTPLANE__V1__WHO_AM_IREQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__who_am_irequest__descriptor) \
      }
+
+
+/*
+ * Request of AuthService.ChangePassword.
+ */
+struct  Agentplane__V1__ChangePasswordRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Write-only, see [Secrets].
+   */
+  char *current_password;
+  /*
+   * Write-only, at least 12 characters.
+   */
+  char *new_password;
+};
+#define AGENTPLANE__V1__CHANGE_PASSWORD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__change_password_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Response of AuthService.ChangePassword.
+ */
+struct  Agentplane__V1__ChangePasswordResponse
+{
+  ProtobufCMessage base;
+  /*
+   * How many other sessions were ended.
+   */
+  int32_t ended_sessions;
+};
+#define AGENTPLANE__V1__CHANGE_PASSWORD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__change_password_response__descriptor) \
+    , 0 }
 
 
 /*
@@ -861,6 +906,40 @@ struct  Agentplane__V1__RevokeApiKeyResponse
 #define AGENTPLANE__V1__REVOKE_API_KEY_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__revoke_api_key_response__descriptor) \
     , NULL }
+
+
+/*
+ * Request of UserService.ResetPassword.
+ */
+struct  Agentplane__V1__ResetPasswordRequest
+{
+  ProtobufCMessage base;
+  char *user_id;
+  /*
+   * The temporary password. Write-only, at least 12 characters.
+   */
+  char *password;
+};
+#define AGENTPLANE__V1__RESET_PASSWORD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__reset_password_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Response of UserService.ResetPassword.
+ */
+struct  Agentplane__V1__ResetPasswordResponse
+{
+  ProtobufCMessage base;
+  Agentplane__V1__User *user;
+  /*
+   * How many sessions of the user were ended.
+   */
+  int32_t ended_sessions;
+};
+#define AGENTPLANE__V1__RESET_PASSWORD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__reset_password_response__descriptor) \
+    , NULL, 0 }
 
 
 struct  Agentplane__V1__Agent__MetadataEntry
@@ -1508,6 +1587,67 @@ struct  Agentplane__V1__DeleteToolResponse
 
 
 /*
+ * Request of ToolService.ListToolKinds.
+ */
+struct  Agentplane__V1__ListToolKindsRequest
+{
+  ProtobufCMessage base;
+};
+#define AGENTPLANE__V1__LIST_TOOL_KINDS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__list_tool_kinds_request__descriptor) \
+     }
+
+
+/*
+ * What a tool of one kind is configured with.
+ */
+struct  Agentplane__V1__ToolKindSchema
+{
+  ProtobufCMessage base;
+  Agentplane__V1__ToolKind kind;
+  /*
+   * A short name for people, e.g. "HTTP request".
+   */
+  char *title;
+  char *description;
+  /*
+   * JSON Schema of Tool.config: `type: object`, `properties` (each with
+   * `type`, `title`, `description` and where they apply `enum`, `minimum` /
+   * `maximum`, `minLength` / `maxLength`, `items`, `default`, `format`),
+   * `additionalProperties: false`. Rules between fields (a Zammad backend
+   * needs base_url) are in the descriptions and checked on save.
+   */
+  Google__Protobuf__Struct *config_schema;
+  /*
+   * JSON Schema of the secrets map: a property per secret name the kind
+   * uses, each `type: string, writeOnly: true`; `additionalProperties` is
+   * true where any name is allowed (an http tool's header names).
+   */
+  Google__Protobuf__Struct *secrets_schema;
+};
+#define AGENTPLANE__V1__TOOL_KIND_SCHEMA__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__tool_kind_schema__descriptor) \
+    , AGENTPLANE__V1__TOOL_KIND__TOOL_KIND_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL }
+
+
+/*
+ * Response of ToolService.ListToolKinds.
+ */
+struct  Agentplane__V1__ListToolKindsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Every kind CreateTool accepts, in a stable order.
+   */
+  size_t n_kinds;
+  Agentplane__V1__ToolKindSchema **kinds;
+};
+#define AGENTPLANE__V1__LIST_TOOL_KINDS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__list_tool_kinds_response__descriptor) \
+    , 0,NULL }
+
+
+/*
  * Request of ToolService.ExecuteTool.
  */
 struct  Agentplane__V1__ExecuteToolRequest
@@ -1991,6 +2131,31 @@ struct  Agentplane__V1__WatchConversationResponse
 
 
 /*
+ * Request of ConversationService.DeleteConversation.
+ */
+struct  Agentplane__V1__DeleteConversationRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+};
+#define AGENTPLANE__V1__DELETE_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__delete_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * Response of ConversationService.DeleteConversation.
+ */
+struct  Agentplane__V1__DeleteConversationResponse
+{
+  ProtobufCMessage base;
+};
+#define AGENTPLANE__V1__DELETE_CONVERSATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__delete_conversation_response__descriptor) \
+     }
+
+
+/*
  * A stored document.
  */
 struct  Agentplane__V1__Document
@@ -2386,6 +2551,44 @@ Agentplane__V1__WhoAmIRequest *
                       const uint8_t       *data);
 void   agentplane__v1__who_am_irequest__free_unpacked
                      (Agentplane__V1__WhoAmIRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__ChangePasswordRequest methods */
+void   agentplane__v1__change_password_request__init
+                     (Agentplane__V1__ChangePasswordRequest         *message);
+size_t agentplane__v1__change_password_request__get_packed_size
+                     (const Agentplane__V1__ChangePasswordRequest   *message);
+size_t agentplane__v1__change_password_request__pack
+                     (const Agentplane__V1__ChangePasswordRequest   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__change_password_request__pack_to_buffer
+                     (const Agentplane__V1__ChangePasswordRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__ChangePasswordRequest *
+       agentplane__v1__change_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__change_password_request__free_unpacked
+                     (Agentplane__V1__ChangePasswordRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__ChangePasswordResponse methods */
+void   agentplane__v1__change_password_response__init
+                     (Agentplane__V1__ChangePasswordResponse         *message);
+size_t agentplane__v1__change_password_response__get_packed_size
+                     (const Agentplane__V1__ChangePasswordResponse   *message);
+size_t agentplane__v1__change_password_response__pack
+                     (const Agentplane__V1__ChangePasswordResponse   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__change_password_response__pack_to_buffer
+                     (const Agentplane__V1__ChangePasswordResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__ChangePasswordResponse *
+       agentplane__v1__change_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__change_password_response__free_unpacked
+                     (Agentplane__V1__ChangePasswordResponse *message,
                       ProtobufCAllocator *allocator);
 /* Agentplane__V1__WhoAmIResponse methods */
 void   agentplane__v1__who_am_iresponse__init
@@ -2899,6 +3102,44 @@ Agentplane__V1__RevokeApiKeyResponse *
                       const uint8_t       *data);
 void   agentplane__v1__revoke_api_key_response__free_unpacked
                      (Agentplane__V1__RevokeApiKeyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__ResetPasswordRequest methods */
+void   agentplane__v1__reset_password_request__init
+                     (Agentplane__V1__ResetPasswordRequest         *message);
+size_t agentplane__v1__reset_password_request__get_packed_size
+                     (const Agentplane__V1__ResetPasswordRequest   *message);
+size_t agentplane__v1__reset_password_request__pack
+                     (const Agentplane__V1__ResetPasswordRequest   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__reset_password_request__pack_to_buffer
+                     (const Agentplane__V1__ResetPasswordRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__ResetPasswordRequest *
+       agentplane__v1__reset_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__reset_password_request__free_unpacked
+                     (Agentplane__V1__ResetPasswordRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__ResetPasswordResponse methods */
+void   agentplane__v1__reset_password_response__init
+                     (Agentplane__V1__ResetPasswordResponse         *message);
+size_t agentplane__v1__reset_password_response__get_packed_size
+                     (const Agentplane__V1__ResetPasswordResponse   *message);
+size_t agentplane__v1__reset_password_response__pack
+                     (const Agentplane__V1__ResetPasswordResponse   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__reset_password_response__pack_to_buffer
+                     (const Agentplane__V1__ResetPasswordResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__ResetPasswordResponse *
+       agentplane__v1__reset_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__reset_password_response__free_unpacked
+                     (Agentplane__V1__ResetPasswordResponse *message,
                       ProtobufCAllocator *allocator);
 /* Agentplane__V1__Agent__MetadataEntry methods */
 void   agentplane__v1__agent__metadata_entry__init
@@ -3466,6 +3707,63 @@ Agentplane__V1__DeleteToolResponse *
 void   agentplane__v1__delete_tool_response__free_unpacked
                      (Agentplane__V1__DeleteToolResponse *message,
                       ProtobufCAllocator *allocator);
+/* Agentplane__V1__ListToolKindsRequest methods */
+void   agentplane__v1__list_tool_kinds_request__init
+                     (Agentplane__V1__ListToolKindsRequest         *message);
+size_t agentplane__v1__list_tool_kinds_request__get_packed_size
+                     (const Agentplane__V1__ListToolKindsRequest   *message);
+size_t agentplane__v1__list_tool_kinds_request__pack
+                     (const Agentplane__V1__ListToolKindsRequest   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__list_tool_kinds_request__pack_to_buffer
+                     (const Agentplane__V1__ListToolKindsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__ListToolKindsRequest *
+       agentplane__v1__list_tool_kinds_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__list_tool_kinds_request__free_unpacked
+                     (Agentplane__V1__ListToolKindsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__ToolKindSchema methods */
+void   agentplane__v1__tool_kind_schema__init
+                     (Agentplane__V1__ToolKindSchema         *message);
+size_t agentplane__v1__tool_kind_schema__get_packed_size
+                     (const Agentplane__V1__ToolKindSchema   *message);
+size_t agentplane__v1__tool_kind_schema__pack
+                     (const Agentplane__V1__ToolKindSchema   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__tool_kind_schema__pack_to_buffer
+                     (const Agentplane__V1__ToolKindSchema   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__ToolKindSchema *
+       agentplane__v1__tool_kind_schema__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__tool_kind_schema__free_unpacked
+                     (Agentplane__V1__ToolKindSchema *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__ListToolKindsResponse methods */
+void   agentplane__v1__list_tool_kinds_response__init
+                     (Agentplane__V1__ListToolKindsResponse         *message);
+size_t agentplane__v1__list_tool_kinds_response__get_packed_size
+                     (const Agentplane__V1__ListToolKindsResponse   *message);
+size_t agentplane__v1__list_tool_kinds_response__pack
+                     (const Agentplane__V1__ListToolKindsResponse   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__list_tool_kinds_response__pack_to_buffer
+                     (const Agentplane__V1__ListToolKindsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__ListToolKindsResponse *
+       agentplane__v1__list_tool_kinds_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__list_tool_kinds_response__free_unpacked
+                     (Agentplane__V1__ListToolKindsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Agentplane__V1__ExecuteToolRequest methods */
 void   agentplane__v1__execute_tool_request__init
                      (Agentplane__V1__ExecuteToolRequest         *message);
@@ -3858,6 +4156,44 @@ Agentplane__V1__WatchConversationResponse *
 void   agentplane__v1__watch_conversation_response__free_unpacked
                      (Agentplane__V1__WatchConversationResponse *message,
                       ProtobufCAllocator *allocator);
+/* Agentplane__V1__DeleteConversationRequest methods */
+void   agentplane__v1__delete_conversation_request__init
+                     (Agentplane__V1__DeleteConversationRequest         *message);
+size_t agentplane__v1__delete_conversation_request__get_packed_size
+                     (const Agentplane__V1__DeleteConversationRequest   *message);
+size_t agentplane__v1__delete_conversation_request__pack
+                     (const Agentplane__V1__DeleteConversationRequest   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__delete_conversation_request__pack_to_buffer
+                     (const Agentplane__V1__DeleteConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__DeleteConversationRequest *
+       agentplane__v1__delete_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__delete_conversation_request__free_unpacked
+                     (Agentplane__V1__DeleteConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Agentplane__V1__DeleteConversationResponse methods */
+void   agentplane__v1__delete_conversation_response__init
+                     (Agentplane__V1__DeleteConversationResponse         *message);
+size_t agentplane__v1__delete_conversation_response__get_packed_size
+                     (const Agentplane__V1__DeleteConversationResponse   *message);
+size_t agentplane__v1__delete_conversation_response__pack
+                     (const Agentplane__V1__DeleteConversationResponse   *message,
+                      uint8_t             *out);
+size_t agentplane__v1__delete_conversation_response__pack_to_buffer
+                     (const Agentplane__V1__DeleteConversationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Agentplane__V1__DeleteConversationResponse *
+       agentplane__v1__delete_conversation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   agentplane__v1__delete_conversation_response__free_unpacked
+                     (Agentplane__V1__DeleteConversationResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Agentplane__V1__Document methods */
 void   agentplane__v1__document__init
                      (Agentplane__V1__Document         *message);
@@ -4112,6 +4448,12 @@ typedef void (*Agentplane__V1__LogoutResponse_Closure)
 typedef void (*Agentplane__V1__WhoAmIRequest_Closure)
                  (const Agentplane__V1__WhoAmIRequest *message,
                   void *closure_data);
+typedef void (*Agentplane__V1__ChangePasswordRequest_Closure)
+                 (const Agentplane__V1__ChangePasswordRequest *message,
+                  void *closure_data);
+typedef void (*Agentplane__V1__ChangePasswordResponse_Closure)
+                 (const Agentplane__V1__ChangePasswordResponse *message,
+                  void *closure_data);
 typedef void (*Agentplane__V1__WhoAmIResponse_Closure)
                  (const Agentplane__V1__WhoAmIResponse *message,
                   void *closure_data);
@@ -4192,6 +4534,12 @@ typedef void (*Agentplane__V1__RevokeApiKeyRequest_Closure)
                   void *closure_data);
 typedef void (*Agentplane__V1__RevokeApiKeyResponse_Closure)
                  (const Agentplane__V1__RevokeApiKeyResponse *message,
+                  void *closure_data);
+typedef void (*Agentplane__V1__ResetPasswordRequest_Closure)
+                 (const Agentplane__V1__ResetPasswordRequest *message,
+                  void *closure_data);
+typedef void (*Agentplane__V1__ResetPasswordResponse_Closure)
+                 (const Agentplane__V1__ResetPasswordResponse *message,
                   void *closure_data);
 typedef void (*Agentplane__V1__Agent__MetadataEntry_Closure)
                  (const Agentplane__V1__Agent__MetadataEntry *message,
@@ -4295,6 +4643,15 @@ typedef void (*Agentplane__V1__DeleteToolRequest_Closure)
 typedef void (*Agentplane__V1__DeleteToolResponse_Closure)
                  (const Agentplane__V1__DeleteToolResponse *message,
                   void *closure_data);
+typedef void (*Agentplane__V1__ListToolKindsRequest_Closure)
+                 (const Agentplane__V1__ListToolKindsRequest *message,
+                  void *closure_data);
+typedef void (*Agentplane__V1__ToolKindSchema_Closure)
+                 (const Agentplane__V1__ToolKindSchema *message,
+                  void *closure_data);
+typedef void (*Agentplane__V1__ListToolKindsResponse_Closure)
+                 (const Agentplane__V1__ListToolKindsResponse *message,
+                  void *closure_data);
 typedef void (*Agentplane__V1__ExecuteToolRequest_Closure)
                  (const Agentplane__V1__ExecuteToolRequest *message,
                   void *closure_data);
@@ -4367,6 +4724,12 @@ typedef void (*Agentplane__V1__WatchConversationRequest_Closure)
 typedef void (*Agentplane__V1__WatchConversationResponse_Closure)
                  (const Agentplane__V1__WatchConversationResponse *message,
                   void *closure_data);
+typedef void (*Agentplane__V1__DeleteConversationRequest_Closure)
+                 (const Agentplane__V1__DeleteConversationRequest *message,
+                  void *closure_data);
+typedef void (*Agentplane__V1__DeleteConversationResponse_Closure)
+                 (const Agentplane__V1__DeleteConversationResponse *message,
+                  void *closure_data);
 typedef void (*Agentplane__V1__Document_Closure)
                  (const Agentplane__V1__Document *message,
                   void *closure_data);
@@ -4426,6 +4789,10 @@ struct Agentplane__V1__AuthService_Service
                    const Agentplane__V1__WhoAmIRequest *input,
                    Agentplane__V1__WhoAmIResponse_Closure closure,
                    void *closure_data);
+  void (*change_password)(Agentplane__V1__AuthService_Service *service,
+                          const Agentplane__V1__ChangePasswordRequest *input,
+                          Agentplane__V1__ChangePasswordResponse_Closure closure,
+                          void *closure_data);
 };
 typedef void (*Agentplane__V1__AuthService_ServiceDestroy)(Agentplane__V1__AuthService_Service *);
 void agentplane__v1__auth_service__init (Agentplane__V1__AuthService_Service *service,
@@ -4437,7 +4804,8 @@ void agentplane__v1__auth_service__init (Agentplane__V1__AuthService_Service *se
       function_prefix__ ## login,\
       function_prefix__ ## refresh,\
       function_prefix__ ## logout,\
-      function_prefix__ ## who_am_i  }
+      function_prefix__ ## who_am_i,\
+      function_prefix__ ## change_password  }
 void agentplane__v1__auth_service__login(ProtobufCService *service,
                                          const Agentplane__V1__LoginRequest *input,
                                          Agentplane__V1__LoginResponse_Closure closure,
@@ -4454,6 +4822,10 @@ void agentplane__v1__auth_service__who_am_i(ProtobufCService *service,
                                             const Agentplane__V1__WhoAmIRequest *input,
                                             Agentplane__V1__WhoAmIResponse_Closure closure,
                                             void *closure_data);
+void agentplane__v1__auth_service__change_password(ProtobufCService *service,
+                                                   const Agentplane__V1__ChangePasswordRequest *input,
+                                                   Agentplane__V1__ChangePasswordResponse_Closure closure,
+                                                   void *closure_data);
 typedef struct Agentplane__V1__TenantService_Service Agentplane__V1__TenantService_Service;
 struct Agentplane__V1__TenantService_Service
 {
@@ -4529,6 +4901,10 @@ struct Agentplane__V1__UserService_Service
                          const Agentplane__V1__RevokeApiKeyRequest *input,
                          Agentplane__V1__RevokeApiKeyResponse_Closure closure,
                          void *closure_data);
+  void (*reset_password)(Agentplane__V1__UserService_Service *service,
+                         const Agentplane__V1__ResetPasswordRequest *input,
+                         Agentplane__V1__ResetPasswordResponse_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Agentplane__V1__UserService_ServiceDestroy)(Agentplane__V1__UserService_Service *);
 void agentplane__v1__user_service__init (Agentplane__V1__UserService_Service *service,
@@ -4544,7 +4920,8 @@ void agentplane__v1__user_service__init (Agentplane__V1__UserService_Service *se
       function_prefix__ ## delete_user,\
       function_prefix__ ## create_api_key,\
       function_prefix__ ## list_api_keys,\
-      function_prefix__ ## revoke_api_key  }
+      function_prefix__ ## revoke_api_key,\
+      function_prefix__ ## reset_password  }
 void agentplane__v1__user_service__create_user(ProtobufCService *service,
                                                const Agentplane__V1__CreateUserRequest *input,
                                                Agentplane__V1__CreateUserResponse_Closure closure,
@@ -4576,6 +4953,10 @@ void agentplane__v1__user_service__list_api_keys(ProtobufCService *service,
 void agentplane__v1__user_service__revoke_api_key(ProtobufCService *service,
                                                   const Agentplane__V1__RevokeApiKeyRequest *input,
                                                   Agentplane__V1__RevokeApiKeyResponse_Closure closure,
+                                                  void *closure_data);
+void agentplane__v1__user_service__reset_password(ProtobufCService *service,
+                                                  const Agentplane__V1__ResetPasswordRequest *input,
+                                                  Agentplane__V1__ResetPasswordResponse_Closure closure,
                                                   void *closure_data);
 typedef struct Agentplane__V1__AgentService_Service Agentplane__V1__AgentService_Service;
 struct Agentplane__V1__AgentService_Service
@@ -4689,6 +5070,10 @@ struct Agentplane__V1__ToolService_Service
                        const Agentplane__V1__ExecuteToolRequest *input,
                        Agentplane__V1__ExecuteToolResponse_Closure closure,
                        void *closure_data);
+  void (*list_tool_kinds)(Agentplane__V1__ToolService_Service *service,
+                          const Agentplane__V1__ListToolKindsRequest *input,
+                          Agentplane__V1__ListToolKindsResponse_Closure closure,
+                          void *closure_data);
 };
 typedef void (*Agentplane__V1__ToolService_ServiceDestroy)(Agentplane__V1__ToolService_Service *);
 void agentplane__v1__tool_service__init (Agentplane__V1__ToolService_Service *service,
@@ -4702,7 +5087,8 @@ void agentplane__v1__tool_service__init (Agentplane__V1__ToolService_Service *se
       function_prefix__ ## list_tools,\
       function_prefix__ ## update_tool,\
       function_prefix__ ## delete_tool,\
-      function_prefix__ ## execute_tool  }
+      function_prefix__ ## execute_tool,\
+      function_prefix__ ## list_tool_kinds  }
 void agentplane__v1__tool_service__create_tool(ProtobufCService *service,
                                                const Agentplane__V1__CreateToolRequest *input,
                                                Agentplane__V1__CreateToolResponse_Closure closure,
@@ -4727,6 +5113,10 @@ void agentplane__v1__tool_service__execute_tool(ProtobufCService *service,
                                                 const Agentplane__V1__ExecuteToolRequest *input,
                                                 Agentplane__V1__ExecuteToolResponse_Closure closure,
                                                 void *closure_data);
+void agentplane__v1__tool_service__list_tool_kinds(ProtobufCService *service,
+                                                   const Agentplane__V1__ListToolKindsRequest *input,
+                                                   Agentplane__V1__ListToolKindsResponse_Closure closure,
+                                                   void *closure_data);
 typedef struct Agentplane__V1__ConversationService_Service Agentplane__V1__ConversationService_Service;
 struct Agentplane__V1__ConversationService_Service
 {
@@ -4763,6 +5153,10 @@ struct Agentplane__V1__ConversationService_Service
                              const Agentplane__V1__WatchConversationRequest *input,
                              Agentplane__V1__WatchConversationResponse_Closure closure,
                              void *closure_data);
+  void (*delete_conversation)(Agentplane__V1__ConversationService_Service *service,
+                              const Agentplane__V1__DeleteConversationRequest *input,
+                              Agentplane__V1__DeleteConversationResponse_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Agentplane__V1__ConversationService_ServiceDestroy)(Agentplane__V1__ConversationService_Service *);
 void agentplane__v1__conversation_service__init (Agentplane__V1__ConversationService_Service *service,
@@ -4778,7 +5172,8 @@ void agentplane__v1__conversation_service__init (Agentplane__V1__ConversationSer
       function_prefix__ ## send_message,\
       function_prefix__ ## append_message,\
       function_prefix__ ## resume_conversation,\
-      function_prefix__ ## watch_conversation  }
+      function_prefix__ ## watch_conversation,\
+      function_prefix__ ## delete_conversation  }
 void agentplane__v1__conversation_service__create_conversation(ProtobufCService *service,
                                                                const Agentplane__V1__CreateConversationRequest *input,
                                                                Agentplane__V1__CreateConversationResponse_Closure closure,
@@ -4811,6 +5206,10 @@ void agentplane__v1__conversation_service__watch_conversation(ProtobufCService *
                                                               const Agentplane__V1__WatchConversationRequest *input,
                                                               Agentplane__V1__WatchConversationResponse_Closure closure,
                                                               void *closure_data);
+void agentplane__v1__conversation_service__delete_conversation(ProtobufCService *service,
+                                                               const Agentplane__V1__DeleteConversationRequest *input,
+                                                               Agentplane__V1__DeleteConversationResponse_Closure closure,
+                                                               void *closure_data);
 typedef struct Agentplane__V1__DocumentService_Service Agentplane__V1__DocumentService_Service;
 struct Agentplane__V1__DocumentService_Service
 {
@@ -4882,6 +5281,8 @@ extern const ProtobufCMessageDescriptor agentplane__v1__refresh_response__descri
 extern const ProtobufCMessageDescriptor agentplane__v1__logout_request__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__logout_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__who_am_irequest__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__change_password_request__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__change_password_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__who_am_iresponse__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__tenant__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__tenant_settings__descriptor;
@@ -4909,6 +5310,8 @@ extern const ProtobufCMessageDescriptor agentplane__v1__list_api_keys_request__d
 extern const ProtobufCMessageDescriptor agentplane__v1__list_api_keys_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__revoke_api_key_request__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__revoke_api_key_response__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__reset_password_request__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__reset_password_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__agent__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__agent__metadata_entry__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__agent_version__descriptor;
@@ -4943,6 +5346,9 @@ extern const ProtobufCMessageDescriptor agentplane__v1__update_tool_request__sec
 extern const ProtobufCMessageDescriptor agentplane__v1__update_tool_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__delete_tool_request__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__delete_tool_response__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__list_tool_kinds_request__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__tool_kind_schema__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__list_tool_kinds_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__execute_tool_request__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__execute_tool_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__conversation__descriptor;
@@ -4967,6 +5373,8 @@ extern const ProtobufCMessageDescriptor agentplane__v1__resume_conversation_requ
 extern const ProtobufCMessageDescriptor agentplane__v1__resume_conversation_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__watch_conversation_request__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__watch_conversation_response__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__delete_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor agentplane__v1__delete_conversation_response__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__document__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__upload_document_metadata__descriptor;
 extern const ProtobufCMessageDescriptor agentplane__v1__upload_document_request__descriptor;

@@ -4,12 +4,14 @@ from web/dist, built by ``make web``) with the demo seed.
 
 Covers (docs/WEB.md, "Tests"): a wrong password is a clear error; signing in, chatting with the
 demo agent (the answer streams into the page, the step timeline, a step's output, a citation),
-the conversation after a reload, signing out; a ticket the agent opened, from the chat to its
+the conversation after a reload, deleting it, signing out; changing the password and signing in
+with the new one; a ticket the agent opened, from the chat to its
 page (comment, status change, the list) and back; a dropped stream re-attaching with
 Last-Event-ID; a run waiting for input answered from a form; a refreshed and an expired session;
 documents uploaded, indexed, searched and deleted; an http tool whose secret never comes back,
-a tool tested, a tool deleted; a run inspected and replayed with an edited state; an API key
-shown once and revoked; users, tenant settings, the provider, usage and deliveries as an admin;
+in no network response either, a tool's form built from its kind's schema, a tool tested, a tool
+deleted; runs filtered by a time range, a run inspected and replayed with an edited state; an API key
+shown once and revoked; users (a temporary password set for one), tenant settings, the provider, usage and deliveries as an admin;
 what a member does not see; the chat at 390 px.
 
 Every test fails on a browser console error (the driver's log), but for the ones a test provokes
@@ -48,8 +50,8 @@ CHROMIUM = os.environ.get("AGENTPLANE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("AGENTPLANE_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
-def new_driver(width=1280, height=900):
-    """A headless Chromium with the browser's console log collected."""
+def new_driver(width=1280, height=900, network_log=False):
+    """A headless Chromium with the browser's console log collected (and its network log, when asked)."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for argument in (
@@ -63,7 +65,7 @@ def new_driver(width=1280, height=900):
         f"--window-size={width},{height}",
     ):
         options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", **({"performance": "ALL"} if network_log else {})})
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
@@ -115,10 +117,24 @@ class ConsoleTest(unittest.TestCase):
         ]
         self.assertEqual(unexpected, [], "the browser's console logged errors")
 
-    def browser(self, width=1280, height=900):
-        driver = new_driver(width, height)
+    def browser(self, width=1280, height=900, network_log=False):
+        driver = new_driver(width, height, network_log)
         self.drivers.append(driver)
         return driver
+
+    def network_bodies(self, driver):
+        """The text of every response the page received so far (from the performance log)."""
+        bodies = []
+        for entry in driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message["method"] != "Network.loadingFinished":
+                continue
+            try:
+                body = driver.execute_cdp_cmd("Network.getResponseBody", {"requestId": message["params"]["requestId"]})
+            except Exception:  # a body the browser no longer keeps (a redirect, a preflight)
+                continue
+            bodies.append(body["body"])
+        return bodies
 
     def wait(self, driver, condition, timeout=WAIT, message=""):
         return WebDriverWait(driver, timeout).until(condition, message)
@@ -259,6 +275,18 @@ class ConsoleTest(unittest.TestCase):
         )
         # From navigation (the reload, signed in) to the chat input enabled: the figure docs/PERFORMANCE.md keeps.
         print(f"\nconsole: chat-ready {reload_ready:.0f} ms after navigation")
+
+        # Delete the conversation (two steps): it leaves the list, its page closes, it is gone for the API.
+        conversation_id = driver.current_url.rsplit("/", 1)[-1]
+        self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=conversation-delete]"))).click()
+        self.wait(
+            driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=conversation-confirm-delete]"))
+        ).click()
+        self.wait(driver, lambda d: d.current_url.endswith("/chat"), message="the deleted conversation stayed open")
+        self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=conversations] [aria-current=true]"))
+        gone = requests.get(self.base + f"/v1/conversations/{conversation_id}",
+                            headers={"Authorization": f"Bearer {self.platform.login()}"}, timeout=WAIT)
+        self.assertEqual(gone.status_code, 404, gone.text)
 
         # Sign out: back to the sign-in form, and a reload stays signed out.
         driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
@@ -424,10 +452,9 @@ class ConsoleTest(unittest.TestCase):
     @screenshots_on_failure
     def test_an_expired_access_token_is_refreshed_and_an_expired_session_says_so(self):
         driver = self.browser()
-        # The browser logs each 401 the app then recovers from (or turns into the sign-in page).
-        # (A refresh without its cookie is a 400: the request has no refresh token.)
+        # The browser logs each 401 the app then recovers from (or turns into the sign-in page);
+        # a refresh without its cookie is one too.
         self.allowed_errors.append(r"/v1/auth/(whoami|refresh) - .* 401 \(Unauthorized\)")
-        self.allowed_errors.append(r"/v1/auth/refresh - .* 400 \(Bad Request\)")
         self.sign_in(driver)
         self.use_agent(driver)
         # The access cookie gone (as when it expires), then the page opened again: its first call
@@ -564,6 +591,63 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=nav-tools]"), [])
 
     @screenshots_on_failure
+    def test_change_the_password_and_sign_in_with_the_new_one(self):
+        # A user of its own: the shared owner's password is every other test's.
+        token = self.platform.login()
+        email = f"password-{uuid.uuid4().hex[:8]}@demo.local"
+        old = "first-password-" + uuid.uuid4().hex[:8]
+        new = "second-password-" + uuid.uuid4().hex[:8]
+        created = requests.post(
+            self.base + "/v1/users", headers={"Authorization": f"Bearer {token}"},
+            json={"email": email, "password": old, "roles": ["ROLE_MEMBER"]}, timeout=WAIT,
+        )
+        self.assertEqual(created.status_code, 200, created.text)
+        elsewhere = requests.post(self.base + "/v1/auth/login", json={
+            "tenantSlug": self.platform.tenant, "email": email, "password": old}, timeout=WAIT).json()
+        elsewhere_token = elsewhere["tokens"]["accessToken"]
+        # The wrong current password (a 403 the browser logs) and the old password at sign-in (a 401).
+        self.allowed_errors.append(r"/v1/auth/password - .* 403 \(Forbidden\)")
+        self.allowed_errors.append(r"/v1/auth/login\?session=true - .* 401 \(Unauthorized\)")
+        driver = self.browser()
+        self.sign_in(driver, password=old, email=email)
+        self.chat_input(driver)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-settings]").click()
+        form = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=change-password]")))
+
+        def submit(current, new_password, repeated):
+            for field, value in (("password-current", current), ("password-new", new_password),
+                                 ("password-repeat", repeated)):
+                element = form.find_element(By.CSS_SELECTOR, f"[data-testid={field}]")
+                element.clear()
+                element.send_keys(value)
+            form.find_element(By.CSS_SELECTOR, "[data-testid=password-save]").click()
+
+        submit(old, new, new + "x")
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=alert]"), "differ"))
+        submit("not-my-password", new, new)
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=alert]"), "current password is wrong"))
+        submit(old, new, new)
+        done = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=password-changed]")))
+        self.assertIn("1 other session was signed out", done.text)
+        self.assertNotIn(new, driver.page_source)
+        # The other session ended; this one carries on.
+        who = requests.get(self.base + "/v1/auth/whoami", headers={"Authorization": f"Bearer {elsewhere_token}"},
+                           timeout=WAIT)
+        self.assertEqual(who.status_code, 401)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-chat]").click()
+        self.chat_input(driver)
+        # Signed out, the old password is refused and the new one signs in.
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+        self.wait(driver, EC.visibility_of_element_located((By.ID, "password")))
+        self.sign_in(driver, password=old, email=email)
+        error = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=signin-error]")))
+        self.assertIn("Wrong workspace, email or password", error.text)
+        self.sign_in(driver, password=new, email=email)
+        self.chat_input(driver)
+        requests.delete(self.base + f"/v1/users/{created.json()['user']['id']}",
+                        headers={"Authorization": f"Bearer {token}"}, timeout=WAIT)
+
+    @screenshots_on_failure
     def test_inspect_a_run_diff_its_steps_and_replay_it_with_an_edited_state(self):
         driver = self.browser()
         self.sign_in(driver)
@@ -578,6 +662,19 @@ class ConsoleTest(unittest.TestCase):
         driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-runs]").click()
         row = self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"[data-run^='{short}']")))
         self.assertIn("Succeeded", row.text)
+        # The time range: the last hour has it; a range starting tomorrow has nothing.
+        Select(driver.find_element(By.CSS_SELECTOR, "[data-testid=run-filter-preset]")).select_by_visible_text(
+            "Last hour")
+        self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"[data-run^='{short}']")))
+        start = driver.find_element(By.CSS_SELECTOR, "[data-testid=run-filter-from]")
+        tomorrow = time.localtime(time.time() + 86400)
+        driver.execute_script(
+            "const input = arguments[0]; const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "
+            "'value').set; set.call(input, arguments[1]); input.dispatchEvent(new Event('input', {bubbles: true}));",
+            start, time.strftime("%Y-%m-%dT%H:%M", tomorrow))
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".page"), "None matches these filters"))
+        driver.find_element(By.XPATH, "//button[normalize-space()='Any time']").click()
+        row = self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, f"[data-run^='{short}']")))
         row.find_element(By.TAG_NAME, "a").click()
         self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=run-inspector]")))
         checkpoints = self.wait(
@@ -636,6 +733,19 @@ class ConsoleTest(unittest.TestCase):
         listed = requests.get(self.base + "/v1/users", headers={"Authorization": f"Bearer {token}"}, timeout=WAIT)
         roles = {u["email"]: u["roles"] for u in listed.json()["users"]}
         self.assertEqual(roles[email], ["ROLE_BUILDER"])
+        # A temporary password set for them: it signs in, the first one no longer does.
+        temporary = "temporary-" + uuid.uuid4().hex[:12]
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-reset]").click()
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-reset-password]").send_keys(temporary)
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-reset-repeat]").send_keys(temporary)
+        driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-reset-save]").click()
+        result = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, f"{row} [data-testid=user-reset-result]")))
+        self.assertIn("Temporary password set", result.text)
+        self.assertNotIn(temporary, driver.page_source)
+        for password, status in (("a-temporary-password-1", 401), (temporary, 200)):
+            login = requests.post(self.base + "/v1/auth/login", json={
+                "tenantSlug": self.platform.tenant, "email": email, "password": password}, timeout=WAIT)
+            self.assertEqual(login.status_code, status, login.text)
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-delete]").click()
         driver.find_element(By.CSS_SELECTOR, f"{row} [data-testid=user-confirm-delete]").click()
         self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the user stayed")
@@ -681,7 +791,7 @@ class ConsoleTest(unittest.TestCase):
 
     @screenshots_on_failure
     def test_create_an_http_tool_with_a_secret_that_never_comes_back_and_test_a_tool(self):
-        driver = self.browser()
+        driver = self.browser(network_log=True)
         self.sign_in(driver)
         self.chat_input(driver)
         driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-tools]").click()
@@ -691,9 +801,16 @@ class ConsoleTest(unittest.TestCase):
         editor = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-editor]")))
         editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-name]").send_keys(name)
         Select(editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-kind]")).select_by_visible_text("http")
-        config = editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-config]")
-        config.clear()
-        config.send_keys('{"url": "https://example.com/hooks/agentplane", "method": "POST"}')
+        # The form is the kind's schema (ListToolKinds): a URL field, a method to choose, headers.
+        self.assertTrue(editor.find_elements(By.CSS_SELECTOR, "[data-testid=config-headers]"))
+        url = editor.find_element(By.CSS_SELECTOR, "[data-testid=config-url]")
+        url.send_keys("ftp://not-http")
+        Select(editor.find_element(By.CSS_SELECTOR, "[data-testid=config-method]")).select_by_visible_text("POST")
+        editor.find_element(By.CSS_SELECTOR, "[data-testid=tool-save]").click()
+        self.wait(driver, EC.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, "[data-testid=tool-editor] .field__error"), "http(s) URL"))
+        url.clear()
+        url.send_keys("https://example.com/hooks/agentplane")
         editor.find_element(By.CSS_SELECTOR, "[data-testid=secret-add]").click()
         editor.find_element(By.CSS_SELECTOR, "[data-testid=secret-name]").send_keys("Authorization")
         editor.find_element(By.CSS_SELECTOR, "[data-testid=secret-value]").send_keys(secret)
@@ -718,6 +835,10 @@ class ConsoleTest(unittest.TestCase):
                                 timeout=WAIT)
         self.assertIn(name, answered.text)
         self.assertNotIn(secret.split()[-1], answered.text)
+        # Nor in any response the browser received (every body of the page's network log).
+        bodies = self.network_bodies(driver)
+        self.assertTrue(any(name in body for body in bodies), "the tool list's answer was not captured")
+        self.assertFalse([body for body in bodies if secret.split()[-1] in body], "a response carried the secret")
         # Test the demo's knowledge-base tool with sample arguments.
         driver.find_element(By.CSS_SELECTOR, "[data-testid=tool][data-name='kb_search'] button").click()
         tester = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tool-tester]")))

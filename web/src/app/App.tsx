@@ -122,6 +122,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
             href="/chat"
             aria-current={route.page === "chat" ? "page" : undefined}
             onClick={(e) => (e.preventDefault(), navigate("/chat"))}
+            data-testid="nav-chat"
           >
             Chat
           </a>

@@ -1,5 +1,5 @@
 // Administration (admin or above): the tenant's users and their roles (create, change roles,
-// delete), the tenant's settings, the LLM provider (its API key write-only), the LLM usage per model and day as a chart (hand-drawn SVG), and the notification
+// set a temporary password, delete), the tenant's settings, the LLM provider (its API key write-only), the LLM usage per model and day as a chart (hand-drawn SVG), and the notification
 // deliveries (by status, each one's attempts and last error on demand).
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
@@ -18,6 +18,7 @@ import { useSession } from "../app/session";
 import { describeError } from "../lib/errors";
 import { grantableRoles, highestRole, roleName } from "../lib/roles";
 import { niceCeiling, usageSeries } from "../lib/usage";
+import { ResetPassword } from "./ResetPassword";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 
 type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
@@ -195,7 +196,8 @@ function Users() {
                       </select>
                     )}
                   </td>
-                  <td>
+                  <td className="table__actions">
+                    {!self && roles.includes(current) && <ResetPassword user={user} />}
                     {!self &&
                       roles.includes(current) &&
                       (confirming === user.id ? (

@@ -5,11 +5,14 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { FormEvent, KeyboardEvent } from "react";
 import { AgentService, ConversationService, DocumentService } from "../api/generated";
 import type { Agent, Conversation, Message } from "../api/generated";
+import type { JsonObject } from "../api/runtime";
 import type { Session } from "../app/App";
 import { navigate } from "../app/route";
 import { describeError } from "../lib/errors";
 import { renderMarkdown } from "../lib/markdown";
 import { followRun } from "../lib/run";
+import { configFrom, fieldsOf, textsOf } from "../lib/toolForm";
+import { SchemaField } from "../ui/SchemaField";
 import type { RunView } from "../lib/run";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 import { Timeline } from "./Timeline";
@@ -48,15 +51,48 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
     }
   }, []);
 
-  const loadConversations = useCallback(async (agent: string) => {
-    setConversations({ status: "loading" });
+  const [moreConversations, setMoreConversations] = useState<string>();
+  // The agent whose conversations were asked for last: an answer for another (the first agent's,
+  // arriving after the opened conversation switched the agent) is dropped.
+  const listedAgent = useRef<string>();
+  const loadConversations = useCallback(async (agent: string, pageToken?: string) => {
+    listedAgent.current = agent;
+    if (!pageToken) setConversations({ status: "loading" });
     try {
-      const answer = await ConversationService.listConversations({ agentId: agent, pageSize: 50 });
-      setConversations({ status: "ready", value: answer.conversations ?? [] });
+      const answer = await ConversationService.listConversations({
+        agentId: agent,
+        pageSize: 50,
+        ...(pageToken ? { pageToken } : {}),
+      });
+      if (listedAgent.current !== agent) return;
+      const page = answer.conversations ?? [];
+      setConversations((current) => ({
+        status: "ready",
+        value: pageToken && current.status === "ready" ? [...current.value, ...page] : page,
+      }));
+      setMoreConversations(answer.nextPageToken || undefined);
     } catch (error) {
-      setConversations({ status: "error", message: describeError(error) });
+      if (listedAgent.current === agent) setConversations({ status: "error", message: describeError(error) });
     }
   }, []);
+
+  /** Deletes a conversation (DeleteConversation); the open one closes. */
+  const deleteConversation = async (id: string) => {
+    setSendError(undefined);
+    try {
+      await ConversationService.deleteConversation({ conversationId: id });
+      setConversations((current) =>
+        current.status === "ready" ? { status: "ready", value: current.value.filter((c) => c.id !== id) } : current,
+      );
+      if (id === conversationId) navigate("/chat");
+    } catch (error) {
+      setSendError(
+        (error as { code?: string }).code === "FAILED_PRECONDITION"
+          ? "A run of this conversation is still going: wait for it to end, then delete it."
+          : describeError(error),
+      );
+    }
+  };
 
   /**
    * Re-attaches to a conversation's current or last run (WatchConversation): a run still going
@@ -181,7 +217,7 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
   };
 
   /** Answers the run's pending interrupt (ResumeConversation); the rest of the run streams in. */
-  const answerInterrupt = async (interruptId: string, text: string): Promise<void> => {
+  const answerInterrupt = async (interruptId: string, text: string, data?: JsonObject): Promise<void> => {
     if (!conversationId) return;
     const id = conversationId;
     setSendError(undefined);
@@ -199,7 +235,7 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
         {
           start: () =>
             ConversationService.resumeConversation(
-              { conversationId: id, input: { interruptId, text } },
+              { conversationId: id, input: { interruptId, text, ...(data ? { data } : {}) } },
               { signal: controller.signal },
             ),
           resume: watch,
@@ -271,7 +307,18 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
           current={conversationId}
           disabled={streaming}
           onRetry={() => agentId && void loadConversations(agentId)}
+          onDelete={(id) => void deleteConversation(id)}
         />
+        {moreConversations && conversations.status === "ready" && (
+          <button
+            type="button"
+            className="button button--small list-more"
+            onClick={() => agentId && void loadConversations(agentId, moreConversations)}
+            data-testid="conversations-more"
+          >
+            More conversations
+          </button>
+        )}
       </aside>
       <section className="chat__main" aria-label="Conversation">
         <Messages
@@ -281,7 +328,7 @@ export function ChatPage({ conversationId }: { session: Session; conversationId:
           streaming={streaming}
           hasAgents={agentList.length > 0}
           onRetry={() => conversationId && void loadMessages(conversationId)}
-          onAnswer={(interruptId, text) => void answerInterrupt(interruptId, text)}
+          onAnswer={(interruptId, text, data) => void answerInterrupt(interruptId, text, data)}
         />
         {sendError && <ErrorAlert message={sendError} />}
         <Composer enabled={inputEnabled} streaming={streaming} onSend={send} onStop={() => abort.current?.abort()} />
@@ -299,8 +346,10 @@ function ConversationList(props: {
   current: string | undefined;
   disabled: boolean;
   onRetry: () => void;
+  onDelete: (id: string) => void;
 }) {
   const { state } = props;
+  const [confirming, setConfirming] = useState<string>();
   if (state.status === "loading") return <Spinner label="Loading conversations…" />;
   if (state.status === "error") return <ErrorAlert message={state.message} onRetry={props.onRetry} />;
   if (state.value.length === 0) return <p className="status-line">No conversations yet: send a message to start one.</p>;
@@ -317,6 +366,32 @@ function ConversationList(props: {
             {conversation.title || "Untitled conversation"}
             <small>{formatTime(conversation.lastMessageAt || conversation.createdAt)}</small>
           </button>
+          {conversation.id === props.current &&
+            (confirming === conversation.id ? (
+              <button
+                type="button"
+                className="button button--small button--danger"
+                disabled={props.disabled}
+                onClick={() => {
+                  setConfirming(undefined);
+                  props.onDelete(conversation.id ?? "");
+                }}
+                data-testid="conversation-confirm-delete"
+              >
+                Delete for good
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="button button--small button--ghost"
+                disabled={props.disabled}
+                onClick={() => setConfirming(conversation.id)}
+                aria-label={`Delete the conversation ${conversation.title || "Untitled conversation"}`}
+                data-testid="conversation-delete"
+              >
+                Delete
+              </button>
+            ))}
         </li>
       ))}
     </ul>
@@ -336,7 +411,7 @@ function Messages(props: {
   streaming: boolean;
   hasAgents: boolean;
   onRetry: () => void;
-  onAnswer: (interruptId: string, text: string) => void;
+  onAnswer: (interruptId: string, text: string, data?: JsonObject) => void;
 }) {
   const { state, run, pending, streaming } = props;
   const end = useRef<HTMLDivElement>(null);
@@ -396,7 +471,8 @@ function Messages(props: {
           key={run.interrupt.interruptId}
           prompt={run.interrupt.prompt ?? ""}
           choices={run.interrupt.choices ?? []}
-          onAnswer={(text) => props.onAnswer(run.interrupt?.interruptId ?? "", text)}
+          schema={run.interrupt.inputSchema}
+          onAnswer={(text, data) => props.onAnswer(run.interrupt?.interruptId ?? "", text, data)}
         />
       )}
       <div ref={end} />
@@ -404,9 +480,22 @@ function Messages(props: {
   );
 }
 
-/** A run waiting for a person: its question, a button per choice, or a free-text answer. */
-function InterruptForm(props: { prompt: string; choices: string[]; onAnswer: (text: string) => void }) {
+/**
+ * A run waiting for a person: its question, then a button per choice, a form built from its
+ * input schema (the structured answer goes as HumanInput.data, with an optional note as text), or
+ * a free-text answer.
+ */
+function InterruptForm(props: {
+  prompt: string;
+  choices: string[];
+  schema: JsonObject | undefined;
+  onAnswer: (text: string, data?: JsonObject) => void;
+}) {
   const [text, setText] = useState("");
+  const fields = useMemo(() => fieldsOf(props.schema), [props.schema]);
+  const [texts, setTexts] = useState<Record<string, string>>(() => textsOf(fields, undefined));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const structured = fields.length > 0 && props.choices.length === 0;
   return (
     <form
       className="interrupt"
@@ -414,13 +503,19 @@ function InterruptForm(props: { prompt: string; choices: string[]; onAnswer: (te
       aria-labelledby="interrupt-prompt"
       onSubmit={(e) => {
         e.preventDefault();
-        if (text.trim()) props.onAnswer(text.trim());
+        if (structured) {
+          const { config, errors: found } = configFrom(fields, texts);
+          setErrors(found);
+          if (Object.keys(found).length === 0) props.onAnswer(text.trim(), config);
+        } else if (text.trim()) {
+          props.onAnswer(text.trim());
+        }
       }}
     >
       <p id="interrupt-prompt" className="interrupt__prompt">
         <strong>The agent needs your input.</strong> {props.prompt}
       </p>
-      {props.choices.length > 0 ? (
+      {props.choices.length > 0 && (
         <div className="interrupt__choices">
           {props.choices.map((choice) => (
             <button
@@ -434,13 +529,28 @@ function InterruptForm(props: { prompt: string; choices: string[]; onAnswer: (te
             </button>
           ))}
         </div>
-      ) : (
+      )}
+      {structured && (
+        <div className="form-grid" data-testid="interrupt-fields">
+          {fields.map((field) => (
+            <SchemaField
+              key={field.key}
+              field={field}
+              idPrefix="interrupt"
+              text={texts[field.key] ?? ""}
+              error={errors[field.key]}
+              onChange={(value) => setTexts((all) => ({ ...all, [field.key]: value }))}
+            />
+          ))}
+        </div>
+      )}
+      {props.choices.length === 0 && (
         <div className="interrupt__choices">
-          <label htmlFor="interrupt-answer" className="visually-hidden">
-            Your answer
+          <label htmlFor="interrupt-answer" className={structured ? undefined : "visually-hidden"}>
+            {structured ? "A note (optional)" : "Your answer"}
           </label>
           <input id="interrupt-answer" className="input" value={text} onChange={(e) => setText(e.target.value)} />
-          <button type="submit" className="button button--primary" disabled={!text.trim()}>
+          <button type="submit" className="button button--primary" disabled={!structured && !text.trim()}>
             Answer
           </button>
         </div>

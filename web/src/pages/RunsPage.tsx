@@ -1,4 +1,5 @@
-// Runs (builder or above): the list, filtered by agent and status; a run's inspector: its
+// Runs (builder or above): the list, filtered by agent, status and time range, page by page; a
+// run's inspector: its
 // super-steps (checkpoints) as a timeline, the state at each (JSON) and what the step changed
 // against the previous one, the error with its node, cancel, and replay from a chosen checkpoint
 // with an edited state.
@@ -9,6 +10,7 @@ import type { JsonObject } from "../api/runtime";
 import { navigate } from "../app/route";
 import { diffState } from "../lib/diff";
 import { describeError } from "../lib/errors";
+import { instantToLocal, presets, timeFilter } from "../lib/timeRange";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 
 type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
@@ -43,6 +45,9 @@ function RunList() {
   const [agentId, setAgentId] = useState("");
   const [status, setStatus] = useState<RunStatus | "">("");
   const [runs, setRuns] = useState<Load<Run[]>>({ status: "loading" });
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [next, setNext] = useState<string>();
 
   useEffect(() => {
     AgentService.listAgents({ pageSize: 100 })
@@ -50,19 +55,31 @@ function RunList() {
       .catch(() => setAgents([]));
   }, []);
 
-  const load = useCallback(async () => {
-    setRuns({ status: "loading" });
-    try {
-      const answer = await ExecutionService.listRuns({
-        pageSize: 50,
-        ...(agentId ? { agentId } : {}),
-        ...(status ? { status } : {}),
-      });
-      setRuns({ status: "ready", value: answer.runs ?? [] });
-    } catch (error) {
-      setRuns({ status: "error", message: describeError(error) });
-    }
-  }, [agentId, status]);
+  const load = useCallback(
+    async (pageToken?: string) => {
+      const range = timeFilter(from, to);
+      if (typeof range === "string") return setRuns({ status: "error", message: range });
+      if (!pageToken) setRuns({ status: "loading" });
+      try {
+        const answer = await ExecutionService.listRuns({
+          pageSize: 50,
+          ...(agentId ? { agentId } : {}),
+          ...(status ? { status } : {}),
+          ...range,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        const page = answer.runs ?? [];
+        setRuns((current) => ({
+          status: "ready",
+          value: pageToken && current.status === "ready" ? [...current.value, ...page] : page,
+        }));
+        setNext(answer.nextPageToken || undefined);
+      } catch (error) {
+        setRuns({ status: "error", message: describeError(error) });
+      }
+    },
+    [agentId, status, from, to],
+  );
 
   useEffect(() => {
     void load();
@@ -103,13 +120,67 @@ function RunList() {
                 ))}
             </select>
           </label>
+          <label className="inline-field">
+            From{" "}
+            <input
+              className="input"
+              type="datetime-local"
+              value={from}
+              onChange={(e) => setFrom(e.target.value)}
+              data-testid="run-filter-from"
+            />
+          </label>
+          <label className="inline-field">
+            To{" "}
+            <input
+              className="input"
+              type="datetime-local"
+              value={to}
+              onChange={(e) => setTo(e.target.value)}
+              data-testid="run-filter-to"
+            />
+          </label>
+          <select
+            className="select"
+            aria-label="A preset time range"
+            value=""
+            onChange={(e) => {
+              const preset = presets.find((p) => p.label === e.target.value);
+              if (!preset) return;
+              const now = Date.now();
+              setFrom(instantToLocal(new Date(now - preset.milliseconds)));
+              setTo("");
+            }}
+            data-testid="run-filter-preset"
+          >
+            <option value="">Time range…</option>
+            {presets.map((p) => (
+              <option key={p.label} value={p.label}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+          {(from || to) && (
+            <button
+              type="button"
+              className="button button--small button--ghost"
+              onClick={() => {
+                setFrom("");
+                setTo("");
+              }}
+            >
+              Any time
+            </button>
+          )}
         </div>
       </div>
       {runs.status === "loading" && <Spinner label="Loading runs…" />}
       {runs.status === "error" && <ErrorAlert message={runs.message} onRetry={() => void load()} />}
       {runs.status === "ready" && runs.value.length === 0 && (
         <EmptyState title="No runs">
-          <p>{agentId || status ? "None matches these filters." : "Every message an agent answers is a run."}</p>
+          <p>
+            {agentId || status || from || to ? "None matches these filters." : "Every message an agent answers is a run."}
+          </p>
         </EmptyState>
       )}
       {runs.status === "ready" && runs.value.length > 0 && (
@@ -147,6 +218,11 @@ function RunList() {
             ))}
           </tbody>
         </table>
+      )}
+      {runs.status === "ready" && next && (
+        <button type="button" className="button button--small list-more" onClick={() => void load(next)} data-testid="runs-more">
+          More runs
+        </button>
       )}
     </>
   );

@@ -1,5 +1,5 @@
-// The user's settings: who they are, and their API keys (builder or above may create them): the
-// secret shown once on creation with a copy button, revoke in two steps.
+// The user's settings: who they are, their password (ChangePassword.tsx), and their API keys
+// (builder or above may create them): the secret shown once on creation with a copy button, revoke in two steps.
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
 import { UserService } from "../api/generated";
@@ -8,6 +8,7 @@ import { useSession } from "../app/session";
 import { describeError } from "../lib/errors";
 import { atLeast, grantableRoles, highestRole, roleName } from "../lib/roles";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
+import { ChangePassword } from "./ChangePassword";
 
 type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
 
@@ -31,6 +32,7 @@ export function SettingsPage() {
           <strong>{roleName(highestRole(session.roles))}</strong> in {session.tenant.displayName || session.tenant.slug}
         </p>
       </section>
+      <ChangePassword />
       <ApiKeys />
     </div>
   );

@@ -1,17 +1,19 @@
-// Tools (builder or above): the list; create and edit a tool (kind, config and input schema as
-// JSON until the server serves each kind's schema, secrets write-only: shown as set, never read
-// back); test a tool with sample arguments (ExecuteTool) and see the result.
+// Tools (builder or above): the list; create and edit a tool with a form built from its kind's
+// JSON Schema (ToolService.ListToolKinds, the schema the server validates saves against; the
+// server's field violations shown beside each field), secrets write-only (shown as set / not set,
+// never read back); test a tool with sample arguments (ExecuteTool) and see the result.
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
-import { ToolService, ToolKindValues } from "../api/generated";
-import type { Tool, ToolKind } from "../api/generated";
+import { ToolService } from "../api/generated";
+import type { Tool, ToolKind, ToolKindSchema } from "../api/generated";
+import { ApiError } from "../api/runtime";
 import type { JsonObject } from "../api/runtime";
 import { describeError } from "../lib/errors";
+import { configFrom, fieldsOf, secretSlots, textsOf, violationsByField } from "../lib/toolForm";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
+import { SchemaField } from "../ui/SchemaField";
 
 type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
-
-const kinds = ToolKindValues.filter((k) => k !== "TOOL_KIND_UNSPECIFIED");
 
 function kindName(kind: ToolKind | undefined): string {
   return (kind ?? "TOOL_KIND_UNSPECIFIED").replace("TOOL_KIND_", "").toLowerCase();
@@ -32,6 +34,20 @@ export function parseObject(text: string, what: string): JsonObject | string {
 export function ToolsPage() {
   const [tools, setTools] = useState<Load<Tool[]>>({ status: "loading" });
   const [selected, setSelected] = useState<string | "new">();
+  const [kinds, setKinds] = useState<Load<ToolKindSchema[]>>({ status: "loading" });
+
+  const loadKinds = useCallback(async () => {
+    try {
+      const answer = await ToolService.listToolKinds({});
+      setKinds({ status: "ready", value: answer.kinds ?? [] });
+    } catch (failure) {
+      setKinds({ status: "error", message: describeError(failure) });
+    }
+  }, []);
+
+  useEffect(() => {
+    void loadKinds();
+  }, [loadKinds]);
 
   const load = useCallback(async () => {
     try {
@@ -90,8 +106,11 @@ export function ToolsPage() {
           </tbody>
         </table>
       )}
-      {selected && (
+      {selected && kinds.status === "loading" && <Spinner label="Loading the tool kinds…" />}
+      {selected && kinds.status === "error" && <ErrorAlert message={kinds.message} onRetry={() => void loadKinds()} />}
+      {selected && kinds.status === "ready" && (
         <ToolEditor
+          kinds={kinds.value}
           key={selected + (current?.revision ?? "")}
           tool={selected === "new" ? undefined : current}
           onSaved={(tool) => {
@@ -109,52 +128,81 @@ export function ToolsPage() {
   );
 }
 
-function ToolEditor(props: { tool: Tool | undefined; onSaved: (tool: Tool) => void; onDeleted: () => void }) {
-  const { tool, onSaved } = props;
+function ToolEditor(props: {
+  kinds: ToolKindSchema[];
+  tool: Tool | undefined;
+  onSaved: (tool: Tool) => void;
+  onDeleted: () => void;
+}) {
+  const { tool, onSaved, kinds } = props;
   const [confirming, setConfirming] = useState(false);
   const [name, setName] = useState(tool?.name ?? "");
   const [description, setDescription] = useState(tool?.description ?? "");
   const [kind, setKind] = useState<ToolKind>(tool?.kind ?? "TOOL_KIND_HTTP");
-  const [config, setConfig] = useState(JSON.stringify(tool?.config ?? {}, null, 2));
+  const schema = kinds.find((k) => k.kind === kind);
+  const fields = fieldsOf(schema?.configSchema);
+  const slots = secretSlots(schema?.secretsSchema);
+  // The config as one text per field; switching kinds starts from the new kind's empty form.
+  const [texts, setTexts] = useState<Record<string, string>>(() => textsOf(fields, tool?.config));
   const [inputSchema, setInputSchema] = useState(JSON.stringify(tool?.inputSchema ?? {}, null, 2));
   const [enabled, setEnabled] = useState(tool?.enabled ?? true);
-  // Secrets: names as set on the server (values never come back) plus new ones typed here.
-  const [secrets, setSecrets] = useState<{ name: string; value: string }[]>(
-    (tool?.secretNames ?? []).map((n) => ({ name: n, value: "" })),
+  // Secrets: the kind's named ones, plus (for kinds taking any name) the stored others and new
+  // ones typed here. Values never come back from the server: blank keeps what is stored.
+  const stored = new Set(tool?.secretNames ?? []);
+  const [named, setNamed] = useState<Record<string, string>>({});
+  const [removed, setRemoved] = useState<Set<string>>(new Set());
+  const [extra, setExtra] = useState<{ name: string; value: string }[]>(
+    (tool?.secretNames ?? []).filter((n) => !slots.named.some((s) => s.name === n)).map((n) => ({ name: n, value: "" })),
   );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState(false);
+
+  const changeKind = (next: ToolKind) => {
+    setKind(next);
+    setTexts(textsOf(fieldsOf(kinds.find((k) => k.kind === next)?.configSchema), undefined));
+    setNamed({});
+    setExtra([]);
+    setFieldErrors({});
+  };
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
     setSaved(false);
-    const parsedConfig = parseObject(config, "The config");
+    const { config, errors } = configFrom(fields, texts);
     const parsedSchema = parseObject(inputSchema, "The input schema");
-    if (typeof parsedConfig === "string") return setError(parsedConfig);
+    setFieldErrors(Object.fromEntries(Object.entries(errors).map(([key, text]) => [`config.${key}`, text])));
+    if (Object.keys(errors).length > 0) return setError("Some settings need fixing (see below).");
     if (typeof parsedSchema === "string") return setError(parsedSchema);
-    const typed = secrets.filter((s) => s.name.trim() && s.value);
-    const values = Object.fromEntries(typed.map((s) => [s.name.trim(), s.value]));
+    const secrets: Record<string, string> = {};
+    for (const [secretName, value] of Object.entries(named)) if (value) secrets[secretName] = value;
+    for (const entry of extra) if (entry.name.trim() && entry.value) secrets[entry.name.trim()] = entry.value;
+    // An empty value deletes a stored secret (UpdateTool merges secrets).
+    for (const secretName of removed) if (!(secretName in secrets)) secrets[secretName] = "";
     setBusy(true);
     try {
       const body = {
         name: name.trim(),
         description,
-        config: parsedConfig,
+        config,
         inputSchema: parsedSchema,
         enabled,
-        // Unchanged secrets are left out (blank: keep what is stored).
-        ...(typed.length > 0 ? { secrets: values } : {}),
+        ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
       };
       const answer = tool
         ? await ToolService.updateTool({ toolId: tool.id ?? "", expectedRevision: tool.revision ?? "", ...body })
         : await ToolService.createTool({ kind, ...body });
-      setSecrets((list) => list.map((s) => ({ ...s, value: "" })));
+      setNamed({});
+      setRemoved(new Set());
+      setExtra((list) => list.map((s) => ({ ...s, value: "" })));
+      setFieldErrors({});
       setSaved(true);
       if (answer.tool) onSaved(answer.tool);
     } catch (failure) {
       const code = (failure as { code?: string }).code;
+      if (failure instanceof ApiError) setFieldErrors(violationsByField(failure.details));
       setError(code === "ABORTED" ? "Someone changed this tool meanwhile: reload it and try again." : describeError(failure));
     } finally {
       setBusy(false);
@@ -173,6 +221,9 @@ function ToolEditor(props: { tool: Tool | undefined; onSaved: (tool: Tool) => vo
     }
   };
 
+  const secretState = (secretName: string) =>
+    removed.has(secretName) ? "removed on save" : stored.has(secretName) ? "set" : "not set";
+
   return (
     <form className="inspector__detail" onSubmit={(e) => void save(e)} data-testid="tool-editor">
       <h2>{tool ? `Edit ${tool.name}` : "New tool"}</h2>
@@ -186,6 +237,7 @@ function ToolEditor(props: { tool: Tool | undefined; onSaved: (tool: Tool) => vo
         <div className="field">
           <label htmlFor="tool-name">Name</label>
           <input id="tool-name" className="input" value={name} onChange={(e) => setName(e.target.value)} data-testid="tool-name" />
+          {fieldErrors["name"] && <span className="field__error">{fieldErrors["name"]}</span>}
         </div>
         <div className="field">
           <label htmlFor="tool-kind">Kind</label>
@@ -194,71 +246,108 @@ function ToolEditor(props: { tool: Tool | undefined; onSaved: (tool: Tool) => vo
             className="select"
             value={kind}
             disabled={tool !== undefined}
-            onChange={(e) => setKind(e.target.value as ToolKind)}
+            onChange={(e) => changeKind(e.target.value as ToolKind)}
             data-testid="tool-kind"
           >
             {kinds.map((k) => (
-              <option key={k} value={k}>
-                {kindName(k)}
+              <option key={k.kind} value={k.kind}>
+                {kindName(k.kind)}
               </option>
             ))}
           </select>
+          {schema?.description && <span className="field__hint">{schema.description}</span>}
         </div>
       </div>
       <div className="field">
         <label htmlFor="tool-description">Description</label>
         <input id="tool-description" className="input" value={description} onChange={(e) => setDescription(e.target.value)} />
       </div>
-      <div className="field">
-        <label htmlFor="tool-config">Config (JSON; the keys of this kind, docs/CONTROL.md)</label>
-        <textarea
-          id="tool-config"
-          className="textarea mono"
-          rows={5}
-          value={config}
-          onChange={(e) => setConfig(e.target.value)}
-          data-testid="tool-config"
-        />
-      </div>
+      <fieldset className="secrets" data-testid="tool-config">
+        <legend>Settings of a {schema?.title ?? kindName(kind)} tool</legend>
+        <div className="form-grid">
+          {fields.map((field) => (
+            <SchemaField
+              key={`${kind}-${field.key}`}
+              field={field}
+              text={texts[field.key] ?? ""}
+              error={fieldErrors[`config.${field.key}`]}
+              onChange={(text) => setTexts((all) => ({ ...all, [field.key]: text }))}
+            />
+          ))}
+        </div>
+      </fieldset>
       <fieldset className="secrets">
         <legend>Secrets (write-only: stored encrypted, never shown again)</legend>
-        {secrets.map((secret, index) => {
-          const stored = tool?.secretNames?.includes(secret.name) ?? false;
-          return (
-            <div className="secrets__row" key={index}>
-              <input
-                className="input"
-                aria-label="Secret name"
-                placeholder="Name, e.g. Authorization"
-                value={secret.name}
-                readOnly={stored}
-                onChange={(e) => setSecrets((list) => list.map((s, i) => (i === index ? { ...s, name: e.target.value } : s)))}
-                data-testid="secret-name"
-              />
-              <input
-                className="input"
-                type="password"
-                autoComplete="off"
-                aria-label={`Value of ${secret.name || "the secret"}`}
-                placeholder={stored ? "set (type to replace)" : "value"}
-                value={secret.value}
-                onChange={(e) => setSecrets((list) => list.map((s, i) => (i === index ? { ...s, value: e.target.value } : s)))}
-                data-testid="secret-value"
-              />
-              <span className="status-line" data-testid="secret-state">
-                {stored ? "set" : "not set"}
-              </span>
-            </div>
-          );
-        })}
-        <button
-          type="button"
-          className="button button--small"
-          onClick={() => setSecrets((list) => [...list, { name: "", value: "" }])}
-          data-testid="secret-add"
-        >
-          Add a secret
-        </button>
+        {slots.named.length === 0 && !slots.anyName && <p className="status-line">This kind takes no secrets.</p>}
+        {slots.named.map((slot) => (
+          <div className="secrets__row" key={slot.name}>
+            <label htmlFor={`secret-${slot.name}`}>{slot.title}</label>
+            <input
+              id={`secret-${slot.name}`}
+              className="input"
+              type="password"
+              autoComplete="off"
+              placeholder={stored.has(slot.name) ? "set (type to replace)" : "value"}
+              value={named[slot.name] ?? ""}
+              onChange={(e) => setNamed((all) => ({ ...all, [slot.name]: e.target.value }))}
+              data-testid="secret-value"
+              data-secret={slot.name}
+            />
+            <span className="status-line" data-testid="secret-state">
+              {secretState(slot.name)}
+            </span>
+            {stored.has(slot.name) && <RemoveSecret name={slot.name} removed={removed} onChange={setRemoved} />}
+            {fieldErrors[`secrets.${slot.name}`] && <span className="field__error">{fieldErrors[`secrets.${slot.name}`]}</span>}
+            {slot.description && <span className="field__hint">{slot.description}</span>}
+          </div>
+        ))}
+        {slots.anyName &&
+          extra.map((secret, index) => {
+            const isStored = stored.has(secret.name);
+            return (
+              <div className="secrets__row" key={index}>
+                <input
+                  className="input"
+                  aria-label="Secret name"
+                  placeholder="Name, e.g. Authorization"
+                  value={secret.name}
+                  readOnly={isStored}
+                  onChange={(e) => setExtra((list) => list.map((s, i) => (i === index ? { ...s, name: e.target.value } : s)))}
+                  data-testid="secret-name"
+                />
+                <input
+                  className="input"
+                  type="password"
+                  autoComplete="off"
+                  aria-label={`Value of ${secret.name || "the secret"}`}
+                  placeholder={isStored ? "set (type to replace)" : "value"}
+                  value={secret.value}
+                  onChange={(e) => setExtra((list) => list.map((s, i) => (i === index ? { ...s, value: e.target.value } : s)))}
+                  data-testid="secret-value"
+                />
+                <span className="status-line" data-testid="secret-state">
+                  {secretState(secret.name)}
+                </span>
+                {isStored && <RemoveSecret name={secret.name} removed={removed} onChange={setRemoved} />}
+                {fieldErrors[`secrets.${secret.name}`] && (
+                  <span className="field__error">{fieldErrors[`secrets.${secret.name}`]}</span>
+                )}
+              </div>
+            );
+          })}
+        {slots.anyName && (
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => setExtra((list) => [...list, { name: "", value: "" }])}
+            data-testid="secret-add"
+          >
+            Add a secret
+          </button>
+        )}
+        {schema?.secretsSchema?.["description"] && typeof schema.secretsSchema["description"] === "string" && (
+          <p className="field__hint">{schema.secretsSchema["description"]}</p>
+        )}
       </fieldset>
       <div className="field">
         <label htmlFor="tool-schema">Input schema (JSON Schema of the arguments)</label>
@@ -289,6 +378,26 @@ function ToolEditor(props: { tool: Tool | undefined; onSaved: (tool: Tool) => vo
           ))}
       </div>
     </form>
+  );
+}
+
+/** A "remove" box for a stored secret: saving then deletes it. */
+function RemoveSecret(props: { name: string; removed: Set<string>; onChange: (removed: Set<string>) => void }) {
+  return (
+    <label className="inline-field">
+      <input
+        type="checkbox"
+        checked={props.removed.has(props.name)}
+        onChange={(e) => {
+          const next = new Set(props.removed);
+          if (e.target.checked) next.add(props.name);
+          else next.delete(props.name);
+          props.onChange(next);
+        }}
+        data-testid="secret-remove"
+      />{" "}
+      Remove
+    </label>
   );
 }
 

@@ -10,7 +10,7 @@ page (comment, status change, the list) and back; a dropped stream re-attaching 
 Last-Event-ID; a run waiting for input answered from a form; a refreshed and an expired session;
 documents uploaded, indexed, searched and deleted; an http tool whose secret never comes back,
 in no network response either, a tool's form built from its kind's schema, a tool tested, a tool
-deleted; runs filtered by a time range, a run inspected and replayed with an edited state; an API key
+deleted; runs filtered by a time range, a run inspected (its events beside its checkpoints) and replayed with an edited state; an API key
 shown once and revoked; users (a temporary password set for one), tenant settings, the provider, usage and deliveries as an admin;
 what a member does not see; the chat at 390 px.
 
@@ -688,6 +688,14 @@ class ConsoleTest(unittest.TestCase):
         paths = [c.find_element(By.TAG_NAME, "code").text for c in changes.find_elements(By.TAG_NAME, "li")]
         self.assertEqual(paths, ["answer"])
         self.assertIn("Forgot password", changes.text)
+        # The run's events beside its checkpoints: all of them, and the chosen step's.
+        events = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=run-events]")))
+        kinds = [e.get_attribute("data-kind") for e in events.find_elements(By.CSS_SELECTOR, "[data-testid=run-event]")]
+        self.assertEqual((kinds[0], kinds[-1]), ("runStarted", "runFinished"))
+        self.assertIn("toolCall", kinds)
+        step = driver.find_element(By.CSS_SELECTOR, "[data-testid=step-events]")
+        self.assertIn("answer_from_kb (llm) started", step.text)
+        self.assertIn("answer_from_kb finished", step.text)
         # Replay from the first step with another question: a new run, which answers it.
         driver.find_elements(By.CSS_SELECTOR, "[data-testid=checkpoint]")[0].click()
         patch = self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=replay-patch]")))

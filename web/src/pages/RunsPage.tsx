@@ -2,14 +2,17 @@
 // run's inspector: its
 // super-steps (checkpoints) as a timeline, the state at each (JSON) and what the step changed
 // against the previous one, the error with its node, cancel, and replay from a chosen checkpoint
-// with an edited state.
+// with an edited state; the run's events (WatchRun) beside the checkpoints, those of the chosen
+// step first.
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { AgentService, ExecutionService } from "../api/generated";
-import type { Agent, Checkpoint, Run, RunStatus } from "../api/generated";
+import type { Agent, Checkpoint, ExecutionEvent, Run, RunStatus } from "../api/generated";
 import type { JsonObject } from "../api/runtime";
 import { navigate } from "../app/route";
 import { diffState } from "../lib/diff";
 import { describeError } from "../lib/errors";
+import { eventRows } from "../lib/runEvents";
+import type { EventRow } from "../lib/runEvents";
 import { instantToLocal, presets, timeFilter } from "../lib/timeRange";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 
@@ -254,6 +257,29 @@ function RunInspector({ runId }: { runId: string }) {
     void load();
   }, [load]);
 
+  // The run's events (WatchRun): all of a finished run; a live one's as they come, then the run
+  // and its checkpoints again when it ends or pauses.
+  const [events, setEvents] = useState<Load<ExecutionEvent[]>>({ status: "loading" });
+  useEffect(() => {
+    const controller = new AbortController();
+    const collected: ExecutionEvent[] = [];
+    void (async () => {
+      try {
+        for await (const event of ExecutionService.watchRun({ runId }, { signal: controller.signal })) {
+          collected.push(event.data);
+          setEvents({ status: "ready", value: [...collected] });
+          const data = event.data;
+          if (data.runFinished || data.runFailed || data.runCancelled || data.interrupt) void load();
+        }
+        setEvents({ status: "ready", value: [...collected] });
+      } catch (failure) {
+        if (!controller.signal.aborted) setEvents({ status: "error", message: describeError(failure) });
+      }
+    })();
+    return () => controller.abort();
+  }, [runId, load]);
+  const rows = useMemo(() => (events.status === "ready" ? eventRows(events.value) : []), [events]);
+
   const cancel = async () => {
     setError(undefined);
     try {
@@ -341,15 +367,63 @@ function RunInspector({ runId }: { runId: string }) {
               </li>
             ))}
           </ol>
-          <CheckpointView
-            key={checkpoints.value[selected]?.id}
-            runId={runId}
-            checkpoint={checkpoints.value[selected]!}
-            previous={selected > 0 ? checkpoints.value[selected - 1] : undefined}
-          />
+          <div>
+            <CheckpointView
+              key={checkpoints.value[selected]?.id}
+              runId={runId}
+              checkpoint={checkpoints.value[selected]!}
+              previous={selected > 0 ? checkpoints.value[selected - 1] : undefined}
+            />
+            <StepEvents rows={rows} step={checkpoints.value[selected]?.step} />
+          </div>
         </div>
       )}
+      <section aria-labelledby="events-heading" className="run-events">
+        <h2 id="events-heading">All events</h2>
+        {events.status === "loading" && <Spinner label="Loading the events…" />}
+        {events.status === "error" && <ErrorAlert message={events.message} />}
+        {events.status === "ready" && rows.length === 0 && (
+          <p className="status-line">No events (they are kept for a while after a run ends).</p>
+        )}
+        {rows.length > 0 && <EventList rows={rows} testId="run-events" />}
+      </section>
     </article>
+  );
+}
+
+/** The events of the chosen checkpoint's step. */
+function StepEvents({ rows, step }: { rows: EventRow[]; step: number | undefined }) {
+  const mine = rows.filter((row) => row.step !== undefined && row.step === step);
+  if (step === undefined || mine.length === 0) return null;
+  return (
+    <div className="inspector__detail">
+      <h3>Events of step {step}</h3>
+      <EventList rows={mine} testId="step-events" />
+    </div>
+  );
+}
+
+/** Events, one line each, the payload (arguments, result, state update, answer) on demand. */
+function EventList({ rows, testId }: { rows: EventRow[]; testId: string }) {
+  return (
+    <ol className="events" data-testid={testId}>
+      {rows.map((row) => (
+        <li key={row.sequence} data-kind={row.kind} data-testid="run-event">
+          <span className="events__sequence">#{row.sequence}</span>{" "}
+          <span className="events__time">{row.at ? new Date(row.at).toLocaleTimeString() : ""}</span>{" "}
+          {row.detail === undefined ? (
+            row.summary
+          ) : (
+            <details>
+              <summary>{row.summary}</summary>
+              <pre className="state">
+                {typeof row.detail === "string" ? row.detail : JSON.stringify(row.detail, null, 2)}
+              </pre>
+            </details>
+          )}
+        </li>
+      ))}
+    </ol>
   );
 }
 

@@ -254,6 +254,20 @@ struct ConversationTests {
             }
         }
         #expect(again == .failedPrecondition)
+
+        // A structured answer without text is saved as its JSON (not as a Swift dictionary).
+        let second = try await fixture.create(agent: agent, as: member)
+        _ = try await fixture.send(second.id, "ask me", as: member)
+        var structured = Agentplane_V1_ResumeConversationRequest()
+        structured.conversationID = second.id
+        structured.input = Agentplane_V1_HumanInput(interruptID: "int-1", text: "")
+        structured.input?.data = try protoStruct(#"{"order": "A-17"}"#)
+        let answered = try await fixture.conversations.resumeConversation(structured, metadata: member) { stream in
+            var items: [Agentplane_V1_ResumeConversationResponse] = []
+            for try await item in stream { items.append(item) }
+            return items
+        }
+        #expect(answered.first?.userMessage?.content == #"{"order":"A-17"}"#)
         try await fixture.stop()
     }
 

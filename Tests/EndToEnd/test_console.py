@@ -4,7 +4,8 @@ from web/dist, built by ``make web``) with the demo seed.
 
 Covers (docs/WEB.md, "Tests"): a wrong password is a clear error; signing in, chatting with the
 demo agent (the answer streams into the page, the step timeline, a step's output, a citation),
-the conversation after a reload, deleting it, signing out; changing the password and signing in
+the conversation after a reload (every answer with the sources saved with it), deleting it,
+signing out; changing the password and signing in
 with the new one; a ticket the agent opened, from the chat to its
 page (comment, status change, the list) and back; a dropped stream re-attaching with
 Last-Event-ID; a run waiting for input answered from a form; a refreshed and an expired session;
@@ -275,6 +276,20 @@ class ConsoleTest(unittest.TestCase):
         )
         # From navigation (the reload, signed in) to the chat input enabled: the figure docs/PERFORMANCE.md keeps.
         print(f"\nconsole: chat-ready {reload_ready:.0f} ms after navigation")
+
+        # A second question; after another reload the first answer still shows its sources, saved
+        # with it (the last run's come from its events).
+        box = self.chat_input(driver)
+        box.send_keys("How do I change a password I know?")
+        box.send_keys(Keys.ENTER)
+        self.wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=message-assistant]")) == 2,
+                  message="no second answer")
+        self.chat_input(driver)
+        driver.refresh()
+        saved = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=saved-sources]")),
+                          message="the first answer lost its sources")
+        self.assertIn("password-reset.md", saved.text)
+        self.assertTrue(saved.find_elements(By.CSS_SELECTOR, "[data-testid=citation]"))
 
         # Delete the conversation (two steps): it leaves the list, its page closes, it is gone for the API.
         conversation_id = driver.current_url.rsplit("/", 1)[-1]

@@ -542,6 +542,10 @@ class RoutesTest(unittest.TestCase):
         self.assertEqual([m["role"] for m in second["messages"]], ["MESSAGE_ROLE_ASSISTANT"])
         self.assertEqual(second["messages"][0]["runId"], run_id)
         self.assertEqual(second["messages"][0]["id"], events[-1]["data"]["assistantMessage"]["id"])
+        # Saved with the knowledge-base chunks the answer rests on (the same the run's tool found).
+        citations = json.loads(second["messages"][0]["metadata"]["citations"])
+        self.assertIn("password-reset.md", [c["title"] for c in citations])
+        self.assertTrue(all(c["document_id"] and "chunk_id" in c for c in citations))
         self.fails(self.call("GET", "/v1/conversations/{conversation_id}/messages", {"conversation_id": cid},
                              params={"page_token": "garbage"}), 400, "INVALID_ARGUMENT")
         listed = self.ok(self.call("GET", "/v1/conversations", params={

@@ -245,6 +245,8 @@ final class FakeControlPlane: Sendable {
             try await Task.sleep(for: .milliseconds(Int(delay)))
         case "fail":
             throw RPCError(code: .failedPrecondition, message: "this tool always fails")
+        case "kb":
+            return Self.knowledgeBaseResult(count: Int(arguments["count"]?.numberValue ?? 3))
         default:
             break
         }
@@ -252,6 +254,32 @@ final class FakeControlPlane: Sendable {
         var result = Google_Protobuf_Struct()
         result.fields["tool"] = Google_Protobuf_Value(kind: .stringValue(request.toolID))
         result.fields["echo"] = Google_Protobuf_Value(kind: .structValue(request.arguments ?? .init()))
+        return result
+    }
+
+    /// What a kb_search tool answers: `count` chunks of document doc-<n / 2> (so every other one
+    /// is a second chunk of the same document), each 3,000 characters long, plus chunk 1 of
+    /// doc-0 again at the end (a duplicate) when there is any.
+    static func knowledgeBaseResult(count: Int) -> Google_Protobuf_Struct {
+        func value(_ kind: Google_Protobuf_Value.OneOf_Kind) -> Google_Protobuf_Value {
+            Google_Protobuf_Value(kind: kind)
+        }
+        func chunk(_ index: Int) -> Google_Protobuf_Value {
+            var entry = Google_Protobuf_Struct()
+            entry.fields["document_id"] = value(.stringValue("doc-\(index / 2)"))
+            entry.fields["chunk_id"] = value(.numberValue(Double(index % 2 + 1)))
+            entry.fields["title"] = value(.stringValue("Document \(index / 2)"))
+            entry.fields["score"] = value(.numberValue(Double(100 - index)))
+            entry.fields["text"] = value(.stringValue(String(repeating: "t", count: 3_000)))
+            var path = Google_Protobuf_ListValue()
+            path.values = [value(.stringValue("Heading"))]
+            entry.fields["heading_path"] = value(.listValue(path))
+            return value(.structValue(entry))
+        }
+        var results = Google_Protobuf_ListValue()
+        results.values = (0..<count).map(chunk) + (count > 0 ? [chunk(0)] : [])
+        var result = Google_Protobuf_Struct()
+        result.fields["results"] = value(.listValue(results))
         return result
     }
 
@@ -271,6 +299,7 @@ final class FakeControlPlane: Sendable {
             message.role = request.role
             message.content = request.content
             message.runID = request.runID
+            message.metadata = request.metadata
             message.createdAt = Google_Protobuf_Timestamp(date: Date())
             state.messages[request.idempotencyKey] = message
             response.message = message

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { SendMessageResponse } from "../src/api/generated";
 import { NetworkError } from "../src/api/runtime";
 import type { JsonObject, ServerEvent } from "../src/api/runtime";
-import { applyEvent, durationMs, emptyRun, followRun } from "../src/lib/run";
+import { applyEvent, durationMs, emptyRun, followRun, savedCitations } from "../src/lib/run";
 import type { RunView } from "../src/lib/run";
 
 const runId = "r1";
@@ -195,4 +195,19 @@ test("knowledge-base results become citations (once each), a created ticket a ti
   // A failed tool's result is no source.
   const failed = applyEvent(emptyRun(), { event: { sequence: "1", toolResult: { callId: "c", isError: true, result: kb } } });
   assert.deepEqual(failed.citations, []);
+});
+
+test("the chunks saved with an assistant message come back as its citations", () => {
+  const saved = JSON.stringify([
+    { document_id: "d1", chunk_id: 3, title: "Reset", heading_path: ["A", "B"], score: 2.5, text: "Open the page" },
+    { document_id: "d2", chunk_id: "7", title: "Other", text: "" },
+    { chunk_id: 1 },
+  ]);
+  assert.deepEqual(savedCitations({ metadata: { citations: saved } }), [
+    { documentId: "d1", chunkId: "3", title: "Reset", headingPath: ["A", "B"], text: "Open the page", score: 2.5 },
+    { documentId: "d2", chunkId: "7", title: "Other", headingPath: [], text: "" },
+  ]);
+  assert.deepEqual(savedCitations({ metadata: { citations: "not json" } }), []);
+  assert.deepEqual(savedCitations({}), []);
+  assert.deepEqual(savedCitations(undefined), []);
 });

@@ -1,3 +1,4 @@
+import FlowEngine
 import FlowEngineProto
 import Foundation
 import RPCCore
@@ -239,7 +240,10 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         guard let input = request.input else {
             throw RPCErrors.invalid("input", "MISSING_FIELD", "input (the answer to the pending interrupt) is required")
         }
-        let text = input.text.isEmpty ? (input.data.map { ProtoJSON.members($0) }.map { "\($0)" } ?? "") : input.text
+        // A structured answer without text is saved as its JSON.
+        let text =
+            input.text.isEmpty
+            ? (input.data.map { JSONValue.object(ProtoJSON.members($0)).jsonText } ?? "") : input.text
         let (conversation, message) = try await context.transaction(tenant: caller.tenantID) { session in
             let store = ConversationStore(session: session, tenant: caller.tenantID)
             let conversation = try await visible(request.conversationID, caller: caller, store: store, lock: true)

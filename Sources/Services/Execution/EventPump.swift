@@ -29,6 +29,7 @@ struct EventPump: Sendable {
         var steps = record.stepCount
         var sawTerminal = false
         var lastNode = NodeTracker()
+        var citations = AnswerCitations()
         // Numbers are given here, by the one writer the lease allows, following what the run's
         // stream already holds: after a takeover the engine numbers from its last checkpoint,
         // and events the previous replica emitted after it but never stored would otherwise
@@ -56,7 +57,8 @@ struct EventPump: Sendable {
             var batchPaused = false
             for flowEvent in batch {
                 let (event, change, ended) = await map(
-                    flowEvent, mapper: mapper, sequence: &stored, steps: &steps, lastNode: &lastNode)
+                    flowEvent, mapper: mapper, sequence: &stored, steps: &steps, lastNode: &lastNode,
+                    citations: &citations)
                 batchEvents.append(event)
                 batchChange = batchChange.map { $0.merged(with: change) } ?? change
                 batchEnded = batchEnded || ended
@@ -77,10 +79,11 @@ struct EventPump: Sendable {
     }
 
     /// One engine event as the contract's event (numbered next) and what it changes on the
-    /// run's row; whether it ended the run. A finished run's answer is saved here, first.
+    /// run's row; whether it ended the run. A finished run's answer is saved here, first, with
+    /// the knowledge-base chunks the run's tools found (`citations`).
     private func map(
         _ flowEvent: FlowEvent, mapper: EventMapper, sequence stored: inout Int64, steps: inout Int,
-        lastNode: inout NodeTracker
+        lastNode: inout NodeTracker, citations: inout AnswerCitations
     ) async -> (Agentplane_V1_ExecutionEvent, RunChange, Bool) {
         var event = mapper.event(flowEvent)
         stored = Saturating.add(stored, 1)
@@ -114,7 +117,7 @@ struct EventPump: Sendable {
             ended = true
             change.usage = usage
             do {
-                let saved = try await coordinator.saveAnswer(answer, of: record)
+                let saved = try await coordinator.saveAnswer(answer, of: record, metadata: citations.metadata)
                 event.runFinished?.record(saved: saved)
                 change.status = .succeeded
                 change.answer = answer
@@ -140,7 +143,9 @@ struct EventPump: Sendable {
             let request = liveRun.cancelRequest
             event.runCancelled?.reason = request?.reason ?? ""
             event.runCancelled?.cancelledBy = request?.cancelledBy ?? ""
-        case .answerDelta, .toolCall, .toolResult:
+        case .toolResult(_, _, _, let result, _, _, _):
+            citations.collect(result)
+        case .answerDelta, .toolCall:
             break
         }
         if ended || event.interrupt != nil {

@@ -205,10 +205,14 @@ final class RunCoordinator: Sendable {
 
     /// Appends the assistant's answer to the run's conversation (which the control plane then
     /// marks IDLE in the same transaction); the saved message (nil for a standalone run). The key
-    /// `<run_id>:assistant:1` makes a retry or a resumed run save it once.
-    func saveAnswer(_ answer: String, of record: RunRecord) async throws -> Agentplane_V1_Message? {
+    /// `<run_id>:assistant:1` makes a retry or a resumed run save it once. `metadata`: the
+    /// message's (the citations, `AnswerCitations`).
+    func saveAnswer(_ answer: String, of record: RunRecord, metadata: [String: String] = [:]) async throws
+        -> Agentplane_V1_Message?
+    {
         guard !record.conversationID.isEmpty else { return nil }
         var request = Agentplane_V1_AppendMessageRequest()
+        request.metadata = metadata
         request.conversationID = record.conversationID
         request.role = .assistant
         request.content = answer

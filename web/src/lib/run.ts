@@ -224,6 +224,21 @@ export function citationsIn(result: unknown): Citation[] {
   return citations;
 }
 
+/**
+ * The chunks saved with an assistant message (its `citations` metadata, a JSON array of
+ * kb_search results, written by the execution service), so a conversation read again shows
+ * what every answer rests on; none when absent or not JSON.
+ */
+export function savedCitations(message: { metadata?: Record<string, string> } | undefined): Citation[] {
+  const text = message?.metadata?.["citations"];
+  if (!text) return [];
+  try {
+    return citationsIn({ results: JSON.parse(text) as unknown });
+  } catch {
+    return [];
+  }
+}
+
 /** The ticket in a tool's result (`ticket: {id, number, status, title}`), if any. */
 export function ticketIn(result: unknown): TicketRef | undefined {
   const ticket = record(record(result)?.["ticket"]);

@@ -10,10 +10,10 @@ import type { Session } from "../app/App";
 import { navigate } from "../app/route";
 import { describeError } from "../lib/errors";
 import { renderMarkdown } from "../lib/markdown";
-import { followRun } from "../lib/run";
+import { followRun, savedCitations } from "../lib/run";
 import { configFrom, fieldsOf, textsOf } from "../lib/toolForm";
 import { SchemaField } from "../ui/SchemaField";
-import type { RunView } from "../lib/run";
+import type { Citation, RunView, TicketRef } from "../lib/run";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 import { Timeline } from "./Timeline";
 
@@ -448,9 +448,17 @@ function Messages(props: {
           </p>
         </EmptyState>
       )}
-      {list.map((message) => (
-        <MessageBubble key={message.id} message={message} />
-      ))}
+      {list.map((message) => {
+        // A message's saved sources, unless the run shown below brings its own.
+        const saved =
+          run?.runId && message.runId === run.runId && run.citations.length > 0 ? [] : savedCitations(message);
+        return (
+          <div key={message.id} className="messages__item">
+            <MessageBubble message={message} />
+            {saved.length > 0 && <Sources citations={saved} tickets={[]} testId="saved-sources" />}
+          </div>
+        );
+      })}
       {showPending && <div className="message message--user">{pending}</div>}
       {run?.userMessage && streaming && <MessageBubble message={run.userMessage} />}
       {live && streaming && (
@@ -464,7 +472,7 @@ function Messages(props: {
         </div>
       )}
       {run && (run.citations.length > 0 || run.tickets.length > 0) && (!streaming || run.answer) && (
-        <RunSources run={run} />
+        <Sources citations={run.citations} tickets={run.tickets} testId="sources" />
       )}
       {run?.status === "waiting" && run.interrupt && !streaming && (
         <InterruptForm
@@ -559,15 +567,15 @@ function InterruptForm(props: {
   );
 }
 
-/** What the last answer rests on: the knowledge-base chunks found (open the text) and tickets made. */
-function RunSources({ run }: { run: RunView }) {
+/** What an answer rests on: the knowledge-base chunks found (open the text) and tickets made. */
+function Sources({ citations, tickets, testId }: { citations: Citation[]; tickets: TicketRef[]; testId: string }) {
   return (
-    <div className="sources" data-testid="sources">
-      {run.citations.length > 0 && (
+    <div className="sources" data-testid={testId}>
+      {citations.length > 0 && (
         <>
           <h3>Sources</h3>
           <ul>
-            {run.citations.map((citation) => (
+            {citations.map((citation) => (
               <li key={`${citation.documentId}/${citation.chunkId}`} data-testid="citation">
                 <details>
                   <summary>
@@ -589,11 +597,11 @@ function RunSources({ run }: { run: RunView }) {
           </ul>
         </>
       )}
-      {run.tickets.length > 0 && (
+      {tickets.length > 0 && (
         <>
           <h3>Tickets</h3>
           <ul>
-            {run.tickets.map((ticket) => (
+            {tickets.map((ticket) => (
               <li key={ticket.id} data-testid="ticket">
                 <a
                   href={`/tickets/${encodeURIComponent(ticket.id)}`}

@@ -440,6 +440,24 @@ struct ConversationTests {
         #expect(
             await statusCode { try await fixture.conversations.appendMessage(noRole, metadata: service) }
                 == .invalidArgument)
+        // Metadata (an answer's citations): 256 KiB and 100 entries accepted, a byte or an entry more not.
+        var withMetadata = request
+        withMetadata.idempotencyKey = ""
+        withMetadata.metadata = ["citations": String(repeating: "c", count: 256 * 1024 - 9)]
+        #expect(
+            try await fixture.conversations.appendMessage(withMetadata, metadata: service).message?.metadata
+                == withMetadata.metadata)
+        withMetadata.metadata["citations"]! += "c"
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(withMetadata, metadata: service) }
+                == .resourceExhausted)
+        withMetadata.metadata = Dictionary(uniqueKeysWithValues: (0..<100).map { ("k\($0)", "v") })
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(withMetadata, metadata: service) } == .ok)
+        withMetadata.metadata["k100"] = "v"
+        #expect(
+            await statusCode { try await fixture.conversations.appendMessage(withMetadata, metadata: service) }
+                == .invalidArgument)
         let foreign = try await serviceBearer(service: "execution", tenant: uniqueTenant())
         var elsewhere = request
         elsewhere.idempotencyKey = "other-key"
@@ -449,7 +467,8 @@ struct ConversationTests {
         var listing = Agentplane_V1_ListMessagesRequest()
         listing.conversationID = conversation.id
         let messages = try await fixture.conversations.listMessages(listing, metadata: member).messages
-        #expect(messages.map(\.content) == ["Here is your answer."])
+        // The keyed answer once, and the two accepted with metadata.
+        #expect(messages.map(\.content) == Array(repeating: "Here is your answer.", count: 3))
         try await fixture.stop()
     }
 

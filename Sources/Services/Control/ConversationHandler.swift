@@ -16,6 +16,8 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
     /// Reads the agent and tools a new run needs, with the user's message.
     let resolution: AgentResolution
     static let maximumContentBytes = 32 * 1024
+    /// The most bytes of AppendMessage metadata (keys and values), e.g. an answer's citations.
+    static let maximumMetadataBytes = 256 * 1024
 
     func createConversation(request: Agentplane_V1_CreateConversationRequest, context server: ServerContext)
         async throws -> Agentplane_V1_CreateConversationResponse
@@ -209,6 +211,13 @@ struct ConversationHandler: Agentplane_V1_ConversationService.ServiceProtocol {
         if request.content.isEmpty { throw RPCErrors.invalid("content", "MISSING_FIELD", "content must not be empty") }
         if request.content.utf8.count > 1 << 20 {
             throw RPCError(code: .resourceExhausted, message: "content must be at most 1 MiB")
+        }
+        // The metadata (an answer's citations) is bounded like the content: 100 entries, 256 KiB.
+        if request.metadata.count > 100 {
+            throw RPCErrors.invalid("metadata", "TOO_MANY", "metadata must have at most 100 entries")
+        }
+        if request.metadata.reduce(0, { $0 + $1.key.utf8.count + $1.value.utf8.count }) > Self.maximumMetadataBytes {
+            throw RPCError(code: .resourceExhausted, message: "metadata must be at most 256 KiB")
         }
         let key = request.idempotencyKey.isEmpty ? nil : request.idempotencyKey
         let incoming = NewMessage(

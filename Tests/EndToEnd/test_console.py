@@ -774,8 +774,26 @@ class ConsoleTest(unittest.TestCase):
         self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, row), message="the user stayed")
         # Tenant settings and the model provider round-trip unchanged (saved as they are: the
         # shared tenant keeps its settings); the provider's key is write-only.
+        auth = {"Authorization": f"Bearer {token}"}
+        settings_before = requests.get(self.base + "/v1/tenant", headers=auth, timeout=WAIT).json()["tenant"]["settings"]
+        provider_before = requests.get(self.base + "/v1/llm/provider-config", headers=auth, timeout=WAIT).json()["config"]
         driver.find_element(By.CSS_SELECTOR, "[data-testid=tenant-save]").click()
         self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=tenant-saved]")))
+        settings_after = requests.get(self.base + "/v1/tenant", headers=auth, timeout=WAIT).json()["tenant"]["settings"]
+        self.assertEqual(settings_after, settings_before)
+        # A setting changed from the form (the longest run), then put back as it was.
+        duration = driver.find_element(By.CSS_SELECTOR, "[data-testid=tenant-maxRunDuration]")
+        original_duration = duration.get_attribute("value")
+        for value, expected in (("600", "600s"), (original_duration, settings_before.get("maxRunDuration"))):
+            # (Typed over, not clear(): React does not see a field emptied that way.)
+            duration.send_keys(Keys.CONTROL, "a")
+            duration.send_keys(Keys.DELETE)
+            if value:
+                duration.send_keys(value)
+            driver.find_element(By.CSS_SELECTOR, "[data-testid=tenant-save]").click()
+            self.wait(driver, lambda d: requests.get(self.base + "/v1/tenant", headers=auth, timeout=WAIT)
+                      .json()["tenant"]["settings"].get("maxRunDuration") == expected,
+                      message=f"maxRunDuration never became {expected}")
         key_state = re.search(
             r"API key (set|not set)", driver.find_element(By.CSS_SELECTOR, "[data-testid=provider-state]").text
         )
@@ -786,11 +804,15 @@ class ConsoleTest(unittest.TestCase):
         )
         driver.find_element(By.CSS_SELECTOR, "[data-testid=provider-save]").click()
         self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=provider-saved]")))
+        provider_after = requests.get(self.base + "/v1/llm/provider-config", headers=auth, timeout=WAIT).json()["config"]
+        for changing in ("revision", "updatedAt", "updatedBy"):
+            provider_before.pop(changing, None)
+            provider_after.pop(changing, None)
+        self.assertEqual(provider_after, provider_before)
         self.assertIn(
             f"API key {key_state.group(1)} ", driver.find_element(By.CSS_SELECTOR, "[data-testid=provider-state]").text
         )
         # The offline model still answers after the round trip.
-        auth = {"Authorization": f"Bearer {token}"}
         agents = requests.get(self.base + "/v1/agents", headers=auth, timeout=WAIT).json()["agents"]
         agent = next(a["id"] for a in agents if a["name"] == "support-agent")
         conversation = requests.post(

@@ -1,24 +1,24 @@
 // Administration (admin or above): the tenant's users and their roles (create, change roles,
-// set a temporary password, delete), the tenant's settings, the LLM provider (its API key write-only), the LLM usage per model and day as a chart (hand-drawn SVG), and the notification
+// set a temporary password, delete), the tenant's settings (TenantSettingsForm.tsx), the LLM
+// provider (ProviderForm.tsx), the LLM usage per model and day as a chart (hand-drawn SVG), and the notification
 // deliveries (by status, each one's attempts and last error on demand).
 import { useCallback, useEffect, useState } from "react";
 import type { FormEvent } from "react";
-import { LLMGatewayService, NotificationService, ProviderKindValues, TenantService, UserService } from "../api/generated";
+import { LLMGatewayService, NotificationService, UserService } from "../api/generated";
 import type {
   Delivery,
   DeliveryStatus,
   GetUsageResponse,
-  ProviderConfig,
-  ProviderKind,
   Role,
-  Tenant,
   User,
 } from "../api/generated";
 import { useSession } from "../app/session";
 import { describeError } from "../lib/errors";
 import { grantableRoles, highestRole, roleName } from "../lib/roles";
 import { niceCeiling, usageSeries } from "../lib/usage";
+import { ProviderForm } from "./ProviderForm";
 import { ResetPassword } from "./ResetPassword";
+import { TenantSettingsForm } from "./TenantSettingsForm";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 
 type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
@@ -454,243 +454,6 @@ function Deliveries() {
           ))}
         </ul>
       )}
-    </section>
-  );
-}
-
-function TenantSettingsForm() {
-  const [tenant, setTenant] = useState<Load<Tenant>>({ status: "loading" });
-  const [displayName, setDisplayName] = useState("");
-  const [timeZone, setTimeZone] = useState("");
-  const [maxRunSteps, setMaxRunSteps] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<string>();
-  const [error, setError] = useState<string>();
-
-  const load = useCallback(async () => {
-    try {
-      const answer = await TenantService.getTenant({});
-      const t = answer.tenant ?? {};
-      setTenant({ status: "ready", value: t });
-      setDisplayName(t.displayName ?? "");
-      setTimeZone(t.settings?.timeZone ?? "");
-      setMaxRunSteps(String(t.settings?.maxRunSteps ?? 0));
-    } catch (failure) {
-      setTenant({ status: "error", message: describeError(failure) });
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
-    if (tenant.status !== "ready") return;
-    setBusy(true);
-    setError(undefined);
-    setNotice(undefined);
-    try {
-      // The settings are replaced whole: the fields not on this form go back as they were.
-      const answer = await TenantService.updateTenantSettings({
-        displayName: displayName.trim(),
-        settings: { ...(tenant.value.settings ?? {}), timeZone: timeZone.trim(), maxRunSteps: Number(maxRunSteps) || 0 },
-        ...(tenant.value.revision ? { expectedRevision: tenant.value.revision } : {}),
-      });
-      if (answer.tenant) setTenant({ status: "ready", value: answer.tenant });
-      setNotice("Saved.");
-    } catch (failure) {
-      const code = (failure as { code?: string }).code;
-      setError(code === "ABORTED" ? "Someone changed the settings meanwhile: reloaded, try again." : describeError(failure));
-      if (code === "ABORTED") void load();
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <section aria-labelledby="tenant-heading">
-      <h2 id="tenant-heading">Tenant</h2>
-      {tenant.status === "loading" && <Spinner label="Loading the tenant…" />}
-      {tenant.status === "error" && <ErrorAlert message={tenant.message} onRetry={() => void load()} />}
-      {tenant.status === "ready" && (
-        <form className="playground__form" onSubmit={(e) => void save(e)} data-testid="tenant-form">
-          <div className="field playground__query">
-            <label htmlFor="tenant-name">Display name</label>
-            <input id="tenant-name" className="input" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
-          </div>
-          <div className="field">
-            <label htmlFor="tenant-tz">Time zone</label>
-            <input
-              id="tenant-tz"
-              className="input"
-              placeholder="e.g. Europe/Berlin"
-              value={timeZone}
-              onChange={(e) => setTimeZone(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="tenant-steps">Max run steps (0: default)</label>
-            <input
-              id="tenant-steps"
-              className="input"
-              type="number"
-              min={0}
-              value={maxRunSteps}
-              onChange={(e) => setMaxRunSteps(e.target.value)}
-            />
-          </div>
-          <button type="submit" className="button button--primary" disabled={busy} data-testid="tenant-save">
-            Save
-          </button>
-        </form>
-      )}
-      {tenant.status === "ready" && (
-        <p className="status-line">
-          <code>{tenant.value.slug}</code> · revision <span data-testid="tenant-revision">{tenant.value.revision}</span>
-        </p>
-      )}
-      {notice && (
-        <div className="alert alert--info" role="status" data-testid="tenant-saved">
-          {notice}
-        </div>
-      )}
-      {error && <ErrorAlert message={error} />}
-    </section>
-  );
-}
-
-function ProviderForm() {
-  const [config, setConfig] = useState<Load<ProviderConfig>>({ status: "loading" });
-  const [provider, setProvider] = useState<ProviderKind>("PROVIDER_KIND_BUILTIN");
-  const [baseUrl, setBaseUrl] = useState("");
-  const [apiKey, setApiKey] = useState("");
-  const [clearKey, setClearKey] = useState(false);
-  const [defaultModel, setDefaultModel] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<string>();
-  const [error, setError] = useState<string>();
-
-  const load = useCallback(async () => {
-    try {
-      const answer = await LLMGatewayService.getProviderConfig({});
-      const c = answer.config ?? {};
-      setConfig({ status: "ready", value: c });
-      setProvider(c.provider && c.provider !== "PROVIDER_KIND_UNSPECIFIED" ? c.provider : "PROVIDER_KIND_BUILTIN");
-      setBaseUrl(c.baseUrl ?? "");
-      setDefaultModel(c.defaultChatModel ?? "");
-    } catch (failure) {
-      setConfig({ status: "error", message: describeError(failure) });
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
-    if (config.status !== "ready") return;
-    const c = config.value;
-    setBusy(true);
-    setError(undefined);
-    setNotice(undefined);
-    try {
-      // Everything not on this form goes back as it was; the key only when typed (blank keeps it).
-      const answer = await LLMGatewayService.setProviderConfig({
-        provider,
-        baseUrl: baseUrl.trim(),
-        ...(apiKey ? { apiKey } : {}),
-        ...(clearKey && !apiKey ? { clearApiKey: true } : {}),
-        routes: c.routes ?? [],
-        allowedModels: c.allowedModels ?? [],
-        defaultChatModel: defaultModel.trim(),
-        defaultEmbeddingModel: c.defaultEmbeddingModel ?? "",
-        ...(c.limits ? { limits: c.limits } : {}),
-        ...(c.requestTimeout ? { requestTimeout: c.requestTimeout } : {}),
-        ...(c.revision ? { expectedRevision: c.revision } : {}),
-      });
-      setApiKey("");
-      setClearKey(false);
-      if (answer.config) setConfig({ status: "ready", value: answer.config });
-      else void load();
-      setNotice("Saved.");
-    } catch (failure) {
-      const code = (failure as { code?: string }).code;
-      setError(code === "ABORTED" ? "Someone changed the provider meanwhile: reloaded, try again." : describeError(failure));
-      if (code === "ABORTED") void load();
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <section aria-labelledby="provider-heading">
-      <h2 id="provider-heading">Model provider</h2>
-      {config.status === "loading" && <Spinner label="Loading the provider…" />}
-      {config.status === "error" && <ErrorAlert message={config.message} onRetry={() => void load()} />}
-      {config.status === "ready" && (
-        <form className="playground__form" onSubmit={(e) => void save(e)} data-testid="provider-form">
-          <div className="field">
-            <label htmlFor="provider-kind">Provider</label>
-            <select
-              id="provider-kind"
-              className="select"
-              value={provider}
-              onChange={(e) => setProvider(e.target.value as ProviderKind)}
-              data-testid="provider-kind"
-            >
-              {ProviderKindValues.filter((k) => k !== "PROVIDER_KIND_UNSPECIFIED").map((k) => (
-                <option key={k} value={k}>
-                  {k.replace("PROVIDER_KIND_", "").toLowerCase().replace("_", "-")}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field playground__query">
-            <label htmlFor="provider-url">Base URL</label>
-            <input id="provider-url" className="input" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} />
-          </div>
-          <div className="field">
-            <label htmlFor="provider-key">API key ({config.value.apiKeySet ? "set" : "not set"})</label>
-            <input
-              id="provider-key"
-              className="input"
-              type="password"
-              autoComplete="off"
-              placeholder={config.value.apiKeySet ? "set (type to replace)" : "not set"}
-              value={apiKey}
-              onChange={(e) => setApiKey(e.target.value)}
-              data-testid="provider-key"
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="provider-model">Default chat model</label>
-            <input id="provider-model" className="input" value={defaultModel} onChange={(e) => setDefaultModel(e.target.value)} />
-          </div>
-          {config.value.apiKeySet && (
-            <label className="inline-field">
-              <input type="checkbox" checked={clearKey} onChange={(e) => setClearKey(e.target.checked)} /> Remove the
-              stored key
-            </label>
-          )}
-          <button type="submit" className="button button--primary" disabled={busy} data-testid="provider-save">
-            Save
-          </button>
-        </form>
-      )}
-      {config.status === "ready" && (
-        <p className="status-line" data-testid="provider-state">
-          API key {config.value.apiKeySet ? "set" : "not set"} · revision {config.value.revision || "0"}
-          {config.value.updatedAt && <> · updated {new Date(config.value.updatedAt).toLocaleString()}</>}
-        </p>
-      )}
-      {notice && (
-        <div className="alert alert--info" role="status" data-testid="provider-saved">
-          {notice}
-        </div>
-      )}
-      {error && <ErrorAlert message={error} />}
     </section>
   );
 }

@@ -18,6 +18,8 @@ import { grantableRoles, highestRole, roleName } from "../lib/roles";
 import { niceCeiling, usageSeries } from "../lib/usage";
 import { ProviderForm } from "./ProviderForm";
 import { ResetPassword } from "./ResetPassword";
+import { MoreButton, usePagedList } from "../ui/paging";
+import type { Page } from "../ui/paging";
 import { TenantSettingsForm } from "./TenantSettingsForm";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 
@@ -360,21 +362,18 @@ const deliveryStatusNames: Record<DeliveryStatus, string> = {
 
 function Deliveries() {
   const [status, setStatus] = useState<DeliveryStatus | "">("");
-  const [deliveries, setDeliveries] = useState<Load<Delivery[]>>({ status: "loading" });
-
-  const load = useCallback(async () => {
-    setDeliveries({ status: "loading" });
-    try {
-      const answer = await NotificationService.listDeliveries({ pageSize: 50, ...(status ? { status } : {}) });
-      setDeliveries({ status: "ready", value: answer.deliveries ?? [] });
-    } catch (failure) {
-      setDeliveries({ status: "error", message: describeError(failure) });
-    }
-  }, [status]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const fetchPage = useCallback(
+    async (pageToken: string | undefined): Promise<Page<Delivery>> => {
+      const answer = await NotificationService.listDeliveries({
+        pageSize: 50,
+        ...(status ? { status } : {}),
+        ...(pageToken ? { pageToken } : {}),
+      });
+      return { items: answer.deliveries ?? [], next: answer.nextPageToken };
+    },
+    [status],
+  );
+  const { state: deliveries, hasMore, loadMore, reload } = usePagedList(fetchPage, describeError);
 
   return (
     <section aria-labelledby="deliveries-heading" data-testid="deliveries">
@@ -397,7 +396,7 @@ function Deliveries() {
         </label>
       </div>
       {deliveries.status === "loading" && <Spinner label="Loading deliveries…" />}
-      {deliveries.status === "error" && <ErrorAlert message={deliveries.message} onRetry={() => void load()} />}
+      {deliveries.status === "error" && <ErrorAlert message={deliveries.message} onRetry={reload} />}
       {deliveries.status === "ready" && deliveries.value.length === 0 && (
         <EmptyState title="No deliveries">
           <p>Notifications the agents send (Slack, Teams, webhooks) show up here.</p>
@@ -454,6 +453,12 @@ function Deliveries() {
           ))}
         </ul>
       )}
+      <MoreButton
+        shown={deliveries.status === "ready" && hasMore}
+        onClick={loadMore}
+        label="More deliveries"
+        testId="deliveries-more"
+      />
     </section>
   );
 }

@@ -1,6 +1,6 @@
 // The user's settings: who they are, their password (ChangePassword.tsx), and their API keys
 // (builder or above may create them): the secret shown once on creation with a copy button, revoke in two steps.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import type { FormEvent } from "react";
 import { UserService } from "../api/generated";
 import type { ApiKey, Role } from "../api/generated";
@@ -8,9 +8,9 @@ import { useSession } from "../app/session";
 import { describeError } from "../lib/errors";
 import { atLeast, grantableRoles, highestRole, roleName } from "../lib/roles";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
+import { MoreButton, usePagedList } from "../ui/paging";
+import type { Page } from "../ui/paging";
 import { ChangePassword } from "./ChangePassword";
-
-type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
 
 function when(iso: string | undefined): string {
   if (!iso) return "never";
@@ -43,7 +43,6 @@ function ApiKeys() {
   const canCreate = atLeast(session.roles, "ROLE_BUILDER");
   const isAdmin = atLeast(session.roles, "ROLE_ADMIN");
   const [everyone, setEveryone] = useState(false);
-  const [keys, setKeys] = useState<Load<ApiKey[]>>({ status: "loading" });
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("ROLE_MEMBER");
   const [busy, setBusy] = useState(false);
@@ -52,18 +51,18 @@ function ApiKeys() {
   const [confirming, setConfirming] = useState<string>();
   const [error, setError] = useState<string>();
 
-  const load = useCallback(async () => {
-    try {
-      const answer = await UserService.listApiKeys({ pageSize: 100, ...(everyone ? { allUsers: true } : {}) });
-      setKeys({ status: "ready", value: answer.apiKeys ?? [] });
-    } catch (failure) {
-      setKeys({ status: "error", message: describeError(failure) });
-    }
-  }, [everyone]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const fetchPage = useCallback(
+    async (pageToken: string | undefined): Promise<Page<ApiKey>> => {
+      const answer = await UserService.listApiKeys({
+        pageSize: 100,
+        ...(everyone ? { allUsers: true } : {}),
+        ...(pageToken ? { pageToken } : {}),
+      });
+      return { items: answer.apiKeys ?? [], next: answer.nextPageToken };
+    },
+    [everyone],
+  );
+  const { state: keys, hasMore, loadMore, reload, refresh } = usePagedList(fetchPage, describeError);
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
@@ -75,7 +74,7 @@ function ApiKeys() {
       const answer = await UserService.createApiKey({ name: name.trim(), roles: [role] });
       setCreated({ name: answer.apiKey?.name ?? name.trim(), secret: answer.secret ?? "" });
       setName("");
-      void load();
+      refresh();
     } catch (failure) {
       setError(describeError(failure));
     } finally {
@@ -99,7 +98,7 @@ function ApiKeys() {
     setError(undefined);
     try {
       await UserService.revokeApiKey({ apiKeyId: id });
-      void load();
+      refresh();
     } catch (failure) {
       setError(describeError(failure));
     }
@@ -189,7 +188,7 @@ function ApiKeys() {
         </label>
       )}
       {keys.status === "loading" && <Spinner label="Loading keys…" />}
-      {keys.status === "error" && <ErrorAlert message={keys.message} onRetry={() => void load()} />}
+      {keys.status === "error" && <ErrorAlert message={keys.message} onRetry={reload} />}
       {keys.status === "ready" && keys.value.length === 0 && <EmptyState title="No API keys" />}
       {keys.status === "ready" && keys.value.length > 0 && (
         <table className="table" data-testid="keys">
@@ -253,6 +252,7 @@ function ApiKeys() {
           </tbody>
         </table>
       )}
+      <MoreButton shown={keys.status === "ready" && hasMore} onClick={loadMore} label="More keys" testId="keys-more" />
     </section>
   );
 }

@@ -6,6 +6,8 @@ import type { Ticket, TicketStatus } from "../api/generated";
 import { navigate } from "../app/route";
 import { describeError } from "../lib/errors";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
+import { MoreButton, usePagedList } from "../ui/paging";
+import type { Page } from "../ui/paging";
 
 type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
 
@@ -52,21 +54,18 @@ export function TicketsPage({ ticketId }: { ticketId: string | undefined }) {
 
 function TicketList() {
   const [filter, setFilter] = useState<TicketStatus | "">("");
-  const [tickets, setTickets] = useState<Load<Ticket[]>>({ status: "loading" });
-
-  const load = useCallback(async (status: TicketStatus | "") => {
-    setTickets({ status: "loading" });
-    try {
-      const answer = await TicketingService.listTickets({ pageSize: 100, ...(status ? { statuses: [status] } : {}) });
-      setTickets({ status: "ready", value: answer.tickets ?? [] });
-    } catch (error) {
-      setTickets({ status: "error", message: describeError(error) });
-    }
-  }, []);
-
-  useEffect(() => {
-    void load(filter);
-  }, [filter, load]);
+  const fetchPage = useCallback(
+    async (pageToken: string | undefined): Promise<Page<Ticket>> => {
+      const answer = await TicketingService.listTickets({
+        pageSize: 100,
+        ...(filter ? { statuses: [filter] } : {}),
+        ...(pageToken ? { pageToken } : {}),
+      });
+      return { items: answer.tickets ?? [], next: answer.nextPageToken };
+    },
+    [filter],
+  );
+  const { state: tickets, hasMore, loadMore, reload } = usePagedList(fetchPage, describeError);
 
   return (
     <>
@@ -92,7 +91,7 @@ function TicketList() {
         </label>
       </div>
       {tickets.status === "loading" && <Spinner label="Loading tickets…" />}
-      {tickets.status === "error" && <ErrorAlert message={tickets.message} onRetry={() => void load(filter)} />}
+      {tickets.status === "error" && <ErrorAlert message={tickets.message} onRetry={reload} />}
       {tickets.status === "ready" && tickets.value.length === 0 && (
         <EmptyState title="No tickets">
           <p>{filter ? "None with this status." : "When an agent opens a ticket, it shows up here."}</p>
@@ -133,6 +132,7 @@ function TicketList() {
           </tbody>
         </table>
       )}
+      <MoreButton shown={tickets.status === "ready" && hasMore} onClick={loadMore} label="More tickets" testId="tickets-more" />
     </>
   );
 }

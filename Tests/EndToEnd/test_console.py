@@ -7,7 +7,7 @@ demo agent (the answer streams into the page, the step timeline, a step's output
 the conversation after a reload (every answer with the sources saved with it), deleting it,
 signing out; changing the password and signing in
 with the new one; a ticket the agent opened, from the chat to its
-page (comment, status change, the list) and back; a dropped stream re-attaching with
+page (comment, priority, assignee, status change, the list) and back; a dropped stream re-attaching with
 Last-Event-ID; a run waiting for input answered from a form; a refreshed and an expired session;
 documents uploaded, indexed, searched and deleted; an http tool whose secret never comes back,
 in no network response either, a tool's form built from its kind's schema, a tool tested, a tool
@@ -407,6 +407,15 @@ class ConsoleTest(unittest.TestCase):
         driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-comment]").send_keys(note)
         driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-comment-add]").click()
         self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=ticket-detail]"), note))
+        # Its priority and assignee.
+        Select(self.wait(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=ticket-priority]")))
+               ).select_by_visible_text("high")
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=ticket-detail]"),
+                                                           "priority high"))
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-assignee]").send_keys("second-line@demo.local")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-assign]").click()
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=ticket-detail]"),
+                                                           "now second-line@demo.local"))
         driver.find_element(By.CSS_SELECTOR, "[data-testid=ticket-to-resolved]").click()
         self.wait(
             driver,

@@ -1,8 +1,9 @@
-// Tickets: the list (filtered by status) and one ticket (its text, comments, the conversation it
-// came from) with its status changes, as the ticketing service allows them.
+// Tickets: the list (filtered by status, page by page) and one ticket (its text, comments, the
+// conversation it came from) with its status changes, as the ticketing service allows them, its
+// priority and its assignee.
 import { useCallback, useEffect, useState } from "react";
-import { TicketingService } from "../api/generated";
-import type { Ticket, TicketStatus } from "../api/generated";
+import { TicketPriorityValues, TicketingService } from "../api/generated";
+import type { Ticket, TicketPriority, TicketStatus, UpdateTicketRequest } from "../api/generated";
 import { navigate } from "../app/route";
 import { describeError } from "../lib/errors";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
@@ -156,37 +157,15 @@ function TicketDetail({ ticketId }: { ticketId: string }) {
     void load();
   }, [load]);
 
-  const change = async (status: TicketStatus) => {
-    if (ticket.status !== "ready") return;
+  /** One change (status, priority, assignee, a comment), sent with the revision; whether it was saved. */
+  const update = async (fields: Omit<UpdateTicketRequest, "ticketId" | "expectedRevision">): Promise<boolean> => {
+    if (ticket.status !== "ready") return false;
     setBusy(true);
     setError(undefined);
     try {
       const answer = await TicketingService.updateTicket({
         ticketId,
-        status,
-        ...(ticket.value.revision ? { expectedRevision: ticket.value.revision } : {}),
-      });
-      setTicket({ status: "ready", value: answer.ticket ?? ticket.value });
-    } catch (failure) {
-      const code = (failure as { code?: string }).code;
-      setError(
-        code === "ABORTED"
-          ? "Someone changed this ticket meanwhile: it was reloaded. Try again."
-          : describeError(failure),
-      );
-      if (code === "ABORTED") void load();
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const comment = async (body: string): Promise<boolean> => {
-    if (ticket.status !== "ready") return false;
-    setError(undefined);
-    try {
-      const answer = await TicketingService.updateTicket({
-        ticketId,
-        comment: { body },
+        ...fields,
         ...(ticket.value.revision ? { expectedRevision: ticket.value.revision } : {}),
       });
       setTicket({ status: "ready", value: answer.ticket ?? ticket.value });
@@ -200,8 +179,12 @@ function TicketDetail({ ticketId }: { ticketId: string }) {
       );
       if (code === "ABORTED") void load();
       return false;
+    } finally {
+      setBusy(false);
     }
   };
+  const change = (status: TicketStatus) => void update({ status });
+  const comment = (body: string) => update({ comment: { body } });
 
   const back = (
     <a href="/tickets" onClick={(e) => (e.preventDefault(), navigate("/tickets"))}>
@@ -260,6 +243,7 @@ function TicketDetail({ ticketId }: { ticketId: string }) {
           ))}
         </div>
       )}
+      <TicketFields ticket={t} busy={busy} onUpdate={update} />
       <section aria-label="Description">
         <p className="ticket__body">{t.body || "No description."}</p>
       </section>
@@ -282,6 +266,82 @@ function TicketDetail({ ticketId }: { ticketId: string }) {
         {t.status !== "TICKET_STATUS_CLOSED" && <CommentForm onComment={comment} />}
       </section>
     </article>
+  );
+}
+
+/** A ticket's priority and assignee, changed one at a time. */
+function TicketFields(props: {
+  ticket: Ticket;
+  busy: boolean;
+  onUpdate: (fields: Omit<UpdateTicketRequest, "ticketId" | "expectedRevision">) => Promise<boolean>;
+}) {
+  const { ticket, busy, onUpdate } = props;
+  const [assignee, setAssignee] = useState(ticket.assignee ?? "");
+  const closed = ticket.status === "TICKET_STATUS_CLOSED";
+  return (
+    <div className="form-grid ticket__fields">
+      <div className="field">
+        <label htmlFor="ticket-priority">Priority</label>
+        <select
+          id="ticket-priority"
+          className="select"
+          value={ticket.priority ?? "TICKET_PRIORITY_UNSPECIFIED"}
+          disabled={busy || closed}
+          onChange={(e) => void onUpdate({ priority: e.target.value as TicketPriority })}
+          data-testid="ticket-priority"
+        >
+          {ticket.priority === undefined || ticket.priority === "TICKET_PRIORITY_UNSPECIFIED" ? (
+            <option value="TICKET_PRIORITY_UNSPECIFIED">—</option>
+          ) : null}
+          {TicketPriorityValues.filter((p) => p !== "TICKET_PRIORITY_UNSPECIFIED").map((p) => (
+            <option key={p} value={p}>
+              {p.replace("TICKET_PRIORITY_", "").toLowerCase()}
+            </option>
+          ))}
+        </select>
+      </div>
+      <form
+        className="field"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (assignee.trim()) void onUpdate({ assignee: assignee.trim() });
+        }}
+      >
+        <label htmlFor="ticket-assignee">Assignee {ticket.assignee ? `(now ${ticket.assignee})` : "(nobody)"}</label>
+        <div className="actions">
+          <input
+            id="ticket-assignee"
+            className="input"
+            placeholder="name or email"
+            value={assignee}
+            disabled={closed}
+            onChange={(e) => setAssignee(e.target.value)}
+            data-testid="ticket-assignee"
+          />
+          <button
+            type="submit"
+            className="button button--small"
+            disabled={busy || closed || !assignee.trim() || assignee.trim() === ticket.assignee}
+            data-testid="ticket-assign"
+          >
+            Assign
+          </button>
+          {ticket.assignee && (
+            <button
+              type="button"
+              className="button button--small button--ghost"
+              disabled={busy || closed}
+              onClick={() => {
+                setAssignee("");
+                void onUpdate({ clearAssignee: true });
+              }}
+            >
+              Unassign
+            </button>
+          )}
+        </div>
+      </form>
+    </div>
   );
 }
 

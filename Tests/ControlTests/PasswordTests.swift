@@ -84,12 +84,22 @@ struct PasswordTests {
         try await fixture.stop()
     }
 
-    @Test("ChangePassword attempts count against the sign-in limit: past it even the right password is refused")
+    @Test("ChangePassword attempts count against the account's sign-in limit (not the address's)")
     func changePasswordIsRateLimited() async throws {
-        let fixture = try await ControlFixture.start(["LOGIN_MAX_FAILURES": "3"])
+        // An address of its own (as a trusted proxy forwards it): 127.0.0.1's counter is every suite's.
+        let fixture = try await ControlFixture.start([
+            "LOGIN_MAX_FAILURES": "3", "LOGIN_MAX_FAILURES_PER_ADDRESS": "3", "TRUSTED_PROXIES": "127.0.0.1",
+        ])
+        let address = uniqueClientAddress()
         let tenant = try await fixture.createTenant()
-        let login = try await fixture.login(tenant.slug, tenant.ownerEmail, tenant.ownerPassword)
-        let caller = bearerMetadata(login.tokens?.accessToken ?? "")
+        let login = try await fixture.auth.login(
+            AuthLimitTests.login(tenant, password: tenant.ownerPassword), metadata: forwarded(address))
+        let caller = forwarded(address, bearer: login.tokens?.accessToken ?? "")
+        var other = Agentplane_V1_CreateUserRequest()
+        other.email = "other@example.com"
+        other.password = "other-password-123"
+        other.roles = [.member]
+        _ = try await fixture.users.createUser(other, metadata: caller)
         for _ in 0..<3 {
             #expect(
                 await statusCode {
@@ -103,6 +113,10 @@ struct PasswordTests {
         }
         #expect(limited?.code == .resourceExhausted && limited?.details?.reason == "LOGIN_RATE_LIMITED")
         #expect(try await fixture.auth.whoAmI(.init(), metadata: caller).user?.id == tenant.ownerID)
+        // The address's budget was not spent: another user signs in from it.
+        let signedIn = try await fixture.auth.login(
+            AuthLimitTests.login(tenant, email: other.email, password: other.password), metadata: forwarded(address))
+        #expect(signedIn.user?.email == other.email)
         try await fixture.stop()
     }
 

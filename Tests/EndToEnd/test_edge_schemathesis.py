@@ -15,7 +15,8 @@ Excluded so the run keeps its credentials: Logout, RevokeApiKey, DeleteUser and 
 Login and Refresh run with fewer examples and without the coverage phase: each failed sign-in
 counts against the per-address limit (LOGIN_MAX_FAILURES_PER_ADDRESS, 50 per 15 minutes), failed
 refresh tokens against CREDENTIAL_FAILURES_PER_ADDRESS, and the Redis that counts them is shared
-by every platform on the machine. The streaming operations (SendMessage, ResumeConversation,
+by every platform on the machine. So do ChangePassword and ResetPassword, which spend a password
+hash per call (ChangePassword's wrong passwords count against the run's own owner only). The streaming operations (SendMessage, ResumeConversation,
 WatchConversation, Execute, Resume, WatchRun, ReplayRun) stay in: generated ids answer at once
 (404 or 400), and the seeded flows finish or pause within milliseconds (the built-in provider),
 so they neither slow the run down nor make it flaky.
@@ -47,8 +48,9 @@ VENV = Path(os.environ.get("AGENTPLANE_SCHEMATHESIS_VENV", platform_fixture.REPO
 TIMEOUT = 60
 # Operations whose success would end or weaken the run's own credentials.
 EXCLUDED = ("AuthService_Logout", "UserService_RevokeApiKey", "UserService_DeleteUser", "UserService_UpdateUserRoles")
-# Sign-in attempts and refresh tokens count against per-address limits shared across platforms.
-RATE_LIMITED = ("AuthService_Login", "AuthService_Refresh")
+# Sign-in attempts and refresh tokens count against per-address limits shared across platforms;
+# a password change or reset spends a password hash (a tenth of a second of a core) per call.
+RATE_LIMITED = ("AuthService_Login", "AuthService_Refresh", "AuthService_ChangePassword", "UserService_ResetPassword")
 CHECKS = "not_a_server_error,response_schema_conformance"
 # Flows that need no tool: one pauses for a person, one answers through the LLM gateway.
 APPROVAL_FLOW = json.dumps({

@@ -5,8 +5,8 @@ import Runtime
 import RuntimeSecurity
 
 extension AuthHandler {
-    /// ChangePassword: the caller's current password checked like a sign-in (counted first,
-    /// hashed under the gate, outside any transaction), then the new hash stored and every other
+    /// ChangePassword: the caller's current password checked like a sign-in (counted first against
+    /// the account's sign-in limit, hashed under the gate, outside any transaction), then the new hash stored and every other
     /// session of the user ended in one transaction; their access tokens are denylisted after it.
     func changePassword(request: Agentplane_V1_ChangePasswordRequest, context server: ServerContext) async throws
         -> Agentplane_V1_ChangePasswordResponse
@@ -32,8 +32,9 @@ extension AuthHandler {
             try await UserStore(session: session, tenant: caller.tenantID).user(id: caller.userID)
         }
         guard let tenant, let stored else { throw RPCErrors.unauthenticated }
-        let address = await addresses.address(peer: server.peer, metadata: server.metadata)
-        try await limiter.admit(slug: tenant.slug, email: stored.user.email, address: address)
+        // Counted against the account only: the caller is signed in, and a client address's
+        // budget is for sign-ins.
+        try await limiter.admit(slug: tenant.slug, email: stored.user.email, address: nil)
         let gate = context.passwordHashing
         guard try await PasswordHasher.verify(request.currentPassword, against: stored.passwordHash, gate: gate) else {
             throw RPCError.withDetails(.permissionDenied, "current_password is wrong", reason: "WRONG_PASSWORD")
@@ -47,7 +48,7 @@ extension AuthHandler {
         }
         try await context.denylist(ended.tokens)
         do {
-            try await limiter.succeeded(slug: tenant.slug, email: stored.user.email, address: address)
+            try await limiter.succeeded(slug: tenant.slug, email: stored.user.email, address: nil)
         } catch {
             context.logger.warning("cannot reset the sign-in attempt counter", metadata: ["error": "\(error)"])
         }

@@ -35,28 +35,31 @@ struct LoginRateLimiter: Sendable {
             return result
             """)
 
-    /// Clears the account counter and takes one attempt back from the address counter.
+    /// Clears the account counter and takes one attempt back from the address counter (when one
+    /// was counted).
     static let successScript = RedisScript(
         source: """
             redis.call('DEL', KEYS[1])
-            if redis.call('EXISTS', KEYS[2]) == 1 and tonumber(redis.call('GET', KEYS[2])) > 0 then
+            if #KEYS > 1 and redis.call('EXISTS', KEYS[2]) == 1 and tonumber(redis.call('GET', KEYS[2])) > 0 then
               redis.call('DECR', KEYS[2])
             end
             return 1
             """)
 
-    private func keys(slug: String, email: String, address: String) -> [(key: String, limit: Int)] {
+    private func keys(slug: String, email: String, address: String?) -> [(key: String, limit: Int)] {
         let account = OpaqueCredential.sha256Hex(slug + "\u{0}" + email)
-        let source = OpaqueCredential.sha256Hex(address)
-        return [
-            ("control:login:account:\(account)", settings.loginMaxFailures),
-            ("control:login:address:\(source)", settings.loginMaxFailuresPerAddress),
-        ]
+        var keys: [(key: String, limit: Int)] = [("control:login:account:\(account)", settings.loginMaxFailures)]
+        if let address {
+            let source = OpaqueCredential.sha256Hex(address)
+            keys.append(("control:login:address:\(source)", settings.loginMaxFailuresPerAddress))
+        }
+        return keys
     }
 
     /// Counts this attempt; throws RESOURCE_EXHAUSTED (with retry_after) when it is past either
-    /// limit, UNAVAILABLE when Redis cannot count it.
-    func admit(slug: String, email: String, address: String) async throws {
+    /// limit, UNAVAILABLE when Redis cannot count it. Without an address only the account is
+    /// counted (ChangePassword: the caller is signed in already).
+    func admit(slug: String, email: String, address: String?) async throws {
         let keys = keys(slug: slug, email: email, address: address)
         let window = max(1, settings.loginWindow.saturatingMilliseconds)
         let counts: [Int64]
@@ -78,8 +81,8 @@ struct LoginRateLimiter: Sendable {
         }
     }
 
-    /// Records a successful sign-in.
-    func succeeded(slug: String, email: String, address: String) async throws {
+    /// Records a successful sign-in (or password check).
+    func succeeded(slug: String, email: String, address: String?) async throws {
         _ = try await redis.run(Self.successScript, keys: keys(slug: slug, email: email, address: address).map(\.key))
     }
 }

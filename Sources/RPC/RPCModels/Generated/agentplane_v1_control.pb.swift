@@ -3124,8 +3124,8 @@ public enum Agentplane_V1_AuthService {
         /// user (their refresh tokens stop working and their access tokens are
         /// denylisted); the calling session stays signed in. API keys are not
         /// sessions and keep working. A user access token only. Each attempt counts
-        /// against the sign-in limits of the user's email and the client address,
-        /// before the current password is checked.
+        /// against the sign-in limit of the user's email (not the client
+        /// address's), before the current password is checked.
         /// INVALID_ARGUMENT: a field is empty, new_password shorter than 12
         /// characters or over 1024 bytes, current_password over 1024 bytes, or
         /// new_password equal to the current one. PERMISSION_DENIED:
@@ -3180,8 +3180,8 @@ extension Agentplane_V1_AuthService {
         /// user (their refresh tokens stop working and their access tokens are
         /// denylisted); the calling session stays signed in. API keys are not
         /// sessions and keep working. A user access token only. Each attempt counts
-        /// against the sign-in limits of the user's email and the client address,
-        /// before the current password is checked.
+        /// against the sign-in limit of the user's email (not the client
+        /// address's), before the current password is checked.
         /// INVALID_ARGUMENT: a field is empty, new_password shorter than 12
         /// characters or over 1024 bytes, current_password over 1024 bytes, or
         /// new_password equal to the current one. PERMISSION_DENIED:
@@ -3299,8 +3299,8 @@ extension Agentplane_V1_AuthService {
         /// user (their refresh tokens stop working and their access tokens are
         /// denylisted); the calling session stays signed in. API keys are not
         /// sessions and keep working. A user access token only. Each attempt counts
-        /// against the sign-in limits of the user's email and the client address,
-        /// before the current password is checked.
+        /// against the sign-in limit of the user's email (not the client
+        /// address's), before the current password is checked.
         /// INVALID_ARGUMENT: a field is empty, new_password shorter than 12
         /// characters or over 1024 bytes, current_password over 1024 bytes, or
         /// new_password equal to the current one. PERMISSION_DENIED:

@@ -29,6 +29,9 @@ struct ToolKindTests {
             #expect(config["type"] == .string("object") && config["additionalProperties"] == .bool(false))
             let properties = config["properties"]?.objectValue ?? [:]
             #expect(properties.count > 0, "\(kind.kind)")
+            // Each numbered for the form, 1…n.
+            let places = properties.values.compactMap { $0.objectValue?["propertyOrder"]?.numberValue }.sorted()
+            #expect(places == (1...properties.count).map(Double.init), "\(kind.kind)")
             let secrets = ProtoJSON.members(kind.secretsSchema)
             for (_, secret) in secrets["properties"]?.objectValue ?? [:] {
                 #expect(secret.objectValue?["writeOnly"] == .bool(true))

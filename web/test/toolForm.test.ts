@@ -9,14 +9,14 @@ const http: JsonObject = {
   additionalProperties: false,
   required: ["url"],
   properties: {
-    url: { type: "string", title: "URL", format: "uri", maxLength: 2000 },
-    method: { type: "string", title: "Method", enum: ["GET", "POST"], default: "POST" },
-    headers: { type: "object", title: "Headers", additionalProperties: { type: "string" } },
-    top_k: { type: "integer", title: "Results", minimum: 1, maximum: 50 },
-    score: { type: "number", title: "Score", minimum: 0, maximum: 1 },
-    tags: { type: "array", title: "Tags", items: { type: "string" } },
-    json_output: { type: "boolean", title: "JSON output" },
-    prompt: { type: "string", title: "Prompt", maxLength: 20000 },
+    url: { type: "string", title: "URL", format: "uri", maxLength: 2000, propertyOrder: 1 },
+    method: { type: "string", title: "Method", enum: ["GET", "POST"], default: "POST", propertyOrder: 2 },
+    headers: { type: "object", title: "Headers", additionalProperties: { type: "string" }, propertyOrder: 3 },
+    top_k: { type: "integer", title: "Results", minimum: 1, maximum: 50, propertyOrder: 4 },
+    score: { type: "number", title: "Score", minimum: 0, maximum: 1, propertyOrder: 5 },
+    tags: { type: "array", title: "Tags", items: { type: "string" }, propertyOrder: 6 },
+    json_output: { type: "boolean", title: "JSON output", propertyOrder: 7 },
+    prompt: { type: "string", title: "Prompt", maxLength: 20000, propertyOrder: 8 },
   },
 };
 
@@ -79,6 +79,21 @@ test("bounds are checked at and past them; empty optional fields are left out, a
   const empty = configFrom(fields, {});
   assert.deepEqual(Object.keys(empty.errors), ["url"]);
   assert.deepEqual(empty.config, {});
+});
+
+test("fields follow the schema's propertyOrder, unnumbered ones after them by name", () => {
+  const fields = fieldsOf({
+    properties: {
+      zeta: { type: "string" },
+      url: { type: "string", propertyOrder: 1 },
+      alpha: { type: "string" },
+      method: { type: "string", propertyOrder: 2 },
+    },
+  });
+  assert.deepEqual(
+    fields.map((f) => f.key),
+    ["url", "method", "alpha", "zeta"],
+  );
 });
 
 test("secret slots: the named ones, and whether any name may be added", () => {

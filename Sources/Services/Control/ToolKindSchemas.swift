@@ -53,9 +53,19 @@ enum ToolKindSchemas {
         ])
     }
 
-    private static func object(_ properties: [String: JSONValue], required: [String] = []) -> [String: JSONValue] {
+    /// An object schema of `properties`, each marked with its place in the form
+    /// (`propertyOrder`, the order written here: JSON objects keep none).
+    private static func object(_ properties: KeyValuePairs<String, JSONValue>, required: [String] = [])
+        -> [String: JSONValue]
+    {
+        var members: [String: JSONValue] = [:]
+        for (index, (name, property)) in properties.enumerated() {
+            var schema = property.objectValue ?? [:]
+            schema["propertyOrder"] = .number(Double(index + 1))
+            members[name] = .object(schema)
+        }
         var schema: [String: JSONValue] = [
-            "type": .string("object"), "properties": .object(properties), "additionalProperties": .bool(false),
+            "type": .string("object"), "properties": .object(members), "additionalProperties": .bool(false),
         ]
         if !required.isEmpty { schema["required"] = .array(required.map(JSONValue.string)) }
         return schema
@@ -68,12 +78,11 @@ enum ToolKindSchemas {
         ])
     }
 
-    private static func secrets(_ properties: [String: JSONValue], anyName: Bool = false, description: String? = nil)
-        -> [String: JSONValue]
-    {
-        var schema: [String: JSONValue] = [
-            "type": .string("object"), "properties": .object(properties), "additionalProperties": .bool(anyName),
-        ]
+    private static func secrets(
+        _ properties: KeyValuePairs<String, JSONValue>, anyName: Bool = false, description: String? = nil
+    ) -> [String: JSONValue] {
+        var schema = object(properties)
+        schema["additionalProperties"] = .bool(anyName)
         if let description { schema["description"] = .string(description) }
         return schema
     }

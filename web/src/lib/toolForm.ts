@@ -28,15 +28,25 @@ function number(value: JsonValue | undefined): number | undefined {
   return typeof value === "number" ? value : undefined;
 }
 
-/** The form fields of a config schema (none without one). */
+/**
+ * A schema's properties in the order its `propertyOrder` values give (JSON objects keep none;
+ * the server numbers them), the others after them by name.
+ */
+function orderedProperties(schema: JsonObject | undefined): [string, JsonValue][] {
+  const place = (value: JsonValue) => number(object(value)?.["propertyOrder"]) ?? Number.MAX_SAFE_INTEGER;
+  return Object.entries(object(schema?.["properties"]) ?? {}).sort(
+    ([a, x], [b, y]) => place(x) - place(y) || (a < b ? -1 : a > b ? 1 : 0),
+  );
+}
+
+/** The form fields of a config schema (none without one), in the schema's order. */
 export function fieldsOf(schema: JsonObject | undefined): FormField[] {
-  const properties = object(schema?.["properties"]) ?? {};
   const required = new Set(
     (Array.isArray(schema?.["required"]) ? (schema?.["required"] as JsonValue[]) : []).filter(
       (name): name is string => typeof name === "string",
     ),
   );
-  return Object.entries(properties).map(([key, raw]) => {
+  return orderedProperties(schema).map(([key, raw]) => {
     const property = object(raw) ?? {};
     const type = property["type"];
     const choices = Array.isArray(property["enum"])
@@ -165,9 +175,8 @@ export function secretSlots(schema: JsonObject | undefined): {
   named: { name: string; title: string; description: string }[];
   anyName: boolean;
 } {
-  const properties = object(schema?.["properties"]) ?? {};
   return {
-    named: Object.entries(properties).map(([name, raw]) => {
+    named: orderedProperties(schema).map(([name, raw]) => {
       const property = object(raw) ?? {};
       return {
         name,

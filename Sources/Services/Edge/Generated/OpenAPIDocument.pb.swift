@@ -6314,7 +6314,7 @@ public enum OpenAPIDocument {
                   },
                   "configSchema": {
                     "type": "object",
-                    "description": "JSON Schema of Tool.config: `type: object`, `properties` (each with\n`type`, `title`, `description` and where they apply `enum`, `minimum` /\n`maximum`, `minLength` / `maxLength`, `items`, `default`, `format`),\n`additionalProperties: false`. Rules between fields (a Zammad backend\nneeds base_url) are in the descriptions and checked on save."
+                    "description": "JSON Schema of Tool.config: `type: object`, `properties` (each with\n`type`, `title`, `description` and where they apply `enum`, `minimum` /\n`maximum`, `minLength` / `maxLength`, `items`, `default`, `format`, and\n`propertyOrder`, its place in a form: JSON objects keep no order),\n`additionalProperties: false`. Rules between fields (a Zammad backend\nneeds base_url) are in the descriptions and checked on save."
                   },
                   "secretsSchema": {
                     "type": "object",

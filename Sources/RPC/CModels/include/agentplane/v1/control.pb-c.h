@@ -1613,7 +1613,8 @@ struct  Agentplane__V1__ToolKindSchema
   /*
    * JSON Schema of Tool.config: `type: object`, `properties` (each with
    * `type`, `title`, `description` and where they apply `enum`, `minimum` /
-   * `maximum`, `minLength` / `maxLength`, `items`, `default`, `format`),
+   * `maximum`, `minLength` / `maxLength`, `items`, `default`, `format`, and
+   * `propertyOrder`, its place in a form: JSON objects keep no order),
    * `additionalProperties: false`. Rules between fields (a Zammad backend
    * needs base_url) are in the descriptions and checked on save.
    */

@@ -5,6 +5,7 @@ import { App } from "./app/App";
 import { ErrorBoundary } from "./app/ErrorBoundary";
 import "./styles/tokens.css";
 import "./styles/app.css";
+import "./styles/builder.css";
 
 const root = document.getElementById("root");
 if (root) {

@@ -15,8 +15,8 @@ public struct FlowValidation: Sendable {
 
 /// Checks a flow document (see docs/FLOWS.md) and compiles it; reports every error with its JSON path.
 public enum FlowValidator {
-    /// The node kinds a flow may use.
-    public static let nodeKinds = ["llm", "tool", "router", "llm_router", "human_input", "set", "end"]
+    /// The node kinds a flow may use (from the schema the engine exports, `FlowSchema.current`).
+    public static let nodeKinds = NodeKinds.all.map(\.kind)
     /// The most nodes a flow may have.
     public static let maxNodes = 500
     /// The longest `timeout_ms` a node may have (24 h).
@@ -103,6 +103,8 @@ private struct FlowCompiler {
             nodes.append(compileNode(value, at: "$.nodes[\(index)]", indexByID: indexByID, edges: &edges[index]))
         }
         compileEdgeList(root["edges"], nodes: nodes, indexByID: indexByID, edges: &edges)
+        FlowLayoutMetadata.check(
+            root["metadata"], nodeIDs: Set(indexByID.keys), errors: &errors, warnings: &warnings)
         let compiled = nodes.enumerated().compactMap { index, node in
             node.map {
                 CompiledNode(

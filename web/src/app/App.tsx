@@ -21,6 +21,7 @@ const KnowledgePage = lazy(() => import("../pages/KnowledgePage").then((m) => ({
 const RunsPage = lazy(() => import("../pages/RunsPage").then((m) => ({ default: m.RunsPage })));
 const SettingsPage = lazy(() => import("../pages/SettingsPage").then((m) => ({ default: m.SettingsPage })));
 const TicketsPage = lazy(() => import("../pages/TicketsPage").then((m) => ({ default: m.TicketsPage })));
+const FlowBuilderPage = lazy(() => import("../pages/FlowBuilderPage").then((m) => ({ default: m.FlowBuilderPage })));
 const ToolsPage = lazy(() => import("../pages/ToolsPage").then((m) => ({ default: m.ToolsPage })));
 
 type SessionState =
@@ -146,6 +147,16 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
           )}
           {atLeast(session.roles, "ROLE_BUILDER") && (
             <a
+              href="/agents"
+              aria-current={route.page === "agents" ? "page" : undefined}
+              onClick={(e) => (e.preventDefault(), navigate("/agents"))}
+              data-testid="nav-agents"
+            >
+              Agents
+            </a>
+          )}
+          {atLeast(session.roles, "ROLE_BUILDER") && (
+            <a
               href="/tools"
               aria-current={route.page === "tools" ? "page" : undefined}
               onClick={(e) => (e.preventDefault(), navigate("/tools"))}
@@ -207,6 +218,7 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
             {route.page === "settings" && <SettingsPage />}
             {route.page === "admin" && <AdminPage />}
             {route.page === "tools" && <ToolsPage />}
+            {route.page === "agents" && <FlowBuilderPage agentId={route.agentId} />}
           </Suspense>
         </main>
       </SessionContext.Provider>

@@ -2,7 +2,8 @@
 // a file extension): `/` and `/chat` are the chat, `/chat/{conversation}` one conversation,
 // `/tickets` the tickets, `/tickets/{ticket}` one ticket (the URL a ticket tool's result names),
 // `/runs` and `/runs/{run}` the runs, `/knowledge` the knowledge base, `/settings` the user's settings (API keys),
-// `/admin` the tenant's administration, `/tools` the tools.
+// `/admin` the tenant's administration, `/tools` the tools, `/agents` the agents and
+// `/agents/{agent}` (or `/agents/new`) the flow builder.
 import { useEffect, useState } from "react";
 
 export type Route =
@@ -12,7 +13,8 @@ export type Route =
   | { page: "knowledge" }
   | { page: "settings" }
   | { page: "admin" }
-  | { page: "tools" };
+  | { page: "tools" }
+  | { page: "agents"; agentId?: string };
 
 /** The route of a path. */
 export function parseRoute(path: string): Route {
@@ -28,6 +30,9 @@ export function parseRoute(path: string): Route {
   if (/^\/settings\/?$/.test(path)) return { page: "settings" };
   if (/^\/admin\/?$/.test(path)) return { page: "admin" };
   if (/^\/tools\/?$/.test(path)) return { page: "tools" };
+  const agent = /^\/agents\/([^/]+)\/?$/.exec(path);
+  if (agent) return { page: "agents", agentId: decodeURIComponent(agent[1]!) };
+  if (/^\/agents\/?$/.test(path)) return { page: "agents" };
   return { page: "chat" };
 }
 

@@ -22,14 +22,18 @@ struct FlowSchemaTests {
         case .templateObject: return .object(["q": .string("{{input}}")])
         case .channelValues: return .object(["text": .string("{{input}}")])
         case .json: return .null
-        case .list: return .array([.object(Dictionary(uniqueKeysWithValues: (field.fields ?? []).map { ($0.key, sample($0)) }))])
-        case .object: return .object(Dictionary(uniqueKeysWithValues: (field.fields ?? []).map { ($0.key, sample($0)) }))
+        case .list:
+            return .array([.object(Dictionary(uniqueKeysWithValues: (field.fields ?? []).map { ($0.key, sample($0)) }))]
+            )
+        case .object:
+            return .object(Dictionary(uniqueKeysWithValues: (field.fields ?? []).map { ($0.key, sample($0)) }))
         }
     }
 
     func flow(with node: [String: JSONValue]) -> JSONValue {
         .object([
-            "entry": .string("a"), "state": .object([
+            "entry": .string("a"),
+            "state": .object([
                 "text": .object(["type": .string("string")]), "obj": .object(["type": .string("object")]),
             ]),
             "nodes": .array([.object(node), .object(["id": .string("b"), "kind": .string("end")])]),
@@ -72,8 +76,11 @@ struct FlowSchemaTests {
         let retry = try #require(FlowSchema.current.commonFields.first { $0.key == "retry" })
         let retryOn = try #require(retry.fields?.first { $0.key == "retry_on" })
         #expect(retryOn.choices == NodeErrorKind.allCases.map(\.rawValue))
-        #expect(FlowSchema.current.channelFields.first { $0.key == "reducer" }?.choices == Reducer.allCases.map(\.rawValue))
-        #expect(FlowSchema.current.channelFields.first { $0.key == "type" }?.choices == ChannelType.allCases.map(\.rawValue))
+        #expect(
+            FlowSchema.current.channelFields.first { $0.key == "reducer" }?.choices == Reducer.allCases.map(\.rawValue))
+        #expect(
+            FlowSchema.current.channelFields.first { $0.key == "type" }?.choices == ChannelType.allCases.map(\.rawValue)
+        )
         #expect(FlowSchema.current.limits["max_nodes"] == Double(FlowValidator.maxNodes))
     }
 

@@ -141,7 +141,11 @@ export const Canvas = forwardRef<CanvasHandle, CanvasProps>(function Canvas(prop
     const nodeElement = target.closest("[data-node-id]");
     const edgeElement = target.closest("[data-edge-id]");
     const point = toFlow(event.clientX, event.clientY);
-    svg.current?.setPointerCapture(event.pointerId);
+    try {
+      svg.current?.setPointerCapture(event.pointerId);
+    } catch {
+      // A synthetic pointer (the benchmark's script) cannot be captured; the gesture works without.
+    }
     if (port && !readOnly) {
       const from = port.getAttribute("data-port")!;
       gesture.current = { kind: "connect", from, start: point };
@@ -242,41 +246,46 @@ export const Canvas = forwardRef<CanvasHandle, CanvasProps>(function Canvas(prop
     return dragging.has(id) ? { x: p.x + offset.x, y: p.y + offset.y } : p;
   };
 
-  return (
-    <svg
-      ref={svg}
-      className={`canvas${readOnly ? " canvas--readonly" : ""}`}
-      data-testid="canvas"
-      role="application"
-      aria-label="Flow canvas"
-      onWheel={onWheel}
-      onPointerDown={onPointerDown}
-      onPointerMove={onPointerMove}
-      onPointerUp={onPointerUp}
-    >
-      <defs>
-        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-          <path d="M 0 0 L 10 5 L 0 10 z" className="canvas__arrow" />
-        </marker>
-      </defs>
-      <g transform={`translate(${view.x} ${view.y}) scale(${view.k})`} data-testid="canvas-world" data-zoom={view.k.toFixed(3)}>
+
+  // What does not move during a drag is built once per drag (the same elements: React skips
+  // them); only the dragged nodes and their edges are built again for every pointer move.
+  const renderEdge = (edge: GraphEdge, from: Point, to: Point) => (
+    <EdgeView
+      key={edge.id}
+      edge={edge}
+      x1={from.x}
+      y1={from.y}
+      x2={to.x}
+      y2={to.y}
+      selected={props.selectedEdge === edge.id}
+      invalid={props.edgeIssues.has(edge.id)}
+      added={props.edgeDiff?.has(edge.id) ?? false}
+    />
+  );
+  const renderNode = (node: FlowDoc["nodes"][number], p: Point) => (
+    <NodeView
+      key={node.id}
+      id={node.id}
+      kind={node.kind}
+      x={p.x}
+      y={p.y}
+      entry={doc.entry === node.id}
+      selected={selected.has(node.id)}
+      marks={marks.get(node.id)}
+      fanOut={nextList(node).length}
+      waits={Array.isArray(node.wait_for) ? node.wait_for.length : 0}
+      fanIn={fanIn.get(node.id) ?? 0}
+      readOnly={readOnly}
+    />
+  );
+  const still = useMemo(
+    () => (
+      <g>
         {edges.map((edge) => {
-          const from = at(edge.from);
-          const to = at(edge.to);
-          if (!from || !to) return null;
-          return (
-            <EdgeView
-              key={edge.id}
-              edge={edge}
-              x1={from.x}
-              y1={from.y}
-              x2={to.x}
-              y2={to.y}
-              selected={props.selectedEdge === edge.id}
-              invalid={props.edgeIssues.has(edge.id)}
-              added={props.edgeDiff?.has(edge.id) ?? false}
-            />
-          );
+          const from = positions[edge.from];
+          const to = positions[edge.to];
+          if (!from || !to || dragging.has(edge.from) || dragging.has(edge.to)) return null;
+          return renderEdge(edge, from, to);
         })}
         {props.ghosts?.map((ghost) => (
           <NodeView
@@ -295,25 +304,50 @@ export const Canvas = forwardRef<CanvasHandle, CanvasProps>(function Canvas(prop
           />
         ))}
         {doc.nodes.map((node) => {
-          const p = at(node.id);
-          if (!p) return null;
-          return (
-            <NodeView
-              key={node.id}
-              id={node.id}
-              kind={node.kind}
-              x={p.x}
-              y={p.y}
-              entry={doc.entry === node.id}
-              selected={selected.has(node.id)}
-              marks={marks.get(node.id)}
-              fanOut={nextList(node).length}
-              waits={Array.isArray(node.wait_for) ? node.wait_for.length : 0}
-              fanIn={fanIn.get(node.id) ?? 0}
-              readOnly={readOnly}
-            />
-          );
+          const p = positions[node.id];
+          return p && !dragging.has(node.id) ? renderNode(node, p) : null;
         })}
+      </g>
+    ),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [edges, doc, positions, dragging, selected, marks, props.selectedEdge, props.edgeIssues, props.edgeDiff, props.ghosts, readOnly, fanIn],
+  );
+  const moving =
+    dragging.size === 0 ? null : (
+      <g>
+        {edges.map((edge) => {
+          if (!dragging.has(edge.from) && !dragging.has(edge.to)) return null;
+          const from = at(edge.from);
+          const to = at(edge.to);
+          return from && to ? renderEdge(edge, from, to) : null;
+        })}
+        {doc.nodes.map((node) => {
+          const p = dragging.has(node.id) ? at(node.id) : undefined;
+          return p ? renderNode(node, p) : null;
+        })}
+      </g>
+    );
+
+  return (
+    <svg
+      ref={svg}
+      className={`canvas${readOnly ? " canvas--readonly" : ""}`}
+      data-testid="canvas"
+      role="application"
+      aria-label="Flow canvas"
+      onWheel={onWheel}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+    >
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <path d="M 0 0 L 10 5 L 0 10 z" className="canvas__arrow" />
+        </marker>
+      </defs>
+      <g transform={`translate(${view.x} ${view.y}) scale(${view.k})`} data-testid="canvas-world" data-zoom={view.k.toFixed(3)}>
+        {still}
+        {moving}
         {wire && positions[wire.from] && (
           <path
             className="canvas__wire"

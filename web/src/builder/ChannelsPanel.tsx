@@ -11,9 +11,11 @@ interface ChannelsPanelProps {
   readOnly: boolean;
   issues: { channel: string; issue: FieldIssue }[];
   onChange(name: string, declaration: JsonObject | undefined, typing?: string): void;
+  /** The document's own `name` or `description` changed (undefined: removed). */
+  onFlowField(key: "name" | "description", value: string | undefined): void;
 }
 
-export function ChannelsPanel({ doc, readOnly, issues, onChange }: ChannelsPanelProps) {
+export function ChannelsPanel({ doc, readOnly, issues, onChange, onFlowField }: ChannelsPanelProps) {
   const [name, setName] = useState("");
   const [error, setError] = useState<string>();
   const channels = Object.entries(doc.state ?? {});
@@ -27,7 +29,22 @@ export function ChannelsPanel({ doc, readOnly, issues, onChange }: ChannelsPanel
     onChange(trimmed, { type: "any" });
   };
   return (
-    <section className="channels" aria-label="State channels" data-testid="channels">
+    <section className="channels" aria-label="The flow and its state channels" data-testid="channels">
+      <h2>The flow</h2>
+      {(["name", "description"] as const).map((key) => (
+        <div className="field" key={key}>
+          <label htmlFor={`flow-${key}`}>Flow {key}</label>
+          <input
+            id={`flow-${key}`}
+            className="input"
+            value={typeof doc[key] === "string" ? (doc[key] as string) : ""}
+            readOnly={readOnly}
+            data-testid={`flow-${key}`}
+            onChange={(event) => onFlowField(key, event.target.value === "" ? undefined : event.target.value)}
+          />
+        </div>
+      ))}
+      <p className="field__help">Informational: kept in the document, not the agent's name.</p>
       <h2>State channels</h2>
       <p className="field__help">Always there: {flowSchema.builtinChannels.join(", ")}.</p>
       {channels.map(([channel, declaration]) => (

@@ -23,7 +23,7 @@ import type { FlowDoc, Point } from "../builder/flow";
 import { commit, redo, startHistory, undo } from "../builder/history";
 import type { History } from "../builder/history";
 import { actionFor, shortcuts } from "../builder/keyboard";
-import { layoutFlow, positionsOf } from "../builder/layout";
+import { layoutFlow, nodeHeight, nodeWidth, positionsOf } from "../builder/layout";
 import { NodeEditor } from "../builder/NodeEditor";
 import type { FieldIssue } from "../builder/NodeEditor";
 import { flowSchema } from "../builder/schema.generated";
@@ -99,6 +99,16 @@ interface Validation {
   doc: FlowDoc;
   errors: FieldViolation[];
   warnings: FieldViolation[];
+}
+
+/** The first place at or below `wanted` where a new node covers no other. */
+function freeSpot(positions: { [id: string]: Point }, wanted: Point): Point {
+  const taken = Object.values(positions);
+  const spot = { x: Math.round(wanted.x), y: Math.round(wanted.y) };
+  while (taken.some((p) => Math.abs(p.x - spot.x) < nodeWidth + 16 && Math.abs(p.y - spot.y) < nodeHeight + 16)) {
+    spot.y += nodeHeight + 24;
+  }
+  return spot;
 }
 
 /** A flow with positions for every node (laid out by dagre when it has none). */
@@ -261,7 +271,7 @@ function Builder({ agentId }: { agentId: string }) {
   };
 
   const addKind = (kind: string, at?: Point) => {
-    const position = at ?? canvas.current?.center() ?? { x: 40, y: 40 };
+    const position = freeSpot(positions, at ?? canvas.current?.center() ?? { x: 40, y: 40 });
     let id = "";
     edit((current) => {
       const next = addNode(current, kind, position);
@@ -647,7 +657,7 @@ function Builder({ agentId }: { agentId: string }) {
                 disabled={tab === "versions" && isNew}
                 data-testid={`tab-${tab}`}
               >
-                {{ node: "Node", channels: "Channels", versions: "Versions", try: "Try it", json: "JSON" }[tab]}
+                {{ node: "Node", channels: "Flow", versions: "Versions", try: "Try it", json: "JSON" }[tab]}
               </button>
             ))}
           </div>
@@ -678,7 +688,20 @@ function Builder({ agentId }: { agentId: string }) {
               </p>
             ))}
           {side === "channels" && (
-            <ChannelsPanel doc={shown} readOnly={readOnly} issues={channelIssues} onChange={(channel, declaration, typing) => edit((current) => setChannel(current, channel, declaration), typing)} />
+            <ChannelsPanel
+              doc={shown}
+              readOnly={readOnly}
+              issues={channelIssues}
+              onChange={(channel, declaration, typing) => edit((current) => setChannel(current, channel, declaration), typing)}
+              onFlowField={(key, value) =>
+                edit((current) => {
+                  const next: FlowDoc = { ...current };
+                  if (value === undefined) delete next[key];
+                  else next[key] = value;
+                  return next;
+                }, `flow.${key}`)
+              }
+            />
           )}
           {side === "versions" && !isNew && agent && (
             <VersionsPanel

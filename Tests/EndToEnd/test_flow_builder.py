@@ -10,6 +10,7 @@ Also: the keyboard alone selects nodes and opens the editor, undo/redo, copy/pas
 """
 
 import json
+import os
 import time
 import unittest
 import uuid
@@ -94,11 +95,11 @@ class FlowBuilderTest(unittest.TestCase):
         condition = EC.element_to_be_clickable if clickable else EC.presence_of_element_located
         return self.wait(driver, condition((By.CSS_SELECTOR, selector)), timeout, f"no {selector}")
 
-    def testid(self, driver, name, clickable=True):
+    def by_testid(self, driver, name, clickable=True):
         return self.css(driver, f"[data-testid='{name}']", clickable=clickable)
 
     def type_into(self, driver, name, text):
-        field = self.testid(driver, name)
+        field = self.by_testid(driver, name)
         field.send_keys(Keys.CONTROL, "a")
         field.send_keys(Keys.DELETE)
         field.send_keys(text)
@@ -114,32 +115,39 @@ class FlowBuilderTest(unittest.TestCase):
         self.assertEqual(answer.status_code, 200, answer.text)
         return answer.json()
 
+    def shot(self, driver, name):
+        """A screenshot for a person to look at, when AGENTPLANE_BUILDER_SHOTS names a folder."""
+        folder = os.environ.get("AGENTPLANE_BUILDER_SHOTS")
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+            driver.save_screenshot(os.path.join(folder, f"{name}.png"))
+
     def open_new_agent(self, driver):
         self.sign_in(driver)
-        self.testid(driver, "nav-agents").click()
-        self.testid(driver, "agent-new").click()
-        self.testid(driver, "canvas")
+        self.by_testid(driver, "nav-agents").click()
+        self.by_testid(driver, "agent-new").click()
+        self.by_testid(driver, "canvas")
 
     def add_node(self, driver, kind, node_id):
         """Adds a node from the palette and renames it in the editor."""
-        self.testid(driver, f"palette-{kind}").click()
-        field = self.testid(driver, "field-id")
+        self.by_testid(driver, f"palette-{kind}").click()
+        field = self.by_testid(driver, "field-id")
         field.send_keys(Keys.CONTROL, "a")
         field.send_keys(node_id, Keys.ENTER)
-        self.testid(driver, f"node-{node_id}", clickable=False)
+        self.by_testid(driver, f"node-{node_id}", clickable=False)
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=node-editor] h2").text.startswith(node_id))
 
     def select_node(self, driver, node_id):
-        self.testid(driver, "tab-node").click()
-        ActionChains(driver).move_to_element(self.testid(driver, f"node-{node_id}", clickable=False)).click().perform()
+        self.by_testid(driver, "tab-node").click()
+        ActionChains(driver).move_to_element(self.by_testid(driver, f"node-{node_id}", clickable=False)).click().perform()
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=node-editor] h2").text.startswith(node_id))
 
     def connect(self, driver, source, target):
         """Drags from the source's port onto the target node."""
-        port = self.testid(driver, f"port-{source}", clickable=False)
-        node = self.testid(driver, f"node-{target}", clickable=False)
+        port = self.by_testid(driver, f"port-{source}", clickable=False)
+        node = self.by_testid(driver, f"node-{target}", clickable=False)
         ActionChains(driver).click_and_hold(port).move_by_offset(5, 30).move_to_element(node).release().perform()
-        self.testid(driver, f"edge-{source}-{target}", clickable=False)
+        self.by_testid(driver, f"edge-{source}-{target}", clickable=False)
 
     def open_common(self, driver):
         details = driver.find_element(By.CSS_SELECTOR, ".node-editor__common")
@@ -147,35 +155,35 @@ class FlowBuilderTest(unittest.TestCase):
             details.find_element(By.TAG_NAME, "summary").click()
 
     def node_errors(self, driver, node_id):
-        return int(self.testid(driver, f"node-{node_id}", clickable=False).get_attribute("data-errors"))
+        return int(self.by_testid(driver, f"node-{node_id}", clickable=False).get_attribute("data-errors"))
 
     def build_support_agent(self, driver):
         """Builds examples/support-agent.flow.json with the canvas, the palette and the forms."""
-        self.testid(driver, "tab-channels").click()
+        self.by_testid(driver, "tab-channels").click()
         self.type_into(driver, "flow-name", EXAMPLE["name"])
         self.type_into(driver, "flow-description", EXAMPLE["description"])
         for channel, declaration in EXAMPLE["state"].items():
             self.type_into(driver, "channel-name", channel)
-            self.testid(driver, "channel-add").click()
-            Select(self.testid(driver, f"field-state-{channel}-type")).select_by_value(declaration["type"])
+            self.by_testid(driver, "channel-add").click()
+            Select(self.by_testid(driver, f"field-state-{channel}-type")).select_by_value(declaration["type"])
         nodes = {node["id"]: node for node in EXAMPLE["nodes"]}
 
         # Every node, in the example's order (the first is the entry).
         for node in EXAMPLE["nodes"]:
             self.add_node(driver, node["kind"], node["id"])
-        self.testid(driver, "fit").click()
+        self.by_testid(driver, "fit").click()
 
         # kb_lookup: the tool, its arguments, output, retry and timeout.
         kb = nodes["kb_lookup"]
         self.select_node(driver, "kb_lookup")
         self.type_into(driver, "field-tool", kb["tool"])
         self.type_into(driver, "field-arguments", json.dumps(kb["arguments"]))
-        Select(self.testid(driver, "field-output")).select_by_value(kb["output"])
+        Select(self.by_testid(driver, "field-output")).select_by_value(kb["output"])
         self.open_common(driver)
-        self.testid(driver, "field-retry-on").click()
+        self.by_testid(driver, "field-retry-on").click()
         self.type_into(driver, "field-retry-max_attempts", str(kb["retry"]["max_attempts"]))
         self.type_into(driver, "field-retry-initial_backoff_ms", str(kb["retry"]["initial_backoff_ms"]))
-        self.testid(driver, "field-retry-retry_on-rate_limited").click()  # the default less rate_limited
+        self.by_testid(driver, "field-retry-retry_on-rate_limited").click()  # the default less rate_limited
         self.type_into(driver, "field-timeout_ms", str(kb["timeout_ms"]))
         self.connect(driver, "kb_lookup", "kb_helpful")
 
@@ -186,21 +194,21 @@ class FlowBuilderTest(unittest.TestCase):
         condition = router["routes"][0]["when"]
         self.type_into(driver, "field-routes-0-when", condition + " and")
         self.wait(driver, lambda d: self.node_errors(d, "kb_helpful") > 0, message="no error on the broken router")
-        self.testid(driver, "node-issues-kb_helpful", clickable=False)
-        self.assertIn("BAD_EXPRESSION", self.testid(driver, "issues", clickable=False).text)
-        field = self.testid(driver, "field-routes-0-when")
+        self.by_testid(driver, "node-issues-kb_helpful", clickable=False)
+        self.assertIn("BAD_EXPRESSION", self.by_testid(driver, "issues", clickable=False).text)
+        field = self.by_testid(driver, "field-routes-0-when")
         for _ in range(len(" and")):
             field.send_keys(Keys.BACKSPACE)
         self.wait(driver, lambda d: self.node_errors(d, "kb_helpful") == 0, message="the router's error stayed")
-        Select(self.testid(driver, "field-default")).select_by_value(router["default"])
-        self.testid(driver, "edge-kb_helpful-create_ticket", clickable=False)
-        self.assertIn("exists(state.kb", self.testid(driver, "edge-label-kb_helpful-answer_from_kb", clickable=False).text)
+        Select(self.by_testid(driver, "field-default")).select_by_value(router["default"])
+        self.by_testid(driver, "edge-kb_helpful-create_ticket", clickable=False)
+        self.assertIn("exists(state.kb", self.by_testid(driver, "edge-label-kb_helpful-answer_from_kb", clickable=False).text)
 
         llm = nodes["answer_from_kb"]
         self.select_node(driver, "answer_from_kb")
         self.type_into(driver, "field-system", llm["system"])
         self.type_into(driver, "field-prompt", llm["prompt"])
-        Select(self.testid(driver, "field-output")).select_by_value(llm["output"])
+        Select(self.by_testid(driver, "field-output")).select_by_value(llm["output"])
         self.connect(driver, "answer_from_kb", "done")
 
         for tool_id, target in (("create_ticket", "notify_support"), ("notify_support", "reply_with_ticket")):
@@ -208,14 +216,15 @@ class FlowBuilderTest(unittest.TestCase):
             self.select_node(driver, tool_id)
             self.type_into(driver, "field-tool", tool["tool"])
             self.type_into(driver, "field-arguments", json.dumps(tool["arguments"]))
-            Select(self.testid(driver, "field-output")).select_by_value(tool["output"])
+            Select(self.by_testid(driver, "field-output")).select_by_value(tool["output"])
             if "on_error" in tool:
-                Select(self.testid(driver, "field-on_error")).select_by_value(tool["on_error"])
+                Select(self.by_testid(driver, "field-on_error")).select_by_value(tool["on_error"])
             self.connect(driver, tool_id, target)
 
         self.select_node(driver, "reply_with_ticket")
         self.type_into(driver, "field-values", json.dumps(nodes["reply_with_ticket"]["values"]))
         self.connect(driver, "reply_with_ticket", "done")
+        self.by_testid(driver, "relayout").click()  # dagre: the router's two branches side by side
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=issues]").get_attribute("data-errors") == "0"
                   and d.find_element(By.CSS_SELECTOR, "[data-testid=issues]").get_attribute("data-validating") == "false",
                   message="the built flow does not validate")
@@ -228,7 +237,7 @@ class FlowBuilderTest(unittest.TestCase):
         self.build_support_agent(driver)
         name = f"support-built-{uuid.uuid4().hex[:8]}"
         self.type_into(driver, "agent-name", name)
-        self.testid(driver, "save").click()
+        self.by_testid(driver, "save").click()
         self.wait(driver, lambda d: "/agents/new" not in d.current_url and "/agents/" in d.current_url, message="not created")
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=agent-version]").text == "v1")
         agent_id = driver.current_url.rstrip("/").rsplit("/", 1)[1]
@@ -237,38 +246,41 @@ class FlowBuilderTest(unittest.TestCase):
         self.assertEqual(len(saved["metadata"]["positions"]), len(EXAMPLE["nodes"]), "positions are kept")
         self.assertEqual(normal_form(saved), normal_form(EXAMPLE))
 
+        self.shot(driver, "built")
+
         # Try it: the draft runs and its nodes light up; a node's output opens.
-        self.testid(driver, "tab-try").click()
+        self.by_testid(driver, "tab-try").click()
         self.type_into(driver, "try-input", "How do I reset my password?")
-        self.testid(driver, "try-run").click()
+        self.by_testid(driver, "try-run").click()
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=try-status]").get_attribute("data-status") == "finished",
                   message="the test run did not finish")
         for node_id in ("kb_lookup", "kb_helpful", "done"):
-            self.assertEqual(self.testid(driver, f"node-{node_id}", clickable=False).get_attribute("data-run"), "done", node_id)
-        ActionChains(driver).move_to_element(self.testid(driver, "node-kb_lookup", clickable=False)).click().perform()
-        self.assertIn('"kb"', self.testid(driver, "try-output", clickable=False).text)
+            self.assertEqual(self.by_testid(driver, f"node-{node_id}", clickable=False).get_attribute("data-run"), "done", node_id)
+        ActionChains(driver).move_to_element(self.by_testid(driver, "node-kb_lookup", clickable=False)).click().perform()
+        self.assertIn('"kb"', self.by_testid(driver, "try-output", clickable=False).text)
 
         # A second version: the answer's prompt changed.
         self.select_node(driver, "answer_from_kb")
         self.type_into(driver, "field-prompt", "Question: {{input}}")
         self.type_into(driver, "save-message", "Prompt the question")
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=issues]").get_attribute("data-validating") == "false")
-        self.testid(driver, "save").click()
+        self.by_testid(driver, "save").click()
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=agent-version]").text == "v2")
 
         # The diff: answer_from_kb changed, on the canvas and in the JSON diff.
-        self.testid(driver, "tab-versions").click()
-        self.testid(driver, "version-pick-1").click()
-        self.testid(driver, "version-pick-2").click()
-        self.testid(driver, "versions-compare").click()
-        summary = self.testid(driver, "diff-summary", clickable=False)
+        self.by_testid(driver, "tab-versions").click()
+        self.by_testid(driver, "version-pick-1").click()
+        self.by_testid(driver, "version-pick-2").click()
+        self.by_testid(driver, "versions-compare").click()
+        summary = self.by_testid(driver, "diff-summary", clickable=False)
+        self.shot(driver, "diff")
         self.assertIn("0 added, 0 removed, 1 changed (answer_from_kb)", summary.text)
-        self.assertEqual(self.testid(driver, "node-answer_from_kb", clickable=False).get_attribute("data-diff"), "changed")
-        self.assertIn("Question: {{input}}", self.testid(driver, "json-diff", clickable=False).text)
+        self.assertEqual(self.by_testid(driver, "node-answer_from_kb", clickable=False).get_attribute("data-diff"), "changed")
+        self.assertIn("Question: {{input}}", self.by_testid(driver, "json-diff", clickable=False).text)
 
         # Roll back to the first: a third version equal to the first.
-        self.testid(driver, "back-to-draft").click()
-        self.testid(driver, "version-rollback-1").click()
+        self.by_testid(driver, "back-to-draft").click()
+        self.by_testid(driver, "version-rollback-1").click()
         self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=agent-version]").text == "v3")
         latest = json.loads(self.api("GET", f"/v1/agents/{agent_id}")["agent"]["flowJson"])
         self.assertEqual(normal_form(latest), normal_form(EXAMPLE))
@@ -278,31 +290,32 @@ class FlowBuilderTest(unittest.TestCase):
     def test_keyboard_undo_redo_copy_paste(self):
         driver = self.browser()
         self.open_new_agent(driver)
-        area = self.testid(driver, "canvas-area")
+        area = self.by_testid(driver, "canvas-area")
         area.click()
         area.send_keys("1")  # an llm node
-        area = self.testid(driver, "canvas-area")
+        area = self.by_testid(driver, "canvas-area")
         area.click()
         area.send_keys("7")  # an end node
-        self.testid(driver, "node-llm_1", clickable=False)
-        self.testid(driver, "node-end_1", clickable=False)
-        area = self.testid(driver, "canvas-area")
+        self.by_testid(driver, "node-llm_1", clickable=False)
+        self.by_testid(driver, "node-end_1", clickable=False)
+        area = self.by_testid(driver, "canvas-area")
         area.send_keys(Keys.ESCAPE, Keys.ARROW_DOWN)  # the first node
         area.send_keys("c", Keys.ARROW_DOWN, Keys.ENTER)  # connect it to the next one
-        self.testid(driver, "edge-llm_1-end_1", clickable=False)
+        self.by_testid(driver, "edge-llm_1-end_1", clickable=False)
         area.send_keys(Keys.CONTROL, "z")
         self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid='edge-llm_1-end_1']"))
         area.send_keys(Keys.CONTROL, "y")
-        self.testid(driver, "edge-llm_1-end_1", clickable=False)
+        self.by_testid(driver, "edge-llm_1-end_1", clickable=False)
         area.send_keys(Keys.CONTROL, "a")
         area.send_keys(Keys.CONTROL, "c")
         area.send_keys(Keys.CONTROL, "v")
-        self.testid(driver, "node-llm_2", clickable=False)
-        self.testid(driver, "edge-llm_2-end_2", clickable=False)
+        self.by_testid(driver, "node-llm_2", clickable=False)
+        self.by_testid(driver, "edge-llm_2-end_2", clickable=False)
         area.send_keys(Keys.DELETE)
         self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid='node-llm_2']"))
         area.send_keys(Keys.ESCAPE, Keys.ARROW_DOWN, Keys.ENTER)  # the editor, from the keyboard
-        self.assertEqual(driver.switch_to.active_element.get_attribute("id"), "node-id")
+        self.wait(driver, lambda d: d.switch_to.active_element.get_attribute("id") == "node-id",
+                  message="Enter did not open the editor")
 
 
 if __name__ == "__main__":

@@ -317,6 +317,44 @@ class FlowBuilderTest(unittest.TestCase):
         self.wait(driver, lambda d: d.switch_to.active_element.get_attribute("id") == "node-id",
                   message="Enter did not open the editor")
 
+    @screenshots_on_failure
+    def test_import_and_the_json_view_in_sync_with_the_canvas(self):
+        refund = json.loads((REPO / "examples" / "refund-approval.flow.json").read_text(encoding="utf-8"))
+        driver = self.browser()
+        self.open_new_agent(driver)
+        self.by_testid(driver, "tab-json").click()
+        self.by_testid(driver, "import", clickable=False).send_keys(str(REPO / "examples" / "refund-approval.flow.json"))
+        for node in refund["nodes"]:
+            self.by_testid(driver, f"node-{node['id']}", clickable=False)
+        # Parallel branches and the join are drawn as such; router and option labels on their edges.
+        self.assertIn("fans out to 2", self.by_testid(driver, "node-fan_out", clickable=False).get_attribute("aria-label"))
+        self.assertIn("fan-in 2", self.by_testid(driver, "node-decide", clickable=False).get_attribute("aria-label"))
+        self.assertEqual(self.by_testid(driver, "edge-label-classify-fan_out", clickable=False).text, "refund")
+        shown = json.loads(self.by_testid(driver, "flow-json", clickable=False).get_attribute("value"))
+        self.assertEqual(sorted(shown["metadata"]["positions"]), sorted(node["id"] for node in refund["nodes"]))
+        self.assertEqual(normal_form(shown), normal_form(refund))
+
+        # An edit of the JSON reaches the canvas (React's value setter, then an input event).
+        edited = json.loads(json.dumps(shown))
+        edited["nodes"].append({"id": "extra", "kind": "end"})
+        driver.execute_script(
+            "const area = arguments[0];"
+            "Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set.call(area, arguments[1]);"
+            "area.dispatchEvent(new Event('input', {bubbles: true}));",
+            self.by_testid(driver, "flow-json", clickable=False), json.dumps(edited),
+        )
+        self.by_testid(driver, "node-extra", clickable=False)
+
+        # And a canvas edit reaches the JSON: the new node deleted with the keyboard.
+        self.by_testid(driver, "fit").click()
+        ActionChains(driver).move_to_element(self.by_testid(driver, "node-extra", clickable=False)).click().perform()
+        self.by_testid(driver, "canvas-area").send_keys(Keys.DELETE)
+        self.wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid='node-extra']"))
+        self.by_testid(driver, "tab-json").click()
+        self.assertEqual(normal_form(json.loads(self.by_testid(driver, "flow-json", clickable=False).get_attribute("value"))),
+                         normal_form(refund))
+        self.by_testid(driver, "export").click()
+
 
 if __name__ == "__main__":
     unittest.main()

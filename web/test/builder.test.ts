@@ -297,6 +297,9 @@ test("every canvas action has a key", async () => {
   assert.deepEqual(press("l"), { kind: "layout" });
   assert.deepEqual(press("1"), { kind: "add", nodeKind: "llm" });
   assert.deepEqual(press("7"), { kind: "add", nodeKind: "end" });
+  assert.deepEqual(press("e"), { kind: "selectEdge", step: 1 });
+  assert.deepEqual(press("E", { shiftKey: true }), { kind: "selectEdge", step: -1 });
+  assert.deepEqual(actionFor({ key: "ArrowLeft", ctrlKey: false, metaKey: false, shiftKey: false, altKey: true }), { kind: "pan", dx: 80, dy: 0 });
   assert.equal(press("8"), undefined);
   assert.equal(press("q"), undefined);
 });
@@ -306,4 +309,12 @@ test("the builder's routes", async () => {
   assert.deepEqual(parseRoute("/agents"), { page: "agents" });
   assert.deepEqual(parseRoute("/agents/new"), { page: "agents", agentId: "new" });
   assert.deepEqual(parseRoute("/agents/a%201/"), { page: "agents", agentId: "a 1" });
+});
+
+test("templates are offered the channels written upstream first", async () => {
+  const { channelsAt } = await import("../src/builder/flow");
+  const doc = example("support-agent.flow.json");
+  assert.deepEqual(channelsAt(doc, "answer_from_kb"), { upstream: ["kb"], others: ["answer", "ticket", "notification"] });
+  assert.deepEqual(channelsAt(doc, "reply_with_ticket"), { upstream: ["kb", "ticket", "notification"], others: ["answer"] });
+  assert.deepEqual(channelsAt(doc, "kb_lookup").upstream, []);
 });

@@ -20,6 +20,8 @@ export interface NodeMarks {
 export interface CanvasHandle {
   fit(): void;
   zoomBy(factor: number): void;
+  /** Moves the view by pixels. */
+  panBy(dx: number, dy: number): void;
   /** Scrolls a node into the middle of the view. */
   reveal(id: string): void;
   /** The middle of the visible area, in flow coordinates (where a new node goes). */
@@ -106,6 +108,9 @@ export const Canvas = forwardRef<CanvasHandle, CanvasProps>(function Canvas(prop
         const cx = (rect?.width ?? 0) / 2;
         const cy = (rect?.height ?? 0) / 2;
         setView((v) => zoomAt(v, cx, cy, factor));
+      },
+      panBy(dx: number, dy: number) {
+        setView((v) => ({ ...v, x: v.x + dx, y: v.y + dy }));
       },
       reveal(id: string) {
         const rect = svg.current?.getBoundingClientRect();

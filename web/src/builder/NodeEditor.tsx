@@ -4,7 +4,7 @@
 // tool fields list the tenant's tools; expressions show the validator's errors as you type.
 import { useEffect, useRef, useState } from "react";
 import type { KeyboardEvent } from "react";
-import { channelNames, kindsByName } from "./flow";
+import { channelNames, channelsAt, kindsByName } from "./flow";
 import type { FlowDoc, FlowNode, Json, JsonObject } from "./flow";
 import { flowSchema } from "./schema.generated";
 import type { FieldSchema } from "./schemaTypes";
@@ -33,7 +33,9 @@ export function NodeEditor({ doc, node, issues, tools, readOnly, onField, onRena
   const kind = kindsByName.get(node.kind);
   const channels = channelNames(doc);
   const ids = doc.nodes.map((other) => other.id).filter((id) => id !== node.id);
-  const context: FieldContext = { channels, ids, tools, readOnly, issues, state: doc.state ?? {} };
+  const available = channelsAt(doc, node.id);
+  const completions = ["{{input}}", ...[...available.upstream, ...available.others].map((name) => `{{state.${name}}}`)];
+  const context: FieldContext = { channels, ids, tools, readOnly, issues, state: doc.state ?? {}, completions, upstream: available.upstream };
   const common = flowSchema.commonFields.filter((field) => !(kind?.choosesSuccessors && field.key === "next"));
   return (
     <section className="node-editor" aria-label={`Node ${node.id}`} data-testid="node-editor">
@@ -119,6 +121,9 @@ interface FieldContext {
   readOnly: boolean;
   issues: FieldIssue[];
   state: { [channel: string]: JsonObject };
+  /** What templates offer, in order: `{{input}}`, the channels written upstream, the others. */
+  completions?: string[];
+  upstream?: string[];
 }
 
 interface FieldEditorProps {
@@ -160,7 +165,14 @@ export function FieldEditor({ field, path, value, context, onChange }: FieldEdit
       return (
         <div className="field">
           {label}
-          <TemplateInput id={id} value={typeof value === "string" ? value : ""} channels={context.channels} readOnly={ro} onChange={onChange} />
+          <TemplateInput
+            id={id}
+            value={typeof value === "string" ? value : ""}
+            completions={context.completions ?? context.channels.map((name) => (name === "input" ? "{{input}}" : `{{state.${name}}}`))}
+            upstream={context.upstream ?? []}
+            readOnly={ro}
+            onChange={onChange}
+          />
           {help}
           {problems}
         </div>
@@ -440,22 +452,26 @@ function channelFits(declaration: JsonObject | undefined, types: string[] | unde
   return reducer !== "overwrite" || type === "any" || types.includes(type);
 }
 
-/** A template with the flow's channels offered as completions (buttons inserting `{{…}}` at the cursor). */
+/**
+ * A template with the channels offered as completions (buttons inserting `{{…}}` at the cursor,
+ * or Ctrl+Space): those written upstream of the node first and marked.
+ */
 function TemplateInput({
   id,
   value,
-  channels,
+  completions,
+  upstream,
   readOnly,
   onChange,
 }: {
   id: string;
   value: string;
-  channels: string[];
+  completions: string[];
+  upstream: string[];
   readOnly: boolean;
   onChange(value: Json | undefined, typing?: boolean): void;
 }) {
   const area = useRef<HTMLTextAreaElement>(null);
-  const completions = channels.map((name) => (name === "input" ? "{{input}}" : `{{state.${name}}}`));
   const insert = (text: string) => {
     const element = area.current;
     const start = element?.selectionStart ?? value.length;
@@ -493,11 +509,20 @@ function TemplateInput({
       />
       {!readOnly && (
         <div className="completions" aria-label="Insert a channel">
-          {completions.map((completion) => (
-            <button key={completion} type="button" className="completion mono" onClick={() => insert(completion)}>
-              {completion}
-            </button>
-          ))}
+          {completions.map((completion) => {
+            const written = upstream.some((name) => completion === `{{state.${name}}}`);
+            return (
+              <button
+                key={completion}
+                type="button"
+                className={written ? "completion completion--upstream mono" : "completion mono"}
+                title={written ? "written by a node before this one" : undefined}
+                onClick={() => insert(completion)}
+              >
+                {completion}
+              </button>
+            );
+          })}
         </div>
       )}
     </>

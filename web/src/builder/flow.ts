@@ -260,3 +260,40 @@ export function issueTarget(doc: FlowDoc, path: string): IssueTarget {
   if (position) return { nodeId: position[1]! };
   return {};
 }
+
+/** The channels a node writes: its `output`, a set node's `values` keys. */
+export function channelsWritten(node: FlowNode): string[] {
+  const written: string[] = [];
+  if (typeof node.output === "string" && node.output) written.push(node.output);
+  if (node.kind === "set" && typeof node.values === "object" && node.values !== null && !Array.isArray(node.values)) {
+    written.push(...Object.keys(node.values));
+  }
+  return written;
+}
+
+/**
+ * The channels a template of node `id` may read, the most useful first: `input`, then the channels
+ * written by the nodes that can run before it (upstream along any edge), then the other declared
+ * ones (they hold their defaults).
+ */
+export function channelsAt(doc: FlowDoc, id: string): { upstream: string[]; others: string[] } {
+  const into = new Map<string, string[]>();
+  for (const edge of graphEdges(doc)) into.set(edge.to, [...(into.get(edge.to) ?? []), edge.from]);
+  const seen = new Set<string>();
+  const queue = [...(into.get(id) ?? [])];
+  while (queue.length > 0) {
+    const next = queue.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    queue.push(...(into.get(next) ?? []));
+  }
+  const upstream = new Set<string>();
+  for (const node of doc.nodes) {
+    if (seen.has(node.id)) for (const channel of channelsWritten(node)) upstream.add(channel);
+  }
+  const all = channelNames(doc).filter((name) => name !== "input");
+  return {
+    upstream: all.filter((name) => upstream.has(name)),
+    others: all.filter((name) => !upstream.has(name)),
+  };
+}

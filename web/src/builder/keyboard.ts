@@ -12,6 +12,8 @@ export type Action =
   | { kind: "paste" }
   | { kind: "selectAll" }
   | { kind: "selectNext"; step: 1 | -1 }
+  | { kind: "selectEdge"; step: 1 | -1 }
+  | { kind: "pan"; dx: number; dy: number }
   | { kind: "move"; dx: number; dy: number }
   | { kind: "open" }
   | { kind: "escape" }
@@ -33,6 +35,8 @@ export interface KeyPress {
 
 /** The step of a keyboard move, in flow units. */
 export const moveStep = 20;
+/** The step of a keyboard pan, in pixels. */
+export const panStep = 80;
 
 /** The action of a key press on the canvas, if any. */
 export function actionFor(press: KeyPress): Action | undefined {
@@ -47,7 +51,11 @@ export function actionFor(press: KeyPress): Action | undefined {
     if (key === "a") return { kind: "selectAll" };
     return undefined;
   }
-  if (press.altKey) return undefined;
+  if (press.altKey) {
+    const pans: { [key: string]: [number, number] } = { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    const pan = pans[key];
+    return pan ? { kind: "pan", dx: pan[0] * panStep, dy: pan[1] * panStep } : undefined;
+  }
   switch (key) {
     case "Delete":
     case "Backspace":
@@ -64,6 +72,8 @@ export function actionFor(press: KeyPress): Action | undefined {
       return { kind: "escape" };
     case "c":
       return { kind: "connect" };
+    case "e":
+      return { kind: "selectEdge", step: press.shiftKey ? -1 : 1 };
     case "+":
     case "=":
       return { kind: "zoom", factor: 1.25 };
@@ -87,6 +97,8 @@ export const shortcuts: [string, string][] = [
   ["↑ ↓ ← →", "select the previous / next node"],
   ["Shift + arrows", "move the selected nodes"],
   ["Enter", "open the selected node's editor"],
+  ["e / Shift+e", "select the next / previous edge (of the selected node, else of the flow)"],
+  ["Alt + arrows", "pan the view"],
   ["c, then arrows, Enter", "connect the selected node to another"],
   ["Delete", "delete the selected nodes or edge"],
   ["Ctrl+Z / Ctrl+Shift+Z, Ctrl+Y", "undo / redo"],

@@ -308,7 +308,7 @@ function Builder({ agentId }: { agentId: string }) {
   const onKeyDown = (event: ReactKeyboardEvent<HTMLDivElement>) => {
     const action = actionFor(event);
     if (!action) return;
-    if (readOnly && !["selectNext", "open", "escape", "zoom", "fit", "help", "copy", "selectAll"].includes(action.kind)) return;
+    if (readOnly && !["selectNext", "selectEdge", "pan", "open", "escape", "zoom", "fit", "help", "copy", "selectAll"].includes(action.kind)) return;
     event.preventDefault();
     const ids = shown.nodes.map((node) => node.id);
     const first = [...selected][0];
@@ -355,6 +355,20 @@ function Builder({ agentId }: { agentId: string }) {
         const at = first ? ids.indexOf(first) : -1;
         return selectOne(ids[(at + action.step + ids.length) % ids.length]);
       }
+      case "selectEdge": {
+        const all = graphEdges(shown);
+        const own = first ? all.filter((edge) => edge.from === first) : [];
+        const pool = own.length > 0 ? own : all;
+        if (pool.length === 0) return;
+        const at = pool.findIndex((edge) => edge.id === selectedEdge);
+        const edge = pool[(at + action.step + pool.length) % pool.length]!;
+        setSelectedEdge(edge.id);
+        setSide("node");
+        setNotice(`Edge ${edge.from} → ${edge.to}${edge.label ? ` (${edge.label})` : ""} selected; Delete removes it.`);
+        return;
+      }
+      case "pan":
+        return canvas.current?.panBy(action.dx, action.dy);
       case "move": {
         if (selected.size === 0) return;
         const moved: { [id: string]: Point } = {};

@@ -318,3 +318,17 @@ test("templates are offered the channels written upstream first", async () => {
   assert.deepEqual(channelsAt(doc, "reply_with_ticket"), { upstream: ["kb", "ticket", "notification"], others: ["answer"] });
   assert.deepEqual(channelsAt(doc, "kb_lookup").upstream, []);
 });
+
+test("straight runs of nodes are laid out as chains", async () => {
+  const { chainsOf } = await import("../src/builder/layout");
+  assert.deepEqual(chainsOf(example("support-agent.flow.json")), [
+    ["kb_lookup", "kb_helpful"],
+    ["answer_from_kb"],
+    ["create_ticket", "notify_support", "reply_with_ticket"],
+    ["done"],
+  ]);
+  const loop: FlowDoc = { nodes: [{ id: "a", kind: "set", next: "b" }, { id: "b", kind: "set", next: "a" }] };
+  assert.deepEqual(chainsOf(loop).flat().sort(), ["a", "b"]);
+  const positions = layoutFlow(loop);
+  assert.ok(positions.a && positions.b);
+});

@@ -1,6 +1,6 @@
 // The flow builder's benchmark page (Benchmarks/builder-run; docs/PERFORMANCE.md, "Flow builder"):
 // a generated flow of 500 nodes (10 parallel branches of set nodes and routers between a start
-// and a join) laid out by dagre and drawn by the canvas; then a script drags a node with pointer
+// and a join; with `#mesh`, a mesh without straight runs) laid out by dagre and drawn by the canvas; then a script drags a node with pointer
 // events, one move per animation frame, and times every frame with requestAnimationFrame.
 // Not part of the app: esbuild bundles it on its own. Results go to `window.benchResult`.
 import { createRef } from "react";
@@ -39,6 +39,15 @@ export function generatedFlow(count: number): FlowDoc {
   return { entry: "start", state: { x: { type: "number" } }, nodes };
 }
 
+/** A flow of `count` nodes without straight runs: node i goes to i+1 and i+10 (a mesh; the worst case for layout). */
+export function meshFlow(count: number): FlowDoc {
+  const nodes: FlowNode[] = Array.from({ length: count }, (_, index) => {
+    const next = [index + 1, index + 10].filter((target) => target < count).map((target) => `n${target}`);
+    return next.length > 0 ? { id: `n${index}`, kind: "set", values: { x: index }, next } : { id: `n${index}`, kind: "end" };
+  });
+  return { entry: "n0", state: { x: { type: "number" } }, nodes };
+}
+
 declare global {
   interface Window {
     benchResult?: { nodes: number; edges: number; layoutMs: number; drawMs: number; frames: number; p50FrameMs: number; p95FrameMs: number; maxFrameMs: number };
@@ -48,7 +57,9 @@ declare global {
 const frame = () => new Promise<number>((resolve) => requestAnimationFrame(resolve));
 
 async function run() {
-  const doc = generatedFlow(500);
+  const mesh = window.location.hash === "#mesh";
+  const doc = mesh ? meshFlow(500) : generatedFlow(500);
+  const dragged = mesh ? "n250" : "b3_20";
   const host = document.getElementById("root")!;
   const root = createRoot(host);
   const handle = createRef<CanvasHandle>();
@@ -78,10 +89,10 @@ async function run() {
   );
   await frame();
   const drawn = performance.now();
-  handle.current?.reveal("b3_20");
+  handle.current?.reveal(dragged);
   await frame();
   await frame();
-  const node = document.querySelector("[data-testid='node-b3_20'] .node__box")!;
+  const node = document.querySelector(`[data-testid='node-${dragged}'] .node__box`)!;
   const box = node.getBoundingClientRect();
   const x = box.left + box.width / 2;
   const y = box.top + box.height / 2;

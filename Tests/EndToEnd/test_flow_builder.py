@@ -11,6 +11,7 @@ Also: the keyboard alone selects nodes and opens the editor, undo/redo, copy/pas
 
 import json
 import os
+import tempfile
 import time
 import unittest
 import uuid
@@ -354,6 +355,38 @@ class FlowBuilderTest(unittest.TestCase):
         self.assertEqual(normal_form(json.loads(self.by_testid(driver, "flow-json", clickable=False).get_attribute("value"))),
                          normal_form(refund))
         self.by_testid(driver, "export").click()
+
+    @screenshots_on_failure
+    def test_a_test_run_waiting_for_a_person_takes_the_answer(self):
+        flow = {
+            "entry": "ask",
+            "state": {"approval": {"type": "string"}},
+            "nodes": [
+                {"id": "ask", "kind": "human_input", "prompt": "Approve?", "choices": ["approve", "reject"],
+                 "output": "approval", "next": "done"},
+                {"id": "done", "kind": "end", "answer": "You chose {{state.approval}}."},
+            ],
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "ask.flow.json")
+            with open(path, "w", encoding="utf-8") as file:
+                json.dump(flow, file)
+            driver = self.browser()
+            self.open_new_agent(driver)
+            self.by_testid(driver, "tab-json").click()
+            self.by_testid(driver, "import", clickable=False).send_keys(path)
+            self.by_testid(driver, "node-ask", clickable=False)
+        self.by_testid(driver, "tab-try").click()
+        self.type_into(driver, "try-input", "Refund order 42")
+        self.by_testid(driver, "try-run").click()
+        waiting = self.by_testid(driver, "try-waiting", clickable=False)
+        self.assertIn("Approve?", waiting.text)
+        self.assertEqual(self.by_testid(driver, "node-ask", clickable=False).get_attribute("data-run"), "waiting")
+        waiting.find_element(By.XPATH, ".//button[text()='approve']").click()
+        self.wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=try-status]").get_attribute("data-status") == "finished",
+                  message="the answered run did not finish")
+        self.assertEqual(self.by_testid(driver, "try-answer", clickable=False).text, "You chose approve.")
+        self.assertEqual(self.by_testid(driver, "node-done", clickable=False).get_attribute("data-run"), "done")
 
 
 if __name__ == "__main__":

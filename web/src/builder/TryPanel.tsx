@@ -3,7 +3,8 @@
 // node's output (what it wrote to the state) when it is clicked.
 import { useState } from "react";
 import { ExecutionService } from "../api/generated";
-import type { JsonObject } from "../api/runtime";
+import type { ExecutionEvent } from "../api/generated";
+import type { JsonObject, ServerEvent } from "../api/runtime";
 import { describeError } from "../lib/errors";
 import type { NodeMarks } from "./Canvas";
 
@@ -15,6 +16,10 @@ export interface TryRun {
   order: string[];
   answer: string;
   error?: string;
+  /** The run's id (from its events). */
+  runId?: string;
+  /** What the run waits for when it paused on a human_input node. */
+  waiting?: { interruptId: string; prompt: string; choices: string[] };
 }
 
 interface TryPanelProps {
@@ -27,17 +32,20 @@ interface TryPanelProps {
 export function TryPanel({ flowJson, run, selected, onRun }: TryPanelProps) {
   const [input, setInput] = useState("");
   const [busy, setBusy] = useState(false);
-  const start = async () => {
+  const [reply, setReply] = useState("");
+  /** Applies a run's events as they come (a first run, or the rest of it after an answer). */
+  const follow = async (events: AsyncGenerator<ServerEvent<ExecutionEvent>>, from: TryRun) => {
     setBusy(true);
-    let current: TryRun = { status: "running", nodes: new Map(), outputs: new Map(), order: [], answer: "" };
+    let current: TryRun = from;
     const update = (next: TryRun) => {
       current = next;
       onRun(next);
     };
     update(current);
     try {
-      for await (const { data: event } of ExecutionService.execute({ draftFlowJson: flowJson, input })) {
+      for await (const { data: event } of events) {
         const nodes = new Map(current.nodes);
+        if (event.runId && !current.runId) current = { ...current, runId: event.runId };
         if (event.nodeStarted?.nodeId) {
           nodes.set(event.nodeStarted.nodeId, "running");
           const order = current.order.includes(event.nodeStarted.nodeId) ? current.order : [...current.order, event.nodeStarted.nodeId];
@@ -50,15 +58,15 @@ export function TryPanel({ flowJson, run, selected, onRun }: TryPanelProps) {
         } else if (event.answerDelta?.text) {
           update({ ...current, answer: current.answer + event.answerDelta.text });
         } else if (event.runFinished) {
-          const answer = event.runFinished.answer ?? current.answer;
-          update({ ...current, status: "finished", answer });
+          update({ ...current, status: "finished", answer: event.runFinished.answer ?? current.answer });
         } else if (event.runFailed) {
           const failed = event.runFailed.error?.nodeId;
           if (failed) nodes.set(failed, "failed");
           update({ ...current, nodes, status: "failed", error: `${event.runFailed.error?.code ?? "FAILED"}: ${event.runFailed.error?.message ?? ""}` });
         } else if (event.interrupt?.nodeId) {
           nodes.set(event.interrupt.nodeId, "waiting");
-          update({ ...current, nodes, status: "waiting", answer: event.interrupt.prompt ?? "" });
+          const waiting = { interruptId: event.interrupt.interruptId ?? "", prompt: event.interrupt.prompt ?? "", choices: event.interrupt.choices ?? [] };
+          update({ ...current, nodes, status: "waiting", waiting });
         }
       }
     } catch (failure) {
@@ -66,6 +74,21 @@ export function TryPanel({ flowJson, run, selected, onRun }: TryPanelProps) {
     } finally {
       setBusy(false);
     }
+  };
+  const start = () =>
+    follow(ExecutionService.execute({ draftFlowJson: flowJson, input }), {
+      status: "running",
+      nodes: new Map(),
+      outputs: new Map(),
+      order: [],
+      answer: "",
+    });
+  const answer = (text: string) => {
+    if (!run?.runId || !run.waiting) return;
+    const { waiting: _waiting, ...rest } = run;
+    void _waiting;
+    setReply("");
+    void follow(ExecutionService.resume({ runId: run.runId, input: { interruptId: run.waiting.interruptId, text } }), { ...rest, status: "running" });
   };
   const output = selected ? run?.outputs.get(selected) : undefined;
   return (
@@ -97,6 +120,35 @@ export function TryPanel({ flowJson, run, selected, onRun }: TryPanelProps) {
             <strong>{run.status}</strong> · {run.order.length} node{run.order.length === 1 ? "" : "s"}: {run.order.join(" → ")}
           </p>
           {run.error && <p className="field__error">{run.error}</p>}
+          {run.waiting && !busy && (
+            <form
+              className="try__waiting"
+              data-testid="try-waiting"
+              onSubmit={(event) => {
+                event.preventDefault();
+                answer(reply);
+              }}
+            >
+              <p>{run.waiting.prompt}</p>
+              {run.waiting.choices.length > 0 ? (
+                <div className="actions">
+                  {run.waiting.choices.map((choice) => (
+                    <button key={choice} type="button" className="button button--small" onClick={() => answer(choice)}>
+                      {choice}
+                    </button>
+                  ))}
+                </div>
+              ) : (
+                <>
+                  <label htmlFor="try-reply">Answer</label>
+                  <input id="try-reply" className="input" value={reply} onChange={(event) => setReply(event.target.value)} />
+                  <button type="submit" className="button button--small">
+                    Answer
+                  </button>
+                </>
+              )}
+            </form>
+          )}
           {run.answer && (
             <p className="try__answer" data-testid="try-answer">
               {run.answer}

@@ -735,7 +735,10 @@ function Builder({ agentId }: { agentId: string }) {
               doc={shown}
               readOnly={readOnly}
               fileName={`${name || "flow"}.flow.json`}
-              onReplace={(next, key) => edit(() => withLayout(next), key)}
+              onReplace={(next, key) => {
+                edit(() => withLayout(next), key);
+                if (key === undefined) requestAnimationFrame(() => canvas.current?.fit()); // an import
+              }}
             />
           )}
         </aside>

@@ -207,7 +207,7 @@ function Builder({ agentId }: { agentId: string }) {
       ...(validation?.errors ?? []).map((violation) => ({ violation, warning: false })),
       ...(validation?.warnings ?? []).map((violation) => ({ violation, warning: true })),
     ];
-    return list.map((entry) => ({ ...entry, target: issueTarget(doc, entry.violation.field ?? "$") }));
+    return list.map((entry) => ({ ...entry, target: issueTarget(validation?.doc ?? doc, entry.violation.field ?? "$") }));
   }, [validation, doc]);
 
   const marks = useMemo(() => {

@@ -203,6 +203,7 @@ class FlowBuilderTest(unittest.TestCase):
         self.wait(driver, lambda d: self.node_errors(d, "kb_helpful") == 0, message="the router's error stayed")
         Select(self.by_testid(driver, "field-default")).select_by_value(router["default"])
         self.by_testid(driver, "edge-kb_helpful-create_ticket", clickable=False)
+        self.shot(driver, "router")
         self.assertIn("exists(state.kb", self.by_testid(driver, "edge-label-kb_helpful-answer_from_kb", clickable=False).text)
 
         llm = nodes["answer_from_kb"]
@@ -259,6 +260,7 @@ class FlowBuilderTest(unittest.TestCase):
             self.assertEqual(self.by_testid(driver, f"node-{node_id}", clickable=False).get_attribute("data-run"), "done", node_id)
         ActionChains(driver).move_to_element(self.by_testid(driver, "node-kb_lookup", clickable=False)).click().perform()
         self.assertIn('"kb"', self.by_testid(driver, "try-output", clickable=False).text)
+        self.shot(driver, "run")
 
         # A second version: the answer's prompt changed.
         self.select_node(driver, "answer_from_kb")

@@ -200,7 +200,7 @@ export function FieldEditor({ field, path, value, context, onChange }: FieldEdit
     case "choice": {
       const options =
         field.kind === "channel"
-          ? context.channels.filter((name) => name !== "input" && channelFits(context.state[name], field.channelTypes))
+          ? context.channels.filter((name) => name !== "input" && channelFits(context.state[name] ?? (name === "answer" ? { type: "string" } : undefined), field.channelTypes))
           : field.kind === "node"
             ? context.ids
             : (field.choices ?? []);

@@ -29,7 +29,6 @@ let products: [Product] = [
     .executable(name: "notification", targets: ["NotificationServer"]),
     .executable(name: "edge", targets: ["EdgeServer"]),
     .executable(name: "agentctl", targets: ["Agentctl"]),
-    .executable(name: "flow-schema", targets: ["FlowSchemaExport"]),
 ]
 
 let dependencies: [Package.Dependency] = [
@@ -269,11 +268,6 @@ let targets: [Target] = [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Sources/CLI/Agentctl", swiftSettings: swiftSettings),
-
-    // Prints the engine's flow schema as JSON for the web console's builder (scripts/generate).
-    .executableTarget(
-        name: "FlowSchemaExport", dependencies: ["FlowEngine"], path: "Sources/CLI/FlowSchemaExport",
-        swiftSettings: swiftSettings),
 
     // The gRPC interop test service and its server executable.
     .target(

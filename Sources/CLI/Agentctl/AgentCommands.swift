@@ -10,7 +10,7 @@ struct Agents: AsyncParsableCommand {
         abstract: "Create, inspect, version and delete agents.",
         subcommands: [
             AgentsList.self, AgentsGet.self, AgentsCreate.self, AgentsUpdate.self, AgentsVersions.self,
-            AgentsRollback.self, AgentsDelete.self, AgentsValidate.self,
+            AgentsRollback.self, AgentsDelete.self, AgentsValidate.self, AgentsSchema.self,
         ])
 }
 

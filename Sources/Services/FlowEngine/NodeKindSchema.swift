@@ -92,8 +92,9 @@ public struct NodeKindSchema: Sendable, Codable, Hashable {
     public let routeKeys: [String]
 }
 
-/// The schema of a flow document that the engine exports for editors (`scripts/generate` writes it
-/// as JSON into the web console, so the builder's forms cannot drift from the validator).
+/// The schema of a flow document that the engine exports for editors (`agentctl agents schema`
+/// prints it; `scripts/generate` writes it into the web console, so the builder's forms cannot
+/// drift from the validator).
 public struct FlowSchema: Sendable, Codable, Hashable {
     /// Every node kind the engine runs.
     public let nodeKinds: [NodeKindSchema]

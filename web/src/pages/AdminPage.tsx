@@ -198,29 +198,31 @@ function Users() {
                       </select>
                     )}
                   </td>
-                  <td className="table__actions">
-                    {!self && roles.includes(current) && <ResetPassword user={user} />}
-                    {!self &&
-                      roles.includes(current) &&
-                      (confirming === user.id ? (
-                        <button
-                          type="button"
-                          className="button button--small button--danger"
-                          onClick={() => void remove(user)}
-                          data-testid="user-confirm-delete"
-                        >
-                          Delete for good
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          className="button button--small"
-                          onClick={() => setConfirming(user.id)}
-                          data-testid="user-delete"
-                        >
-                          Delete
-                        </button>
-                      ))}
+                  <td>
+                    <div className="table__actions">
+                      {!self && roles.includes(current) && <ResetPassword user={user} />}
+                      {!self &&
+                        roles.includes(current) &&
+                        (confirming === user.id ? (
+                          <button
+                            type="button"
+                            className="button button--small button--danger"
+                            onClick={() => void remove(user)}
+                            data-testid="user-confirm-delete"
+                          >
+                            Delete for good
+                          </button>
+                        ) : (
+                          <button
+                            type="button"
+                            className="button button--small"
+                            onClick={() => setConfirming(user.id)}
+                            data-testid="user-delete"
+                          >
+                            Delete
+                          </button>
+                        ))}
+                    </div>
                   </td>
                 </tr>
               );

@@ -3,10 +3,12 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { AuthService } from "../api/generated";
+import { useSession } from "../app/session";
 import { describePasswordError, newPasswordProblem, MIN_PASSWORD_CHARACTERS } from "../lib/password";
 import { ErrorAlert } from "../ui/feedback";
 
 export function ChangePassword() {
+  const session = useSession();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [repeated, setRepeated] = useState("");
@@ -54,6 +56,8 @@ export function ChangePassword() {
         </div>
       )}
       <form className="form-grid" onSubmit={(e) => void submit(e)} data-testid="change-password">
+        {/* For password managers: whose password this is. */}
+        <input type="email" name="username" autoComplete="username" value={session.user.email ?? ""} readOnly hidden />
         <div className="field">
           <label htmlFor="password-current">Current password</label>
           <input

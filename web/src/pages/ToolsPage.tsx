@@ -263,7 +263,7 @@ function ToolEditor(props: {
         <input id="tool-description" className="input" value={description} onChange={(e) => setDescription(e.target.value)} />
       </div>
       <fieldset className="secrets" data-testid="tool-config">
-        <legend>Settings of a {schema?.title ?? kindName(kind)} tool</legend>
+        <legend>Settings ({schema?.title ?? kindName(kind)})</legend>
         <div className="form-grid">
           {fields.map((field) => (
             <SchemaField

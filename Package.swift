@@ -133,7 +133,13 @@ let targets: [Target] = [
         name: "RuntimePostgres", dependencies: ["CLibpq", "Saturating"], path: "Sources/Runtime/Postgres",
         swiftSettings: swiftSettings),
     .target(
-        name: "RuntimeRedis", dependencies: ["CHiredis", "Saturating"], path: "Sources/Runtime/Redis",
+        name: "RuntimeRedis",
+        dependencies: [
+            "CHiredis", "Saturating",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ],
+        path: "Sources/Runtime/Redis",
         swiftSettings: swiftSettings),
     .target(
         name: "RuntimeSecurity",

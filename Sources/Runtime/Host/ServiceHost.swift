@@ -92,8 +92,7 @@ public enum ServiceHost {
             configuration: .init(
                 connectionString: configuration.databaseURL,
                 role: PostgresMigrator.defaultApplicationRole, applicationName: definition.name))
-        let redis = try RedisPool(configuration: RedisConfiguration(url: configuration.redisURL))
-        let revocations = RedisRevocationList(redis: redis)
+        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
         let tokens = try TokenIssuer(secret: configuration.jwtSecret.revealBytes())
         let verifier = try TokenVerifier(
             secret: configuration.jwtSecret.revealBytes(), cacheEntries: configuration.tokenCacheEntries)
@@ -103,6 +102,8 @@ public enum ServiceHost {
         // One group of event loops for the server and the clients to peers: a handler's calls
         // to other services then start and end on its own thread.
         let eventLoops = shared ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        let redis = RedisPool(configuration: redisConfiguration, eventLoopGroup: eventLoops)
+        let revocations = RedisRevocationList(redis: redis)
         let peers = PeerClients(
             addresses: configuration.peers,
             interceptors: [

@@ -1,10 +1,12 @@
-import Dispatch
+public import NIOCore
+public import NIOPosix
 import Synchronization
 
 /// A bounded pool of Redis connections with a wait timeout: the one way services talk to Redis.
 ///
-/// Blocking hiredis calls run on each connection's own dispatch queue, never on an event loop.
-/// Connections open on demand. One that failed, timed out, or was left in a transaction or on
+/// Connections are driven by event loops of `eventLoopGroup` (a service passes its own, so a
+/// call starts and ends on the loop its task runs on, with no thread switch). Connections open
+/// on demand. One that failed, timed out, or was left in a transaction or on
 /// another database is dropped when it comes back, and an idle one the server closed (a
 /// restart) is noticed before use, so the pool recovers by itself.
 ///
@@ -31,14 +33,19 @@ public final class RedisPool: Sendable {
 
     /// The configuration.
     public let configuration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
     private let state = Mutex(State())
     /// Script source → SHA-1 the server reported for it.
     let scriptHashes = Mutex<[String: String]>([:])
 
-    /// A pool; connections open when first needed.
-    public init(configuration: RedisConfiguration) {
+    /// A pool; connections open when first needed, each on a loop of `eventLoopGroup`.
+    public init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         precondition(configuration.maximumConnections > 0, "a Redis pool needs at least one connection")
         self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
     }
 
     /// Connections currently open (idle or in use).
@@ -101,7 +108,7 @@ public final class RedisPool: Sendable {
             }
             return (Array(state.waiters.values), state.idle)
         }
-        _ = idle  // Freed here, outside the lock.
+        for connection in idle { connection.close() }
         for waiter in waiters {
             waiter.resume(throwing: RedisError(code: .connection, message: "the Redis pool is closed"))
         }
@@ -167,13 +174,10 @@ public final class RedisPool: Sendable {
 
     /// Opens a connection in a slot already counted in `open`; gives the slot back on failure.
     private func open() async throws -> RedisConnection {
-        let configuration = configuration
+        // The caller's loop when it runs on one of the group's, so its calls need no hop.
+        let eventLoop = eventLoopGroup.any()
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result { try RedisConnection(configuration: configuration) })
-                }
-            }
+            return try await RedisConnection.connect(configuration: configuration, eventLoop: eventLoop)
         } catch {
             handBackSlot()
             throw error
@@ -239,17 +243,6 @@ public final class RedisPool: Sendable {
             return waiter
         }
         waiter?.resume(returning: .mayOpen)
-    }
-}
-
-extension RedisConnection {
-    /// Runs commands on the connection's queue.
-    func perform(_ commands: [[RedisArgument]], timeout: Duration?) async throws -> [RedisReply] {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try self.run(commands, timeout: timeout) })
-            }
-        }
     }
 }
 

@@ -140,6 +140,12 @@ final class PostgresConnection: @unchecked Sendable {
     private func executePipelined(
         begin: PendingBegin?, sql: String, name: String?, texts: [String?], commit: Bool
     ) throws -> [PostgresRow] {
+        // Prepared once per connection like every statement: parsed and planned once, not in
+        // every transaction (before the pipeline: preparing is a round trip of its own).
+        let tenantName = try begin.flatMap { begin -> String? in
+            guard case .tenant = begin else { return nil }
+            return try statementName(Self.setTenant)
+        }
         guard PQenterPipelineMode(connection) == 1 else { throw connectionError() }
         defer { if PQexitPipelineMode(connection) != 1 { stuckInPipeline = true } }
         var sent = true
@@ -149,8 +155,11 @@ final class PostgresConnection: @unchecked Sendable {
             queries += 1
             if sent, case .tenant(let tenant) = begin {
                 sent = withCStrings([tenant]) { values in
-                    PQsendQueryParams(
-                        connection, "SELECT set_config('app.tenant_id', $1, true)", 1, nil, values, nil, nil, 0) == 1
+                    if let tenantName {
+                        PQsendQueryPrepared(connection, tenantName, 1, values, nil, nil, 0) == 1
+                    } else {
+                        PQsendQueryParams(connection, Self.setTenant, 1, nil, values, nil, nil, 0) == 1
+                    }
                 }
                 queries += 1
             }
@@ -193,6 +202,9 @@ final class PostgresConnection: @unchecked Sendable {
         for case .failure(let error) in outcomes { throw error }
         return try outcomes[statementIndex].get()
     }
+
+    /// Sets the tenant for the transaction only (SET LOCAL), which row-level security reads.
+    private static let setTenant = "SELECT set_config('app.tenant_id', $1, true)"
 
     /// The connection's last error, as a connection failure.
     private func connectionError() -> PostgresError {

@@ -1,4 +1,5 @@
 import Logging
+import Runtime
 import Synchronization
 
 /// Keeps the leases of every run this replica drives and watches their cancel flags: one Redis
@@ -50,7 +51,7 @@ final class LeaseKeeper: Sendable {
     /// Renews every watched lease each interval while there are any.
     private func tick() async {
         while true {
-            try? await Task.sleep(for: interval)
+            try? await EventLoopSleep.sleep(for: interval)
             let watched = state.withLock { state -> [Watched] in
                 if state.watched.isEmpty { state.ticking = false }
                 return Array(state.watched.values)

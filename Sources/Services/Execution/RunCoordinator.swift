@@ -116,7 +116,7 @@ final class RunCoordinator: Sendable {
                 resolved: tools, router: ToolRouter(peers: peers),
                 controlPlane: ControlPlaneTools(peers: peers, conversationID: record.conversationID)),
             checkpointer: RedisCheckpointer(store: state, tenant: tenant), limits: caps.engineLimits,
-            onEvent: { flowEvents.push($0) })
+            onEvent: { flowEvents.push($0) }, sleep: { try await EventLoopSleep.sleep(for: $0) })
         var byReference: [String: Agentplane_V1_Tool] = [:]
         for tool in tools {
             byReference[tool.id] = tool

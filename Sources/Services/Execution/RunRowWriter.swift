@@ -1,4 +1,5 @@
 import Logging
+import Runtime
 
 /// Keeps one run's Postgres row current without a write per engine event: a change of status
 /// (or the end) is written at once, and the pump waits for it; progress alone (the node running,
@@ -39,7 +40,7 @@ actor RunRowWriter {
         } else if timer == nil, let elapsed {
             let wait = interval - elapsed
             timer = Task { [weak self] in
-                do { try await Task.sleep(for: wait) } catch { return }  // Flushed meanwhile.
+                do { try await EventLoopSleep.sleep(for: wait) } catch { return }  // Flushed meanwhile.
                 await self?.timerFired()
             }
         }

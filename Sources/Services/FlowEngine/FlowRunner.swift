@@ -49,11 +49,18 @@ public struct FlowRunner: Sendable {
     let checkpointer: (any Checkpointer)?
     let limits: RunLimits
     let onEvent: (@Sendable (FlowEvent) -> Void)?
+    let sleep: Sleep
+
+    /// How the engine waits (a run's time limit, a node's timeout, a retry's backoff): throws
+    /// `CancellationError` when the waiting task is cancelled. A host can put the waits on its
+    /// own timers; `Task.sleep` by default.
+    public typealias Sleep = @Sendable (Duration) async throws -> Void
 
     /// Creates a runner; `checkpointer` nil runs without durability (fastest).
     public init(
         flow: CompiledFlow, model: any ModelClient, tools: any ToolClient, checkpointer: (any Checkpointer)? = nil,
-        limits: RunLimits = RunLimits(), onEvent: (@Sendable (FlowEvent) -> Void)? = nil
+        limits: RunLimits = RunLimits(), onEvent: (@Sendable (FlowEvent) -> Void)? = nil,
+        sleep: @escaping Sleep = { try await Task.sleep(for: $0) }
     ) {
         self.flow = flow
         self.model = model
@@ -61,6 +68,7 @@ public struct FlowRunner: Sendable {
         self.checkpointer = checkpointer
         self.limits = limits
         self.onEvent = onEvent
+        self.sleep = sleep
     }
 
     /// Starts a new run with the user's `input` and extra initial `inputs` (top-level state keys).

@@ -79,7 +79,7 @@ final class RunLoop: Sendable {
             outcome = await withTaskGroup(of: RunOutcome?.self) { group in
                 group.addTask { await self.loop(position) }
                 group.addTask {
-                    try? await Task.sleep(for: remaining)
+                    try? await self.runner.sleep(remaining)
                     return Task.isCancelled ? nil : timedOut
                 }
                 var result: RunOutcome?
@@ -427,7 +427,7 @@ final class RunLoop: Sendable {
                 return try await withThrowingTaskGroup(of: NodeResult.self) { group in
                     group.addTask { try await self.execute(node, state: state, step: step, answer: answer) }
                     group.addTask {
-                        try await Task.sleep(for: timeout)
+                        try await self.runner.sleep(timeout)
                         throw NodeError(.timeout, "node '\(node.id)' took longer than \(timeout)")
                     }
                     defer { group.cancelAll() }
@@ -436,7 +436,7 @@ final class RunLoop: Sendable {
             } catch {
                 let failure = try Self.classify(error)
                 guard attempt < node.retry.maxAttempts, node.retry.retryOn.contains(failure.kind) else { throw failure }
-                try await Task.sleep(for: node.retry.backoff(after: attempt))
+                try await runner.sleep(node.retry.backoff(after: attempt))
                 attempt += 1
             }
         }

@@ -1,3 +1,4 @@
+import Runtime
 import Synchronization
 
 /// Wakes idle dispatcher workers when Notify has recorded a delivery, so the first attempt
@@ -29,7 +30,7 @@ final class WakeSignal: Sendable {
     /// Returns after `timeout`, at a wake-up, or at once if one happened since `generation`.
     func wait(since generation: Int, upTo timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await EventLoopSleep.sleep(for: timeout) }
             group.addTask { await self.waitForWake(since: generation) }
             await group.next()
             group.cancelAll()

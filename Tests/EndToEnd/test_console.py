@@ -9,7 +9,7 @@ signing out; changing the password and signing in
 with the new one; a ticket the agent opened, from the chat to its
 page (comment, priority, assignee, status change, the list) and back; a dropped stream re-attaching with
 Last-Event-ID; a run waiting for input answered from a form; a refreshed and an expired session;
-documents uploaded, indexed, searched and deleted; an http tool whose secret never comes back,
+documents uploaded, indexed, filtered by name and tag, searched and deleted; an http tool whose secret never comes back,
 in no network response either, a tool's form built from its kind's schema, a tool tested, a tool
 deleted; runs filtered by a time range, a run inspected (its events beside its checkpoints) and replayed with an edited state; an API key
 shown once and revoked; users (a temporary password set for one), tenant settings, the provider, usage and deliveries as an admin;
@@ -533,6 +533,21 @@ class ConsoleTest(unittest.TestCase):
                 message=f"{name} was never indexed",
             )
         self.assertEqual(len(driver.find_elements(By.CSS_SELECTOR, ".uploads li[data-state=done]")), 2)
+        # The list filtered by name: only the second; then by a tag none has: nothing; then all again.
+        documents = [f"[data-testid=document][data-name='{name}']" for name in names]
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=documents-name]").send_keys(f"{word}-1")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=documents-filter-apply]").click()
+        self.wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, documents[1])
+                  and not d.find_elements(By.CSS_SELECTOR, documents[0]), message="not filtered")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=documents-tags]").send_keys(f"no-such-tag-{word}")
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=documents-filter-apply]").click()
+        self.wait(driver, EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".page"), "No documents match"))
+        for field in ("documents-name", "documents-tags"):
+            element = driver.find_element(By.CSS_SELECTOR, f"[data-testid={field}]")
+            element.send_keys(Keys.CONTROL, "a")
+            element.send_keys(Keys.DELETE)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=documents-filter-apply]").click()
+        self.wait(driver, EC.presence_of_element_located((By.CSS_SELECTOR, documents[0])))
         # The search playground finds it, with the word highlighted and a score.
         driver.find_element(By.CSS_SELECTOR, "[data-testid=kb-query]").send_keys(word)
         Select(driver.find_element(By.CSS_SELECTOR, "[data-testid=kb-mode]")).select_by_visible_text("Lexical")

@@ -1,5 +1,5 @@
 // The knowledge base: upload documents (many at once, by picking or dropping them, with
-// progress), their indexing status live, download and delete; and a search playground (lexical,
+// progress), their indexing status live, filtered by name and tags, download and delete; and a search playground (lexical,
 // vector or hybrid, top k, the scores, the query's words highlighted).
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { DragEvent, FormEvent } from "react";
@@ -9,6 +9,7 @@ import { useSession } from "../app/session";
 import { describeError } from "../lib/errors";
 import { atLeast } from "../lib/roles";
 import { highlight } from "../lib/highlight";
+import { textList } from "../lib/settingsForm";
 import { EmptyState, ErrorAlert, Spinner } from "../ui/feedback";
 
 type Load<T> = { status: "loading" } | { status: "error"; message: string } | { status: "ready"; value: T };
@@ -47,15 +48,22 @@ export function KnowledgePage() {
   // Builders and above add and delete documents; everyone searches.
   const canEdit = atLeast(useSession().roles, "ROLE_BUILDER");
 
+  // The list's filters, applied when the filter form is sent (not on every keystroke).
+  const [filter, setFilter] = useState({ name: "", tags: "" });
+  const [applied, setApplied] = useState({ name: "", tags: [] as string[] });
   const load = useCallback(async (quiet = false) => {
     if (!quiet) setDocuments({ status: "loading" });
     try {
-      const answer = await DocumentService.listDocuments({ pageSize: 200 });
+      const answer = await DocumentService.listDocuments({
+        pageSize: 200,
+        ...(applied.name ? { nameContains: applied.name } : {}),
+        ...(applied.tags.length > 0 ? { tags: applied.tags } : {}),
+      });
       setDocuments({ status: "ready", value: answer.documents ?? [] });
     } catch (error) {
       if (!quiet) setDocuments({ status: "error", message: describeError(error) });
     }
-  }, []);
+  }, [applied]);
 
   useEffect(() => {
     void load();
@@ -174,11 +182,48 @@ export function KnowledgePage() {
         </ul>
       )}
       {actionError && <ErrorAlert message={actionError} />}
+      <form
+        className="playground__form"
+        aria-label="Filter the documents"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied({ name: filter.name.trim(), tags: textList(filter.tags) });
+        }}
+        data-testid="documents-filter"
+      >
+        <div className="field">
+          <label htmlFor="documents-name">Name contains</label>
+          <input
+            id="documents-name"
+            className="input"
+            value={filter.name}
+            onChange={(e) => setFilter((f) => ({ ...f, name: e.target.value }))}
+            data-testid="documents-name"
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="documents-tags">With all the tags (comma-separated)</label>
+          <input
+            id="documents-tags"
+            className="input"
+            value={filter.tags}
+            onChange={(e) => setFilter((f) => ({ ...f, tags: e.target.value }))}
+            data-testid="documents-tags"
+          />
+        </div>
+        <button type="submit" className="button" data-testid="documents-filter-apply">
+          Filter
+        </button>
+      </form>
       {documents.status === "loading" && <Spinner label="Loading documents…" />}
       {documents.status === "error" && <ErrorAlert message={documents.message} onRetry={() => void load()} />}
       {documents.status === "ready" && documents.value.length === 0 && (
-        <EmptyState title="No documents yet">
-          <p>Add documents above: agents search them to answer questions.</p>
+        <EmptyState title={applied.name || applied.tags.length > 0 ? "No documents match" : "No documents yet"}>
+          <p>
+            {applied.name || applied.tags.length > 0
+              ? "None has this name and these tags."
+              : "Add documents above: agents search them to answer questions."}
+          </p>
         </EmptyState>
       )}
       {documents.status === "ready" && documents.value.length > 0 && (

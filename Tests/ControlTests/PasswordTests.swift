@@ -48,6 +48,7 @@ struct PasswordTests {
         #expect(
             await statusCode { try await fixture.auth.changePassword(Self.change(old, "x" + old)) } == .unauthenticated)
 
+        #expect(this.user?.passwordTemporary == false)  // the tenant's owner chose their own
         // At the limits: 12 characters, 1024 bytes.
         let twelve = "twelve-chars"
         let changed = try await fixture.auth.changePassword(Self.change(old, twelve), metadata: caller)
@@ -144,15 +145,23 @@ struct PasswordTests {
             #expect(error?.code == .invalidArgument && violationFields(error) == [field], "\(field)")
         }
         let temporary = String(repeating: "t", count: 1024)
+        #expect(memberUser.passwordTemporary)  // an admin chose the first one too (CreateUser)
         let done = try await fixture.users.resetPassword(reset(member.id, temporary), metadata: admin.metadata)
-        #expect(done.user?.id == member.id && done.endedSessions == 1)
+        #expect(done.user?.id == member.id && done.endedSessions == 1 && done.user?.passwordTemporary == true)
         #expect(!wireContains(done, temporary))
         #expect(
             await statusCode { try await fixture.auth.whoAmI(.init(), metadata: member.metadata) } == .unauthenticated)
         #expect(
             await statusCode { _ = try await fixture.login(tenant.slug, memberUser.email, "user-password-1234") }
                 == .unauthenticated)
-        #expect(try await fixture.login(tenant.slug, memberUser.email, temporary).user?.id == member.id)
+        let signedIn = try await fixture.login(tenant.slug, memberUser.email, temporary)
+        #expect(signedIn.user?.id == member.id && signedIn.user?.passwordTemporary == true)
+        // Changed by its user, it is theirs: no longer temporary.
+        _ = try await fixture.auth.changePassword(
+            Self.change(temporary, "the-member-s-own-1"), metadata: bearerMetadata(signedIn.tokens?.accessToken ?? ""))
+        #expect(
+            try await fixture.login(tenant.slug, memberUser.email, "the-member-s-own-1").user?.passwordTemporary
+                == false)
 
         // An owner's password needs an owner; nobody resets their own; a builder may not at all.
         #expect(
@@ -185,7 +194,7 @@ struct PasswordTests {
                 try await fixture.users.resetPassword(reset(member.id, "hijacked-password"), metadata: otherOwner)
             }
                 == .notFound)
-        #expect(try await fixture.login(tenant.slug, memberUser.email, temporary).user?.id == member.id)
+        #expect(try await fixture.login(tenant.slug, memberUser.email, "the-member-s-own-1").user?.id == member.id)
         try await fixture.stop()
     }
 }

@@ -650,7 +650,9 @@ class ConsoleTest(unittest.TestCase):
         driver = self.browser()
         self.sign_in(driver, password=old, email=email)
         self.chat_input(driver)
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-settings]").click()
+        # An admin chose this password (CreateUser): the page asks for one of the user's own.
+        notice = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=temporary-password]")))
+        notice.find_element(By.TAG_NAME, "a").click()
         form = self.wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=change-password]")))
 
         def submit(current, new_password, repeated):
@@ -675,6 +677,7 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(who.status_code, 401)
         driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-chat]").click()
         self.chat_input(driver)
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=temporary-password]"), [])
         # Signed out, the old password is refused and the new one signs in.
         driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
         self.wait(driver, EC.visibility_of_element_located((By.ID, "password")))
@@ -683,6 +686,7 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("Wrong workspace, email or password", error.text)
         self.sign_in(driver, password=new, email=email)
         self.chat_input(driver)
+        self.assertEqual(driver.find_elements(By.CSS_SELECTOR, "[data-testid=temporary-password]"), [])
         requests.delete(self.base + f"/v1/users/{created.json()['user']['id']}",
                         headers={"Authorization": f"Bearer {token}"}, timeout=WAIT)
 

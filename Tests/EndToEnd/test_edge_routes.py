@@ -485,7 +485,9 @@ class RoutesTest(unittest.TestCase):
         self.fails(self.call("GET", "/v1/auth/whoami", token=other), 401, "UNAUTHENTICATED")
         self.assertEqual(self.ok(self.call("GET", "/v1/auth/whoami", token=session))["user"]["email"], email)
         self.assertEqual(login(first).status_code, 401)
-        self.assertEqual(login(second).status_code, 200)
+        own = login(second)
+        self.assertEqual(own.status_code, 200)
+        self.assertFalse(own.json()["user"].get("passwordTemporary", False))  # the user's own now
         # An admin (the shared owner) sets a temporary password: every session of the user ends.
         temporary = "a temporary password"
         reset = self.ok(self.call("POST", "/v1/users/{user_id}/password", {"user_id": user["id"]},
@@ -493,7 +495,8 @@ class RoutesTest(unittest.TestCase):
         self.assertEqual(reset["user"]["id"], user["id"])
         self.assertGreaterEqual(reset["endedSessions"], 2)
         self.fails(self.call("GET", "/v1/auth/whoami", token=session), 401, "UNAUTHENTICATED")
-        self.assertEqual(login(temporary).status_code, 200)
+        self.assertTrue(reset["user"]["passwordTemporary"])
+        self.assertTrue(login(temporary).json()["user"]["passwordTemporary"])
         self.fails(self.call("POST", "/v1/users/{user_id}/password", {"user_id": user["id"]},
                              json={"password": "short"}), 400, "INVALID_ARGUMENT")
         self.fails(self.call("POST", "/v1/users/{user_id}/password", {"user_id": str(uuid.uuid4())},

@@ -42,7 +42,9 @@ extension AuthHandler {
         let hash = try await PasswordHasher.hash(request.newPassword, gate: gate)
         let ended = try await context.transaction(tenant: caller.tenantID) { session in
             let users = UserStore(session: session, tenant: caller.tenantID)
-            guard try await users.setPassword(id: caller.userID, hash: hash) else { throw RPCErrors.unauthenticated }
+            guard try await users.setPassword(id: caller.userID, hash: hash, temporary: false) else {
+                throw RPCErrors.unauthenticated
+            }
             return try await SessionStore(session: session, tenant: caller.tenantID).revokeAll(
                 userID: caller.userID, except: tokenID)
         }

@@ -24,7 +24,7 @@ extension UserHandler {
             // Read again under a lock: the user may have been deleted or promoted meanwhile.
             let current = try await users.user(id: request.userID, locking: true)
             try Self.checkReset(of: current, id: request.userID, by: caller)
-            _ = try await users.setPassword(id: request.userID, hash: hash)
+            _ = try await users.setPassword(id: request.userID, hash: hash, temporary: true)
             let ended = try await SessionStore(session: session, tenant: caller.tenantID).revokeAll(
                 userID: request.userID, except: nil)
             return (try await users.user(id: request.userID) ?? current, ended)

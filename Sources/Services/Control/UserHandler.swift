@@ -31,7 +31,7 @@ struct UserHandler: Agentplane_V1_UserService.ServiceProtocol {
             user = try await context.transaction(tenant: caller.tenantID) { session in
                 try await UserStore(session: session, tenant: caller.tenantID).insert(
                     id: UUID().uuidString.lowercased(), email: email, displayName: request.displayName, roles: roles,
-                    passwordHash: hash)
+                    passwordHash: hash, temporary: true)
             }
         } catch let error as PostgresError where error.code == .uniqueViolation {
             throw RPCError(

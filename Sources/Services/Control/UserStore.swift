@@ -19,17 +19,18 @@ struct UserStore: Sendable {
     let tenant: String
 
     static let columns =
-        "id, email, display_name, roles, password_hash, \(RowDecoding.micros("created_at")), "
+        "id, email, display_name, roles, password_hash, password_temporary, \(RowDecoding.micros("created_at")), "
         + "\(RowDecoding.micros("updated_at")), \(RowDecoding.micros("last_login_at"))"
 
-    func insert(id: String, email: String, displayName: String, roles: [Role], passwordHash: String)
-        async throws -> StoredUser
-    {
+    /// A new user; `temporary`: the password is one an admin chose.
+    func insert(
+        id: String, email: String, displayName: String, roles: [Role], passwordHash: String, temporary: Bool = false
+    ) async throws -> StoredUser {
         let rows = try await session.query(
             """
-            INSERT INTO control.users (tenant_id, id, email, display_name, roles, password_hash)
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING \(Self.columns)
-            """, tenant, id, email, displayName, RoleMapping.encode(roles), passwordHash)
+            INSERT INTO control.users (tenant_id, id, email, display_name, roles, password_hash, password_temporary)
+            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING \(Self.columns)
+            """, tenant, id, email, displayName, RoleMapping.encode(roles), passwordHash, temporary)
         return try Self.user(rows[0])
     }
 
@@ -78,13 +79,14 @@ struct UserStore: Sendable {
         ).first.map(Self.user)
     }
 
-    /// Replaces a user's password hash; false when there is no such user.
-    func setPassword(id: String, hash: String) async throws -> Bool {
+    /// Replaces a user's password hash (`temporary`: one an admin chose); false when there is no
+    /// such user.
+    func setPassword(id: String, hash: String, temporary: Bool) async throws -> Bool {
         try await !session.query(
             """
-            UPDATE control.users SET password_hash = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2
-            RETURNING id
-            """, tenant, id, hash
+            UPDATE control.users SET password_hash = $3, password_temporary = $4, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 RETURNING id
+            """, tenant, id, hash, temporary
         ).isEmpty
     }
 
@@ -122,6 +124,7 @@ struct UserStore: Sendable {
         user.createdAt = try RowDecoding.timestamp(row, "created_at")
         user.updatedAt = try RowDecoding.timestamp(row, "updated_at")
         user.lastLoginAt = try RowDecoding.timestamp(row, "last_login_at")
+        user.passwordTemporary = try row.decode("password_temporary")
         return StoredUser(user: user, roles: roles, passwordHash: try row.decode("password_hash"))
     }
 }

@@ -519,6 +519,11 @@ export interface User {
     updatedAt?: string;
     /** Absent when the user never signed in. */
     lastLoginAt?: string;
+    /**
+     * Set while the password is one an admin chose (CreateUser,
+     * ResetPassword), until the user changes it (AuthService.ChangePassword).
+     */
+    passwordTemporary?: boolean;
 }
 
 /** Request of UserService.CreateUser. */
@@ -2378,7 +2383,8 @@ export const TenantService = {
  */
 export const UserService = {
     /**
-     * Creates a user. Admin or above; granting ROLE_OWNER requires an owner.
+     * Creates a user with a temporary password (User.password_temporary until
+     * they change it). Admin or above; granting ROLE_OWNER requires an owner.
      * INVALID_ARGUMENT: invalid email, password shorter than 12 characters, no
      * roles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in
      * this tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or

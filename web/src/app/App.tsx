@@ -2,6 +2,7 @@
 // top bar with the navigation and sign-out, and the page of the current route.
 import { Suspense, lazy, useCallback, useEffect, useState } from "react";
 import { AuthService } from "../api/generated";
+import type { User } from "../api/generated";
 import { csrfFromCookie, onSessionExpired, setCsrfToken } from "../api/runtime";
 import { describeError } from "../lib/errors";
 import { atLeast } from "../lib/roles";
@@ -9,7 +10,7 @@ import { ChatPage } from "../pages/ChatPage";
 import { SignInPage } from "../pages/SignInPage";
 import { BrandMark, ErrorAlert, Spinner } from "../ui/feedback";
 import { navigate, useRoute } from "./route";
-import { SessionContext } from "./session";
+import { SessionContext, UserUpdateContext } from "./session";
 import type { Session } from "./session";
 
 export type { Session };
@@ -82,11 +83,25 @@ export function App() {
         />
       );
     case "signed-in":
-      return <Shell session={state.session} onSignedOut={() => setState({ kind: "signed-out" })} />;
+      return (
+        <Shell
+          session={state.session}
+          onSignedOut={() => setState({ kind: "signed-out" })}
+          onUserChanged={(user) => setState({ kind: "signed-in", session: { ...state.session, user } })}
+        />
+      );
   }
 }
 
-function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+function Shell({
+  session,
+  onSignedOut,
+  onUserChanged,
+}: {
+  session: Session;
+  onSignedOut: () => void;
+  onUserChanged: (user: User) => void;
+}) {
   const route = useRoute();
   const [signingOut, setSigningOut] = useState(false);
   const [error, setError] = useState<string>();
@@ -208,20 +223,31 @@ function Shell({ session, onSignedOut }: { session: Session; onSignedOut: () => 
         </div>
       </header>
       {error && <ErrorAlert message={error} />}
-      <SessionContext.Provider value={session}>
-        <main id="main" className="shell__main">
-          {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
-          <Suspense fallback={<Spinner label="Loading the page…" />}>
-            {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
-            {route.page === "knowledge" && <KnowledgePage />}
-            {route.page === "runs" && <RunsPage runId={route.runId} />}
-            {route.page === "settings" && <SettingsPage />}
-            {route.page === "admin" && <AdminPage />}
-            {route.page === "tools" && <ToolsPage />}
-            {route.page === "agents" && <FlowBuilderPage agentId={route.agentId} />}
-          </Suspense>
-        </main>
-      </SessionContext.Provider>
+      {session.user.passwordTemporary && route.page !== "settings" && (
+        <div className="alert alert--info shell__notice" role="status" data-testid="temporary-password">
+          You signed in with a temporary password an admin set.{" "}
+          <a href="/settings" onClick={(e) => (e.preventDefault(), navigate("/settings"))}>
+            Choose your own in Settings
+          </a>
+          .
+        </div>
+      )}
+      <UserUpdateContext.Provider value={onUserChanged}>
+        <SessionContext.Provider value={session}>
+          <main id="main" className="shell__main">
+            {route.page === "chat" && <ChatPage session={session} conversationId={route.conversationId} />}
+            <Suspense fallback={<Spinner label="Loading the page…" />}>
+              {route.page === "tickets" && <TicketsPage ticketId={route.ticketId} />}
+              {route.page === "knowledge" && <KnowledgePage />}
+              {route.page === "runs" && <RunsPage runId={route.runId} />}
+              {route.page === "settings" && <SettingsPage />}
+              {route.page === "admin" && <AdminPage />}
+              {route.page === "tools" && <ToolsPage />}
+              {route.page === "agents" && <FlowBuilderPage agentId={route.agentId} />}
+            </Suspense>
+          </main>
+        </SessionContext.Provider>
+      </UserUpdateContext.Provider>
     </div>
   );
 }

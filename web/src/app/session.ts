@@ -11,6 +11,14 @@ export interface Session {
 
 export const SessionContext = createContext<Session | undefined>(undefined);
 
+/** Replaces the signed-in user (after the user changed something of theirs, e.g. the password). */
+export const UserUpdateContext = createContext<(user: User) => void>(() => undefined);
+
+/** The function that replaces the signed-in user. */
+export function useUpdateUser(): (user: User) => void {
+  return useContext(UserUpdateContext);
+}
+
 /** The session of the page (inside the shell, always set). */
 export function useSession(): Session {
   return useContext(SessionContext) ?? { user: {}, tenant: {}, roles: [] };

@@ -3,12 +3,13 @@
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { AuthService } from "../api/generated";
-import { useSession } from "../app/session";
+import { useSession, useUpdateUser } from "../app/session";
 import { describePasswordError, newPasswordProblem, MIN_PASSWORD_CHARACTERS } from "../lib/password";
 import { ErrorAlert } from "../ui/feedback";
 
 export function ChangePassword() {
   const session = useSession();
+  const updateUser = useUpdateUser();
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [repeated, setRepeated] = useState("");
@@ -34,6 +35,8 @@ export function ChangePassword() {
       setCurrent("");
       setNext("");
       setRepeated("");
+      // The password is the user's own now: the shell stops asking for a change.
+      if (session.user.passwordTemporary) updateUser({ ...session.user, passwordTemporary: false });
     } catch (failure) {
       setError(describePasswordError(failure));
       setCurrent("");

@@ -384,8 +384,8 @@ public enum OpenAPIDocument {
                 "tags": [
                   "UserService"
                 ],
-                "summary": "Creates a user.",
-                "description": "Creates a user. Admin or above; granting ROLE_OWNER requires an owner.\nINVALID_ARGUMENT: invalid email, password shorter than 12 characters, no\nroles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in\nthis tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or\ninvalid token.",
+                "summary": "Creates a user with a temporary password (User.password_temporary until they change it).",
+                "description": "Creates a user with a temporary password (User.password_temporary until\nthey change it). Admin or above; granting ROLE_OWNER requires an owner.\nINVALID_ARGUMENT: invalid email, password shorter than 12 characters, no\nroles, or ROLE_SERVICE requested. ALREADY_EXISTS: the email is taken in\nthis tenant. PERMISSION_DENIED: role too low. UNAUTHENTICATED: missing or\ninvalid token.",
                 "operationId": "UserService_CreateUser",
                 "requestBody": {
                   "description": "The request (agentplane.v1.CreateUserRequest).",
@@ -6668,6 +6668,10 @@ public enum OpenAPIDocument {
                     "type": "string",
                     "format": "date-time",
                     "description": "Absent when the user never signed in."
+                  },
+                  "passwordTemporary": {
+                    "type": "boolean",
+                    "description": "Set while the password is one an admin chose (CreateUser,\nResetPassword), until the user changes it (AuthService.ChangePassword)."
                   }
                 },
                 "additionalProperties": false

@@ -5916,7 +5916,7 @@ const ProtobufCMessageDescriptor agentplane__v1__update_tenant_settings_response
   (ProtobufCMessageInit) agentplane__v1__update_tenant_settings_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor agentplane__v1__user__field_descriptors[7] =
+static const ProtobufCFieldDescriptor agentplane__v1__user__field_descriptors[8] =
 {
   {
     "id",
@@ -6002,6 +6002,18 @@ static const ProtobufCFieldDescriptor agentplane__v1__user__field_descriptors[7]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "password_temporary",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Agentplane__V1__User, password_temporary),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned agentplane__v1__user__field_indices_by_name[] = {
   4,   /* field[4] = created_at */
@@ -6009,13 +6021,14 @@ static const unsigned agentplane__v1__user__field_indices_by_name[] = {
   1,   /* field[1] = email */
   0,   /* field[0] = id */
   6,   /* field[6] = last_login_at */
+  7,   /* field[7] = password_temporary */
   3,   /* field[3] = roles */
   5,   /* field[5] = updated_at */
 };
 static const ProtobufCIntRange agentplane__v1__user__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor agentplane__v1__user__descriptor =
 {
@@ -6025,7 +6038,7 @@ const ProtobufCMessageDescriptor agentplane__v1__user__descriptor =
   "Agentplane__V1__User",
   "agentplane.v1",
   sizeof(Agentplane__V1__User),
-  7,
+  8,
   agentplane__v1__user__field_descriptors,
   agentplane__v1__user__field_indices_by_name,
   1,  agentplane__v1__user__number_ranges,

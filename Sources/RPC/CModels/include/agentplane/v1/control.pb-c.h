@@ -608,10 +608,15 @@ struct  Agentplane__V1__User
    * Absent when the user never signed in.
    */
   Google__Protobuf__Timestamp *last_login_at;
+  /*
+   * Set while the password is one an admin chose (CreateUser,
+   * ResetPassword), until the user changes it (AuthService.ChangePassword).
+   */
+  protobuf_c_boolean password_temporary;
 };
 #define AGENTPLANE__V1__USER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&agentplane__v1__user__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, NULL, NULL, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, NULL, NULL, NULL, 0 }
 
 
 /*

@@ -35,7 +35,7 @@ from pathlib import Path
 import requests
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -138,7 +138,10 @@ class ConsoleTest(unittest.TestCase):
         return bodies
 
     def wait(self, driver, condition, timeout=WAIT, message=""):
-        return WebDriverWait(driver, timeout).until(condition, message)
+        # A React re-render can replace the element between finding it and checking it: look again.
+        return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+            condition, message
+        )
 
     def sign_in(self, driver, password=None, email=None):
         driver.get(self.base + "/")

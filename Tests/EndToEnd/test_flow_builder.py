@@ -17,6 +17,7 @@ import unittest
 import uuid
 
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -81,7 +82,10 @@ class FlowBuilderTest(unittest.TestCase):
         return driver
 
     def wait(self, driver, condition, timeout=WAIT, message=""):
-        return WebDriverWait(driver, timeout).until(condition, message)
+        # A React re-render can replace the element between finding it and checking it: look again.
+        return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+            condition, message
+        )
 
     def sign_in(self, driver):
         driver.get(self.base + "/")

@@ -92,13 +92,18 @@ def screenshots_on_failure(test):
     return wrapper
 
 
+def shared_platform_with_console():
+    """The shared platform and its edge's URL; the console must have been built."""
+    if not (REPO / "web" / "dist" / "index.html").exists():
+        raise AssertionError("web/dist is not built: run `make web`")
+    platform = platform_fixture.shared()
+    return platform, platform.env["AGENTPLANE_EDGE_URL"]
+
+
 class ConsoleTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not (REPO / "web" / "dist" / "index.html").exists():
-            raise AssertionError("web/dist is not built: run `make web`")
-        cls.platform = platform_fixture.shared()
-        cls.base = cls.platform.env["AGENTPLANE_EDGE_URL"]
+        cls.platform, cls.base = shared_platform_with_console()
 
     def setUp(self):
         self.drivers = []

@@ -26,7 +26,7 @@ from selenium.webdriver.support.ui import Select
 
 import platform_fixture
 from selenium.webdriver.support.ui import WebDriverWait
-from test_console import WAIT, new_driver, screenshots_on_failure
+from test_console import WAIT, new_driver, screenshots_on_failure, shared_platform_with_console
 
 REPO = platform_fixture.REPO
 EXAMPLE = json.loads((REPO / "examples" / "support-agent.flow.json").read_text(encoding="utf-8"))
@@ -59,10 +59,7 @@ def normal_form(flow):
 class FlowBuilderTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not (REPO / "web" / "dist" / "index.html").exists():
-            raise AssertionError("web/dist is not built: run `make web`")
-        cls.platform = platform_fixture.shared()
-        cls.base = cls.platform.env["AGENTPLANE_EDGE_URL"]
+        cls.platform, cls.base = shared_platform_with_console()
 
     def setUp(self):
         self.drivers = []

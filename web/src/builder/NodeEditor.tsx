@@ -37,6 +37,16 @@ export function NodeEditor({ doc, node, issues, tools, readOnly, onField, onRena
   const completions = ["{{input}}", ...[...available.upstream, ...available.others].map((name) => `{{state.${name}}}`)];
   const context: FieldContext = { channels, ids, tools, readOnly, issues, state: doc.state ?? {}, completions, upstream: available.upstream };
   const common = flowSchema.commonFields.filter((field) => !(kind?.choosesSuccessors && field.key === "next"));
+  const editorOf = (field: FieldSchema) => (
+    <FieldEditor
+      key={field.key}
+      field={field}
+      path={field.key}
+      value={node[field.key]}
+      context={context}
+      onChange={(value, typing) => onField(field.key, value, typing ? `${node.id}.${field.key}` : undefined)}
+    />
+  );
   return (
     <section className="node-editor" aria-label={`Node ${node.id}`} data-testid="node-editor">
       <h2 className="node-editor__title">
@@ -54,28 +64,10 @@ export function NodeEditor({ doc, node, issues, tools, readOnly, onField, onRena
         )
       )}
       {!kind && <p role="alert">Unknown kind “{node.kind}”: edit it in the JSON view.</p>}
-      {kind?.fields.map((field) => (
-        <FieldEditor
-          key={field.key}
-          field={field}
-          path={field.key}
-          value={node[field.key]}
-          context={context}
-          onChange={(value, typing) => onField(field.key, value, typing ? `${node.id}.${field.key}` : undefined)}
-        />
-      ))}
+      {kind?.fields.map(editorOf)}
       <details className="node-editor__common" open={common.some((field) => node[field.key] !== undefined)}>
         <summary>Edges, retry and timeout</summary>
-        {common.map((field) => (
-          <FieldEditor
-            key={field.key}
-            field={field}
-            path={field.key}
-            value={node[field.key]}
-            context={context}
-            onChange={(value, typing) => onField(field.key, value, typing ? `${node.id}.${field.key}` : undefined)}
-          />
-        ))}
+        {common.map(editorOf)}
       </details>
     </section>
   );

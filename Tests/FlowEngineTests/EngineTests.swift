@@ -181,7 +181,9 @@ struct EngineTests {
         let started = clock.now
         let outcome = await runner.start(runID: "deadline", input: "")
         #expect(outcome.error?.code == "TIMEOUT")
-        #expect(clock.now - started < .seconds(5))
+        // Far below the tool's 30 s; the margin is for a test process whose cooperative pool
+        // (2 threads here) other suites keep busy (5.5 s was seen once in CI).
+        #expect(clock.now - started < .seconds(10))
         guard case .runFailed(let error)? = log.all.last?.payload else {
             Issue.record("the last event is not runFailed")
             return
